@@ -1,0 +1,11 @@
+// `npm run build`: CLI + Electron main/preload (esbuild) and the renderer (Vite).
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildCli, buildElectronMain, root } from './build-cli.mjs';
+
+await buildCli();
+await buildElectronMain();
+if (existsSync(join(root, 'renderer/index.html'))) {
+  const { build } = await import('vite');
+  await build({ configFile: join(root, 'vite.config.ts'), logLevel: 'warn' });
+}
