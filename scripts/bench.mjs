@@ -8,9 +8,9 @@ import { root } from './build-cli.mjs';
 
 const benchDir = join(root, 'test/bench');
 const available = readdirSync(benchDir)
-  .filter((f) => f.endsWith('.ts') && !f.includes('.') === false && !f.startsWith('_'))
-  .map((f) => f.replace(/\.ts$/, ''))
-  .filter((n) => !n.includes('.'));
+  // A bench is test/bench/NAME.ts; helpers are _NAME.ts or NAME.something.ts.
+  .filter((f) => /^[^._][^.]*\.ts$/.test(f))
+  .map((f) => f.replace(/\.ts$/, ''));
 const wanted = process.argv.slice(2);
 const names = wanted.length > 0 ? wanted : available;
 for (const name of names) {
