@@ -1,0 +1,103 @@
+// A fresh fake engine per test that `implements` the contract, so it cannot drift from it,
+// and a client connected to it through the real registry and message validation.
+
+import {
+  ZERO_COUNTERS,
+  type Disposer,
+  type PacketBytes,
+  type SessionInfo,
+  type SessionStatus,
+  type StartOptions,
+  type StreamReady,
+  type WorkbenchApi,
+  type WorkbenchClient,
+} from './contract';
+import { createClient } from './contract-client';
+import type { ClientMessage, ServerMessage } from './contract-wire';
+import { serveConnection, type Emit } from './server';
+
+export class MockWorkbench implements WorkbenchApi {
+  readonly calls: { op: keyof WorkbenchApi; arg: unknown }[] = [];
+  status: SessionStatus = { state: 'idle', info: null, counters: ZERO_COUNTERS };
+  packets = new Map<number, PacketBytes>();
+  acked: number[] = [];
+  window = 0;
+  emit: Emit = () => undefined;
+
+  'session.start' = async (o: StartOptions): Promise<SessionInfo> => {
+    this.calls.push({ op: 'session.start', arg: o });
+    const info: SessionInfo = {
+      id: 'mock-1',
+      target: o.target,
+      startedAt: 0,
+      debuggerCommand: 'windbg -k com:pipe,port=\\\\.\\pipe\\mock',
+    };
+    this.status = { state: 'running', info, counters: ZERO_COUNTERS };
+    this.emit('session.state', this.status);
+    return info;
+  };
+  'session.stop' = async (): Promise<void> => {
+    this.calls.push({ op: 'session.stop', arg: undefined });
+    this.status = { ...this.status, state: 'stopped' };
+    this.emit('session.state', this.status);
+  };
+  'session.status' = async (): Promise<SessionStatus> => this.status;
+  'packets.bytes' = async (no: number): Promise<PacketBytes | null> => {
+    this.calls.push({ op: 'packets.bytes', arg: no });
+    return this.packets.get(no) ?? null;
+  };
+  'stream.ready' = async (o: StreamReady): Promise<void> => {
+    this.calls.push({ op: 'stream.ready', arg: o });
+    this.window = o.window;
+  };
+  'stream.ack' = async (seq: number): Promise<void> => {
+    this.acked.push(seq);
+  };
+  'view.clear' = async (): Promise<void> => {
+    this.calls.push({ op: 'view.clear', arg: undefined });
+  };
+}
+
+/** A client wired to `mock` through serveConnection over an in-memory, structured-clone pair. */
+export function connectMock(mock: MockWorkbench): { client: WorkbenchClient; close: Disposer } {
+  const toServer = new Set<(m: unknown) => void>();
+  const toClient = new Set<(m: unknown) => void>();
+  const closers = new Set<(reason: string) => void>();
+  let closed = false;
+  const close = (reason: string): void => {
+    if (closed) return;
+    closed = true;
+    for (const c of closers) c(reason);
+  };
+  const deliver = (set: Set<(m: unknown) => void>, message: unknown): void => {
+    const copy = structuredClone(message);
+    queueMicrotask(() => {
+      if (!closed) for (const l of set) l(copy);
+    });
+  };
+  const stop = serveConnection(
+    {
+      send: (m: ServerMessage) => deliver(toClient, m),
+      onMessage: (l) => (toServer.add(l), () => toServer.delete(l)),
+      onClose: (l) => (closers.add(l), () => closers.delete(l)),
+      close,
+    },
+    (emit) => {
+      mock.emit = emit;
+      return Object.assign(mock, { dispose: () => undefined });
+    },
+  );
+  const client = createClient({
+    send: (m: ClientMessage) => deliver(toServer, m),
+    onMessage: (l) => (toClient.add(l), () => toClient.delete(l)),
+    onClose: (l) => (closers.add(l), () => closers.delete(l)),
+    close: () => close('client closed'),
+  });
+  return {
+    client,
+    close: () => {
+      client.dispose();
+      stop();
+    },
+  };
+}
