@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { requireTool } from '../support/tools';
+
+const run = promisify(execFile);
+const extcapDir = join(__dirname, '../../resources/extcap');
+const wrapper = join(extcapDir, 'kdscope-extcap');
+
+async function extcap(args: string[], env: NodeJS.ProcessEnv = {}) {
+  return run(wrapper, args, { env: { ...process.env, ...env }, timeout: 10_000 });
+}
+
+describe('kdscope extcap', () => {
+  let dir = '';
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'kdscope-extcap-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('answers the extcap discovery calls', async () => {
+    const interfaces = await extcap(['--extcap-interfaces']);
+    expect(interfaces.stdout).toMatch(/^extcap \{version=[\d.]+\}/m);
+    expect(interfaces.stdout).toMatch(/^interface \{value=kdscope\}\{display=kdscope: KD bridge/m);
+    const dlts = await extcap(['--extcap-interface', 'kdscope', '--extcap-dlts']);
+    expect(dlts.stdout).toBe(
+      'dlt {number=1}{name=EN10MB}{display=Ethernet (KD stream in UDP, kdscope)}\n',
+    );
+    const config = await extcap(['--extcap-interface', 'kdscope', '--extcap-config']);
+    expect(config.stdout).toMatch(/^arg \{number=0\}\{call=--debugger\}.*\{type=string\}/m);
+    expect(config.stdout).toMatch(/^arg \{number=1\}\{call=--target\}/m);
+    expect(config.stdout).toMatch(/^value \{arg=2\}\{value=com\}\{display=com\}\{default=true\}$/m);
+  });
+
+  it('refuses unknown interfaces and calls with one clear line', async () => {
+    await expect(extcap(['--extcap-interface', 'eth0', '--extcap-dlts'])).rejects.toMatchObject({
+      code: 2,
+      stderr: 'kdscope-extcap: unknown interface eth0\n',
+    });
+    await expect(extcap(['--capture', '--extcap-interface', 'kdscope'])).rejects.toMatchObject({
+      code: 2,
+      stderr: 'kdscope-extcap: --capture needs --fifo PATH\n',
+    });
+  });
+
+  it('runs kdscope bridge towards the FIFO Wireshark gives it, with the configured endpoints', async () => {
+    // A stand-in for kdscope that records the argv it was given.
+    const argvFile = join(dir, 'argv.json');
+    const fake = join(dir, 'fake-kdscope.cjs');
+    writeFileSync(
+      fake,
+      `require('fs').writeFileSync(${JSON.stringify(argvFile)}, JSON.stringify(process.argv.slice(2)));`,
+    );
+    await extcap(
+      [
+        '--capture',
+        '--extcap-interface',
+        'kdscope',
+        '--fifo',
+        '/tmp/ws-fifo',
+        '--debugger=unix:/tmp/d.sock',
+        '--target',
+        'sim',
+        '--mode',
+        'com',
+      ],
+      { KDSCOPE: `${process.execPath} ${fake}` },
+    );
+    expect(JSON.parse(readFileSync(argvFile, 'utf8'))).toEqual([
+      'bridge',
+      '--debugger',
+      'unix:/tmp/d.sock',
+      '--target',
+      'sim',
+      '--mode',
+      'com',
+      '--wireshark',
+      '/tmp/ws-fifo',
+    ]);
+  });
+
+  it('is listed by tshark -D as a capture interface', async () => {
+    const tshark = requireTool('tshark');
+    // Wireshark ignores WIRESHARK_EXTCAP_DIR when run with special privileges: as root, ask as nobody.
+    const folder = mkdtempSync(join(tmpdir(), 'kdscope-extcap-dir-'));
+    chmodSync(folder, 0o755);
+    copyFileSync(wrapper, join(folder, 'kdscope-extcap'));
+    copyFileSync(join(extcapDir, 'kdscope-extcap.mjs'), join(folder, 'kdscope-extcap.mjs'));
+    chmodSync(join(folder, 'kdscope-extcap'), 0o755);
+    chmodSync(join(folder, 'kdscope-extcap.mjs'), 0o644);
+    try {
+      const env = `HOME=${folder} WIRESHARK_EXTCAP_DIR=${folder}`;
+      const asNobody =
+        process.getuid?.() === 0 ? `runuser -u nobody -- env ${env} ` : `env ${env} `;
+      const { stdout } = await run('sh', ['-c', `${asNobody}${tshark} -D`], { timeout: 20_000 });
+      const lines = stdout.split('\n').filter((l) => l.includes('kdscope'));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/\d+\. kdscope \(kdscope: KD bridge/);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+});
