@@ -243,7 +243,10 @@ describe('KdLink receiving', () => {
 
   it('receive with a timeout rejects in time', async () => {
     const { link, clock } = setup('debugger');
-    const result = link.receive([PacketType.STATE_CHANGE64], 500).catch((e: LinkError) => e);
+    const result = link.receive([PacketType.STATE_CHANGE64], 500).then(
+      () => new LinkError('closed', 'resolved'),
+      (e: LinkError) => e,
+    );
     clock.advance(499);
     link.handle(data(PacketType.DEBUG_IO, 0x80800000));
     clock.advance(1);
