@@ -1,0 +1,81 @@
+// Picks the transport for an endpoint: a Dialer for the side we connect to (the target), an
+// Acceptor for the side that connects to us (the debugger).
+
+import { formatEndpoint, type Endpoint } from '../endpoint';
+import { dialingAcceptor, type DialingAcceptorOptions } from './dialing-acceptor';
+import { netAcceptor, netDialer } from './net';
+import { serialDialer } from './serial';
+import { TransportError, type Acceptor, type Dialer, type TransportDeps } from './types';
+
+export * from './types';
+export { Backoff, sleep } from './backoff';
+export { describeTransportError } from './errors';
+export { netAcceptor, netAddress, netDialer } from './net';
+export { serialDialer } from './serial';
+export { dialingAcceptor } from './dialing-acceptor';
+
+function unsupported(ep: Endpoint, why: string): TransportError {
+  return new TransportError(`${formatEndpoint(ep)}: ${why}`);
+}
+
+export function createDialer(ep: Endpoint, deps: TransportDeps = {}): Dialer {
+  switch (ep.kind) {
+    case 'unix':
+    case 'tcp':
+    case 'pipe':
+      return netDialer(ep, deps.platform);
+    case 'serial':
+      return serialDialer(ep);
+    case 'sim': {
+      const factory = deps.simTarget;
+      if (!factory)
+        throw unsupported(ep, 'the simulated target is not available in this build yet');
+      return {
+        description: formatEndpoint(ep),
+        dial: async () => factory(ep),
+      };
+    }
+    case 'udp':
+    case 'vmbus':
+    case 'vm':
+      throw notYet(ep);
+  }
+}
+
+function notYet(ep: Extract<Endpoint, { kind: 'udp' | 'vmbus' | 'vm' }>): TransportError {
+  switch (ep.kind) {
+    case 'udp':
+      return unsupported(ep, 'KDNET (UDP) bridging is not supported yet');
+    case 'vmbus':
+      return unsupported(ep, 'VMBus bridging is not supported yet');
+    case 'vm':
+      return unsupported(
+        ep,
+        'VMs by name are not supported by the bridge yet; give the pipe or socket',
+      );
+  }
+}
+
+export async function createAcceptor(
+  ep: Endpoint,
+  deps: TransportDeps = {},
+  options: DialingAcceptorOptions = {},
+): Promise<Acceptor> {
+  switch (ep.kind) {
+    case 'unix':
+    case 'tcp':
+    case 'pipe':
+      return netAcceptor(ep, deps.platform);
+    case 'serial':
+      return dialingAcceptor(serialDialer(ep), options);
+    case 'sim':
+      throw unsupported(
+        ep,
+        'the simulator is a target; the debugger side needs a pipe, socket or port',
+      );
+    case 'udp':
+    case 'vmbus':
+    case 'vm':
+      throw notYet(ep);
+  }
+}

@@ -1,0 +1,46 @@
+// One interface for every way bytes reach the bridge. A connected channel is a Node Duplex
+// (net.Socket, SerialPort, a simulator's stream): write() returning false means "wait for
+// 'drain'", pause()/resume() stop and restart reading; that is all the relay needs.
+
+import type { Duplex } from 'node:stream';
+import type { Endpoint } from '../endpoint';
+
+export type ByteChannel = Duplex;
+
+/** The active side: opens a channel to a peer that is already there (a VM's pipe, a serial port). */
+export interface Dialer {
+  readonly description: string;
+  /** Resolves with a connected channel or rejects with a TransportError (one line). */
+  dial(signal?: AbortSignal): Promise<ByteChannel>;
+}
+
+/** The passive side: waits for peers (WinDbg connecting to our pipe or socket). */
+export interface Acceptor {
+  readonly description: string;
+  /** Each accepted channel is handed to the listener; returns the disposer. */
+  onConnection(listener: (channel: ByteChannel) => void): () => void;
+  /** Stops accepting and releases the address (unlinks a unix socket we created). */
+  close(): Promise<void>;
+}
+
+/** Builds the in-process simulated target for `sim` / `sim:vmbus` (the simulators provide it). */
+export type SimTargetFactory = (
+  endpoint: Extract<Endpoint, { kind: 'sim' }>,
+) => ByteChannel | Promise<ByteChannel>;
+
+/** Seams for what differs between machines and for tests. */
+export interface TransportDeps {
+  readonly platform?: NodeJS.Platform;
+  readonly simTarget?: SimTargetFactory;
+}
+
+/** A transport failure said in one line (what, where, and a hint when there is one). */
+export class TransportError extends Error {
+  override readonly name = 'TransportError';
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
