@@ -64,4 +64,9 @@ export interface PacketRecord {
   readonly ack?: number;
   /** For a manipulate response: milliseconds since its request. */
   readonly rttMs?: number;
+  /**
+   * For a RESEND: the no. of the data packet (or garbled packet) it asks again. For a
+   * RETRANSMIT data packet: the no. of the earlier copy it repeats.
+   */
+  readonly resendOf?: number;
 }
