@@ -18,7 +18,10 @@ class Harness {
     onUpdate: (r) => this.updates.push(r),
     maxPendingRequests: 4,
   });
-  private readonly offsets: Record<Direction, number> = { [D2T]: 0, [T2D]: 0 };
+  private readonly offsets: Record<Direction, number> = {
+    'debugger->target': 0,
+    'target->debugger': 0,
+  };
   time = 1000;
 
   private advance(dir: Direction, length: number): number {
