@@ -1,0 +1,163 @@
+// pcapng bytes: a Section Header Block, one Interface Description Block, and an Enhanced
+// Packet Block per frame whose epb_flags option carries the direction, so the direction
+// survives even where the UDP wrap does not (encapsulation 'raw': the KD bytes alone).
+
+import type { Direction } from '../../protocol/kd/events';
+import type { CaptureFrame } from './frame-writer';
+import { LINKTYPE_ETHERNET } from './pcap-format';
+import {
+  MAX_WRAP_PAYLOAD,
+  SNAPLEN,
+  WRAP_HEADER_SIZE,
+  splitPayload,
+  writeWrappedFrame,
+} from './udp-wrap';
+
+export const BLOCK_SHB = 0x0a0d0d0a;
+export const BLOCK_IDB = 0x00000001;
+export const BLOCK_PB = 0x00000002;
+export const BLOCK_SPB = 0x00000003;
+export const BLOCK_EPB = 0x00000006;
+export const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
+/** LINKTYPE_USER0: frames are the raw KD stream bytes, direction only in epb_flags. */
+export const LINKTYPE_USER0 = 147;
+
+export const OPT_ENDOFOPT = 0;
+export const OPT_SHB_USERAPPL = 4;
+export const OPT_IF_NAME = 2;
+export const OPT_IF_TSRESOL = 9;
+export const OPT_EPB_FLAGS = 2;
+/** epb_flags bits 0-1: the capture seen from the debugger's side of the wire. */
+export const EPB_INBOUND = 1;
+export const EPB_OUTBOUND = 2;
+
+export type PcapngEncapsulation = 'udp' | 'raw';
+
+export function epbDirectionFlag(dir: Direction): number {
+  return dir === 'debugger->target' ? EPB_OUTBOUND : EPB_INBOUND;
+}
+
+export function directionFromEpbFlags(flags: number): Direction | undefined {
+  const bits = flags & 3;
+  if (bits === EPB_OUTBOUND) return 'debugger->target';
+  if (bits === EPB_INBOUND) return 'target->debugger';
+  return undefined;
+}
+
+const pad4 = (n: number): number => (n + 3) & ~3;
+const encoder = new TextEncoder();
+
+interface Option {
+  readonly code: number;
+  readonly value: Uint8Array;
+}
+
+function optionsSize(options: readonly Option[]): number {
+  let size = 4; // opt_endofopt
+  for (const o of options) size += 4 + pad4(o.value.length);
+  return size;
+}
+
+function writeOptions(
+  view: DataView,
+  bytes: Uint8Array,
+  at: number,
+  options: readonly Option[],
+): number {
+  let p = at;
+  for (const o of options) {
+    view.setUint16(p, o.code, true);
+    view.setUint16(p + 2, o.value.length, true);
+    bytes.set(o.value, p + 4);
+    p += 4 + pad4(o.value.length);
+  }
+  view.setUint32(p, OPT_ENDOFOPT, true);
+  return p + 4;
+}
+
+function block(
+  type: number,
+  bodySize: number,
+  fill: (view: DataView, bytes: Uint8Array) => void,
+): Uint8Array {
+  const total = 12 + bodySize;
+  const bytes = new Uint8Array(total);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, type, true);
+  view.setUint32(4, total, true);
+  fill(view, bytes);
+  view.setUint32(total - 4, total, true);
+  return bytes;
+}
+
+/** SHB + IDB: everything before the first packet. */
+export function pcapngHeader(encapsulation: PcapngEncapsulation = 'udp'): Uint8Array {
+  const shbOptions: Option[] = [{ code: OPT_SHB_USERAPPL, value: encoder.encode('kdscope') }];
+  const shb = block(BLOCK_SHB, 16 + optionsSize(shbOptions), (view, bytes) => {
+    view.setUint32(8, BYTE_ORDER_MAGIC, true);
+    view.setUint16(12, 1, true);
+    view.setUint16(14, 0, true);
+    view.setInt32(16, -1, true); // section length unknown: written live
+    view.setInt32(20, -1, true);
+    writeOptions(view, bytes, 24, shbOptions);
+  });
+  const idbOptions: Option[] = [
+    { code: OPT_IF_NAME, value: encoder.encode('kdscope') },
+    { code: OPT_IF_TSRESOL, value: Uint8Array.of(6) },
+  ];
+  const idb = block(BLOCK_IDB, 8 + optionsSize(idbOptions), (view, bytes) => {
+    view.setUint16(8, encapsulation === 'raw' ? LINKTYPE_USER0 : LINKTYPE_ETHERNET, true);
+    view.setUint16(10, 0, true);
+    view.setUint32(12, SNAPLEN, true);
+    writeOptions(view, bytes, 16, idbOptions);
+  });
+  const out = new Uint8Array(shb.length + idb.length);
+  out.set(shb);
+  out.set(idb, shb.length);
+  return out;
+}
+
+const EPB_FIXED = 20;
+const EPB_OPTIONS_SIZE = 4 + 4 + 4; // epb_flags (4 + 4) + opt_endofopt
+
+/** The EPBs for one frame (split into pieces that fit the snaplen), ready for one write. */
+export function pcapngPacketBlocks(
+  frame: CaptureFrame,
+  encapsulation: PcapngEncapsulation = 'udp',
+  ipId = 0,
+  maxPayload = MAX_WRAP_PAYLOAD,
+): Uint8Array {
+  const headerSize = encapsulation === 'udp' ? WRAP_HEADER_SIZE : 0;
+  const pieces = splitPayload(frame.bytes, Math.min(maxPayload, SNAPLEN - headerSize));
+  let total = 0;
+  for (const piece of pieces)
+    total += 12 + EPB_FIXED + pad4(headerSize + piece.length) + EPB_OPTIONS_SIZE;
+  const out = new Uint8Array(total);
+  const view = new DataView(out.buffer);
+  const time = Math.floor(frame.timeUs);
+  const high = Math.floor(time / 0x100000000);
+  const low = time - high * 0x100000000;
+  const flags = epbDirectionFlag(frame.dir);
+  let at = 0;
+  pieces.forEach((piece, i) => {
+    const captured = headerSize + piece.length;
+    const size = 12 + EPB_FIXED + pad4(captured) + EPB_OPTIONS_SIZE;
+    view.setUint32(at, BLOCK_EPB, true);
+    view.setUint32(at + 4, size, true);
+    view.setUint32(at + 8, 0, true);
+    view.setUint32(at + 12, high, true);
+    view.setUint32(at + 16, low, true);
+    view.setUint32(at + 20, captured, true);
+    view.setUint32(at + 24, captured, true);
+    if (encapsulation === 'udp') writeWrappedFrame(out, at + 28, frame.dir, piece, ipId + i);
+    else out.set(piece, at + 28);
+    const opt = at + 28 + pad4(captured);
+    view.setUint16(opt, OPT_EPB_FLAGS, true);
+    view.setUint16(opt + 2, 4, true);
+    view.setUint32(opt + 4, flags, true);
+    view.setUint32(opt + 8, OPT_ENDOFOPT, true);
+    view.setUint32(at + size - 4, size, true);
+    at += size;
+  });
+  return out;
+}

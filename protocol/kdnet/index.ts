@@ -1,0 +1,7 @@
+// KDNET: datagrams, keys, the decrypting decoder and an encoder. Crypto comes from the caller.
+export * from './primitives';
+export * from './datagram';
+export * from './decoder';
+export * from './encoder';
+export * from './key';
+export * from './serial-framing';
