@@ -1,0 +1,375 @@
+// Incremental KD serial framing decoder: one instance per direction turns a byte stream, cut
+// anywhere, into KdEvents. The events depend only on the bytes, never on where the chunks were
+// cut (flush() is the one, explicit, exception).
+//
+// Framing follows ReactOS kdcom (kddll.c KdReceivePacket / KdpReceivePacketLeader) with the
+// differences PROTOCOL.md settles: the LAST four bytes of a longer leader run are the leader,
+// a 0x62 run met while scanning is a break-in, everything else not in a packet is counted noise.
+
+import {
+  BYTE_BREAKIN,
+  BYTE_CONTROL_LEADER,
+  BYTE_DATA_LEADER,
+  HEADER_SIZE,
+  PACKET_MAX_SIZE,
+  PACKET_TRAILER,
+} from './constants';
+import type {
+  GarbageReason,
+  KdBreakinEvent,
+  KdEventSink,
+  KdGarbageEvent,
+  KdPacketEvent,
+} from './events';
+
+export interface KdDecoderOptions {
+  /** Longest garbage event; a longer noise run is split every this many bytes. Default 65536. */
+  maxGarbageRun?: number;
+}
+
+const DEFAULT_MAX_GARBAGE_RUN = 65536;
+const LEADER_SIZE = 4;
+/** Header bytes after the leader: type, ByteCount, id, checksum. */
+const HEADER_REST = HEADER_SIZE - LEADER_SIZE;
+const CARRY_SIZE = HEADER_SIZE + PACKET_MAX_SIZE + 1;
+/** Below this, a byte loop beats creating a subarray view for TypedArray.set. */
+const SMALL_COPY = 64;
+/**
+ * Control packets have no payload. Sharing one zero-length array saves an allocation per
+ * ACK; there is nothing in it to mutate.
+ */
+const EMPTY_PAYLOAD = new Uint8Array(0);
+
+// Event constructors: one object literal per kind, so every event of a kind has the same
+// hidden class (consumers' property reads stay monomorphic).
+function packetEvent(
+  offset: number,
+  leader: 'data' | 'control',
+  type: number,
+  byteCount: number,
+  id: number,
+  checksum: number,
+  checksumOk: boolean,
+  payload: Uint8Array,
+  length: number,
+): KdPacketEvent {
+  return {
+    kind: 'packet',
+    offset,
+    leader,
+    type,
+    byteCount,
+    id,
+    checksum,
+    checksumOk,
+    payload,
+    length,
+  };
+}
+
+function garbageEvent(offset: number, length: number, reason: GarbageReason): KdGarbageEvent {
+  return { kind: 'garbage', offset, length, reason };
+}
+
+function breakinEvent(offset: number, length: number): KdBreakinEvent {
+  return { kind: 'breakin', offset, length };
+}
+
+export class KdStreamDecoder {
+  private readonly maxGarbageRun: number;
+  /** Stream offset of the current chunk's first byte (during push) or of the next byte. */
+  private base = 0;
+
+  // Scanning: a pending noise run, then possibly a pending run of one special byte
+  // (0x30 / 0x69 leader candidates, 0x62 break-in). runByte 0 = no run.
+  private garbageStart = 0;
+  private garbageLength = 0;
+  private runByte = 0;
+  private runStart = 0;
+  private runCount = 0;
+
+  // A packet that spans chunks is assembled here (leader bytes included), never more than one.
+  private readonly carry = new Uint8Array(CARRY_SIZE);
+  private carrying = false;
+  private carried = 0;
+  private carryIsData = false;
+  private carryOffset = 0;
+
+  constructor(options: KdDecoderOptions = {}) {
+    const max = options.maxGarbageRun ?? DEFAULT_MAX_GARBAGE_RUN;
+    // A nonsense limit must not make the decoder loop forever or throw: clamp it.
+    this.maxGarbageRun = Number.isFinite(max) && max >= 1 ? Math.floor(max) : 1;
+  }
+
+  /** Bytes consumed so far (= the next byte's stream offset). */
+  get position(): number {
+    return this.base;
+  }
+
+  /** Bytes currently held for an unfinished packet (bounded by 16 + 4000 + 1). */
+  get pending(): number {
+    return this.carrying ? this.carried : 0;
+  }
+
+  /** Feed the next chunk (any size, including 0). Events are passed to `emit` in stream order. */
+  push(chunk: Uint8Array, emit: KdEventSink): void {
+    const len = chunk.length;
+    let i = 0;
+    while (i < len) {
+      i = this.carrying ? this.fill(chunk, i, emit) : this.scan(chunk, i, emit);
+    }
+    this.base += len;
+  }
+
+  /**
+   * Live use after an idle period: emit a pending garbage or break-in run now instead of
+   * waiting for the byte that ends it. Never emits a partial packet.
+   */
+  flush(emit: KdEventSink): void {
+    if (this.runByte === BYTE_BREAKIN) {
+      this.emitBreakin(emit);
+      return; // a break-in run starts only after the garbage before it was emitted
+    }
+    if (this.runByte !== 0 && this.runCount > LEADER_SIZE) {
+      // Whatever follows, all but the last four bytes of a leader run are noise.
+      const extra = this.runCount - LEADER_SIZE;
+      this.noise(this.runStart, extra, emit);
+      this.runStart += extra;
+      this.runCount = LEADER_SIZE;
+    }
+    this.emitGarbage(emit);
+  }
+
+  /** End of stream: flush, then report an unfinished packet as garbage reason 'truncated'. */
+  end(emit: KdEventSink): void {
+    const run = this.runByte;
+    if (run === BYTE_BREAKIN) {
+      this.emitBreakin(emit);
+    } else if (run !== 0) {
+      // Settle the leader run before emitting the noise before it, so a short run joins it.
+      this.runByte = 0;
+      if (this.runCount >= LEADER_SIZE) {
+        const extra = this.runCount - LEADER_SIZE;
+        if (extra > 0) this.noise(this.runStart, extra, emit);
+        this.emitGarbage(emit);
+        emit(garbageEvent(this.runStart + extra, LEADER_SIZE, 'truncated'));
+      } else {
+        this.noise(this.runStart, this.runCount, emit);
+        this.emitGarbage(emit);
+      }
+    } else {
+      this.emitGarbage(emit);
+    }
+    if (this.carrying) {
+      emit(garbageEvent(this.carryOffset, this.carried, 'truncated'));
+      this.carrying = false;
+      this.carried = 0;
+    }
+  }
+
+  /** Scans chunk from `start` for leaders; decodes whole packets in place. Returns the next index. */
+  private scan(chunk: Uint8Array, start: number, emit: KdEventSink): number {
+    const len = chunk.length;
+    const base = this.base;
+    let i = start;
+    while (i < len) {
+      const c = chunk[i]!;
+      const run = this.runByte;
+      if (run !== 0) {
+        if (c === run) {
+          this.runCount++;
+          i++;
+          continue;
+        }
+        this.runByte = 0;
+        if (run === BYTE_BREAKIN) {
+          emit(breakinEvent(this.runStart, this.runCount));
+        } else if (this.runCount >= LEADER_SIZE) {
+          // The run ended at a different byte: its last four bytes are a leader and `c` is
+          // header byte 4 (no packet type has a leader byte as its low byte).
+          const extra = this.runCount - LEADER_SIZE;
+          if (extra > 0) this.noise(this.runStart, extra, emit);
+          this.emitGarbage(emit);
+          i = this.packet(chunk, i, run === BYTE_DATA_LEADER, this.runStart + extra, emit);
+          if (this.carrying) return i;
+          continue;
+        } else {
+          this.noise(this.runStart, this.runCount, emit);
+        }
+      }
+      if (c === BYTE_DATA_LEADER || c === BYTE_CONTROL_LEADER) {
+        // Fast path: a clean four-byte leader and the byte after it are in this chunk.
+        if (
+          i + LEADER_SIZE < len &&
+          chunk[i + 1] === c &&
+          chunk[i + 2] === c &&
+          chunk[i + 3] === c &&
+          chunk[i + 4] !== c
+        ) {
+          this.emitGarbage(emit);
+          i = this.packet(chunk, i + LEADER_SIZE, c === BYTE_DATA_LEADER, base + i, emit);
+          if (this.carrying) return i;
+          continue;
+        }
+        this.runByte = c;
+        this.runStart = base + i;
+        this.runCount = 1;
+      } else if (c === BYTE_BREAKIN) {
+        this.emitGarbage(emit);
+        this.runByte = c;
+        this.runStart = base + i;
+        this.runCount = 1;
+      } else {
+        if (this.garbageLength === 0) this.garbageStart = base + i;
+        if (++this.garbageLength >= this.maxGarbageRun) this.emitGarbage(emit);
+      }
+      i++;
+    }
+    return i;
+  }
+
+  /**
+   * A leader was found; `p` indexes header byte 4 (the PacketType) in `buf`, `offset` is the
+   * stream offset of the leader. Decodes the packet if all of it is in `buf`, else starts
+   * carrying it. Returns the index after what was consumed.
+   */
+  private packet(
+    buf: Uint8Array,
+    p: number,
+    isData: boolean,
+    offset: number,
+    emit: KdEventSink,
+  ): number {
+    const len = buf.length;
+    if (p + HEADER_REST > len) return this.startCarry(buf, p, isData, offset);
+    const type = buf[p]! | (buf[p + 1]! << 8);
+    const byteCount = buf[p + 2]! | (buf[p + 3]! << 8);
+    const id = (buf[p + 4]! | (buf[p + 5]! << 8) | (buf[p + 6]! << 16) | (buf[p + 7]! << 24)) >>> 0;
+    const checksum =
+      (buf[p + 8]! | (buf[p + 9]! << 8) | (buf[p + 10]! << 16) | (buf[p + 11]! << 24)) >>> 0;
+    const body = p + HEADER_REST;
+    if (!isData) {
+      emit(
+        packetEvent(
+          offset,
+          'control',
+          type,
+          byteCount,
+          id,
+          checksum,
+          true,
+          EMPTY_PAYLOAD,
+          HEADER_SIZE,
+        ),
+      );
+      return body;
+    }
+    if (byteCount > PACKET_MAX_SIZE) {
+      // kdcom answers RESEND and reads on after the header.
+      emit(garbageEvent(offset, HEADER_SIZE, 'bad-length'));
+      return body;
+    }
+    const trailer = body + byteCount;
+    if (trailer >= len) return this.startCarry(buf, p, isData, offset);
+    const length = HEADER_SIZE + byteCount + 1;
+    if (buf[trailer] !== PACKET_TRAILER) {
+      emit(garbageEvent(offset, length, 'bad-trailer'));
+      return trailer + 1;
+    }
+    // Own copy (the chunk may be a Node Buffer, whose slice() is a view) and the checksum in one pass.
+    const payload = new Uint8Array(byteCount);
+    let sum = 0;
+    for (let k = 0; k < byteCount; k++) {
+      const b = buf[body + k]!;
+      payload[k] = b;
+      sum += b;
+    }
+    // At most 4000 * 255: no wrap-around modulo 2^32 to worry about.
+    emit(
+      packetEvent(offset, 'data', type, byteCount, id, checksum, sum === checksum, payload, length),
+    );
+    return trailer + 1;
+  }
+
+  /** Copies an incomplete packet's bytes from buf[p..] (header byte 4 on) into the carry. */
+  private startCarry(buf: Uint8Array, p: number, isData: boolean, offset: number): number {
+    const carry = this.carry;
+    const leaderByte = isData ? BYTE_DATA_LEADER : BYTE_CONTROL_LEADER;
+    carry[0] = leaderByte;
+    carry[1] = leaderByte;
+    carry[2] = leaderByte;
+    carry[3] = leaderByte;
+    const len = buf.length;
+    // Callers come here only when the packet does not fit, so the rest of buf is all its own.
+    this.copyIn(buf, p, len - p, LEADER_SIZE);
+    this.carried = LEADER_SIZE + len - p;
+    this.carryIsData = isData;
+    this.carryOffset = offset;
+    this.carrying = true;
+    return len;
+  }
+
+  /** Bytes the carried packet has on the wire, as far as the carried bytes tell. */
+  private carryNeed(): number {
+    if (this.carried < HEADER_SIZE || !this.carryIsData) return HEADER_SIZE;
+    const byteCount = this.carry[6]! | (this.carry[7]! << 8);
+    return byteCount > PACKET_MAX_SIZE ? HEADER_SIZE : HEADER_SIZE + byteCount + 1;
+  }
+
+  /** Continues a carried packet with chunk[i..]; decodes it once complete. Returns the next index. */
+  private fill(chunk: Uint8Array, start: number, emit: KdEventSink): number {
+    const len = chunk.length;
+    let i = start;
+    for (;;) {
+      const need = this.carryNeed();
+      const take = Math.min(need - this.carried, len - i);
+      this.copyIn(chunk, i, take, this.carried);
+      this.carried += take;
+      i += take;
+      if (this.carried < need) return i;
+      // The header just completed and announces a body: carry on.
+      if (this.carryNeed() === need) break;
+    }
+    this.carrying = false;
+    this.carried = 0;
+    this.packet(this.carry, LEADER_SIZE, this.carryIsData, this.carryOffset, emit);
+    return i;
+  }
+
+  private copyIn(src: Uint8Array, from: number, count: number, to: number): void {
+    const carry = this.carry;
+    if (count < SMALL_COPY) {
+      for (let k = 0; k < count; k++) carry[to + k] = src[from + k]!;
+    } else {
+      carry.set(src.subarray(from, from + count), to);
+    }
+  }
+
+  /** Adds `count` noise bytes starting at stream offset `start` to the pending noise run. */
+  private noise(start: number, count: number, emit: KdEventSink): void {
+    if (this.garbageLength === 0) this.garbageStart = start;
+    let length = this.garbageLength + count;
+    const max = this.maxGarbageRun;
+    // Split points count from the run's start, so they do not depend on the chunking.
+    while (length >= max) {
+      emit(garbageEvent(this.garbageStart, max, 'noise'));
+      this.garbageStart += max;
+      length -= max;
+    }
+    this.garbageLength = length;
+  }
+
+  private emitGarbage(emit: KdEventSink): void {
+    const length = this.garbageLength;
+    if (length === 0) return;
+    this.garbageLength = 0;
+    const start = this.garbageStart;
+    this.garbageStart = start + length;
+    emit(garbageEvent(start, length, 'noise'));
+  }
+
+  private emitBreakin(emit: KdEventSink): void {
+    this.runByte = 0;
+    emit(breakinEvent(this.runStart, this.runCount));
+  }
+}
