@@ -1,0 +1,163 @@
+// Every KD payload has the same shape: a fixed header, a union chosen by one header field
+// (ApiNumber or NewState), sometimes a fixed part after the union (the control report), then
+// variable data. One description of that shape per packet family drives decode, build and
+// dissect alike.
+
+import type { FieldNode } from '../summary';
+import { hexPreview } from './bytes';
+import type { FieldValue, Layout } from './layout';
+import { bytes, dissectLayout, readLayout, writeLayout } from './layout';
+
+/** Decoded fields of a union member when its type is not known statically. */
+export type LooseFields = Readonly<Record<string, FieldValue>>;
+/** An unknown ApiNumber/NewState: the union's bytes as they are. */
+export interface RawFields {
+  raw: Uint8Array;
+}
+
+export interface UnionMember {
+  /** C type, e.g. DBGKD_READ_MEMORY64. */
+  readonly type: string;
+  /** Union member name, e.g. ReadMemory. */
+  readonly member: string;
+  readonly layout: Layout;
+}
+
+export interface FamilySpec {
+  /** C type of the whole fixed part, e.g. DBGKD_MANIPULATE_STATE64. */
+  readonly type: string;
+  readonly header: Layout;
+  /** Header key holding the union discriminant. */
+  readonly selector: string;
+  readonly unionAt: number;
+  readonly unionSize: number;
+  readonly members: ReadonlyMap<number, UnionMember>;
+  readonly tail?: { readonly name: string; readonly at: number; readonly layout: Layout };
+  /** Where the variable data starts (the size of the fixed part). */
+  readonly dataAt: number;
+}
+
+export function rawMember(size: number): UnionMember {
+  return { type: 'raw', member: 'u', layout: { raw: bytes(0, size, { label: 'Raw union' }) } };
+}
+
+export function memberFor(spec: FamilySpec, selector: number): UnionMember {
+  return spec.members.get(selector) ?? rawMember(spec.unionSize);
+}
+
+export interface DecodedFamily {
+  readonly header: LooseFields;
+  readonly fields: LooseFields;
+  readonly tail: LooseFields;
+  readonly member: UnionMember;
+  /** Bytes after the fixed part (own copy). */
+  readonly data: Uint8Array;
+  readonly malformed?: string;
+}
+
+export function shortMessage(spec: FamilySpec, length: number): string {
+  return `short ${spec.type}: ${length} of ${spec.dataAt} bytes`;
+}
+
+export function decodeFamily(spec: FamilySpec, payload: Uint8Array): DecodedFamily {
+  const header = readLayout(payload, 0, spec.header);
+  const member = memberFor(spec, Number(header[spec.selector] ?? 0));
+  const fields = readLayout(payload, spec.unionAt, member.layout);
+  const tail = spec.tail ? readLayout(payload, spec.tail.at, spec.tail.layout) : {};
+  const data = payload.length > spec.dataAt ? payload.slice(spec.dataAt) : new Uint8Array(0);
+  const base = { header, fields, tail, member, data };
+  return payload.length < spec.dataAt
+    ? { ...base, malformed: shortMessage(spec, payload.length) }
+    : base;
+}
+
+export function buildFamily(
+  spec: FamilySpec,
+  header: Readonly<Record<string, FieldValue | undefined>>,
+  fields: Readonly<Record<string, FieldValue | undefined>> | undefined,
+  tail: Readonly<Record<string, FieldValue | undefined>> | undefined,
+  data: Uint8Array | undefined,
+): Uint8Array {
+  const out = new Uint8Array(spec.dataAt + (data?.length ?? 0));
+  writeLayout(out, 0, spec.header, header);
+  const member = memberFor(spec, Number(header[spec.selector] ?? 0));
+  if (fields) writeLayout(out, spec.unionAt, member.layout, fields);
+  if (spec.tail && tail) writeLayout(out, spec.tail.at, spec.tail.layout, tail);
+  if (data) out.set(data, spec.dataAt);
+  return out;
+}
+
+/** Clamps a node's range to [start, end) so nothing points outside the bytes present. */
+function node(
+  name: string,
+  value: string,
+  start: number,
+  size: number,
+  end: number,
+  children: FieldNode[],
+): FieldNode {
+  const length = Math.max(0, Math.min(size, end - start));
+  const cut = length < size;
+  return {
+    name,
+    value: cut ? `${value} (truncated)` : value,
+    offset: start,
+    length,
+    children,
+    ...(cut ? { error: `truncated: ${size} bytes needed, ${length} present` } : {}),
+  };
+}
+
+/**
+ * The payload's details: `b` is the whole packet, the payload occupies [start, end).
+ * `title` is the structure node's value (the API or state name); `describeData` shows the
+ * variable data (text, a file name) or returns '' for a hex preview.
+ */
+export function dissectFamily(
+  spec: FamilySpec,
+  b: Uint8Array,
+  start: number,
+  end: number,
+  selectorValue: number,
+  title: string,
+  describeData: (data: Uint8Array) => string,
+): FieldNode[] {
+  const member = memberFor(spec, selectorValue);
+  const fixedEnd = Math.min(end, start + spec.dataAt);
+  const children = dissectLayout(b, start, fixedEnd, spec.header);
+  const unionStart = start + spec.unionAt;
+  if (unionStart < fixedEnd) {
+    const unionName = member.type === 'raw' ? 'u (unknown)' : `u.${member.member}`;
+    const unionValue = member.type === 'raw' ? `${spec.unionSize} bytes` : member.type;
+    children.push(
+      node(
+        unionName,
+        unionValue,
+        unionStart,
+        spec.unionSize,
+        fixedEnd,
+        dissectLayout(b, unionStart, fixedEnd, member.layout),
+      ),
+    );
+  }
+  const tail = spec.tail;
+  if (tail && start + tail.at < fixedEnd) {
+    const at = start + tail.at;
+    const size = spec.dataAt - tail.at;
+    children.push(
+      node(tail.name, '', at, size, fixedEnd, dissectLayout(b, at, fixedEnd, tail.layout)),
+    );
+  }
+  const nodes: FieldNode[] = [node(spec.type, title, start, spec.dataAt, end, children)];
+  const dataStart = start + spec.dataAt;
+  if (end > dataStart) {
+    const data = b.subarray(dataStart, end);
+    nodes.push({
+      name: `Data (${data.length} bytes)`,
+      value: describeData(data) || hexPreview(data),
+      offset: dataStart,
+      length: data.length,
+    });
+  }
+  return nodes;
+}
