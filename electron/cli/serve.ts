@@ -1,11 +1,57 @@
-// Placeholder until its issue lands; replaced by the real command.
-import { RuntimeError, type Command } from './command';
+// `kdscope serve [--port N]`: web mode. The same engine and the same built renderer as the
+// Electron app, over HTTP + WebSocket on 127.0.0.1, behind a per-run token in the URL.
+
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from './args';
+import { RuntimeError, UsageError, type Command } from './command';
+import { Workbench } from '../engine/workbench';
+import { startWebServer } from '../web/server';
+
+/** dist/renderer, from the bundle (dist/cli.mjs) or from the sources (electron/cli/serve.ts). */
+export function defaultStaticDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const fromBundle = join(here, 'renderer');
+  return existsSync(join(fromBundle, 'index.html'))
+    ? fromBundle
+    : join(here, '../../dist/renderer');
+}
 
 export const serveCommand: Command = {
   name: 'serve',
-  summary: '(not built yet)',
-  usage: 'kdscope serve',
-  run() {
-    return Promise.reject(new RuntimeError('this command is not built yet'));
+  summary: 'web mode: the workbench UI in a browser, on 127.0.0.1',
+  usage:
+    'kdscope serve [--port N] [--ui DIR]\n  prints the URL to open (with its per-run token); runs until Ctrl-C',
+  async run(args, io) {
+    const parsed = parseArgs(args, { values: ['port', 'ui'] });
+    if (parsed.positional.length > 0)
+      throw new UsageError(`unexpected argument '${parsed.positional[0]}'`);
+    const portText = parsed.value('port') ?? '0';
+    const port = Number(portText);
+    if (!/^\d+$/.test(portText) || port > 65535)
+      throw new UsageError(`--port: not a port number: '${portText}'`);
+    const staticDir = parsed.value('ui') ?? defaultStaticDir();
+    if (!existsSync(join(staticDir, 'index.html'))) {
+      throw new RuntimeError(
+        `the UI is not built (${join(staticDir, 'index.html')} missing); run npm run build`,
+      );
+    }
+    const workbench = new Workbench();
+    let server;
+    try {
+      server = await startWebServer({ workbench, staticDir, port });
+    } catch (error) {
+      workbench.dispose();
+      throw new RuntimeError(`cannot listen on 127.0.0.1:${port}: ${(error as Error).message}`);
+    }
+    io.stdout.write(`kdscope web mode: open ${server.url}\n`);
+    await new Promise<void>((resolve) => {
+      if (io.signal.aborted) resolve();
+      else io.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    await server.close();
+    workbench.dispose();
+    return 0;
   },
 };

@@ -1,0 +1,245 @@
+// The engine facade the UI talks to (through electron/api): one live session at a time, its
+// records streamed in batches to every connected window or browser, packet bytes on demand.
+
+import { randomUUID } from 'node:crypto';
+import {
+  ZERO_COUNTERS,
+  type Counters,
+  type PacketBytes,
+  type SessionInfo,
+  type SessionState,
+  type SessionStatus,
+  type StartOptions,
+} from '../api/contract';
+import type { ConnectionHandlers, Emit } from '../api/server';
+import type { Direction } from '../../protocol/kd/events';
+import { batchToBytes, encodeBatch } from '../../protocol/records/columns';
+import { PacketFlag, type PacketRecord } from '../../protocol/session/record';
+import { ByteLog } from './workbench-bytes';
+import { DemoConversation } from './workbench-demo-source';
+import { packetFields } from './workbench-details';
+import { PacketIndex } from './workbench-index';
+import { BatchStore } from './workbench-store';
+import { BatchStreamer } from './workbench-stream';
+
+export interface WorkbenchOptions {
+  /** Rows the engine keeps for the UI (older ones are only in the capture). */
+  readonly capacityRows?: number;
+  /** Rows per streamed batch at most. */
+  readonly batchRows?: number;
+  readonly now?: () => number;
+}
+
+const ERROR_FLAGS =
+  PacketFlag.CHECKSUM_ERROR |
+  PacketFlag.GARBAGE |
+  PacketFlag.UNEXPECTED_ID |
+  PacketFlag.ERROR_STATUS;
+const DEFAULT_SIM_RATE = 400;
+const TICK_MS = 10;
+const COUNTERS_MS = 250;
+
+export class WorkbenchError extends Error {
+  override readonly name = 'WorkbenchError';
+}
+
+export const encodeRecords = (records: readonly PacketRecord[]): Uint8Array =>
+  batchToBytes(encodeBatch(records));
+
+export class Workbench {
+  private readonly store: BatchStore;
+  private readonly index: PacketIndex;
+  private readonly logs: Record<Direction, ByteLog> = {
+    'debugger->target': new ByteLog(),
+    'target->debugger': new ByteLog(),
+  };
+  private readonly connections = new Set<{ emit: Emit; streamer: BatchStreamer }>();
+  private readonly now: () => number;
+  private state: SessionState = 'idle';
+  private info: SessionInfo | null = null;
+  private counters: Counters = ZERO_COUNTERS;
+  private failure: string | undefined;
+  private nextNo = 1;
+  private driver: ReturnType<typeof setInterval> | null = null;
+  private countersTimer: ReturnType<typeof setInterval> | null = null;
+  private rateWindow: { time: number; packets: number }[] = [];
+  /** no. of the manipulate request waiting for its reply, per ApiNumber. */
+  private readonly openRequests = new Map<number, { no: number; time: number }>();
+
+  constructor(options: WorkbenchOptions = {}) {
+    this.now = options.now ?? (() => performance.timeOrigin + performance.now());
+    this.index = new PacketIndex(options.capacityRows);
+    this.store = new BatchStore({
+      encode: encodeRecords,
+      ...(options.capacityRows ? { capacityRows: options.capacityRows } : {}),
+      ...(options.batchRows ? { maxRows: options.batchRows } : {}),
+    });
+  }
+
+  status(): SessionStatus {
+    return {
+      state: this.state,
+      info: this.info,
+      counters: this.counters,
+      ...(this.failure ? { error: this.failure } : {}),
+    };
+  }
+
+  start(options: StartOptions): SessionInfo {
+    if (this.state === 'running')
+      throw new WorkbenchError('a session is already running; stop it first');
+    this.resetData();
+    const info: SessionInfo = {
+      id: randomUUID(),
+      target: options.target,
+      startedAt: Date.now(),
+      debuggerCommand:
+        'built-in scripted debugger (for WinDbg: windbg -k com:pipe,port=\\\\.\\pipe\\kdscope,baud=115200,resets=0,reconnect)',
+    };
+    this.info = info;
+    this.state = 'running';
+    this.failure = undefined;
+    const conversation = new DemoConversation((dir, bytes, partial) =>
+      this.ingest(dir, bytes, partial),
+    );
+    const rate = options.rate ?? DEFAULT_SIM_RATE;
+    let budget = 0;
+    let last = this.now();
+    this.driver = setInterval(() => {
+      const t = this.now();
+      budget = Math.min(budget + ((t - last) / 1000) * rate, rate + 16);
+      last = t;
+      const target = this.nextNo + Math.floor(budget);
+      while (this.nextNo < target) conversation.step();
+      budget -= Math.floor(budget);
+    }, TICK_MS);
+    this.countersTimer = setInterval(
+      () => this.broadcast('counters', this.updateRate()),
+      COUNTERS_MS,
+    );
+    this.broadcast('session.state', this.status());
+    return info;
+  }
+
+  stop(): void {
+    if (this.state !== 'running') return;
+    this.halt();
+    this.state = 'stopped';
+    this.store.seal();
+    this.broadcast('counters', this.updateRate());
+    this.broadcast('session.state', this.status());
+  }
+
+  bytes(no: number): PacketBytes | null {
+    const at = this.index.get(no);
+    if (!at) return null;
+    const bytes = this.logs[at.dir].read(at.offset, at.length);
+    if (!bytes) return null;
+    return { no, dir: at.dir, bytes, fields: packetFields(bytes) };
+  }
+
+  /** The operations for one UI connection; dispose() when it goes away. */
+  connect(emit: Emit): ConnectionHandlers {
+    const streamer = new BatchStreamer(this.store, (event) => emit('records', event));
+    const connection = { emit, streamer };
+    this.connections.add(connection);
+    return {
+      'session.start': async (o) => this.start(o),
+      'session.stop': async () => this.stop(),
+      'session.status': async () => this.status(),
+      'packets.bytes': async (no) => this.bytes(no),
+      'stream.ready': async (o) => streamer.ready(o.window),
+      'stream.ack': async (seq) => streamer.ack(seq),
+      'view.clear': async () => {
+        this.store.seal();
+        streamer.skipToHead();
+      },
+      dispose: () => {
+        streamer.dispose();
+        this.connections.delete(connection);
+      },
+    };
+  }
+
+  dispose(): void {
+    this.halt();
+    this.store.dispose();
+    for (const c of this.connections) c.streamer.dispose();
+    this.connections.clear();
+  }
+
+  private halt(): void {
+    if (this.driver) clearInterval(this.driver);
+    if (this.countersTimer) clearInterval(this.countersTimer);
+    this.driver = null;
+    this.countersTimer = null;
+  }
+
+  private resetData(): void {
+    this.store.clear();
+    this.index.clear();
+    for (const log of Object.values(this.logs)) log.clear();
+    this.nextNo = 1;
+    this.counters = ZERO_COUNTERS;
+    this.rateWindow = [];
+    this.openRequests.clear();
+    for (const c of this.connections) c.streamer.restart();
+  }
+
+  private ingest(
+    dir: Direction,
+    bytes: Uint8Array,
+    partial: Omit<PacketRecord, 'no' | 'time' | 'offset'>,
+  ): void {
+    const log = this.logs[dir];
+    const offset = log.end;
+    log.append(bytes);
+    const no = this.nextNo++;
+    const time = this.now();
+    let record: PacketRecord = { ...partial, no, time, offset };
+    if (
+      partial.type === 2 &&
+      partial.api !== undefined &&
+      !(partial.flags & PacketFlag.RETRANSMIT)
+    ) {
+      if (dir === 'debugger->target') this.openRequests.set(partial.api, { no, time });
+      else {
+        const request = this.openRequests.get(partial.api);
+        if (request) {
+          this.openRequests.delete(partial.api);
+          record = { ...record, pair: request.no, rttMs: time - request.time };
+        }
+      }
+    }
+    this.index.set(no, dir, offset, bytes.length);
+    this.store.add(record);
+    const c = this.counters;
+    this.counters = {
+      packets: c.packets + 1,
+      bytes: c.bytes + bytes.length,
+      errors: c.errors + (record.flags & ERROR_FLAGS ? 1 : 0),
+      retransmits: c.retransmits + (record.flags & PacketFlag.RETRANSMIT ? 1 : 0),
+      breakins: c.breakins + (record.kind === 'breakin' ? 1 : 0),
+      rate: c.rate,
+    };
+  }
+
+  private updateRate(): Counters {
+    const t = this.now();
+    this.rateWindow.push({ time: t, packets: this.counters.packets });
+    while (this.rateWindow.length > 2 && t - this.rateWindow[0]!.time > 1000)
+      this.rateWindow.shift();
+    const first = this.rateWindow[0]!;
+    const dt = (t - first.time) / 1000;
+    const rate = dt > 0 ? Math.round((this.counters.packets - first.packets) / dt) : 0;
+    this.counters = { ...this.counters, rate: this.state === 'running' ? rate : 0 };
+    return this.counters;
+  }
+
+  private broadcast<E extends 'counters' | 'session.state'>(
+    name: E,
+    data: E extends 'counters' ? Counters : SessionStatus,
+  ): void {
+    for (const c of this.connections) c.emit(name, data as never);
+  }
+}

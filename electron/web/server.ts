@@ -1,0 +1,176 @@
+// Web mode: the engine and the built renderer over HTTP + WebSocket, on 127.0.0.1 only.
+
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { extname, join, normalize, sep } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { decodeFrame, encodeFrame } from '../api/contract-wire';
+import { serveConnection } from '../api/server';
+import type { Workbench } from '../engine/workbench';
+import {
+  appUrl,
+  contentSecurityPolicy,
+  isAllowedHost,
+  isAllowedOrigin,
+  newToken,
+  pathUnderToken,
+} from './web-security';
+
+export interface WebServerOptions {
+  readonly workbench: Workbench;
+  /** The built renderer (dist/renderer). */
+  readonly staticDir: string;
+  /** 0 (default) picks a free port. */
+  readonly port?: number;
+  readonly token?: string;
+}
+
+export interface WebServer {
+  readonly url: string;
+  readonly port: number;
+  readonly token: string;
+  close(): Promise<void>;
+}
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2',
+  '.map': 'application/json',
+};
+
+/** Client -> engine messages are small; anything big is hostile. */
+const MAX_CLIENT_MESSAGE = 64 * 1024;
+/** Close a socket whose unsent data grows past this (a stalled browser that ignores the window). */
+const MAX_BUFFERED = 64 * 1024 * 1024;
+
+export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
+  const token = options.token ?? newToken();
+  const root = normalize(options.staticDir);
+  let port = 0;
+
+  const deny = (res: ServerResponse, status: number, text: string): void => {
+    res.writeHead(status, {
+      'content-type': 'text/plain; charset=utf-8',
+      'cache-control': 'no-store',
+    });
+    res.end(`${text}\n`);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (!isAllowedHost(req.headers.host, port)) return deny(res, 403, 'forbidden host');
+    const path = pathUnderToken(req.url, token);
+    if (path === null) return deny(res, 403, 'forbidden: open the URL kdscope serve printed');
+    if (req.method !== 'GET' && req.method !== 'HEAD') return deny(res, 405, 'method not allowed');
+    let rel: string;
+    try {
+      rel = decodeURIComponent(path === '/' ? '/index.html' : path);
+    } catch {
+      return deny(res, 400, 'bad path');
+    }
+    const file = normalize(join(root, rel));
+    if (!file.startsWith(root + sep) || rel.includes('\0')) return deny(res, 403, 'forbidden path');
+    let body: Buffer;
+    try {
+      body = await readFile(file);
+    } catch {
+      return deny(res, 404, 'not found');
+    }
+    res.writeHead(200, {
+      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+      'content-security-policy': contentSecurityPolicy(port),
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'no-referrer',
+      'cross-origin-opener-policy': 'same-origin',
+      'cache-control': 'no-store',
+    });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  };
+
+  const http = createServer((req, res) => {
+    handle(req, res).catch(() => deny(res, 500, 'internal error'));
+  });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE });
+
+  http.on('upgrade', (req, socket, head) => {
+    const path = pathUnderToken(req.url, token);
+    if (
+      !isAllowedHost(req.headers.host, port) ||
+      path !== '/ws' ||
+      !isAllowedOrigin(req.headers.origin, port)
+    ) {
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => attach(ws));
+  });
+
+  const attach = (ws: WebSocket): void => {
+    serveConnection(
+      {
+        send: (message) => {
+          if (ws.readyState !== ws.OPEN) return;
+          if (ws.bufferedAmount > MAX_BUFFERED) {
+            ws.close(1013, 'client too slow');
+            return;
+          }
+          ws.send(encodeFrame(message));
+        },
+        onMessage: (listener) => {
+          const on = (data: RawData, isBinary: boolean): void => {
+            if (!isBinary) {
+              ws.close(1003, 'binary frames only');
+              return;
+            }
+            const bytes = Array.isArray(data)
+              ? Buffer.concat(data)
+              : Buffer.from(data as ArrayBuffer);
+            let message: unknown;
+            try {
+              message = decodeFrame(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length));
+            } catch (error) {
+              ws.close(1008, (error as Error).message.slice(0, 100));
+              return;
+            }
+            listener(message);
+          };
+          ws.on('message', on);
+          return () => ws.off('message', on);
+        },
+        onClose: (listener) => {
+          ws.on('close', listener);
+          return () => ws.off('close', listener);
+        },
+        close: (reason) => ws.close(1008, reason.slice(0, 100)),
+      },
+      (emit) => options.workbench.connect(emit),
+    );
+  };
+
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(options.port ?? 0, '127.0.0.1', () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+  port = (http.address() as AddressInfo).port;
+
+  return {
+    url: appUrl(port, token),
+    port,
+    token,
+    close: async () => {
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    },
+  };
+}

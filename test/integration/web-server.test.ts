@@ -1,0 +1,176 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'node:http';
+import WebSocket from 'ws';
+import { Workbench } from '../../electron/engine/workbench';
+import { startWebServer, type WebServer } from '../../electron/web/server';
+import { decodeFrame, encodeFrame, type ServerMessage } from '../../electron/api/contract-wire';
+import { createClient } from '../../electron/api/contract-client';
+import type { RecordsEvent, WorkbenchClient } from '../../electron/api/contract';
+import { batchFromBytes } from '../../protocol/records/columns';
+
+let dir: string;
+let workbench: Workbench;
+let server: WebServer;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'kdscope-web-'));
+  writeFileSync(join(dir, 'index.html'), '<!doctype html><title>kdscope</title>');
+  writeFileSync(join(tmpdir(), 'kdscope-secret.txt'), 'secret');
+  workbench = new Workbench({ batchRows: 64 });
+  server = await startWebServer({ workbench, staticDir: dir });
+});
+
+afterAll(async () => {
+  await server.close();
+  workbench.dispose();
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(join(tmpdir(), 'kdscope-secret.txt'), { force: true });
+});
+
+function get(
+  path: string,
+  host = `127.0.0.1:${server.port}`,
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port: server.port, path, headers: { host } },
+      (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function openSocket(path: string, origin?: string): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}${path}`, origin ? { origin } : {});
+    ws.binaryType = 'nodebuffer';
+    ws.once('open', () => resolve(ws));
+    ws.once('error', reject);
+  });
+}
+
+function clientOver(ws: WebSocket): WorkbenchClient {
+  return createClient({
+    send: (m) => ws.send(encodeFrame(m)),
+    onMessage: (l) => {
+      const on = (d: Buffer): void => l(decodeFrame(new Uint8Array(d)));
+      ws.on('message', on);
+      return () => ws.off('message', on);
+    },
+    onClose: (l) => {
+      const on = (): void => l('closed');
+      ws.on('close', on);
+      return () => ws.off('close', on);
+    },
+    close: () => ws.close(),
+  });
+}
+
+const origin = (): string => `http://127.0.0.1:${server.port}`;
+const path = (rest: string): string => `/t/${server.token}${rest}`;
+
+describe('web mode security', () => {
+  it('listens on 127.0.0.1 only and prints a URL with the token', () => {
+    expect(server.url).toBe(`http://127.0.0.1:${server.port}/t/${server.token}/`);
+    expect(server.token.length).toBeGreaterThanOrEqual(32);
+  });
+
+  it('serves the app with the token and a strict CSP', async () => {
+    const res = await get(path('/'));
+    expect(res.status).toBe(200);
+    expect(res.body).toContain('kdscope');
+    expect(String(res.headers['content-security-policy'])).toContain("script-src 'self'");
+    expect(String(res.headers['content-security-policy'])).toContain("frame-ancestors 'none'");
+  });
+
+  it('refuses requests without the token, with a wrong token, a foreign Host or a path outside', async () => {
+    expect((await get('/')).status).toBe(403);
+    expect((await get('/index.html')).status).toBe(403);
+    expect((await get(`/t/${server.token.slice(1)}x/`)).status).toBe(403);
+    expect((await get(`/t/wrong/`)).status).toBe(403);
+    expect((await get(path('/'), `evil.example:${server.port}`)).status).toBe(403);
+    const traversal = await get(path('/..%2f..%2fkdscope-secret.txt'));
+    expect(traversal.status).toBe(403);
+    expect(traversal.body).not.toContain('secret');
+  });
+
+  it('refuses sockets without the token, with a wrong token or a foreign Origin', async () => {
+    await expect(openSocket('/ws', origin())).rejects.toThrow(/403/);
+    await expect(openSocket('/t/nope/ws', origin())).rejects.toThrow(/403/);
+    await expect(openSocket(path('/ws'), 'http://evil.example')).rejects.toThrow(/403/);
+    await expect(openSocket(path('/ws'))).rejects.toThrow(/403/);
+  });
+
+  it('closes a socket that sends a malformed or disallowed message', async () => {
+    const ws = await openSocket(path('/ws'), origin());
+    const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
+    ws.send(encodeFrame({ t: 'req', id: 1, op: 'session.start' }).fill(7, 4));
+    expect(await closed).toBe(1008);
+    const ws2 = await openSocket(path('/ws'), origin());
+    const closed2 = new Promise<number>((r) => ws2.once('close', (code) => r(code)));
+    ws2.send(JSON.stringify({ t: 'req', id: 1, op: 'session.stop' }));
+    expect(await closed2).toBe(1003);
+  });
+});
+
+describe('web mode streaming', () => {
+  it('streams record batches within the window and continues on ack', async () => {
+    const ws = await openSocket(path('/ws'), origin());
+    const client = clientOver(ws);
+    const batches: RecordsEvent[] = [];
+    client.on('records', (e) => batches.push(e));
+    await client.invoke('stream.ready', { window: 1 });
+    const info = await client.invoke('session.start', { target: 'sim', rate: 5000 });
+    expect(info.target).toBe('sim');
+    await new Promise((r) => setTimeout(r, 300));
+    // Window 1 and no ack: exactly one batch in flight however much the engine produced.
+    expect(batches.length).toBe(1);
+    const first = batches[0]!;
+    const batch = batchFromBytes(first.batch);
+    expect(first.firstNo).toBe(1);
+    expect(batch.count).toBe(first.count);
+    await client.invoke('stream.ack', first.seq);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(batches.length).toBe(2);
+    expect(batches[1]!.firstNo).toBe(first.firstNo + first.count);
+    const status = await client.invoke('session.status');
+    expect(status.state).toBe('running');
+    expect(status.counters.packets).toBeGreaterThan(first.count);
+    const bytes = await client.invoke('packets.bytes', 3);
+    expect(bytes?.bytes.length).toBeGreaterThanOrEqual(16);
+    expect(bytes?.fields[0]?.name).toBeTruthy();
+    await expect(client.invoke('session.start', { target: 'sim' })).rejects.toThrow(
+      /already running/,
+    );
+    await client.invoke('session.stop');
+    expect((await client.invoke('session.status')).state).toBe('stopped');
+    client.dispose();
+  });
+
+  it('pushes session state and counters to every connection', async () => {
+    const ws = await openSocket(path('/ws'), origin());
+    const client = clientOver(ws);
+    const seen: string[] = [];
+    client.on('session.state', (s) => seen.push(s.state));
+    const counters: number[] = [];
+    client.on('counters', (c) => counters.push(c.packets));
+    await client.invoke('session.start', { target: 'sim', rate: 1000 });
+    await new Promise((r) => setTimeout(r, 600));
+    await client.invoke('session.stop');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(seen).toEqual(['running', 'stopped']);
+    expect(counters.length).toBeGreaterThanOrEqual(2);
+    expect(counters.at(-1)).toBeGreaterThan(0);
+    client.dispose();
+  });
+});
+
+export type { ServerMessage };
