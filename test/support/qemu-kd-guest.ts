@@ -2,7 +2,7 @@
 // KD byte stream to COM1 (0x3F8) and halts. It lets the bridge attach to a real QEMU serial
 // port (a unix socket) and decode what a guest sent, without Windows.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { requireTool } from './tools';
 
 const ORIGIN = 0x7c00;
@@ -13,54 +13,38 @@ const ORIGIN = 0x7c00;
  * first; then SI=message, CX=length, DX=COM1: lodsb; out dx,al; loop; hlt.
  */
 export function kdBootSector(stream: Uint8Array, replyAfter = 0): Uint8Array {
+  // prettier-ignore
   const code = [
-    0xfa, // cli
-    0xfc, // cld
-    0x31,
-    0xc0, // xor ax, ax
-    0x8e,
-    0xd8, // mov ds, ax
+    0xfa,             // cli
+    0xfc,             // cld
+    0x31, 0xc0,       // xor ax, ax
+    0x8e, 0xd8,       // mov ds, ax
   ];
   if (replyAfter > 0) {
+    // prettier-ignore
     code.push(
-      0xbb,
-      replyAfter & 0xff,
-      replyAfter >> 8, // mov bx, count
-      0xba,
-      0xfd,
-      0x03, // wait: mov dx, 0x3fd (line status)
-      0xec, // poll: in al, dx
-      0xa8,
-      0x01, // test al, 1 (data ready)
-      0x74,
-      0xfb, // jz poll
-      0xba,
-      0xf8,
-      0x03, // mov dx, 0x3f8
-      0xec, // in al, dx
-      0x4b, // dec bx
-      0x75,
-      0xf1, // jnz wait
+      0xbb, replyAfter & 0xff, replyAfter >> 8, // mov bx, count
+      0xba, 0xfd, 0x03, // wait: mov dx, 0x3fd (line status)
+      0xec,             // poll: in al, dx
+      0xa8, 0x01,       // test al, 1 (data ready)
+      0x74, 0xfb,       // jz poll
+      0xba, 0xf8, 0x03, // mov dx, 0x3f8
+      0xec,             // in al, dx
+      0x4b,             // dec bx
+      0x75, 0xf1,       // jnz wait
     );
   }
   const patchAt = code.length + 1;
+  // prettier-ignore
   code.push(
-    0xbe,
-    0,
-    0, // mov si, message (patched below)
-    0xb9,
-    stream.length & 0xff,
-    stream.length >> 8, // mov cx, len
-    0xba,
-    0xf8,
-    0x03, // mov dx, 0x3f8
-    0xac, // lodsb
-    0xee, // out dx, al
-    0xe2,
-    0xfc, // loop -4
-    0xf4, // hlt
-    0xeb,
-    0xfd, // jmp -3 (back to hlt)
+    0xbe, 0, 0,       // mov si, message (patched below)
+    0xb9, stream.length & 0xff, stream.length >> 8, // mov cx, length
+    0xba, 0xf8, 0x03, // mov dx, 0x3f8
+    0xac,             // lodsb
+    0xee,             // out dx, al
+    0xe2, 0xfc,       // loop -4 (back to lodsb)
+    0xf4,             // hlt
+    0xeb, 0xfd,       // jmp -3 (back to hlt)
   );
   const messageAt = ORIGIN + code.length;
   code[patchAt] = messageAt & 0xff;
@@ -78,7 +62,23 @@ export function kdBootSector(stream: Uint8Array, replyAfter = 0): Uint8Array {
 
 export interface QemuGuest {
   readonly process: ChildProcess;
+  /** Resolves once QEMU listens on the serial socket; rejects if QEMU exits first. */
+  readonly ready: Promise<void>;
   stop(): void;
+}
+
+async function waitForSocket(
+  path: string,
+  child: ChildProcess,
+  stderr: () => string,
+): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (!existsSync(path)) {
+    if (child.exitCode !== null)
+      throw new Error(`qemu exited (${child.exitCode}): ${stderr().trim()}`);
+    if (Date.now() > deadline) throw new Error(`qemu did not create ${path} within 15 s`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /**
@@ -89,12 +89,15 @@ export function startQemuGuest(
   imagePath: string,
   sector: Uint8Array,
   socketPath: string,
+  name = 'kdscope-test-guest',
 ): QemuGuest {
   const qemu = requireTool('qemu-system-x86_64', 'qemu-system-x86');
   writeFileSync(imagePath, sector);
   const child = spawn(
     qemu,
     [
+      '-name',
+      name,
       '-machine',
       'pc,accel=tcg',
       '-m',
@@ -113,8 +116,11 @@ export function startQemuGuest(
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   return {
     process: child,
+    ready: waitForSocket(socketPath, child, () => stderr),
     stop: () => {
       child.kill('SIGKILL');
     },

@@ -1,0 +1,52 @@
+// The one seam through which VM providers run host tools (virsh, VBoxManage, vmrun,
+// powershell.exe): tests give a fake runner and check the command lines built.
+import { execFile } from 'node:child_process';
+
+export interface CommandResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export type CommandRunner = (
+  command: string,
+  args: readonly string[],
+  options?: { readonly timeoutMs?: number; readonly signal?: AbortSignal },
+) => Promise<CommandResult>;
+
+/** Thrown by the runner when the program does not exist. */
+export class ToolMissingError extends Error {
+  override readonly name = 'ToolMissingError';
+}
+
+export const runCommand: CommandRunner = (command, args, options = {}) =>
+  new Promise((resolve, reject) => {
+    execFile(
+      command,
+      [...args],
+      {
+        timeout: options.timeoutMs ?? 10_000,
+        signal: options.signal,
+        maxBuffer: 16 * 1024 * 1024,
+        windowsHide: true,
+      },
+      (error, stdout, stderr) => {
+        if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') {
+          reject(new ToolMissingError(`${command} is not installed or not on PATH`));
+          return;
+        }
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+      },
+    );
+  });
+
+/** First non-empty line of a tool's error output, for a one-line problem report. */
+export function firstLine(text: string): string {
+  return (
+    text
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .find((l) => l !== '') ?? ''
+  );
+}
