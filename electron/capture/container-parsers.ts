@@ -1,0 +1,210 @@
+// pcap and pcapng container parsing over one in-memory buffer. Each record is handed on before
+// the next is read, so a truncated or corrupt file delivers everything readable and then
+// throws a CaptureError naming the byte offset and frame.
+
+import { CaptureError } from './capture-error';
+import {
+  PCAP_HEADER_SIZE,
+  PCAP_MAGIC_NS,
+  PCAP_MAGIC_US,
+  PCAP_RECORD_HEADER_SIZE,
+} from './pcap-format';
+import {
+  BLOCK_EPB,
+  BLOCK_IDB,
+  BLOCK_PB,
+  BLOCK_SHB,
+  BLOCK_SPB,
+  BYTE_ORDER_MAGIC,
+  OPT_EPB_FLAGS,
+  OPT_IF_TSRESOL,
+} from './pcapng-format';
+
+/** One captured frame; `data` is a view into the capture buffer. epbFlags is -1 when absent. */
+export type RecordSink = (
+  frame: number,
+  timeUs: number,
+  linkType: number,
+  data: Uint8Array,
+  epbFlags: number,
+) => void;
+
+export type ContainerFormat = 'pcap' | 'pcap-ns' | 'pcapng';
+
+/** Larger records than this are corruption, whatever the file's snaplen says. */
+const MAX_RECORD = 64 * 1024 * 1024;
+const OPT_IF_TSOFFSET = 14;
+
+export function sniffContainer(buf: Uint8Array): ContainerFormat | undefined {
+  if (buf.length < 4) return undefined;
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const le = view.getUint32(0, true);
+  const be = view.getUint32(0, false);
+  if (le === PCAP_MAGIC_US || be === PCAP_MAGIC_US) return 'pcap';
+  if (le === PCAP_MAGIC_NS || be === PCAP_MAGIC_NS) return 'pcap-ns';
+  if (le === BLOCK_SHB) return 'pcapng';
+  return undefined;
+}
+
+export function parsePcap(buf: Uint8Array, sink: RecordSink): number {
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (buf.length < PCAP_HEADER_SIZE) {
+    throw new CaptureError(`truncated pcap file header at byte 0 (${buf.length} of 24 bytes)`, 0);
+  }
+  const magicLe = view.getUint32(0, true);
+  const le = magicLe === PCAP_MAGIC_US || magicLe === PCAP_MAGIC_NS;
+  const nano = (le ? magicLe : view.getUint32(0, false)) === PCAP_MAGIC_NS;
+  const snaplen = view.getUint32(16, le);
+  // The FCS-length bits share the link-type field (pcap spec); the type is the low 16 bits.
+  const linkType = view.getUint32(20, le) & 0xffff;
+  const limit = Math.min(Math.max(snaplen, 262144), MAX_RECORD);
+  const fracPerUs = nano ? 1000 : 1;
+
+  let at = PCAP_HEADER_SIZE;
+  let frame = 0;
+  while (at < buf.length) {
+    frame++;
+    if (at + PCAP_RECORD_HEADER_SIZE > buf.length) {
+      throw new CaptureError(
+        `truncated packet record header at byte ${at} (frame ${frame})`,
+        at,
+        frame,
+      );
+    }
+    const seconds = view.getUint32(at, le);
+    const fraction = view.getUint32(at + 4, le);
+    const captured = view.getUint32(at + 8, le);
+    if (captured > limit) {
+      throw new CaptureError(
+        `corrupt packet record at byte ${at} (frame ${frame}): captured length ${captured} exceeds ${limit}`,
+        at,
+        frame,
+      );
+    }
+    const data = at + PCAP_RECORD_HEADER_SIZE;
+    if (data + captured > buf.length) {
+      throw new CaptureError(
+        `truncated packet record at byte ${at} (frame ${frame}): ${captured} bytes announced, ${buf.length - data} present`,
+        at,
+        frame,
+      );
+    }
+    sink(
+      frame,
+      seconds * 1e6 + fraction / fracPerUs,
+      linkType,
+      buf.subarray(data, data + captured),
+      -1,
+    );
+    at = data + captured;
+  }
+  return frame;
+}
+
+interface Interface {
+  readonly linkType: number;
+  /** Timestamp units per microsecond. */
+  readonly unitsPerUs: number;
+  readonly offsetUs: number;
+}
+
+function tsresolUnitsPerUs(value: number): number {
+  const exponent = value & 0x7f;
+  const unitsPerSecond = value & 0x80 ? 2 ** exponent : 10 ** exponent;
+  return unitsPerSecond / 1e6;
+}
+
+/** Walks an options area; calls `each(code, start, length)`. Returns false if malformed. */
+function walkOptions(
+  view: DataView,
+  le: boolean,
+  start: number,
+  end: number,
+  each: (code: number, at: number, length: number) => void,
+): boolean {
+  let at = start;
+  while (at + 4 <= end) {
+    const code = view.getUint16(at, le);
+    const length = view.getUint16(at + 2, le);
+    if (code === 0) return true;
+    if (at + 4 + length > end) return false;
+    each(code, at + 4, length);
+    at += 4 + ((length + 3) & ~3);
+  }
+  return true;
+}
+
+export function parsePcapng(buf: Uint8Array, sink: RecordSink): number {
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  let le = true;
+  let interfaces: Interface[] = [];
+  let frame = 0;
+  let at = 0;
+  const corrupt = (what: string, where: number): never => {
+    throw new CaptureError(`${what} at byte ${where} (frame ${frame + 1})`, where, frame + 1);
+  };
+
+  while (at < buf.length) {
+    if (at + 12 > buf.length) corrupt('truncated block header', at);
+    let type = view.getUint32(at, le);
+    if (type === BLOCK_SHB) {
+      if (at + 28 > buf.length) corrupt('truncated section header block', at);
+      const bom = view.getUint32(at + 8, true);
+      if (bom === BYTE_ORDER_MAGIC) le = true;
+      else if (bom === 0x4d3c2b1a) le = false;
+      else corrupt('corrupt section header block (bad byte-order magic)', at);
+      type = BLOCK_SHB;
+      interfaces = [];
+    }
+    const length = view.getUint32(at + 4, le);
+    if (length < 12 || length % 4 !== 0 || length > MAX_RECORD) {
+      corrupt(`corrupt block length ${length}`, at);
+    }
+    if (at + length > buf.length) {
+      corrupt(`truncated block of ${length} bytes (${buf.length - at} present)`, at);
+    }
+    if (view.getUint32(at + length - 4, le) !== length) {
+      corrupt('corrupt block (trailing length differs)', at);
+    }
+    const bodyEnd = at + length - 4;
+
+    if (type === BLOCK_IDB) {
+      if (length < 20) corrupt('corrupt interface description block', at);
+      let unitsPerUs = 1;
+      let offsetUs = 0;
+      walkOptions(view, le, at + 16, bodyEnd, (code, o, len) => {
+        if (code === OPT_IF_TSRESOL && len >= 1) unitsPerUs = tsresolUnitsPerUs(view.getUint8(o));
+        if (code === OPT_IF_TSOFFSET && len >= 8) {
+          offsetUs = Number(view.getBigInt64(o, le)) * 1e6;
+        }
+      });
+      interfaces.push({ linkType: view.getUint16(at + 8, le), unitsPerUs, offsetUs });
+    } else if (type === BLOCK_EPB || type === BLOCK_PB) {
+      frame++;
+      if (length < 32) corrupt('corrupt packet block', at);
+      const id = type === BLOCK_EPB ? view.getUint32(at + 8, le) : view.getUint16(at + 8, le);
+      const iface = interfaces[id];
+      if (!iface) corrupt(`packet block for undeclared interface ${id}`, at);
+      const high = view.getUint32(at + 12, le);
+      const low = view.getUint32(at + 16, le);
+      const captured = view.getUint32(at + 20, le);
+      const data = at + 28;
+      if (data + captured > bodyEnd)
+        corrupt(`corrupt packet block (captured length ${captured})`, at);
+      let flags = -1;
+      walkOptions(view, le, data + ((captured + 3) & ~3), bodyEnd, (code, o, len) => {
+        if (code === OPT_EPB_FLAGS && len >= 4) flags = view.getUint32(o, le);
+      });
+      const timeUs = (high * 0x100000000 + low) / iface!.unitsPerUs + iface!.offsetUs;
+      sink(frame, timeUs, iface!.linkType, buf.subarray(data, data + captured), flags);
+    } else if (type === BLOCK_SPB) {
+      frame++;
+      const iface = interfaces[0];
+      if (!iface) corrupt('simple packet block without an interface', at);
+      const captured = Math.min(view.getUint32(at + 8, le), bodyEnd - (at + 12));
+      sink(frame, 0, iface!.linkType, buf.subarray(at + 12, at + 12 + captured), -1);
+    }
+    at += length;
+  }
+  return frame;
+}

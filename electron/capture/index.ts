@@ -1,0 +1,19 @@
+// Captures: writers (pcap, pcapng), readers (openCapture, openRawPair), the frame index.
+export { CaptureError, CaptureWriteError } from './capture-error';
+export { PcapWriter, PcapngWriter, openCaptureWriter } from './capture-writers';
+export type { CaptureWriterOptions, PcapngWriterOptions } from './capture-writers';
+export { openCapture, openRawPair } from './capture-source';
+export type {
+  CaptureChunk,
+  CaptureFormat,
+  CaptureSource,
+  CaptureStats,
+  OpenCaptureOptions,
+  RawPairOptions,
+} from './capture-source';
+export { FrameIndex } from './frame-index';
+export { nodeKdnetCrypto } from './kdnet-node-crypto';
+export { pcapFileHeader, pcapRecords } from './pcap-format';
+export { pcapngHeader, pcapngPacketBlocks } from './pcapng-format';
+export type { CaptureFrame, FrameWriter } from './frame-writer';
+export type { SkipReason } from './link-layer';

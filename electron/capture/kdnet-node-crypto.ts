@@ -1,0 +1,32 @@
+// node:crypto behind protocol/kdnet's KdnetCrypto interface.
+
+import { createCipheriv, createDecipheriv, createHash, createHmac } from 'node:crypto';
+import type { KdnetCrypto } from '../../protocol/kdnet/primitives';
+
+function cbc(
+  make: typeof createCipheriv | typeof createDecipheriv,
+  key: Uint8Array,
+  iv: Uint8Array,
+  data: Uint8Array,
+): Uint8Array {
+  const cipher = make('aes-256-cbc', key, iv);
+  cipher.setAutoPadding(false);
+  const head = cipher.update(data);
+  const tail = cipher.final();
+  return tail.length === 0 ? head : Buffer.concat([head, tail]);
+}
+
+export const nodeKdnetCrypto: KdnetCrypto = {
+  aes256CbcDecrypt: (key, iv, data) => cbc(createDecipheriv, key, iv, data),
+  aes256CbcEncrypt: (key, iv, data) => cbc(createCipheriv, key, iv, data),
+  hmacSha256(key, parts) {
+    const mac = createHmac('sha256', key);
+    for (const part of parts) mac.update(part);
+    return mac.digest();
+  },
+  sha256(parts) {
+    const hash = createHash('sha256');
+    for (const part of parts) hash.update(part);
+    return hash.digest();
+  },
+};
