@@ -50,3 +50,11 @@ export {
 export type { DebugIoFieldsFor, DebugIoInput, DecodedDebugIo } from './debug-io';
 export { FILE_IO_SIZE, buildFileIo, decodeFileIo, fileNameBytes } from './file-io';
 export type { DecodedFileIo, FileIoFieldsFor, FileIoInput } from './file-io';
+export { describePacket } from './describe';
+export { dissectPacket } from './dissect';
+export {
+  CONTROL_REQUEST_SIZE,
+  TRACE_IO_SIZE,
+  controlRequestApiName,
+  traceIoApiName,
+} from './trace-io';

@@ -1,0 +1,326 @@
+// The per-packet summary for the timeline. It runs on every packet, so it reads the few
+// fields it needs straight from the bytes: no layout tables, no BigInt, no field tree.
+
+import {
+  DebugIoApi,
+  FileIoApi,
+  ManipulateApi as A,
+  PacketType,
+  StateChange,
+  debugIoApiName,
+  fileIoApiName,
+  manipulateApiName,
+  stateChangeName,
+} from '../constants';
+import type { PacketSummary } from '../summary';
+import { ansiText, hex, hex64At, oneLine, u16At, u32At, u8At, utf16Text } from './bytes';
+import { DEBUG_IO_SIZE } from './debug-io';
+import { FILE_IO_SIZE } from './file-io';
+import { MANIPULATE_SIZE, machineName } from './manipulate';
+import { ntStatusName } from './ntstatus';
+import { STATE_CHANGE32_SIZE, STATE_CHANGE64_SIZE } from './state-change';
+import {
+  CONTROL_REQUEST_SIZE,
+  TRACE_IO_SIZE,
+  controlRequestApiName,
+  traceIoApiName,
+} from './trace-io';
+
+const EMPTY: PacketSummary = Object.freeze({});
+
+function short(what: string, length: number, size: number): string {
+  return `short ${what}: ${length} of ${size} bytes`;
+}
+
+/** Summary of one packet's payload; never throws, whatever the bytes. */
+export function describePacket(type: number, payload: Uint8Array): PacketSummary {
+  switch (type) {
+    case PacketType.STATE_MANIPULATE:
+      return describeManipulate(payload);
+    case PacketType.STATE_CHANGE64:
+      return describeStateChange64(payload);
+    case PacketType.STATE_CHANGE32:
+      return describeStateChange32(payload);
+    case PacketType.DEBUG_IO:
+      return describeDebugIo(payload);
+    case PacketType.FILE_IO:
+      return describeFileIo(payload);
+    case PacketType.TRACE_IO:
+      return describeTraceIo(payload);
+    case PacketType.CONTROL_REQUEST:
+      return describeControlRequest(payload);
+    default:
+      return payload.length === 0 ? EMPTY : { info: `${payload.length} payload bytes` };
+  }
+}
+
+// Union offset in DBGKD_MANIPULATE_STATE64.
+const U = 16;
+
+/** ` -> STATUS_X` for a failing reply, else ` -> ok` when the reply part is present. */
+function outcome(status: number, ok: string): string {
+  if (status !== 0) return ` -> ${ntStatusName(status)}`;
+  return ok ? ` -> ${ok}` : '';
+}
+
+function manipulateInfo(api: number, b: Uint8Array, status: number): string {
+  const name = manipulateApiName(api);
+  const dataLength = Math.max(0, b.length - MANIPULATE_SIZE);
+  switch (api) {
+    case A.ReadVirtualMemory:
+    case A.ReadPhysicalMemory:
+    case A.ReadControlSpace: {
+      const actual = u32At(b, U + 12);
+      const done = actual || dataLength ? `${hex(actual)} read` : '';
+      return `${name} ${hex64At(b, U)} len ${hex(u32At(b, U + 8))}${outcome(status, done)}`;
+    }
+    case A.WriteVirtualMemory:
+    case A.WritePhysicalMemory:
+    case A.WriteControlSpace: {
+      const actual = u32At(b, U + 12);
+      const done = actual ? `${hex(actual)} written` : '';
+      return `${name} ${hex64At(b, U)} len ${hex(u32At(b, U + 8))}${outcome(status, done)}`;
+    }
+    case A.GetContext:
+    case A.SetContext:
+      return `${name}${dataLength ? ` ${hex(dataLength)} bytes` : ''}${outcome(status, '')}`;
+    case A.GetContextEx:
+    case A.SetContextEx: {
+      const copied = u32At(b, U + 8);
+      return `${name} offset ${hex(u32At(b, U))} len ${hex(u32At(b, U + 4))}${outcome(status, copied ? `${hex(copied)} copied` : '')}`;
+    }
+    case A.WriteBreakPoint:
+      return `${name} ${hex64At(b, U)} handle ${hex(u32At(b, U + 8))}${outcome(status, '')}`;
+    case A.RestoreBreakPoint:
+      return `${name} handle ${hex(u32At(b, U))}${outcome(status, '')}`;
+    case A.WriteBreakPointEx:
+    case A.RestoreBreakPointEx:
+      return `${name} count ${u32At(b, U)} ${ntStatusName(u32At(b, U + 4))}${outcome(status, '')}`;
+    case A.Continue:
+      return `${name} ${ntStatusName(u32At(b, U))}`;
+    case A.Continue2: {
+      const trace = u32At(b, U + 4);
+      return `${name} ${ntStatusName(u32At(b, U))}${trace ? ' trace' : ''} Dr7 ${hex64At(b, U + 8)}`;
+    }
+    case A.ReadIoSpace:
+    case A.WriteIoSpace: {
+      const value = u32At(b, U + 12);
+      const head = `${name} ${hex64At(b, U)} size ${u32At(b, U + 8)}`;
+      if (api === A.WriteIoSpace) return `${head} value ${hex(value)}${outcome(status, '')}`;
+      return `${head}${outcome(status, value ? hex(value) : '')}`;
+    }
+    case A.ReadIoSpaceExtended:
+    case A.WriteIoSpaceExtended: {
+      const value = u32At(b, U + 24);
+      const head = `${name} ${hex64At(b, U + 16)} size ${u32At(b, U)} bus ${u32At(b, U + 8)} space ${u32At(b, U + 12)}`;
+      if (api === A.WriteIoSpaceExtended)
+        return `${head} value ${hex(value)}${outcome(status, '')}`;
+      return `${head}${outcome(status, value ? hex(value) : '')}`;
+    }
+    case A.ReadMachineSpecificRegister:
+    case A.WriteMachineSpecificRegister: {
+      const value = hex64At(b, U + 4);
+      const msr = `${name} ${hex(u32At(b, U))}`;
+      if (api === A.WriteMachineSpecificRegister) return `${msr} = ${value}${outcome(status, '')}`;
+      return `${msr}${outcome(status, value !== '0x0' ? value : '')}`;
+    }
+    case A.GetVersion: {
+      const machine = u16At(b, U + 8);
+      if (machine === 0 && u16At(b, U + 2) === 0) return `${name}${outcome(status, '')}`;
+      const major = u16At(b, U);
+      // MajorVersion is 0xF for a free build, 0xC for a checked one; MinorVersion is the build.
+      const kind = major === 0xf ? 'free' : major === 0xc ? 'checked' : `major ${hex(major)}`;
+      const minor = u16At(b, U + 2);
+      return `${name} ${kind} build ${minor} (${hex(minor)}) protocol ${u8At(b, U + 4)} ${machineName(machine)} KernBase ${hex64At(b, U + 16)}${outcome(status, '')}`;
+    }
+    case A.SearchMemory:
+      return `${name} ${hex64At(b, U)} len ${hex64At(b, U + 8)} pattern ${u32At(b, U + 16)} bytes${outcome(status, '')}`;
+    case A.QueryMemory:
+      return `${name} ${hex64At(b, U)} space ${u32At(b, U + 16)} flags ${hex(u32At(b, U + 20))}${outcome(status, '')}`;
+    case A.FillMemory:
+      return `${name} ${hex64At(b, U)} len ${hex(u32At(b, U + 8))} pattern ${u16At(b, U + 14)} bytes${outcome(status, '')}`;
+    case A.GetBusData:
+    case A.SetBusData:
+      return `${name} type ${u32At(b, U)} bus ${u32At(b, U + 4)} slot ${u32At(b, U + 8)} offset ${hex(u32At(b, U + 12))} len ${hex(u32At(b, U + 16))}${outcome(status, '')}`;
+    case A.SetInternalBreakPoint:
+      return `${name} ${hex64At(b, U)} flags ${hex(u32At(b, U + 8))}${outcome(status, '')}`;
+    case A.GetInternalBreakPoint:
+      return `${name} ${hex64At(b, U)} calls ${u32At(b, U + 12)}${outcome(status, '')}`;
+    case A.SwitchProcessor:
+      return `${name} to ${u16At(b, 6)}${outcome(status, '')}`;
+    case A.WriteCustomBreakpoint:
+      return `${name} ${hex64At(b, U)} handle ${hex(u32At(b, U + 16))}${outcome(status, '')}`;
+    default:
+      return `${name}${outcome(status, '')}`;
+  }
+}
+
+function describeManipulate(b: Uint8Array): PacketSummary {
+  const api = u32At(b, 0);
+  const returnStatus = u32At(b, 8);
+  const info = manipulateInfo(api, b, returnStatus);
+  const base = { api, apiName: manipulateApiName(api), returnStatus, info };
+  if (b.length < MANIPULATE_SIZE) {
+    return { ...base, malformed: short('DBGKD_MANIPULATE_STATE64', b.length, MANIPULATE_SIZE) };
+  }
+  return base;
+}
+
+// Union offset in DBGKD_ANY_WAIT_STATE_CHANGE.
+const S = 0x20;
+
+function describeStateChange64(b: Uint8Array): PacketSummary {
+  const newState = u32At(b, 0);
+  const newStateName = stateChangeName(newState);
+  let malformed =
+    b.length < STATE_CHANGE64_SIZE
+      ? short('DBGKD_ANY_WAIT_STATE_CHANGE', b.length, STATE_CHANGE64_SIZE)
+      : undefined;
+  let info: string;
+  let text: string | undefined;
+  if (newState === StateChange.Exception) {
+    const code = u32At(b, S);
+    const chance = u32At(b, S + 0x98) ? 'first chance' : 'second chance';
+    info = `Exception ${hex(code)} ${ntStatusName(code)} at ${hex64At(b, S + 0x10)} ${chance}`;
+  } else if (newState === StateChange.LoadSymbols) {
+    const pathLength = u32At(b, S);
+    const data = b.subarray(Math.min(b.length, STATE_CHANGE64_SIZE));
+    if (pathLength > data.length && !malformed) {
+      malformed = `PathNameLength ${hex(pathLength)} exceeds the ${data.length} data bytes`;
+    }
+    text = ansiText(data.subarray(0, pathLength));
+    const verb = u8At(b, S + 0x20) ? 'UnloadSymbols' : 'LoadSymbols';
+    info = `${verb} ${text} base ${hex64At(b, S + 0x08)} size ${hex(u32At(b, S + 0x1c))}`;
+  } else if (newState === StateChange.CommandString) {
+    text = ansiText(b.subarray(Math.min(b.length, STATE_CHANGE64_SIZE)));
+    info = `CommandString ${oneLine(text)}`;
+  } else {
+    info = newStateName;
+  }
+  return {
+    newState,
+    newStateName,
+    info,
+    ...(text !== undefined ? { text } : {}),
+    ...(malformed ? { malformed } : {}),
+  };
+}
+
+// DBGKD_WAIT_STATE_CHANGE32: union at 20, data at 144.
+function describeStateChange32(b: Uint8Array): PacketSummary {
+  const newState = u32At(b, 0);
+  const newStateName = stateChangeName(newState);
+  let info = newStateName;
+  let text: string | undefined;
+  if (newState === StateChange.Exception) {
+    const code = u32At(b, 20);
+    info = `Exception ${hex(code)} ${ntStatusName(code)} at ${hex(u32At(b, 32))} ${u32At(b, 100) ? 'first' : 'second'} chance`;
+  } else if (newState === StateChange.LoadSymbols) {
+    text = ansiText(b.subarray(Math.min(b.length, STATE_CHANGE32_SIZE)).subarray(0, u32At(b, 20)));
+    info = `${u8At(b, 40) ? 'UnloadSymbols' : 'LoadSymbols'} ${text} base ${hex(u32At(b, 24))}`;
+  }
+  return {
+    newState,
+    newStateName,
+    info: `${info} (32-bit)`,
+    ...(text !== undefined ? { text } : {}),
+    ...(b.length < STATE_CHANGE32_SIZE
+      ? { malformed: short('DBGKD_WAIT_STATE_CHANGE32', b.length, STATE_CHANGE32_SIZE) }
+      : {}),
+  };
+}
+
+function describeDebugIo(b: Uint8Array): PacketSummary {
+  const api = u32At(b, 0);
+  const apiName = debugIoApiName(api);
+  const data = b.subarray(Math.min(b.length, DEBUG_IO_SIZE));
+  let malformed =
+    b.length < DEBUG_IO_SIZE ? short('DBGKD_DEBUG_IO', b.length, DEBUG_IO_SIZE) : undefined;
+  if (api === DebugIoApi.PrintString) {
+    const n = u32At(b, 8);
+    if (n > data.length && !malformed)
+      malformed = `LengthOfString ${hex(n)} exceeds the ${data.length} data bytes`;
+    const text = ansiText(data.subarray(0, n));
+    return {
+      api,
+      apiName,
+      text,
+      info: `${apiName} ${oneLine(text)}`,
+      ...(malformed ? { malformed } : {}),
+    };
+  }
+  if (api === DebugIoApi.GetString) {
+    const text = ansiText(data);
+    const info = `${apiName} ${oneLine(text)} max ${hex(u32At(b, 12))}`;
+    return { api, apiName, text, info, ...(malformed ? { malformed } : {}) };
+  }
+  return { api, apiName, info: apiName, ...(malformed ? { malformed } : {}) };
+}
+
+function describeFileIo(b: Uint8Array): PacketSummary {
+  const api = u32At(b, 0);
+  const apiName = fileIoApiName(api);
+  const status = u32At(b, 4);
+  const malformed =
+    b.length < FILE_IO_SIZE ? short('DBGKD_FILE_IO', b.length, FILE_IO_SIZE) : undefined;
+  const tail = malformed ? { malformed } : {};
+  switch (api) {
+    case FileIoApi.CreateFile: {
+      const text = utf16Text(b.subarray(Math.min(b.length, FILE_IO_SIZE)));
+      const handle = hex64At(b, 8 + 0x18);
+      const done = handle !== '0x0' ? `handle ${handle} size ${hex64At(b, 8 + 0x20)}` : '';
+      return {
+        api,
+        apiName,
+        text,
+        info: `${apiName} ${oneLine(text)}${outcome(status, done)}`,
+        ...tail,
+      };
+    }
+    case FileIoApi.ReadFile:
+    case FileIoApi.WriteFile:
+      return {
+        api,
+        apiName,
+        info: `${apiName} handle ${hex64At(b, 8)} offset ${hex64At(b, 16)} len ${hex(u32At(b, 24))}${outcome(status, '')}`,
+        ...tail,
+      };
+    case FileIoApi.CloseFile:
+      return {
+        api,
+        apiName,
+        info: `${apiName} handle ${hex64At(b, 8)}${outcome(status, '')}`,
+        ...tail,
+      };
+    default:
+      return { api, apiName, info: `${apiName}${outcome(status, '')}`, ...tail };
+  }
+}
+
+function describeTraceIo(b: Uint8Array): PacketSummary {
+  const api = u32At(b, 0);
+  const apiName = traceIoApiName(api);
+  const malformed =
+    b.length < TRACE_IO_SIZE ? short('DBGKD_TRACE_IO', b.length, TRACE_IO_SIZE) : undefined;
+  return {
+    api,
+    apiName,
+    info: `${apiName} ${hex(u32At(b, 8))} bytes`,
+    ...(malformed ? { malformed } : {}),
+  };
+}
+
+function describeControlRequest(b: Uint8Array): PacketSummary {
+  const api = u32At(b, 0);
+  const apiName = controlRequestApiName(api);
+  const malformed =
+    b.length < CONTROL_REQUEST_SIZE
+      ? short('DBGKD_CONTROL_REQUEST', b.length, CONTROL_REQUEST_SIZE)
+      : undefined;
+  return {
+    api,
+    apiName,
+    info: `${apiName} breakpoint ${u32At(b, 4)}`,
+    ...(malformed ? { malformed } : {}),
+  };
+}

@@ -1,0 +1,80 @@
+// DBGKD_TRACE_IO (64 bytes: ApiNumber, ProcessorLevel, Processor, a 56-byte union; WPP trace
+// data follows) and DBGKD_CONTROL_REQUEST (12 bytes: ApiNumber, an 8-byte union), from
+// ReactOS windbgkd.h. Both are rare; they are decoded for display only.
+// Their ApiNumbers are not in constants.ts yet; they belong there (DbgKdPrintTraceApi,
+// DbgKdRequestHardwareBp, DbgKdReleaseHardwareBp).
+
+import type { FamilySpec, UnionMember } from './family';
+import { u16, u32 } from './layout';
+import { hexDec } from './bytes';
+
+export const TRACE_IO_SIZE = 64;
+export const CONTROL_REQUEST_SIZE = 12;
+
+const PRINT_TRACE_API = 0x3330;
+const REQUEST_HARDWARE_BP = 0x4300;
+const RELEASE_HARDWARE_BP = 0x4301;
+
+const unknown = (api: number): string => `Unknown(0x${api.toString(16)})`;
+
+export function traceIoApiName(api: number): string {
+  return api === PRINT_TRACE_API ? 'PrintTrace' : unknown(api);
+}
+
+export function controlRequestApiName(api: number): string {
+  if (api === REQUEST_HARDWARE_BP) return 'RequestHardwareBp';
+  if (api === RELEASE_HARDWARE_BP) return 'ReleaseHardwareBp';
+  return unknown(api);
+}
+
+export const traceIoSpec: FamilySpec = {
+  type: 'DBGKD_TRACE_IO',
+  header: {
+    apiNumber: u32(0, { show: (v) => `0x${v.toString(16)} (${traceIoApiName(v)})` }),
+    processorLevel: u16(4),
+    processor: u16(6),
+  },
+  selector: 'apiNumber',
+  unionAt: 8,
+  unionSize: 56,
+  members: new Map<number, UnionMember>([
+    [
+      PRINT_TRACE_API,
+      {
+        type: 'DBGKD_PRINT_TRACE',
+        member: 'PrintTrace',
+        layout: { lengthOfData: u32(0, { show: hexDec }) },
+      },
+    ],
+  ]),
+  dataAt: TRACE_IO_SIZE,
+};
+
+export const controlRequestSpec: FamilySpec = {
+  type: 'DBGKD_CONTROL_REQUEST',
+  header: {
+    apiNumber: u32(0, { show: (v) => `0x${v.toString(16)} (${controlRequestApiName(v)})` }),
+  },
+  selector: 'apiNumber',
+  unionAt: 4,
+  unionSize: 8,
+  members: new Map<number, UnionMember>([
+    [
+      REQUEST_HARDWARE_BP,
+      {
+        type: 'DBGKD_REQUEST_BREAKPOINT',
+        member: 'RequestBreakpoint',
+        layout: { hardwareBreakPointNumber: u32(0), available: u32(4) },
+      },
+    ],
+    [
+      RELEASE_HARDWARE_BP,
+      {
+        type: 'DBGKD_RELEASE_BREAKPOINT',
+        member: 'ReleaseBreakpoint',
+        layout: { hardwareBreakPointNumber: u32(0), released: u32(4) },
+      },
+    ],
+  ]),
+  dataAt: CONTROL_REQUEST_SIZE,
+};
