@@ -1,0 +1,204 @@
+// Our Wireshark dissector against our own decoder: the same capture, read by tshark with
+// resources/wireshark/kdscope.lua and by KdStreamDecoder, must give the same KD packets.
+import { afterAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import fc from 'fast-check';
+import { PcapWriter } from '../../electron/capture';
+import { KdStreamDecoder } from '../../protocol/kd/decoder';
+import { DIRECTIONS, type Direction, type KdEvent } from '../../protocol/kd/events';
+import { ManipulateApi, PacketType } from '../../protocol/kd/constants';
+import { encodeDataPacket } from '../../protocol/kd/encoder';
+import { buildManipulate } from '../../protocol/kd/payloads';
+import { arbStream, buildStream, randomChunks, xorshift32 } from '../support/kd-gen';
+import { requireTool } from '../support/tools';
+
+const run = promisify(execFile);
+const lua = join(__dirname, '../../resources/wireshark/kdscope.lua');
+const dir = mkdtempSync(join(tmpdir(), 'kdscope-dissector-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Seen {
+  dir: Direction;
+  type: number;
+  id: number;
+  checksumOk: boolean;
+}
+
+/** Writes both directions' streams, cut into frames of 1..maxChunk bytes, interleaved. */
+function writeCapture(
+  path: string,
+  streams: Record<Direction, Uint8Array>,
+  maxChunk: number,
+  seed: number,
+): void {
+  const writer = PcapWriter.open(path);
+  const rnd = xorshift32(seed);
+  const queues = DIRECTIONS.map((d) => ({
+    d,
+    chunks: randomChunks(streams[d], seed + 7, 1, maxChunk),
+  }));
+  let time = 1_700_000_000_000_000;
+  while (queues.some((q) => q.chunks.length > 0)) {
+    const live = queues.filter((q) => q.chunks.length > 0);
+    const q = live[rnd() % live.length]!;
+    writer.write({ dir: q.d, timeUs: time++, bytes: q.chunks.shift()! });
+  }
+  writer.close();
+}
+
+function ourPackets(streams: Record<Direction, Uint8Array>): {
+  packets: Seen[];
+  garbage: KdEvent[];
+} {
+  const packets: Seen[] = [];
+  const garbage: KdEvent[] = [];
+  for (const d of DIRECTIONS) {
+    const decoder = new KdStreamDecoder();
+    const emit = (e: KdEvent): void => {
+      if (e.kind === 'packet')
+        packets.push({ dir: d, type: e.type, id: e.id, checksumOk: e.checksumOk });
+      else if (e.kind === 'garbage') garbage.push(e);
+    };
+    decoder.push(streams[d], emit);
+    decoder.end(emit);
+  }
+  return { packets, garbage };
+}
+
+async function tsharkPackets(path: string): Promise<Seen[]> {
+  const tshark = requireTool('tshark');
+  const { stdout } = await run(
+    tshark,
+    [
+      '-X',
+      `lua_script:${lua}`,
+      '-r',
+      path,
+      '-T',
+      'fields',
+      '-E',
+      'separator=/t',
+      '-e',
+      'udp.srcport',
+      '-e',
+      'kd.type',
+      '-e',
+      'kd.id',
+      '-e',
+      'kd.checksum_ok',
+    ],
+    { maxBuffer: 64 * 1024 * 1024, timeout: 60_000 },
+  );
+  const out: Seen[] = [];
+  for (const line of stdout.split('\n')) {
+    const [port, types, ids, oks] = line.split('\t');
+    if (!types) continue;
+    const t = types.split(',');
+    const i = ids!.split(',');
+    const o = oks!.split(',');
+    expect(i).toHaveLength(t.length);
+    t.forEach((type, k) =>
+      out.push({
+        dir: port === '51111' ? 'debugger->target' : 'target->debugger',
+        type: Number(type),
+        id: Number(i[k]),
+        checksumOk: o[k] === '1' || o[k] === 'True',
+      }),
+    );
+  }
+  return out;
+}
+
+const byDir = (list: Seen[], d: Direction): Seen[] => list.filter((p) => p.dir === d);
+
+async function expertCounts(path: string): Promise<string> {
+  const tshark = requireTool('tshark');
+  const { stdout } = await run(
+    tshark,
+    ['-X', `lua_script:${lua}`, '-r', path, '-q', '-z', 'expert'],
+    { timeout: 60_000 },
+  );
+  return stdout;
+}
+
+describe('kdscope.lua dissector (tshark) agrees with our decoder', () => {
+  const cases = [
+    { name: 'one small frame per piece (packets split across frames)', maxChunk: 7, seed: 11 },
+    { name: 'medium frames (splits and several packets per frame)', maxChunk: 300, seed: 12 },
+    { name: 'large frames (many packets per frame)', maxChunk: 8000, seed: 13 },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      // fast-check streams (noise, stray leader bytes, break-ins, corrupt packets), a dozen per side.
+      const samples = fc.sample(arbStream(40, 1500), { seed: c.seed, numRuns: 24 });
+      const items = (parity: number) =>
+        samples.filter((_, k) => k % 2 === parity).flatMap((s) => s.items);
+      const streams = {
+        'debugger->target': buildStream(items(0)).bytes,
+        'target->debugger': buildStream(items(1)).bytes,
+      };
+      const path = join(dir, `case-${c.seed}.pcap`);
+      writeCapture(path, streams, c.maxChunk, c.seed);
+      const ours = ourPackets(streams);
+      const theirs = await tsharkPackets(path);
+      expect(ours.packets.length).toBeGreaterThan(10);
+      for (const d of DIRECTIONS) expect(byDir(theirs, d)).toEqual(byDir(ours.packets, d));
+      // Every checksum error, bad trailer and bad ByteCount we find is flagged by the dissector.
+      const experts = await expertCounts(path);
+      // The expert table groups by summary text: add up every row of a kind.
+      const count = (re: RegExp): number =>
+        [...experts.matchAll(new RegExp(re.source, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
+      expect(count(/^\s+(\d+)\s+Checksum\s+KD/m)).toBe(
+        ours.packets.filter((p) => !p.checksumOk).length,
+      );
+      expect(count(/^\s+(\d+)\s+Malformed\s+KD\s+KD trailing byte/m)).toBe(
+        ours.garbage.filter((g) => g.kind === 'garbage' && g.reason === 'bad-trailer').length,
+      );
+      expect(count(/^\s+(\d+)\s+Malformed\s+KD\s+KD ByteCount/m)).toBe(
+        ours.garbage.filter((g) => g.kind === 'garbage' && g.reason === 'bad-length').length,
+      );
+    });
+  }
+
+  it('names manipulate APIs and shows their fields', async () => {
+    const request = buildManipulate({
+      api: ManipulateApi.ReadVirtualMemory,
+      fields: { targetBaseAddress: 0xfffff80012340000n, transferCount: 0x100, actualBytesRead: 0 },
+    });
+    const packet = encodeDataPacket(PacketType.STATE_MANIPULATE, 0x80800800, request);
+    const path = join(dir, 'api.pcap');
+    writeCapture(
+      path,
+      { 'debugger->target': packet, 'target->debugger': new Uint8Array(0) },
+      4000,
+      1,
+    );
+    const tshark = requireTool('tshark');
+    const { stdout } = await run(tshark, [
+      '-X',
+      `lua_script:${lua}`,
+      '-r',
+      path,
+      '-T',
+      'fields',
+      '-e',
+      'kd.api_name',
+      '-e',
+      'kd.address',
+      '-e',
+      'kd.count',
+      '-e',
+      '_ws.col.Info',
+    ]);
+    expect(stdout.trim().split('\t')).toEqual([
+      'ReadVirtualMemory',
+      '0xfffff80012340000',
+      '0x00000100',
+      'D->T STATE_MANIPULATE id=0x80800800 ReadVirtualMemory 0xfffff80012340000 len 0x100',
+    ]);
+  });
+});
