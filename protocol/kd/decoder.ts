@@ -276,14 +276,13 @@ export class KdStreamDecoder {
       emit(garbageEvent(offset, length, 'bad-trailer'));
       return trailer + 1;
     }
-    // Own copy (the chunk may be a Node Buffer, whose slice() is a view) and the checksum in one pass.
+    // Own copy: the chunk may be a Node Buffer, whose slice() is a view. set() (memcpy) plus a
+    // separate sum loop measured faster than one loop that copies and sums. Views into a
+    // shared slab would be ~1.7x faster still, but one kept payload would pin the slab.
     const payload = new Uint8Array(byteCount);
+    payload.set(buf.subarray(body, trailer));
     let sum = 0;
-    for (let k = 0; k < byteCount; k++) {
-      const b = buf[body + k]!;
-      payload[k] = b;
-      sum += b;
-    }
+    for (let k = body; k < trailer; k++) sum += buf[k]!;
     // At most 4000 * 255: no wrap-around modulo 2^32 to worry about.
     emit(
       packetEvent(offset, 'data', type, byteCount, id, checksum, sum === checksum, payload, length),
