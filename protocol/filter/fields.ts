@@ -1,0 +1,125 @@
+// The fields a display filter can name, and the enum values it accepts for them. Names and
+// numbers come from protocol/kd/constants.ts and PacketFlag: there is no second list to drift.
+
+import { DebugIoApi, FileIoApi, ManipulateApi, PacketType, StateChange } from '../kd/constants';
+import { PacketFlag } from '../session/record';
+import type { PacketFlagName } from '../session/record';
+
+/**
+ * number: compared numerically; enum: a number with names (type, api, ...), which also
+ * `contains`/`matches` against its name; boolean: true/false, tested bare; string: ==, !=,
+ * contains, matches.
+ */
+export type FieldKind = 'number' | 'enum' | 'boolean' | 'string';
+
+export interface FieldDef {
+  readonly name: string;
+  readonly kind: FieldKind;
+  readonly description: string;
+  /** For enum fields: accepted names and their values. */
+  readonly values?: ReadonlyMap<string, number>;
+  /** For flag booleans: the PacketFlag bit. */
+  readonly flag?: number;
+}
+
+function names(...maps: Record<string, number>[]): ReadonlyMap<string, number> {
+  return new Map(maps.flatMap((m) => Object.entries(m)));
+}
+
+/** "CHECKSUM_ERROR" -> "checksumError". */
+function camel(flag: string): string {
+  return flag.toLowerCase().replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+export const DIRECTION_VALUES: ReadonlyMap<string, number> = new Map([
+  ['debugger->target', 0],
+  ['target->debugger', 1],
+  ['d2t', 0],
+  ['t2d', 1],
+]);
+
+const defs: FieldDef[] = [
+  { name: 'no', kind: 'number', description: 'Row number (1-based, both directions)' },
+  { name: 'time', kind: 'number', description: 'Milliseconds since the Unix epoch' },
+  { name: 'dir', kind: 'enum', description: 'Direction', values: DIRECTION_VALUES },
+  {
+    name: 'kind',
+    kind: 'enum',
+    description: 'packet, breakin or garbage',
+    values: new Map([
+      ['packet', 0],
+      ['breakin', 1],
+      ['garbage', 2],
+    ]),
+  },
+  {
+    name: 'leader',
+    kind: 'enum',
+    description: 'data or control',
+    values: new Map([
+      ['data', 1],
+      ['control', 2],
+    ]),
+  },
+  { name: 'type', kind: 'enum', description: 'PacketType', values: names(PacketType) },
+  { name: 'id', kind: 'number', description: 'PacketId' },
+  { name: 'byteCount', kind: 'number', description: 'Payload bytes (header ByteCount)' },
+  { name: 'checksumOk', kind: 'boolean', description: 'Data checksum as sent is right' },
+  {
+    name: 'api',
+    kind: 'enum',
+    description: 'ApiNumber (manipulate, debug I/O, file I/O)',
+    values: names(ManipulateApi, DebugIoApi, FileIoApi),
+  },
+  { name: 'apiName', kind: 'string', description: 'Name of the ApiNumber' },
+  { name: 'returnStatus', kind: 'number', description: 'NTSTATUS of a manipulate reply' },
+  {
+    name: 'newState',
+    kind: 'enum',
+    description: 'NewState of a state change',
+    values: names(StateChange),
+  },
+  { name: 'newStateName', kind: 'string', description: 'Name of the NewState' },
+  { name: 'typeName', kind: 'string', description: 'Name of the PacketType' },
+  { name: 'flags', kind: 'number', description: 'PacketFlag bits' },
+  { name: 'pair', kind: 'number', description: 'No. of the request or response partner' },
+  { name: 'ack', kind: 'number', description: 'No. of the ACK, or of the acknowledged packet' },
+  { name: 'rtt', kind: 'number', description: 'Milliseconds from request to response' },
+  { name: 'length', kind: 'number', description: 'Bytes on the wire' },
+  { name: 'offset', kind: 'number', description: "Byte offset in the direction's stream" },
+  { name: 'frame', kind: 'number', description: 'Capture frame where it starts' },
+  { name: 'text', kind: 'string', description: 'Debug output, symbol path, file name' },
+  { name: 'info', kind: 'string', description: 'Info column' },
+  {
+    name: 'garbageReason',
+    kind: 'string',
+    description: 'noise, bad-length, bad-trailer, truncated',
+  },
+  ...(Object.keys(PacketFlag) as PacketFlagName[]).map((flag): FieldDef => ({
+    name: camel(flag),
+    kind: 'boolean',
+    description: `PacketFlag.${flag}`,
+    flag: PacketFlag[flag],
+  })),
+];
+
+export const FIELDS: ReadonlyMap<string, FieldDef> = new Map(defs.map((d) => [d.name, d]));
+
+/** Other spellings users type; the parser stores the canonical name. */
+export const FIELD_ALIASES: ReadonlyMap<string, string> = new Map([
+  ['status', 'returnStatus'],
+  ['state', 'newState'],
+  ['rttMs', 'rtt'],
+  ['direction', 'dir'],
+]);
+
+export function lookupField(name: string): FieldDef | undefined {
+  return FIELDS.get(FIELD_ALIASES.get(name) ?? name);
+}
+
+/** Enum fields whose name lives in a string column (for contains/matches on them). */
+export const ENUM_NAME_FIELD: Readonly<Record<string, string>> = {
+  type: 'typeName',
+  api: 'apiName',
+  newState: 'newStateName',
+};
