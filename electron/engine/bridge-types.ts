@@ -1,0 +1,58 @@
+// Shapes the bridge shares with its taps (recorder, live sink, decoder) and its users.
+
+import type { Direction } from '../../protocol/kd/events';
+import type { PacketRecord } from '../../protocol/session/record';
+import type { HealthStatus, Side } from './health';
+
+/** One chunk as relayed, in relay order. */
+export interface RelayedChunk {
+  readonly dir: Direction;
+  /** Microseconds since the Unix epoch, taken when the chunk arrived. */
+  readonly timeUs: number;
+  /** The bytes as read (the relay never changes them; taps must not either). */
+  readonly bytes: Uint8Array;
+  /** False when nobody was on the other side to receive it (it was dropped, and counted). */
+  readonly delivered: boolean;
+}
+
+/** Sees relayed chunks after they were written, in batches (one per event-loop turn). */
+export interface BridgeTap {
+  readonly name: string;
+  write(batch: readonly RelayedChunk[]): void;
+  /** Flush and release; called once by Bridge.close(). */
+  close(): void | Promise<void>;
+}
+
+/** Decodes relayed bytes into packet records (the session pipeline, adapted). */
+export interface BridgeDecoder {
+  push(
+    dir: Direction,
+    bytes: Uint8Array,
+    timeMs: number,
+    emit: (record: PacketRecord) => void,
+  ): void;
+  /** After an idle spell: report pending garbage/break-in runs now. */
+  flush(emit: (record: PacketRecord) => void): void;
+}
+
+export interface DirectionCounters {
+  bytes: number;
+  chunks: number;
+  /** Bytes that arrived while the other side was not connected (recorded, not delivered). */
+  droppedBytes: number;
+}
+
+export interface BridgeCounters {
+  readonly 'debugger->target': DirectionCounters;
+  readonly 'target->debugger': DirectionCounters;
+  packets: number;
+  errors: number;
+  debuggerConnections: number;
+  targetConnections: number;
+}
+
+export type BridgeEvent =
+  | { readonly kind: 'side'; readonly side: Side; readonly state: 'waiting' | 'connected' | 'gone' }
+  | { readonly kind: 'error'; readonly source: string; readonly message: string }
+  | { readonly kind: 'health'; readonly status: HealthStatus }
+  | { readonly kind: 'packets'; readonly records: readonly PacketRecord[] };

@@ -1,0 +1,310 @@
+// The man-in-the-middle: serves the debugger's endpoint, connects to the target's, and relays
+// bytes both ways at once and unchanged. Everything else (recording, the live Wireshark sink,
+// decoding, health) is a tap that sees the chunks after they were written, batched once per
+// event-loop turn, so it can never slow or alter the relay.
+
+import { formatEndpoint, type Endpoint } from './endpoint';
+import type { Direction } from '../../protocol/kd/events';
+import type { PacketRecord } from '../../protocol/session/record';
+import {
+  Backoff,
+  createAcceptor,
+  createDialer,
+  describeTransportError,
+  sleep,
+  type Acceptor,
+  type ByteChannel,
+  type Dialer,
+  type TransportDeps,
+} from './transports';
+import type { BackoffOptions } from './transports/backoff';
+import { HealthMonitor, type HealthOptions, type Side } from './health';
+import type {
+  BridgeCounters,
+  BridgeDecoder,
+  BridgeEvent,
+  BridgeTap,
+  RelayedChunk,
+} from './bridge-types';
+
+export type * from './bridge-types';
+
+export interface BridgeOptions {
+  readonly debugger: Endpoint;
+  readonly target: Endpoint;
+  readonly deps?: TransportDeps;
+  readonly taps?: readonly BridgeTap[];
+  readonly decoder?: BridgeDecoder;
+  /** Reconnecting to the target (default 100 ms doubling to 5 s). */
+  readonly backoff?: BackoffOptions;
+  readonly health?: Omit<HealthOptions, 'clock'>;
+  /** How often health and the decoder's idle flush run (default 1000 ms). */
+  readonly tickMs?: number;
+}
+
+const DIR_FROM: Record<Side, Direction> = {
+  debugger: 'debugger->target',
+  target: 'target->debugger',
+};
+const other = (side: Side): Side => (side === 'debugger' ? 'target' : 'debugger');
+
+/** Wall-clock microseconds with sub-millisecond resolution. */
+function nowUs(): number {
+  return Math.round((performance.timeOrigin + performance.now()) * 1000);
+}
+
+export class Bridge {
+  readonly health: HealthMonitor;
+  private readonly channels: Record<Side, ByteChannel | undefined> = {
+    debugger: undefined,
+    target: undefined,
+  };
+  /** The side whose reading is paused until the other side's channel drains. */
+  private readonly blocked: Record<Side, boolean> = { debugger: false, target: false };
+  private readonly counts: BridgeCounters = {
+    'debugger->target': { bytes: 0, chunks: 0, droppedBytes: 0 },
+    'target->debugger': { bytes: 0, chunks: 0, droppedBytes: 0 },
+    packets: 0,
+    errors: 0,
+    debuggerConnections: 0,
+    targetConnections: 0,
+  };
+  private readonly listeners = new Set<(event: BridgeEvent) => void>();
+  private readonly stop = new AbortController();
+  private queue: RelayedChunk[] = [];
+  private flushScheduled = false;
+  private readonly taps: BridgeTap[];
+  private readonly ticker: NodeJS.Timeout;
+  private targetLoop: Promise<void> = Promise.resolve();
+  private closing: Promise<void> | undefined;
+  private lastTargetError = '';
+
+  private constructor(
+    private readonly options: BridgeOptions,
+    private readonly acceptor: Acceptor,
+    private readonly dialer: Dialer,
+  ) {
+    this.taps = [...(options.taps ?? [])];
+    this.health = new HealthMonitor(options.health);
+    this.health.subscribe((status) => this.emit({ kind: 'health', status }));
+    this.ticker = setInterval(() => this.onTick(), options.tickMs ?? 1000);
+    this.ticker.unref();
+  }
+
+  /** Listens for the debugger and starts connecting to the target; rejects with one line. */
+  static async start(options: BridgeOptions): Promise<Bridge> {
+    const dialer = createDialer(options.target, options.deps);
+    const acceptor = await createAcceptor(options.debugger, options.deps);
+    const bridge = new Bridge(options, acceptor, dialer);
+    acceptor.onConnection((channel) => bridge.attach('debugger', channel));
+    bridge.targetLoop = bridge.runTargetLoop();
+    return bridge;
+  }
+
+  get debuggerEndpoint(): string {
+    return formatEndpoint(this.options.debugger);
+  }
+
+  get targetEndpoint(): string {
+    return formatEndpoint(this.options.target);
+  }
+
+  /** The acceptor's bound TCP port (tests listen on port 0). */
+  get debuggerPort(): number | undefined {
+    return (this.acceptor as { port?: number }).port;
+  }
+
+  counters(): BridgeCounters {
+    return {
+      'debugger->target': { ...this.counts['debugger->target'] },
+      'target->debugger': { ...this.counts['target->debugger'] },
+      packets: this.counts.packets,
+      errors: this.counts.errors,
+      debuggerConnections: this.counts.debuggerConnections,
+      targetConnections: this.counts.targetConnections,
+    };
+  }
+
+  connected(side: Side): boolean {
+    return this.channels[side] !== undefined;
+  }
+
+  /** Side changes, errors (one line each), health changes and decoded packets; returns the disposer. */
+  subscribe(listener: (event: BridgeEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Stops relaying, closes both sides, flushes every tap and closes it (the capture). */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.stop.abort();
+    clearInterval(this.ticker);
+    await this.acceptor.close();
+    for (const side of ['debugger', 'target'] as const) this.channels[side]?.destroy();
+    await this.targetLoop;
+    this.flushTaps();
+    if (this.options.decoder) this.drainDecoder((emit) => this.options.decoder!.flush(emit));
+    for (const tap of this.taps) {
+      try {
+        await tap.close();
+      } catch (error) {
+        this.error(tap.name, (error as Error).message);
+      }
+    }
+    this.listeners.clear();
+  }
+
+  private emit(event: BridgeEvent): void {
+    for (const listener of [...this.listeners]) listener(event);
+  }
+
+  private error(source: string, message: string): void {
+    this.counts.errors++;
+    this.emit({ kind: 'error', source, message });
+  }
+
+  private async runTargetLoop(): Promise<void> {
+    const backoff = new Backoff(this.options.backoff);
+    const signal = this.stop.signal;
+    while (!signal.aborted) {
+      let channel: ByteChannel;
+      try {
+        channel = await this.dialer.dial(signal);
+      } catch (error) {
+        if (signal.aborted) return;
+        // Say each distinct failure once, not once per retry.
+        const message = (error as Error).message;
+        if (message !== this.lastTargetError) {
+          this.lastTargetError = message;
+          this.error('target', message);
+        }
+        await sleep(backoff.delay(), signal);
+        continue;
+      }
+      if (signal.aborted) {
+        channel.destroy();
+        return;
+      }
+      backoff.reset();
+      this.lastTargetError = '';
+      const closed = new Promise<void>((resolve) => channel.once('close', () => resolve()));
+      this.attach('target', channel);
+      await closed;
+      if (!signal.aborted) await sleep(backoff.delay(), signal);
+    }
+  }
+
+  private attach(side: Side, channel: ByteChannel): void {
+    if (this.stop.signal.aborted) {
+      channel.destroy();
+      return;
+    }
+    // A second debugger connection means WinDbg restarted before we saw the old one go.
+    this.channels[side]?.destroy();
+    this.channels[side] = channel;
+    if (side === 'debugger') this.counts.debuggerConnections++;
+    else this.counts.targetConnections++;
+    const dir = DIR_FROM[side];
+    const endpoint = side === 'debugger' ? this.options.debugger : this.options.target;
+    channel.on('data', (chunk: Buffer) => this.relay(side, dir, channel, chunk));
+    channel.on('error', (error: Error) => {
+      if (!this.stop.signal.aborted) {
+        this.error(side, describeTransportError(error, endpoint, 'io').message);
+      }
+    });
+    channel.once('close', () => this.detach(side, channel));
+    // The peer's reading may have been paused waiting on the old channel's drain.
+    this.unblock(other(side));
+    this.health.setConnection(side, 'connected');
+    this.emit({ kind: 'side', side, state: 'connected' });
+  }
+
+  private detach(side: Side, channel: ByteChannel): void {
+    if (this.channels[side] !== channel) return;
+    this.channels[side] = undefined;
+    this.blocked[side] = false;
+    // Whatever waited for this side to drain now drops instead (and is still recorded).
+    this.unblock(other(side));
+    if (this.stop.signal.aborted) return;
+    this.health.setConnection(side, 'gone');
+    this.emit({ kind: 'side', side, state: 'gone' });
+  }
+
+  private unblock(side: Side): void {
+    if (!this.blocked[side]) return;
+    this.blocked[side] = false;
+    this.channels[side]?.resume();
+  }
+
+  private relay(from: Side, dir: Direction, source: ByteChannel, chunk: Buffer): void {
+    const sink = this.channels[other(from)];
+    let delivered = false;
+    if (sink !== undefined && !sink.destroyed && sink.writable) {
+      delivered = true;
+      if (!sink.write(chunk) && !this.blocked[from]) {
+        // Backpressure: stop reading this side until the other drains; nothing piles up here.
+        this.blocked[from] = true;
+        source.pause();
+        sink.once('drain', () => {
+          if (this.channels[from] === source) this.unblock(from);
+        });
+      }
+    }
+    const counters = this.counts[dir];
+    counters.bytes += chunk.length;
+    counters.chunks++;
+    if (!delivered) counters.droppedBytes += chunk.length;
+    this.queue.push({ dir, timeUs: nowUs(), bytes: chunk, delivered });
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flushTaps());
+    }
+  }
+
+  private flushTaps(): void {
+    this.flushScheduled = false;
+    const batch = this.queue;
+    if (batch.length === 0) return;
+    this.queue = [];
+    for (const tap of this.taps) {
+      try {
+        tap.write(batch);
+      } catch (error) {
+        // A tap that throws is a bug in it; say so once and stop feeding it.
+        this.error(tap.name, `${tap.name} failed and was stopped: ${(error as Error).message}`);
+        this.taps.splice(this.taps.indexOf(tap), 1);
+      }
+    }
+    for (const chunk of batch) this.health.observeBytes(chunk.dir, chunk.bytes.length);
+    const decoder = this.options.decoder;
+    if (decoder) {
+      this.drainDecoder((emit) => {
+        for (const chunk of batch) decoder.push(chunk.dir, chunk.bytes, chunk.timeUs / 1000, emit);
+      });
+    }
+  }
+
+  private drainDecoder(run: (emit: (record: PacketRecord) => void) => void): void {
+    const records: PacketRecord[] = [];
+    try {
+      run((record) => records.push(record));
+    } catch (error) {
+      this.error('decoder', (error as Error).message);
+    }
+    if (records.length === 0) return;
+    this.counts.packets += records.reduce((n, r) => n + (r.kind === 'packet' ? 1 : 0), 0);
+    for (const record of records) this.health.observePacket(record);
+    this.emit({ kind: 'packets', records });
+  }
+
+  private onTick(): void {
+    const decoder = this.options.decoder;
+    if (decoder) this.drainDecoder((emit) => decoder.flush(emit));
+    this.health.tick();
+  }
+}

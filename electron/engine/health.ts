@@ -1,0 +1,236 @@
+// Link health in plain words: each side's state (waiting, talking, silent, gone), a RESET
+// bounce loop, a peer that stopped acknowledging. Pure logic over an injected clock; the
+// bridge feeds it bytes, connection changes and decoded packets, and ticks it.
+
+import { SYNC_PACKET_ID, PacketType } from '../../protocol/kd/constants';
+import type { Direction } from '../../protocol/kd/events';
+
+export type Side = 'debugger' | 'target';
+export type ConnectionState = 'waiting' | 'connected' | 'gone';
+export type HealthCondition =
+  | 'waiting'
+  | 'talking'
+  | 'silent'
+  | 'gone'
+  /** Both sides keep sending RESET with no data in between: stale RESETs bounce in a pipe. */
+  | 'reset-loop'
+  /** This side stopped acknowledging the other's data packets. */
+  | 'no-ack';
+
+export interface HealthStatus {
+  readonly side: Side;
+  readonly condition: HealthCondition;
+  /** One plain line, e.g. "target: connected, silent for 12 s (running, or is the VM paused?)". */
+  readonly line: string;
+  readonly timeMs: number;
+}
+
+/** What health needs of a decoded packet (a PacketRecord has all of it). */
+export interface HealthPacket {
+  readonly dir: Direction;
+  readonly kind: 'packet' | 'breakin' | 'garbage';
+  readonly leader?: 'data' | 'control';
+  readonly type?: number;
+  readonly id?: number;
+}
+
+export interface HealthOptions {
+  /** Connected with no byte from that side for this long is "silent" (default 10 s). */
+  readonly silentAfterMs?: number;
+  /** RESETs each way within resetWindowMs with no data packet is a bounce loop (default 6). */
+  readonly resetLoopCount?: number;
+  readonly resetWindowMs?: number;
+  /** A data packet unacknowledged this long means the peer stopped acknowledging (default 5 s). */
+  readonly ackTimeoutMs?: number;
+  /** ... or sent this many times without an ACK (default 4). */
+  readonly maxSendsWithoutAck?: number;
+  readonly clock?: () => number;
+}
+
+interface SideInfo {
+  state: ConnectionState;
+  since: number;
+  lastByteAt: number;
+}
+
+interface PendingAck {
+  id: number;
+  firstSentAt: number;
+  sends: number;
+}
+
+const from = (dir: Direction): Side => (dir === 'debugger->target' ? 'debugger' : 'target');
+const peerOf = (side: Side): Side => (side === 'debugger' ? 'target' : 'debugger');
+
+function seconds(ms: number): string {
+  return `${Math.max(0, Math.floor(ms / 1000))} s`;
+}
+
+export class HealthMonitor {
+  private readonly silentAfterMs: number;
+  private readonly resetLoopCount: number;
+  private readonly resetWindowMs: number;
+  private readonly ackTimeoutMs: number;
+  private readonly maxSends: number;
+  private readonly clock: () => number;
+  private readonly sides: Record<Side, SideInfo>;
+  /** RESET times per sending side since the last data packet. */
+  private readonly resets: Record<Side, number[]> = { debugger: [], target: [] };
+  /** The data packet each side waits to see acknowledged. */
+  private readonly pending: Record<Side, PendingAck | undefined> = {
+    debugger: undefined,
+    target: undefined,
+  };
+  private readonly last: Record<Side, HealthCondition | undefined> = {
+    debugger: undefined,
+    target: undefined,
+  };
+  private readonly listeners = new Set<(status: HealthStatus) => void>();
+
+  constructor(options: HealthOptions = {}) {
+    this.silentAfterMs = options.silentAfterMs ?? 10_000;
+    this.resetLoopCount = options.resetLoopCount ?? 6;
+    this.resetWindowMs = options.resetWindowMs ?? 3_000;
+    this.ackTimeoutMs = options.ackTimeoutMs ?? 5_000;
+    this.maxSends = options.maxSendsWithoutAck ?? 4;
+    this.clock = options.clock ?? Date.now;
+    const now = this.clock();
+    this.sides = {
+      debugger: { state: 'waiting', since: now, lastByteAt: now },
+      target: { state: 'waiting', since: now, lastByteAt: now },
+    };
+  }
+
+  /** Listener is told each time a side's condition changes; returns the disposer. */
+  subscribe(listener: (status: HealthStatus) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  setConnection(side: Side, state: ConnectionState): void {
+    const now = this.clock();
+    const info = this.sides[side];
+    info.state = state;
+    info.since = now;
+    info.lastByteAt = now;
+    // A new connection starts a new conversation: old waits and RESET counts mean nothing.
+    this.pending.debugger = undefined;
+    this.pending.target = undefined;
+    this.resets.debugger.length = 0;
+    this.resets.target.length = 0;
+    this.tick();
+  }
+
+  observeBytes(dir: Direction, count: number): void {
+    if (count > 0) this.sides[from(dir)].lastByteAt = this.clock();
+  }
+
+  observePacket(packet: HealthPacket): void {
+    if (packet.kind !== 'packet') return;
+    const now = this.clock();
+    const side = from(packet.dir);
+    const peer = peerOf(side);
+    if (packet.leader === 'data') {
+      this.resets.debugger.length = 0;
+      this.resets.target.length = 0;
+      // A data packet from the peer while this side waits: kdcom counts its own as delivered.
+      this.pending[peer] = undefined;
+      const id = packet.id ?? 0;
+      const waiting = this.pending[side];
+      if (waiting && waiting.id === id) waiting.sends++;
+      else this.pending[side] = { id, firstSentAt: now, sends: 1 };
+    } else if (packet.type === PacketType.ACKNOWLEDGE) {
+      const waiting = this.pending[peer];
+      const id = (packet.id ?? 0) & ~SYNC_PACKET_ID;
+      if (waiting && (waiting.id & ~SYNC_PACKET_ID) === id) this.pending[peer] = undefined;
+    } else if (packet.type === PacketType.RESET) {
+      this.pending.debugger = undefined;
+      this.pending.target = undefined;
+      const list = this.resets[side];
+      list.push(now);
+      while (list.length > 0 && now - list[0]! > this.resetWindowMs) list.shift();
+      // Bounded: only the last resetLoopCount matter.
+      if (list.length > this.resetLoopCount) list.shift();
+    }
+    this.tick();
+  }
+
+  /** Re-evaluates (call it about once a second); emits changed conditions. */
+  tick(): void {
+    for (const side of ['debugger', 'target'] as const) {
+      const status = this.status(side);
+      if (status.condition !== this.last[side]) {
+        this.last[side] = status.condition;
+        for (const listener of [...this.listeners]) listener(status);
+      }
+    }
+  }
+
+  status(side: Side): HealthStatus {
+    const now = this.clock();
+    const info = this.sides[side];
+    const make = (condition: HealthCondition, text: string): HealthStatus => ({
+      side,
+      condition,
+      line: `${side}: ${text}`,
+      timeMs: now,
+    });
+    if (info.state === 'waiting') {
+      return make(
+        'waiting',
+        side === 'debugger' ? 'waiting for the debugger to connect' : 'connecting to the target',
+      );
+    }
+    if (info.state === 'gone') {
+      return make(
+        'gone',
+        side === 'debugger'
+          ? `gone for ${seconds(now - info.since)}, waiting for the debugger to reconnect`
+          : `gone for ${seconds(now - info.since)}, reconnecting (is the VM still running?)`,
+      );
+    }
+    const loop = this.resetLoop(now);
+    if (loop) {
+      return make(
+        'reset-loop',
+        `RESET bounce: ${loop.debugger} RESETs from the debugger and ${loop.target} from the target ` +
+          `within ${seconds(this.resetWindowMs)}, no data — stale RESETs buffered in the pipe? restart the debugger's connection`,
+      );
+    }
+    const peer = peerOf(side);
+    const waiting = this.pending[peer];
+    if (
+      waiting &&
+      (now - waiting.firstSentAt >= this.ackTimeoutMs || waiting.sends >= this.maxSends)
+    ) {
+      return make(
+        'no-ack',
+        `not acknowledging: the ${peer} sent data packet 0x${waiting.id.toString(16)} ` +
+          `${waiting.sends} time${waiting.sends === 1 ? '' : 's'} over ${seconds(now - waiting.firstSentAt)} with no ACK` +
+          (side === 'target'
+            ? ' — is the target hung or the line one-way?'
+            : ' — is WinDbg stuck?'),
+      );
+    }
+    const quiet = now - info.lastByteAt;
+    if (quiet >= this.silentAfterMs) {
+      return make(
+        'silent',
+        `connected, silent for ${seconds(quiet)}` +
+          (side === 'target' ? ' (running, or is the VM paused?)' : ' (idle, or is WinDbg busy?)'),
+      );
+    }
+    return make('talking', 'connected and talking');
+  }
+
+  private resetLoop(now: number): Record<Side, number> | undefined {
+    const count = (side: Side): number =>
+      this.resets[side].filter((t) => now - t <= this.resetWindowMs).length;
+    const debuggerCount = count('debugger');
+    const targetCount = count('target');
+    if (debuggerCount >= this.resetLoopCount && targetCount >= this.resetLoopCount) {
+      return { debugger: debuggerCount, target: targetCount };
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,323 @@
+// The bridge between a fake debugger and a fake target on real unix sockets.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { Bridge, type BridgeEvent, type RelayedChunk } from '../../electron/engine/bridge';
+import { parseEndpoint } from '../../electron/engine/endpoint';
+import { PacketType } from '../../protocol/kd/constants';
+import {
+  concatBytes,
+  encodeAck,
+  encodeBreakin,
+  encodeDataPacket,
+  encodeReset,
+} from '../../protocol/kd/encoder';
+
+let dir: string;
+const cleanups: (() => Promise<void> | void)[] = [];
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'kdscope-bridge-'));
+});
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A target that listens on a unix socket and hands each connection to the test. */
+async function fakeTarget(path: string): Promise<{ server: Server; next(): Promise<Socket> }> {
+  const server = createServer();
+  const waiting: ((s: Socket) => void)[] = [];
+  const ready: Socket[] = [];
+  const all = new Set<Socket>();
+  server.on('connection', (socket) => {
+    all.add(socket);
+    socket.once('close', () => all.delete(socket));
+    const taker = waiting.shift();
+    if (taker) taker(socket);
+    else ready.push(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(path, resolve));
+  cleanups.push(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const s of all) s.destroy();
+        server.close(() => resolve());
+      }),
+  );
+  return {
+    server,
+    next: () =>
+      new Promise<Socket>((resolve) => {
+        const socket = ready.shift();
+        if (socket) resolve(socket);
+        else waiting.push(resolve);
+      }),
+  };
+}
+
+async function fakeDebugger(path: string): Promise<Socket> {
+  const socket = connect({ path });
+  await once(socket, 'connect');
+  cleanups.push(() => void socket.destroy());
+  return socket;
+}
+
+async function startBridge(
+  taps?: RelayedChunk[][],
+  events: BridgeEvent[] = [],
+): Promise<{ bridge: Bridge; dbgPath: string; tgtPath: string }> {
+  const dbgPath = join(dir, 'dbg.sock');
+  const tgtPath = join(dir, 'tgt.sock');
+  const bridge = await Bridge.start({
+    debugger: parseEndpoint(`unix:${dbgPath}`),
+    target: parseEndpoint(`unix:${tgtPath}`),
+    backoff: { initialMs: 20, maxMs: 200 },
+    taps: [
+      {
+        name: 'test tap',
+        write: (batch) => void taps?.push([...batch]),
+        close: () => undefined,
+      },
+    ],
+  });
+  bridge.subscribe((e) => events.push(e));
+  cleanups.push(() => bridge.close());
+  return { bridge, dbgPath, tgtPath };
+}
+
+/** Collects everything a socket receives until it has `count` bytes. */
+function receive(socket: Socket, count: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let total = 0;
+    const timer = setTimeout(
+      () => reject(new Error(`received ${total} of ${count} bytes`)),
+      20_000,
+    );
+    const onData = (chunk: Buffer): void => {
+      parts.push(chunk);
+      total += chunk.length;
+      if (total >= count) {
+        clearTimeout(timer);
+        socket.off('data', onData);
+        resolve(Buffer.concat(parts));
+      }
+    };
+    socket.on('data', onData);
+  });
+}
+
+/** KD packets mixed with random garbage, in random-sized writes. */
+function kdStream(seedPackets: number): Uint8Array {
+  const parts: Uint8Array[] = [encodeReset()];
+  for (let i = 0; i < seedPackets; i++) {
+    parts.push(
+      encodeDataPacket(PacketType.STATE_MANIPULATE, 0x80800000 + (i & 1), randomBytes(i % 700)),
+    );
+    parts.push(encodeAck(0x80800000 + (i & 1)));
+    if (i % 13 === 0) parts.push(randomBytes(1 + (i % 50)));
+    if (i % 29 === 0) parts.push(encodeBreakin());
+  }
+  return concatBytes(parts);
+}
+
+async function writeInPieces(socket: Socket, bytes: Uint8Array): Promise<void> {
+  let at = 0;
+  while (at < bytes.length) {
+    const n = Math.min(bytes.length - at, 1 + Math.floor(Math.random() * 9000));
+    if (!socket.write(bytes.subarray(at, at + n))) await once(socket, 'drain');
+    at += n;
+  }
+}
+
+const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
+async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe('Bridge relay', () => {
+  it('relays both ways at once, byte-exact (sha256), garbage included, and taps every chunk', async () => {
+    const taps: RelayedChunk[][] = [];
+    const events: BridgeEvent[] = [];
+    const target = await fakeTarget(join(dir, 'tgt.sock'));
+    const { bridge, dbgPath } = await startBridge(taps, events);
+    const tgt = await target.next();
+    const dbg = await fakeDebugger(dbgPath);
+    await until(() => bridge.connected('debugger') && bridge.connected('target'), 'both sides');
+
+    const toTarget = concatBytes([kdStream(800), randomBytes(300_000)]);
+    const toDebugger = concatBytes([randomBytes(200_000), kdStream(1200)]);
+    const gotByTarget = receive(tgt, toTarget.length);
+    const gotByDebugger = receive(dbg, toDebugger.length);
+    await Promise.all([writeInPieces(dbg, toTarget), writeInPieces(tgt, toDebugger)]);
+    expect(sha(await gotByTarget)).toBe(sha(toTarget));
+    expect(sha(await gotByDebugger)).toBe(sha(toDebugger));
+
+    await new Promise((r) => setImmediate(r));
+    const counters = bridge.counters();
+    expect(counters['debugger->target'].bytes).toBe(toTarget.length);
+    expect(counters['target->debugger'].bytes).toBe(toDebugger.length);
+    expect(counters['debugger->target'].droppedBytes).toBe(0);
+    // The tap saw exactly the relayed bytes, in order, per direction.
+    const tapped = (dir: string): Uint8Array =>
+      concatBytes(
+        taps
+          .flat()
+          .filter((c) => c.dir === dir)
+          .map((c) => c.bytes),
+      );
+    expect(sha(tapped('debugger->target'))).toBe(sha(toTarget));
+    expect(sha(tapped('target->debugger'))).toBe(sha(toDebugger));
+    const times = taps.flat().map((c) => c.timeUs);
+    expect(times.every((t, i) => i === 0 || t >= times[i - 1]!)).toBe(true);
+    expect(Math.abs(times[0]! / 1000 - Date.now())).toBeLessThan(60_000);
+    expect(events.filter((e) => e.kind === 'error')).toEqual([]);
+  });
+
+  it('keeps the target when the debugger restarts, and counters survive', async () => {
+    const events: BridgeEvent[] = [];
+    const target = await fakeTarget(join(dir, 'tgt.sock'));
+    const { bridge, dbgPath } = await startBridge(undefined, events);
+    const tgt = await target.next();
+    const first = await fakeDebugger(dbgPath);
+    await until(() => bridge.connected('debugger'), 'first debugger');
+    first.write(encodeReset());
+    await receive(tgt, 16);
+    first.destroy();
+    await until(() => !bridge.connected('debugger'), 'debugger gone');
+    expect(bridge.connected('target')).toBe(true);
+    expect(bridge.health.status('debugger').line).toMatch(/debugger: gone for \d+ s, waiting/);
+
+    // Bytes from the target with nobody to receive them are recorded and counted as dropped.
+    tgt.write(Buffer.from('iiii'));
+    await until(() => bridge.counters()['target->debugger'].droppedBytes === 4, 'drop count');
+
+    const second = await fakeDebugger(dbgPath);
+    await until(() => bridge.connected('debugger'), 'second debugger');
+    const got = receive(tgt, 16);
+    second.write(encodeReset());
+    expect(Buffer.compare(await got, Buffer.from(encodeReset()))).toBe(0);
+    const back = receive(second, 5);
+    tgt.write(Buffer.from('hello'));
+    expect((await back).toString()).toBe('hello');
+    const counters = bridge.counters();
+    expect(counters.debuggerConnections).toBe(2);
+    expect(counters.targetConnections).toBe(1);
+    expect(counters['debugger->target'].bytes).toBe(32);
+    const sides = events.flatMap((e) => (e.kind === 'side' ? [`${e.side}:${e.state}`] : []));
+    expect(sides).toEqual([
+      'target:connected',
+      'debugger:connected',
+      'debugger:gone',
+      'debugger:connected',
+    ]);
+  });
+
+  it('reconnects to a target that went away, with backoff, and says why once', async () => {
+    const events: BridgeEvent[] = [];
+    const { bridge, dbgPath, tgtPath } = await startBridge(undefined, events);
+    const dbg = await fakeDebugger(dbgPath);
+    // No target yet: the bridge retries and reports the failure once.
+    await until(() => events.some((e) => e.kind === 'error'), 'a target error');
+    await new Promise((r) => setTimeout(r, 300));
+    const errors = events.filter((e) => e.kind === 'error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ source: 'target' });
+    expect((errors[0] as { message: string }).message).toMatch(/tgt\.sock: nobody listens there/);
+
+    let target = await fakeTarget(tgtPath);
+    let tgt = await target.next();
+    await until(() => bridge.connected('target'), 'target connected');
+    const got = receive(tgt, 3);
+    dbg.write(Buffer.from('abc'));
+    expect((await got).toString()).toBe('abc');
+
+    // The target goes away (the VM restarts) and comes back on the same path.
+    tgt.destroy();
+    await new Promise<void>((resolve) => target.server.close(() => resolve()));
+    await until(() => !bridge.connected('target'), 'target gone');
+    expect(bridge.connected('debugger')).toBe(true);
+    target = await fakeTarget(tgtPath);
+    tgt = await target.next();
+    await until(() => bridge.connected('target'), 'target back');
+    const again = receive(tgt, 3);
+    dbg.write(Buffer.from('xyz'));
+    expect((await again).toString()).toBe('xyz');
+    expect(bridge.counters().targetConnections).toBe(2);
+    expect(bridge.counters()['debugger->target'].bytes).toBe(6);
+  });
+
+  it('applies backpressure: a slow reader bounds memory while a fast writer pushes 100 MB', async () => {
+    const { bridge, dbgPath, tgtPath } = await startBridge();
+    const target = await fakeTarget(tgtPath);
+    const tgt = await target.next();
+    const dbg = await fakeDebugger(dbgPath);
+    await until(() => bridge.connected('debugger'), 'debugger');
+    const total = 100 * 1024 * 1024;
+    const block = randomBytes(64 * 1024);
+    const hash = createHash('sha256');
+    const expected = createHash('sha256');
+    let received = 0;
+    let peakBuffered = 0;
+    const bridgeSinks: Socket[] = [];
+    // The target reads slowly: pause 2 ms after every 1 MB.
+    let nextPause = 1 << 20;
+    tgt.on('data', (chunk: Buffer) => {
+      hash.update(chunk);
+      received += chunk.length;
+      if (received >= nextPause) {
+        nextPause += 1 << 20;
+        tgt.pause();
+        setTimeout(() => tgt.resume(), 2);
+      }
+    });
+    const baseline = process.memoryUsage().rss;
+    let peakRss = baseline;
+    const sampler = setInterval(() => {
+      peakRss = Math.max(peakRss, process.memoryUsage().rss);
+      const c = (bridge as unknown as { channels: { target?: Socket } }).channels.target;
+      if (c) peakBuffered = Math.max(peakBuffered, c.writableLength);
+    }, 5);
+    let sent = 0;
+    while (sent < total) {
+      expected.update(block);
+      sent += block.length;
+      if (!dbg.write(block)) await once(dbg, 'drain');
+    }
+    await until(() => received >= total, '100 MB through', 60_000);
+    clearInterval(sampler);
+    void bridgeSinks;
+    expect(hash.digest('hex')).toBe(expected.digest('hex'));
+    // The bridge's socket to the target never holds more than a few of its high-water marks.
+    expect(peakBuffered).toBeLessThan(4 * 1024 * 1024);
+    expect(peakRss - baseline).toBeLessThan(80 * 1024 * 1024);
+  }, 60_000);
+
+  it('close() is idempotent, closes both sides and the taps once', async () => {
+    let closedTaps = 0;
+    const dbgPath = join(dir, 'd.sock');
+    const tgtPath = join(dir, 't.sock');
+    const target = await fakeTarget(tgtPath);
+    const bridge = await Bridge.start({
+      debugger: parseEndpoint(`unix:${dbgPath}`),
+      target: parseEndpoint(`unix:${tgtPath}`),
+      taps: [{ name: 't', write: () => undefined, close: () => void closedTaps++ }],
+    });
+    const tgt = await target.next();
+    const dbg = await fakeDebugger(dbgPath);
+    await until(() => bridge.connected('debugger'), 'debugger');
+    const closed = [once(tgt, 'close'), once(dbg, 'close')];
+    await Promise.all([bridge.close(), bridge.close()]);
+    await Promise.all(closed);
+    expect(closedTaps).toBe(1);
+  });
+});
