@@ -111,7 +111,11 @@ export class KdStreamDecoder {
     return this.carrying ? this.carried : 0;
   }
 
-  /** Feed the next chunk (any size, including 0). Events are passed to `emit` in stream order. */
+  /**
+   * Feed the next chunk (any size, including 0). Events are passed to `emit` in stream order.
+   * `position` and `pending` are meant to be read between calls, not from inside `emit`. An
+   * exception thrown by `emit` propagates and leaves this decoder unusable.
+   */
   push(chunk: Uint8Array, emit: KdEventSink): void {
     const len = chunk.length;
     let i = 0;
