@@ -21,7 +21,8 @@ const TARGET_IP = [192, 168, 0, 1];
 const ETHERTYPE_IPV4 = 0x0800;
 const IPPROTO_UDP = 17;
 
-interface Ends {
+/** Addresses of one Ethernet/IPv4/UDP frame (the seed's two directions, or any other). */
+export interface UdpEnds {
   readonly srcMac: readonly number[];
   readonly dstMac: readonly number[];
   readonly srcIp: readonly number[];
@@ -30,7 +31,7 @@ interface Ends {
   readonly dstPort: number;
 }
 
-const ENDS: Record<Direction, Ends> = {
+export const SEED_ENDS: Record<Direction, UdpEnds> = {
   'debugger->target': {
     srcMac: DEBUGGER_MAC,
     dstMac: BROADCAST_MAC,
@@ -82,7 +83,17 @@ export function writeWrappedFrame(
   payload: Uint8Array,
   ipId = 0,
 ): number {
-  const ends = ENDS[dir];
+  return writeUdpFrame(out, at, SEED_ENDS[dir], payload, ipId);
+}
+
+/** An Ethernet/IPv4/UDP frame with checksums, written into `out` at `at`; returns its length. */
+export function writeUdpFrame(
+  out: Uint8Array,
+  at: number,
+  ends: UdpEnds,
+  payload: Uint8Array,
+  ipId = 0,
+): number {
   const view = new DataView(out.buffer, out.byteOffset + at, WRAP_HEADER_SIZE);
   out.set(ends.dstMac, at);
   out.set(ends.srcMac, at + 6);
