@@ -14,6 +14,7 @@ import {
   decodeFileIo,
   decodeManipulate,
   decodeStateChange64,
+  fileIoMember,
   fileNameBytes,
   manipulateFields,
   manipulateMember,
@@ -173,25 +174,7 @@ describe('builders round-trip through the decoders', () => {
 
   it('FILE_IO: every API with every field', () => {
     for (const [i, api] of Object.values(FileIoApi).entries()) {
-      const member = Object.values(
-        [
-          { a: FileIoApi.CreateFile },
-          { a: FileIoApi.ReadFile },
-          { a: FileIoApi.WriteFile },
-          { a: FileIoApi.CloseFile },
-        ][i]!,
-      );
-      expect(member[0]).toBe(api);
-      const d0 = decodeFileIo(buildFileIo({ api }));
-      const fields = sample(
-        Object.fromEntries(
-          Object.keys(d0.fields).map((k) => [
-            k,
-            { kind: typeof d0.fields[k] === 'bigint' ? 'u64' : 'u32', at: 0, count: 1 },
-          ]),
-        ) as Layout,
-        i * 10,
-      );
+      const fields = sample(fileIoMember(api).layout, i * 10);
       const data =
         api === FileIoApi.CreateFile
           ? fileNameBytes('\\??\\C:\\Windows\\System32\\drivers\\kdnic.sys')

@@ -45,10 +45,11 @@ export {
   buildDebugIo,
   buildGetString,
   buildPrintString,
+  debugIoMember,
   decodeDebugIo,
 } from './debug-io';
 export type { DebugIoFieldsFor, DebugIoInput, DecodedDebugIo } from './debug-io';
-export { FILE_IO_SIZE, buildFileIo, decodeFileIo, fileNameBytes } from './file-io';
+export { FILE_IO_SIZE, buildFileIo, decodeFileIo, fileIoMember, fileNameBytes } from './file-io';
 export type { DecodedFileIo, FileIoFieldsFor, FileIoInput } from './file-io';
 export { describePacket } from './describe';
 export { dissectPacket } from './dissect';
