@@ -1,0 +1,152 @@
+// The decode pipeline every consumer shares (the CLI, the bridge's live tap, the UI's capture
+// import): one framing decoder per direction, the payload summary of each data packet, and
+// the session tracker over both directions.
+
+import { KdStreamDecoder, type KdDecoderOptions } from '../kd/decoder';
+import type { Direction, KdEvent } from '../kd/events';
+import { describePacket } from '../kd/payloads/index';
+import type { PacketSummary } from '../kd/summary';
+import type { PacketRecord } from './record';
+import type { SessionSummary } from './summary';
+import { SessionTracker } from './tracker';
+
+export interface SessionDecoderOptions {
+  /** Every record, in the order the bytes were pushed. */
+  readonly onRecord: (record: PacketRecord) => void;
+  /** A record emitted earlier got a forward link (`ack`, `pair`) or lost NO_RESPONSE. */
+  readonly onUpdate?: (record: PacketRecord) => void;
+  readonly decoder?: KdDecoderOptions;
+  /** Payload summary of a data packet; describePacket by default. */
+  readonly describe?: (type: number, payload: Uint8Array) => PacketSummary;
+  readonly maxPendingRequests?: number;
+}
+
+/**
+ * Stream offset -> capture frame for one direction. Events arrive in offset order, so a queue
+ * of chunk starts with a moving head answers each lookup in amortised O(1). It holds only the
+ * chunks since the start of the oldest event still being assembled.
+ */
+class FrameCursor {
+  private starts: number[] = [];
+  private frames: number[] = [];
+  private head = 0;
+
+  add(start: number, frame: number): void {
+    const last = this.frames.length - 1;
+    if (last >= this.head && this.frames[last] === frame) return;
+    if (this.head > 1024 && this.head * 2 > this.starts.length) {
+      this.starts = this.starts.slice(this.head);
+      this.frames = this.frames.slice(this.head);
+      this.head = 0;
+    }
+    this.starts.push(start);
+    this.frames.push(frame);
+  }
+
+  at(offset: number): number | undefined {
+    const starts = this.starts;
+    let head = this.head;
+    if (head >= starts.length) return undefined;
+    while (head + 1 < starts.length && starts[head + 1]! <= offset) head++;
+    this.head = head;
+    return this.frames[head];
+  }
+}
+
+class DirectionPipe {
+  readonly decoder: KdStreamDecoder;
+  readonly frames = new FrameCursor();
+  /** Stream bytes pushed so far = offset of the next chunk's first byte. */
+  position = 0;
+  hasFrames = false;
+  /** Bytes were pushed since this direction was last flushed. */
+  unflushed = false;
+  other: DirectionPipe | undefined;
+  readonly emit: (event: KdEvent) => void;
+
+  constructor(
+    readonly dir: Direction,
+    options: KdDecoderOptions | undefined,
+    emit: (pipe: DirectionPipe, event: KdEvent) => void,
+  ) {
+    this.decoder = new KdStreamDecoder(options);
+    this.emit = (event) => emit(this, event);
+  }
+}
+
+export class SessionDecoder {
+  readonly tracker: SessionTracker;
+  private readonly describe: (type: number, payload: Uint8Array) => PacketSummary;
+  private readonly pipes: Record<Direction, DirectionPipe>;
+  /** Time of the chunk being decoded: an event is stamped when its last byte arrives. */
+  private time = 0;
+
+  constructor(options: SessionDecoderOptions) {
+    this.tracker = new SessionTracker({
+      onRecord: options.onRecord,
+      onUpdate: options.onUpdate,
+      maxPendingRequests: options.maxPendingRequests,
+    });
+    this.describe = options.describe ?? describePacket;
+    const emit = (pipe: DirectionPipe, event: KdEvent): void => this.onEvent(pipe, event);
+    this.pipes = {
+      'debugger->target': new DirectionPipe('debugger->target', options.decoder, emit),
+      'target->debugger': new DirectionPipe('target->debugger', options.decoder, emit),
+    };
+    this.pipes['debugger->target'].other = this.pipes['target->debugger'];
+    this.pipes['target->debugger'].other = this.pipes['debugger->target'];
+  }
+
+  /** Decodes the next bytes of `dir`; `frame` is the capture frame they came from, if any. */
+  push(dir: Direction, bytes: Uint8Array, timeMs: number, frame?: number): void {
+    const pipe = this.pipes[dir];
+    // When one side speaks, the other side's pending break-in or noise run is over as far as
+    // time goes: report it now, so a break-in is listed before the state change it causes.
+    const other = pipe.other!;
+    if (other.unflushed) {
+      other.unflushed = false;
+      other.decoder.flush(other.emit);
+    }
+    pipe.unflushed = true;
+    if (frame !== undefined) {
+      pipe.frames.add(pipe.position, frame);
+      pipe.hasFrames = true;
+    }
+    pipe.position += bytes.length;
+    this.time = timeMs;
+    pipe.decoder.push(bytes, pipe.emit);
+  }
+
+  /** Live use after an idle period: report pending break-in and garbage runs now. */
+  flush(timeMs?: number): void {
+    if (timeMs !== undefined) this.time = timeMs;
+    for (const pipe of this.directions()) pipe.decoder.flush(pipe.emit);
+  }
+
+  /** End of both streams: an unfinished packet is reported as truncated garbage. */
+  end(timeMs?: number): void {
+    if (timeMs !== undefined) this.time = timeMs;
+    for (const pipe of this.directions()) pipe.decoder.end(pipe.emit);
+  }
+
+  summary(): SessionSummary {
+    return this.tracker.summary();
+  }
+
+  private directions(): DirectionPipe[] {
+    return [this.pipes['debugger->target'], this.pipes['target->debugger']];
+  }
+
+  private onEvent(pipe: DirectionPipe, event: KdEvent): void {
+    const frame = pipe.hasFrames ? pipe.frames.at(event.offset) : undefined;
+    if (event.kind === 'packet') {
+      const summary =
+        event.leader === 'data' ? this.describe(event.type, event.payload) : undefined;
+      this.tracker.packet(pipe.dir, event, this.time, frame, summary);
+    } else if (event.kind === 'breakin') {
+      this.tracker.breakin(pipe.dir, event, this.time, frame);
+    } else {
+      this.tracker.garbage(pipe.dir, event, this.time, frame);
+    }
+  }
+}
