@@ -3,6 +3,9 @@
 // strings) mixed in.
 import fc from 'fast-check';
 import { ManipulateApi, PacketType, StateChange } from '../../protocol/kd/constants';
+import { FIELD_ALIASES, FIELDS } from '../../protocol/filter/fields';
+import type { FieldDef } from '../../protocol/filter/fields';
+import { quoteString } from '../../protocol/filter/format';
 import type { PacketRecord } from '../../protocol/session/record';
 
 const u32 = fc.oneof(
@@ -76,3 +79,71 @@ export function recordsArb(maxLength = 60, first?: number): fc.Arbitrary<PacketR
       fc.tuple(...Array.from({ length: n }, (_, k) => recordWithNo(start + k))),
     );
 }
+
+// ---- filter expressions, as source text built from the grammar ----------------------------
+
+const FIELD_NAMES = [...FIELDS.keys()];
+const ws = fc.constantFrom(' ', ' ', '  ', '\t');
+const regexes = fc.constantFrom(
+  'hel+o',
+  '^Read',
+  'Memory$',
+  '.',
+  '[0-9]',
+  'STATE_(MANIP|CHANGE)',
+  '',
+);
+const numberText = fc.oneof(
+  fc.nat(20).map(String),
+  fc.nat(0xffffffff).map(String),
+  fc.nat(0xffffffff).map((n) => `0x${n.toString(16)}`),
+  fc.constantFrom('0x3130', '0x3030', '2', '0.5', '5.25', '1e3', '4294967295'),
+);
+const stringText = fc
+  .oneof(
+    fc.constantFrom('hello', 'Read', 'memory', 'STATE_MANIPULATE', ''),
+    fc.string({ maxLength: 8 }),
+  )
+  .map(quoteString);
+
+function term(name: string): fc.Arbitrary<string> {
+  const def = FIELDS.get(name) as FieldDef;
+  const alias = [...FIELD_ALIASES].filter(([, to]) => to === name).map(([from]) => from);
+  const spelled = fc.constantFrom(name, ...alias);
+  const cmp = (ops: string[], value: fc.Arbitrary<string>): fc.Arbitrary<string> =>
+    fc.tuple(spelled, ws, fc.constantFrom(...ops), ws, value).map((p) => p.join(''));
+  switch (def.kind) {
+    case 'boolean':
+      return fc.oneof(spelled, cmp(['==', '!='], fc.constantFrom('true', 'false')));
+    case 'number':
+      return fc.oneof(spelled, cmp(['==', '!=', '<', '<=', '>', '>='], numberText));
+    case 'string':
+      return fc.oneof(
+        spelled,
+        cmp(['==', '!=', 'contains'], stringText),
+        cmp(['matches'], regexes.map(quoteString)),
+      );
+    case 'enum': {
+      const names = [...(def.values?.keys() ?? [])];
+      return fc.oneof(
+        spelled,
+        cmp(['==', '!=', '<', '<=', '>', '>='], fc.oneof(fc.constantFrom(...names), numberText)),
+        cmp(['contains'], fc.oneof(stringText, fc.constantFrom(...names))),
+        cmp(['matches'], regexes.map(quoteString)),
+      );
+    }
+  }
+}
+
+/** Source text of a valid filter, with random spacing, keyword spellings and parentheses. */
+export const filterSource: fc.Arbitrary<string> = fc.letrec<{ expr: string }>((tie) => ({
+  expr: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    fc.constantFrom(...FIELD_NAMES).chain(term),
+    tie('expr').map((e) => `(${e})`),
+    fc.tuple(fc.constantFrom('!', '! ', 'not ', 'NOT '), tie('expr')).map(([n, e]) => n + e),
+    fc
+      .tuple(tie('expr'), ws, fc.constantFrom('&&', 'and', '||', 'or', 'AND'), ws, tie('expr'))
+      .map((p) => p.join('')),
+  ),
+})).expr;
