@@ -1,3 +1,6 @@
+import { once } from 'node:events';
+import { createServer, connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { PacketType } from '../../protocol/kd/constants';
 import { KdStreamDecoder } from '../../protocol/kd/decoder';
@@ -10,7 +13,12 @@ import {
   encodeReset,
 } from '../../protocol/kd/encoder';
 import type { KdEvent, KdPacketEvent } from '../../protocol/kd/events';
-import { coverageError, decodeChunks } from '../support/kd-gen';
+import {
+  coverageError,
+  decodeChunks,
+  generateRealisticStream,
+  randomChunks,
+} from '../support/kd-gen';
 
 const bytes = (...parts: (Uint8Array | number[] | string)[]): Uint8Array =>
   concatBytes(
@@ -289,6 +297,37 @@ describe('KdStreamDecoder', () => {
       const events = decodeChunks([bytes('acd', encodeAck(1))], { maxGarbageRun: max });
       expect(coverageError(events, 19)).toBeNull();
       expect(events.at(-1)).toMatchObject({ kind: 'packet', offset: 3 });
+    }
+  });
+
+  it('decodes a stream as it arrives over a loopback TCP socket, as in one push', async () => {
+    const stream = generateRealisticStream(256 * 1024, 11).bytes;
+    const expected = decodeChunks([stream]);
+    const server = createServer((socket) => {
+      // Writes of random sizes; the kernel re-cuts them again on the way.
+      for (const piece of randomChunks(stream, 5, 1, 9000)) socket.write(piece);
+      socket.end();
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const { port } = server.address() as AddressInfo;
+      const client = connect(port, '127.0.0.1');
+      const decoder = new KdStreamDecoder();
+      const events: KdEvent[] = [];
+      const sink = (e: KdEvent): void => void events.push(e);
+      let chunks = 0;
+      client.on('data', (chunk: Buffer) => {
+        chunks++;
+        decoder.push(chunk, sink);
+      });
+      await once(client, 'end');
+      client.destroy();
+      decoder.end(sink);
+      expect(chunks).toBeGreaterThan(1);
+      expect(events).toEqual(expected);
+    } finally {
+      server.close();
     }
   });
 });
