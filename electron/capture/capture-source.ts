@@ -13,7 +13,7 @@ import { CaptureError, errorText } from './capture-error';
 import { parsePcap, parsePcapng, sniffContainer } from './container-parsers';
 import type { ContainerFormat, RecordSink } from './container-parsers';
 import { gunzipCapture, isGzip } from './gunzip';
-import { nodeKdnetCrypto } from './kdnet-node-crypto';
+import { nodeKdnetCrypto, plainBytes } from './kdnet-node-crypto';
 import { findUdp, isSupportedLinkType, isUserLinkType } from './link-layer';
 import type { SkipReason, UdpView } from './link-layer';
 import { directionFromEpbFlags } from './pcapng-format';
@@ -67,7 +67,7 @@ export interface OpenCaptureOptions {
 
 function readWhole(path: string, what: string): Uint8Array {
   try {
-    return readFileSync(path);
+    return plainBytes(readFileSync(path));
   } catch (err) {
     throw new CaptureError(`cannot read ${what} ${path}: ${errorText(err)}`);
   }
@@ -93,7 +93,7 @@ export function openCapture(path: string, options: OpenCaptureOptions = {}): Cap
   const compressed = isGzip(file);
   if (compressed) {
     const out = gunzipCapture(file);
-    buf = out.bytes;
+    buf = plainBytes(out.bytes);
     gzipError = out.error;
   }
   const format = sniffContainer(buf);

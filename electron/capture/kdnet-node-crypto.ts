@@ -3,6 +3,11 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac } from 'node:crypto';
 import type { KdnetCrypto } from '../../protocol/kdnet/primitives';
 
+/** A plain Uint8Array over a Buffer's bytes: Buffer.slice() would not copy, Uint8Array's does. */
+export function plainBytes(buf: Uint8Array): Uint8Array {
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
 function cbc(
   make: typeof createCipheriv | typeof createDecipheriv,
   key: Uint8Array,
@@ -13,7 +18,7 @@ function cbc(
   cipher.setAutoPadding(false);
   const head = cipher.update(data);
   const tail = cipher.final();
-  return tail.length === 0 ? head : Buffer.concat([head, tail]);
+  return plainBytes(tail.length === 0 ? head : Buffer.concat([head, tail]));
 }
 
 export const nodeKdnetCrypto: KdnetCrypto = {
@@ -22,11 +27,11 @@ export const nodeKdnetCrypto: KdnetCrypto = {
   hmacSha256(key, parts) {
     const mac = createHmac('sha256', key);
     for (const part of parts) mac.update(part);
-    return mac.digest();
+    return plainBytes(mac.digest());
   },
   sha256(parts) {
     const hash = createHash('sha256');
     for (const part of parts) hash.update(part);
-    return hash.digest();
+    return plainBytes(hash.digest());
   },
 };
