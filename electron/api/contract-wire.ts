@@ -81,7 +81,7 @@ export function parseServerMessage(v: unknown): ServerMessage {
 const BIN = '$bin';
 const MAX_DEPTH = 32;
 
-export function encodeFrame(message: Message): Uint8Array {
+export function encodeFrame(message: Message): Uint8Array<ArrayBuffer> {
   const blobs: Uint8Array[] = [];
   let blobBytes = 0;
   const header = JSON.stringify(message, (_key, value: unknown) => {

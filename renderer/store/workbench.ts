@@ -1,0 +1,306 @@
+// The renderer's state: a bounded columnar PacketTable fed by engine batches, the display
+// filter's matches, selection, follow/pause, session and counters. The table is mutable and
+// lives outside React state; the store publishes a revision at most once per animation frame.
+
+import { create } from 'zustand';
+import {
+  ZERO_COUNTERS,
+  type Counters,
+  type PacketBytes,
+  type RecordsEvent,
+  type SessionStatus,
+  type WorkbenchClient,
+} from '../../electron/api/contract';
+import type { FilterError } from '../../protocol/filter/ast';
+import { batchFromBytes } from '../../protocol/records/columns';
+import { PacketTable } from '../../protocol/records/table';
+import { prepareFilter, type PreparedFilter } from './filter-engine';
+import { MatchList } from './match-list';
+
+export interface FieldSelection {
+  /** Path of child indices from the root list, e.g. "0.3". */
+  readonly path: string;
+  readonly offset: number;
+  readonly length: number;
+}
+
+export interface WorkbenchState {
+  connection: 'connecting' | 'open' | 'closed';
+  connectionError: string | null;
+  session: SessionStatus;
+  counters: Counters;
+  /** Bumped when the table or the matches change. */
+  revision: number;
+  /** Rows the timeline shows (frozen while paused). */
+  displayCount: number;
+  /** Rows that arrived while the view was paused. */
+  pendingWhilePaused: number;
+  paused: boolean;
+  follow: boolean;
+  filterText: string;
+  filterError: FilterError | null;
+  filterApplied: string;
+  filterMs: number | null;
+  /** Rows in memory (all of them, whatever the filter). */
+  totalRows: number;
+  /** Rows the engine or the table could not keep for this view. */
+  droppedRows: number;
+  selectedNo: number | null;
+  selectedIndex: number | null;
+  details: PacketBytes | null;
+  detailsMissing: boolean;
+  field: FieldSelection | null;
+  lastError: string | null;
+}
+
+const initial: WorkbenchState = {
+  connection: 'connecting',
+  connectionError: null,
+  session: { state: 'idle', info: null, counters: ZERO_COUNTERS },
+  counters: ZERO_COUNTERS,
+  revision: 0,
+  displayCount: 0,
+  pendingWhilePaused: 0,
+  paused: false,
+  follow: true,
+  filterText: '',
+  filterError: null,
+  filterApplied: '',
+  filterMs: null,
+  totalRows: 0,
+  droppedRows: 0,
+  selectedNo: null,
+  selectedIndex: null,
+  details: null,
+  detailsMissing: false,
+  field: null,
+  lastError: null,
+};
+
+export const useWorkbench = create<WorkbenchState>(() => ({ ...initial }));
+
+export const table = new PacketTable();
+const matches = new MatchList();
+let filter: PreparedFilter | null = null;
+let client: WorkbenchClient | null = null;
+let skipped = 0;
+let publishScheduled = false;
+
+const set = useWorkbench.setState;
+const get = useWorkbench.getState;
+
+/** Rows the timeline could show now (ignores pause). */
+function liveCount(): number {
+  if (!filter) return table.length;
+  matches.trimBelow(table.dropped);
+  return matches.length;
+}
+
+/** Table row index of display row i, or -1 when it is gone. */
+export function tableRow(displayIndex: number): number {
+  if (!filter) return displayIndex < table.length ? displayIndex : -1;
+  if (displayIndex >= matches.length) return -1;
+  const row = matches.at(displayIndex) - table.dropped;
+  return row >= 0 && row < table.length ? row : -1;
+}
+
+/** Display index of the row with this no., or null (binary search: no. grows with the row). */
+export function displayIndexOf(no: number, count = get().displayCount): number | null {
+  let lo = 0;
+  let hi = count - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const row = tableRow(mid);
+    if (row < 0) return null;
+    const v = table.value('no', row);
+    if (v === no) return mid;
+    if (v < no) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return null;
+}
+
+function publish(): void {
+  publishScheduled = false;
+  const count = liveCount();
+  const s = get();
+  set({
+    revision: s.revision + 1,
+    totalRows: table.length,
+    droppedRows: table.dropped + skipped,
+    displayCount: s.paused ? Math.min(s.displayCount, count) : count,
+    pendingWhilePaused: s.paused ? count - Math.min(s.displayCount, count) : 0,
+    selectedIndex:
+      s.selectedNo === null
+        ? null
+        : displayIndexOf(s.selectedNo, s.paused ? s.displayCount : count),
+  });
+}
+
+function schedulePublish(): void {
+  if (publishScheduled) return;
+  publishScheduled = true;
+  // rAF coalesces to one React update per frame; the timeout covers hidden tabs.
+  let done = false;
+  const run = (): void => {
+    if (done) return;
+    done = true;
+    publish();
+  };
+  requestAnimationFrame(run);
+  setTimeout(run, 100);
+}
+
+/** Applies one batch from the engine and acknowledges it. Exported for the UI bench. */
+export function ingest(event: RecordsEvent): void {
+  skipped += event.skipped;
+  const batch = batchFromBytes(event.batch);
+  const before = table.dropped + table.length;
+  table.append(batch);
+  if (filter) {
+    const from = Math.max(0, before - table.dropped);
+    const rows = filter.run(table, from);
+    for (let i = 0; i < rows.length; i++) matches.push(rows[i]! + table.dropped);
+  }
+  void client?.invoke('stream.ack', event.seq).catch(() => undefined);
+  schedulePublish();
+}
+
+export const STREAM_WINDOW = 4;
+
+export async function attach(c: WorkbenchClient): Promise<void> {
+  client = c;
+  c.on('records', ingest);
+  c.on('counters', (counters) => set({ counters }));
+  c.on('session.state', (session) => {
+    const prev = get().session;
+    if (
+      session.state === 'running' &&
+      (prev.state !== 'running' || prev.info?.id !== session.info?.id)
+    ) {
+      resetView();
+    }
+    set({ session, counters: session.counters });
+  });
+  try {
+    const session = await c.invoke('session.status');
+    set({ session, counters: session.counters, connection: 'open' });
+    await c.invoke('stream.ready', { window: STREAM_WINDOW });
+  } catch (error) {
+    set({ connection: 'closed', connectionError: (error as Error).message });
+  }
+}
+
+function resetView(): void {
+  table.clear();
+  matches.clear();
+  skipped = 0;
+  set({ selectedNo: null, selectedIndex: null, details: null, field: null, detailsMissing: false });
+  publish();
+}
+
+function report(error: unknown): void {
+  set({ lastError: error instanceof Error ? error.message : String(error) });
+}
+
+export const actions = {
+  async start(rate?: number): Promise<void> {
+    if (!client) return;
+    set({ lastError: null });
+    try {
+      await client.invoke(
+        'session.start',
+        rate === undefined ? { target: 'sim' } : { target: 'sim', rate },
+      );
+    } catch (error) {
+      report(error);
+    }
+  },
+  async stop(): Promise<void> {
+    try {
+      await client?.invoke('session.stop');
+    } catch (error) {
+      report(error);
+    }
+  },
+  async clear(): Promise<void> {
+    try {
+      await client?.invoke('view.clear');
+    } catch (error) {
+      report(error);
+    }
+    resetView();
+  },
+  togglePause(): void {
+    const s = get();
+    if (s.paused) set({ paused: false });
+    else set({ paused: true, displayCount: liveCount() });
+    publish();
+  },
+  setFollow(follow: boolean): void {
+    if (get().follow !== follow) set({ follow });
+  },
+  setFilterText(text: string): void {
+    const trimmed = text.trim();
+    const result = trimmed === '' ? null : prepareFilter(trimmed);
+    set({ filterText: text, filterError: result && !result.ok ? result.error : null });
+  },
+  /** Runs the filter over every row in memory (Enter in the filter box). */
+  applyFilter(): void {
+    const text = get().filterText.trim();
+    if (text === '') {
+      filter = null;
+      matches.clear();
+      set({ filterApplied: '', filterError: null, filterMs: null });
+      publish();
+      return;
+    }
+    const result = prepareFilter(text);
+    if (!result.ok) {
+      set({ filterError: result.error });
+      return;
+    }
+    const t0 = performance.now();
+    const rows = result.filter.run(table);
+    matches.reset(rows, table.dropped);
+    filter = result.filter;
+    set({ filterApplied: text, filterError: null, filterMs: performance.now() - t0 });
+    publish();
+  },
+  async select(displayIndex: number | null): Promise<void> {
+    if (displayIndex === null) {
+      set({ selectedNo: null, selectedIndex: null, details: null, field: null });
+      return;
+    }
+    const s = get();
+    const index = Math.max(0, Math.min(s.displayCount - 1, displayIndex));
+    const row = tableRow(index);
+    if (row < 0) return;
+    const no = table.value('no', row);
+    if (no === s.selectedNo) {
+      set({ selectedIndex: index });
+      return;
+    }
+    set({ selectedNo: no, selectedIndex: index, field: null, detailsMissing: false });
+    if (s.follow && index < s.displayCount - 1) set({ follow: false });
+    try {
+      const details = (await client?.invoke('packets.bytes', no)) ?? null;
+      if (get().selectedNo !== no) return;
+      set({ details, detailsMissing: details === null });
+    } catch (error) {
+      report(error);
+    }
+  },
+  selectField(field: FieldSelection | null): void {
+    set({ field });
+  },
+};
+
+/** For the bench and tests: what is loaded. */
+export function tableStats(): { rows: number; dropped: number; matches: number } {
+  return { rows: table.length, dropped: table.dropped, matches: matches.length };
+}
+
+export function setConnectionClosed(reason: string): void {
+  set({ connection: 'closed', connectionError: reason });
+}
