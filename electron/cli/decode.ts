@@ -1,11 +1,202 @@
-// Placeholder until its issue lands; replaced by the real command.
-import { RuntimeError, type Command } from './command';
+// `kdscope decode`: a capture (pcap, pcapng, .gz, KDNET with --key) or two raw byte streams,
+// through the session pipeline, printed as NDJSON or a packet table.
+
+import { CaptureError } from '../capture/capture-error';
+import { openCapture, openRawPair, type CaptureSource } from '../capture/capture-source';
+import { SessionDecoder } from '../../protocol/session/pipeline';
+import type { PacketRecord } from '../../protocol/session/record';
+import type { SessionTracker } from '../../protocol/session/tracker';
+import { parseArgs } from './args';
+import { EXIT_OK, EXIT_USAGE, UsageError, type CliIo, type Command } from './command';
+import { TableFormatter, ndjsonRecord, ndjsonSummary, tableSummary } from './decode-format';
+import { OutputSink } from './output-sink';
+
+const USAGE = `usage: kdscope decode CAPTURE [--key W.X.Y.Z] [--format ndjson|table]
+       kdscope decode --debugger FILE --target FILE [--format ndjson|table]
+
+Decodes every KD packet of a capture (pcap or pcapng, optionally .gz: the seed's UDP-wrapped
+serial stream, or KDNET with its key) or of two raw byte streams, one per direction.
+NDJSON (default): one object per packet, break-in or garbage run, then a summary line.`;
+
+type Format = 'ndjson' | 'table';
+
+interface DecodeRequest {
+  readonly format: Format;
+  open(): CaptureSource;
+  readonly withTime: boolean;
+  /** Names the input in error lines. */
+  readonly label: string;
+}
+
+function parseRequest(args: readonly string[]): DecodeRequest {
+  const parsed = parseArgs(args, { values: ['key', 'format', 'debugger', 'target'] });
+  const format = parsed.value('format') ?? 'ndjson';
+  if (format !== 'ndjson' && format !== 'table')
+    throw new UsageError(`--format must be ndjson or table, not '${format}'`);
+  const debuggerFile = parsed.value('debugger');
+  const targetFile = parsed.value('target');
+  const key = parsed.value('key');
+  if (debuggerFile !== undefined || targetFile !== undefined) {
+    if (debuggerFile === undefined || targetFile === undefined)
+      throw new UsageError('raw streams need both --debugger FILE and --target FILE');
+    if (parsed.positional.length > 0)
+      throw new UsageError('give either a CAPTURE or --debugger/--target, not both');
+    if (key !== undefined)
+      throw new UsageError('--key applies to a KDNET capture, not raw streams');
+    return {
+      format,
+      withTime: false,
+      label: `${debuggerFile} + ${targetFile}`,
+      open: () => openRawPair(debuggerFile, targetFile),
+    };
+  }
+  if (parsed.positional.length !== 1)
+    throw new UsageError(
+      parsed.positional.length === 0
+        ? 'which capture? (kdscope decode CAPTURE, or --debugger FILE --target FILE)'
+        : `one capture at a time (got ${parsed.positional.length})`,
+    );
+  const path = parsed.positional[0]!;
+  return {
+    format,
+    withTime: true,
+    label: path,
+    open: () => openCapture(path, key === undefined ? {} : { key }),
+  };
+}
+
+/**
+ * Holds records until the tracker has settled them (a data packet's ACK, a request's reply),
+ * so what is printed carries its forward links; at most `window` records wait.
+ */
+class SettleQueue {
+  private items: PacketRecord[] = [];
+  private head = 0;
+
+  constructor(
+    private readonly tracker: SessionTracker,
+    private readonly print: (record: PacketRecord) => void,
+    private readonly window = 1024,
+  ) {}
+
+  add(record: PacketRecord): void {
+    this.items.push(record);
+    const items = this.items;
+    let head = this.head;
+    while (head < items.length) {
+      const first = items[head]!;
+      if (items.length - head <= this.window && this.tracker.isOpen(first)) break;
+      this.print(first);
+      head++;
+    }
+    if (head === items.length) {
+      this.items = [];
+      head = 0;
+    } else if (head > 4096) {
+      this.items = items.slice(head);
+      head = 0;
+    }
+    this.head = head;
+  }
+
+  end(): void {
+    for (let i = this.head; i < this.items.length; i++) this.print(this.items[i]!);
+    this.items = [];
+    this.head = 0;
+  }
+}
+
+/** Thrown from inside the capture loop when the reader of our output went away. */
+class OutputClosed extends Error {}
+
+function errorLine(label: string, error: CaptureError): string {
+  const where: string[] = [];
+  if (error.offset !== undefined && !/\bbyte \d/.test(error.message))
+    where.push(`byte offset ${error.offset}`);
+  if (error.frame !== undefined && !/\bframe \d/.test(error.message))
+    where.push(`frame ${error.frame}`);
+  const message = error.message.includes(label) ? error.message : `${label}: ${error.message}`;
+  return where.length > 0 ? `${message} (${where.join(', ')})` : message;
+}
 
 export const decodeCommand: Command = {
   name: 'decode',
-  summary: '(not built yet)',
-  usage: 'kdscope decode',
-  run() {
-    return Promise.reject(new RuntimeError('this command is not built yet'));
+  summary: 'decode a capture or two raw streams to NDJSON or a packet table',
+  usage: USAGE,
+  async run(args: readonly string[], io: CliIo): Promise<number> {
+    const request = parseRequest(args);
+    let source: CaptureSource;
+    try {
+      source = request.open();
+    } catch (error) {
+      if (error instanceof CaptureError) throw new UsageError(errorLine(request.label, error));
+      throw error;
+    }
+
+    const out = new OutputSink(io.stdout);
+    const withTime = request.withTime;
+    let print: (record: PacketRecord) => void;
+    if (request.format === 'ndjson') {
+      print = (record) => out.write(ndjsonRecord(record, withTime));
+    } else {
+      const table = new TableFormatter(withTime);
+      out.write(table.header());
+      print = (record) => out.write(table.row(record));
+    }
+    const holder: { queue?: SettleQueue } = {};
+    const decoder = new SessionDecoder({ onRecord: (record) => holder.queue!.add(record) });
+    const queue = new SettleQueue(decoder.tracker, print);
+    holder.queue = queue;
+
+    let failure: CaptureError | undefined;
+    try {
+      source.forEach((chunk) => {
+        decoder.push(chunk.dir, chunk.bytes, chunk.timeUs / 1000, chunk.frame);
+        if (out.closed || io.signal.aborted) throw new OutputClosed();
+      });
+    } catch (error) {
+      if (error instanceof CaptureError) failure = error;
+      else if (!(error instanceof OutputClosed)) throw error;
+    }
+    if (out.closed) return EXIT_OK;
+    decoder.end();
+    queue.end();
+
+    const stats = source.stats;
+    const summary = decoder.summary();
+    if (request.format === 'ndjson') {
+      out.write(
+        ndjsonSummary(summary, {
+          capture: {
+            format: stats.format,
+            compressed: stats.compressed,
+            frames: stats.frames,
+            chunks: stats.chunks,
+            skippedFrames: stats.skipped,
+            skippedBy: stats.skippedBy,
+            ...(stats.kdnet ? { kdnet: stats.kdnet } : {}),
+          },
+          ...(failure ? { error: errorLine(request.label, failure) } : {}),
+        }),
+      );
+    } else {
+      out.write(tableSummary(summary));
+    }
+    await out.end();
+
+    const noKey = stats.skippedBy['kdnet-no-key'] ?? 0;
+    if (noKey > 0)
+      io.stderr.write(
+        `kdscope decode: ${noKey} KDNET datagrams skipped: give the key with --key W.X.Y.Z\n`,
+      );
+    if (stats.firstKdnetRejection && (stats.skippedBy['kdnet-rejected'] ?? 0) > 0)
+      io.stderr.write(
+        `kdscope decode: ${stats.skippedBy['kdnet-rejected']} KDNET datagrams rejected, first at frame ${stats.firstKdnetRejection.frame}: ${stats.firstKdnetRejection.detail}\n`,
+      );
+    if (failure) {
+      io.stderr.write(`kdscope decode: ${errorLine(request.label, failure)}\n`);
+      return EXIT_USAGE;
+    }
+    return EXIT_OK;
   },
 };

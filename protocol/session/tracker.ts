@@ -147,6 +147,20 @@ export class SessionTracker {
     this.maxApiNames = Math.max(1, options.maxApiNames ?? 512);
   }
 
+  /**
+   * The record may still change: a good data packet waiting for its ACK, or a request
+   * waiting for its reply. A consumer that prints records can hold them until they are
+   * settled and print them whole (forward links included).
+   */
+  isOpen(record: PacketRecord): boolean {
+    if (record.kind !== 'packet' || record.leader !== 'data') return false;
+    if (this.sides[0].awaitingAck === record || this.sides[1].awaitingAck === record) return true;
+    return (
+      (record.flags & PacketFlag.NO_RESPONSE) !== 0 &&
+      this.pending.includes(record as MutableRecord)
+    );
+  }
+
   /** Number the next record will get. */
   get nextNo(): number {
     return this.no + 1;
