@@ -12,6 +12,12 @@ import { MAX_WRAP_PAYLOAD } from './udp-wrap';
 export interface CaptureWriterOptions {
   /** Largest payload per frame; longer chunks are split (default: what fits 65535 bytes). */
   readonly maxPayload?: number;
+  /**
+   * 0 (default, for live recording): every frame is written when write() returns.
+   * N > 0 (for exporting whole files): frames are gathered and written N bytes at a time,
+   * and on flush() / close().
+   */
+  readonly bufferBytes?: number;
 }
 
 export interface PcapngWriterOptions extends CaptureWriterOptions {
@@ -24,12 +30,17 @@ abstract class SinkWriter implements FrameWriter {
   framesWritten = 0;
   chunksWritten = 0;
   protected ipId = 1;
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+  private readonly bufferBytes: number;
 
   protected constructor(
     private readonly sink: FileSink,
     header: Uint8Array,
     protected readonly maxPayload: number,
+    options: CaptureWriterOptions,
   ) {
+    this.bufferBytes = Math.max(0, options.bufferBytes ?? 0);
     try {
       sink.write(header);
     } catch (err) {
@@ -45,14 +56,40 @@ abstract class SinkWriter implements FrameWriter {
   /** Throws CaptureWriteError (one line) when the write fails; the file stays valid. */
   write(frame: CaptureFrame): void {
     const pieces = Math.max(1, Math.ceil(frame.bytes.length / this.maxPayload));
-    this.sink.write(this.encode(frame, this.ipId));
+    const bytes = this.encode(frame, this.ipId);
+    if (this.bufferBytes === 0) {
+      this.sink.write(bytes);
+    } else {
+      this.pending.push(bytes);
+      this.pendingBytes += bytes.length;
+      if (this.pendingBytes >= this.bufferBytes) this.flush();
+    }
     this.ipId = (this.ipId + pieces) & 0xffff;
     this.framesWritten += pieces;
     this.chunksWritten++;
   }
 
+  /** Writes gathered frames (bufferBytes > 0); throws CaptureWriteError like write(). */
+  flush(): void {
+    if (this.pending.length === 0) return;
+    const parts = this.pending;
+    const out = new Uint8Array(this.pendingBytes);
+    let at = 0;
+    for (const part of parts) {
+      out.set(part, at);
+      at += part.length;
+    }
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.sink.write(out);
+  }
+
   close(): void {
-    this.sink.close();
+    try {
+      this.flush();
+    } finally {
+      this.sink.close();
+    }
   }
 
   protected abstract encode(frame: CaptureFrame, ipId: number): Uint8Array;
@@ -60,7 +97,7 @@ abstract class SinkWriter implements FrameWriter {
 
 export class PcapWriter extends SinkWriter {
   private constructor(sink: FileSink, options: CaptureWriterOptions) {
-    super(sink, pcapFileHeader(), clampPayload(options.maxPayload, MAX_WRAP_PAYLOAD));
+    super(sink, pcapFileHeader(), clampPayload(options.maxPayload, MAX_WRAP_PAYLOAD), options);
   }
 
   static open(path: string, options: CaptureWriterOptions = {}): PcapWriter {
@@ -88,6 +125,7 @@ export class PcapngWriter extends SinkWriter {
       sink,
       pcapngHeader(encapsulation),
       clampPayload(options.maxPayload, encapsulation === 'udp' ? MAX_WRAP_PAYLOAD : 65535),
+      options,
     );
     this.encapsulation = encapsulation;
   }

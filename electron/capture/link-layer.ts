@@ -77,8 +77,10 @@ function ipOffset(linkType: number, f: Uint8Array): number {
   }
 }
 
+const supported = new Set<number>(Object.values(LinkType));
+
 export function isSupportedLinkType(linkType: number): boolean {
-  return (Object.values(LinkType) as number[]).includes(linkType) || isUserLinkType(linkType);
+  return supported.has(linkType) || isUserLinkType(linkType);
 }
 
 /** Fills `out` with the UDP datagram of `frame`, or says why there is none. */
