@@ -50,9 +50,14 @@ export function Timeline(): React.JSX.Element {
     if (follow && el && count > 0) el.scrollTop = el.scrollHeight;
   }, [follow, count, revision]);
 
+  // Only a user's gesture pauses follow: a resize or new rows also fire scroll events.
+  const gestureAt = useRef(0);
+  const markGesture = useCallback(() => {
+    gestureAt.current = performance.now();
+  }, []);
   const onScroll = useCallback(() => {
     const el = scrollRef.current;
-    if (!el) return;
+    if (!el || performance.now() - gestureAt.current > 500) return;
     const atBottom = el.scrollTop + el.clientHeight >= el.scrollHeight - ROW_HEIGHT;
     if (!atBottom && useWorkbench.getState().follow) actions.setFollow(false);
   }, []);
@@ -120,6 +125,9 @@ export function Timeline(): React.JSX.Element {
         aria-rowcount={count}
         data-testid="timeline"
         onScroll={onScroll}
+        onWheel={markGesture}
+        onPointerDown={markGesture}
+        onTouchMove={markGesture}
         onKeyDown={onKeyDown}
       >
         <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>

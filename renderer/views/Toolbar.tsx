@@ -53,7 +53,7 @@ export function Toolbar(): React.JSX.Element {
         aria-pressed={paused}
         onClick={() => actions.togglePause()}
       >
-        {paused ? '⏵ Resume view' : '⏸ Pause view'}
+        {paused ? '▶ Resume view' : '‖ Pause view'}
       </button>
       <button type="button" data-testid="clear" onClick={() => void actions.clear()}>
         ⌫ Clear

@@ -1,0 +1,120 @@
+// e2e harness: web mode in-process (engine + built renderer), a real Chromium via
+// playwright-core with a fresh profile, screenshots under test/e2e/screenshots/.
+
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { Workbench, type WorkbenchOptions } from '../../electron/engine/workbench';
+import { startWebServer, type WebServer } from '../../electron/web/server';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+export const CHROMIUM = process.env.KDSCOPE_CHROMIUM ?? '/usr/bin/chromium';
+export const screenshotDir = join(root, 'test/e2e/screenshots');
+const rendererDir = join(root, 'dist/renderer');
+
+function newest(dir: string): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+/** Builds dist/renderer with Vite when it is missing or older than renderer/ or protocol/. */
+export async function ensureRendererBuilt(): Promise<void> {
+  const index = join(rendererDir, 'index.html');
+  const sources = Math.max(
+    newest(join(root, 'renderer')),
+    newest(join(root, 'protocol')),
+    newest(join(root, 'electron/api')),
+  );
+  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
+  const { build } = await import('vite');
+  await build({ configFile: join(root, 'vite.config.ts'), logLevel: 'warn' });
+}
+
+export function requireChromium(): void {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `e2e needs Chromium at ${CHROMIUM} (apt-get install chromium, or set KDSCOPE_CHROMIUM)`,
+    );
+  }
+}
+
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export interface Harness {
+  readonly server: WebServer;
+  readonly workbench: Workbench;
+  readonly context: BrowserContext;
+  readonly page: Page;
+  /** Console errors and page errors seen so far (a clean UI has none). */
+  readonly errors: string[];
+  shot(name: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(
+  options: {
+    workbench?: WorkbenchOptions;
+    viewport?: { width: number; height: number };
+    extraArgs?: string[];
+  } = {},
+): Promise<Harness> {
+  requireChromium();
+  await ensureRendererBuilt();
+  mkdirSync(screenshotDir, { recursive: true });
+  const workbench = new Workbench(options.workbench);
+  const server = await startWebServer({ workbench, staticDir: rendererDir });
+  const profile = mkdtempSync(join(tmpdir(), 'kdscope-e2e-profile-'));
+  let context: BrowserContext;
+  try {
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      args: [...CHROMIUM_ARGS, ...(options.extraArgs ?? [])],
+      viewport: options.viewport ?? { width: 1440, height: 900 },
+      timeout: 20_000,
+    });
+  } catch (error) {
+    await server.close();
+    workbench.dispose();
+    rmSync(profile, { recursive: true, force: true });
+    throw error;
+  }
+  const page = context.pages()[0] ?? (await context.newPage());
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(e.message));
+  return {
+    server,
+    workbench,
+    context,
+    page,
+    errors,
+    async shot(name) {
+      const path = join(screenshotDir, `${name}.png`);
+      await page.screenshot({ path });
+      return path;
+    },
+    async close() {
+      await context.close().catch(() => undefined);
+      await server.close();
+      workbench.dispose();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,161 @@
+// What the user sees: start a simulated session, packets stream in, filter, select a packet and
+// read its fields and highlighted bytes, keyboard navigation. Screenshots on every run.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHarness, type Harness } from './harness';
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await startHarness();
+}, 120_000);
+
+afterAll(async () => {
+  await h?.close();
+});
+
+const displayed = async (): Promise<number> => {
+  const text = (await h.page.getByTestId('displayed').textContent()) ?? '';
+  const m = /Displayed: ([\d,]+) of ([\d,]+)/.exec(text);
+  return m ? Number(m[1]!.replace(/,/g, '')) : -1;
+};
+
+async function waitFor(cond: () => Promise<boolean>, what: string, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('workbench in a browser (web mode)', () => {
+  it('refuses the page without the token', async () => {
+    const page = await h.context.newPage();
+    const res = await page.goto(`http://127.0.0.1:${h.server.port}/`);
+    expect(res?.status()).toBe(403);
+    await page.close();
+  });
+
+  it('connects and starts a simulated session; packets stream in', async () => {
+    const { page } = h;
+    await page.goto(h.server.url);
+    await page.getByText('connected').first().waitFor();
+    await h.shot('01-empty');
+    await page.getByTestId('start').click();
+    await waitFor(async () => (await displayed()) >= 150, '150 packets');
+    expect(await page.getByTestId('session-state').textContent()).toBe('running');
+    await waitFor(
+      async () =>
+        Number((await page.getByTestId('c-packets').textContent())?.replace(/,/g, '')) > 0,
+      'counters',
+    );
+    // Follow keeps the newest row in view.
+    const lastNo = await page.locator('.tl-row').last().getAttribute('data-no');
+    expect(Number(lastNo)).toBeGreaterThan(100);
+    await expect(page.locator('.tl-row', { hasText: 'STATE_MANIPULATE' }).first()).toBeTruthy();
+    await h.shot('02-streaming');
+  });
+
+  it('filters: inline error, completions, then a two-term filter over the table', async () => {
+    const { page } = h;
+    const filter = page.getByTestId('filter');
+    await filter.click();
+    await filter.fill('type == ');
+    await page.getByTestId('filter-error').waitFor();
+    expect(await page.getByTestId('filter-error').textContent()).toMatch(/\^/);
+    // Typing in the filter box does not stop the timeline following the newest packet.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await page.getByTestId('follow').count()).toBe(0);
+    await filter.fill('ty');
+    await page.getByTestId('completions').waitFor();
+    expect(await page.getByTestId('completions').textContent()).toContain('type');
+    await filter.fill('type == STATE_MA');
+    await page.getByTestId('completions').getByText('STATE_MANIPULATE').waitFor();
+    await h.shot('03-completions');
+    await filter.press('Tab');
+    expect(await filter.inputValue()).toBe('type == STATE_MANIPULATE ');
+    await filter.pressSequentially('&& api == ReadVirtualMemory');
+    await filter.press('Enter');
+    await waitFor(async () => (await page.locator('.tl-row').count()) > 0, 'filtered rows');
+    await page.getByTestId('stop').click();
+    await waitFor(
+      async () => (await page.getByTestId('session-state').textContent()) === 'stopped',
+      'stop',
+    );
+    const rows = page.locator('.tl-row');
+    const n = await rows.count();
+    expect(n).toBeGreaterThan(0);
+    for (let i = 0; i < n; i++) {
+      const text = (await rows.nth(i).textContent()) ?? '';
+      expect(text).toContain('STATE_MANIPULATE');
+      expect(text).toContain('ReadVirtualMemory');
+    }
+    expect(await page.getByTestId('statusbar').textContent()).toMatch(
+      /Filter: type == STATE_MANIPULATE/,
+    );
+  });
+
+  it('selects a packet: details tree, highlighted hex, and the link back', async () => {
+    const { page } = h;
+    const row = page.locator('.tl-row').first();
+    const no = Number(await row.getAttribute('data-no'));
+    await row.click();
+    await page.getByTestId('details').getByText(`Packet ${no}`).waitFor();
+    const details = page.getByTestId('details');
+    await details.getByText('ApiNumber', { exact: true }).waitFor();
+    expect(await details.textContent()).toContain('0x3130 (ReadVirtualMemory)');
+    await details.getByText('ApiNumber', { exact: true }).click();
+    const highlighted = page.getByTestId('hex').locator('.hb.hl');
+    expect(await highlighted.count()).toBe(4);
+    expect(await highlighted.allTextContents()).toEqual(['30', '31', '00', '00']);
+    await h.shot('04-details-hex');
+    // Byte 4 is the PacketType field of the KD header.
+    await page.getByTestId('hex').locator('.hb[data-offset="4"]').click();
+    expect(await details.locator('.tree-row.selected').textContent()).toContain('PacketType');
+    expect(await highlighted.count()).toBe(2);
+  });
+
+  it('navigates with the keyboard', async () => {
+    const { page } = h;
+    const timeline = page.getByTestId('timeline');
+    await timeline.focus();
+    const selectedNo = async (): Promise<number> =>
+      Number(await page.locator('.tl-row.selected').getAttribute('data-no'));
+    const first = await selectedNo();
+    await page.keyboard.press('ArrowDown');
+    await waitFor(async () => (await selectedNo()) > first, 'ArrowDown');
+    const second = await selectedNo();
+    await page.keyboard.press('ArrowUp');
+    await waitFor(async () => (await selectedNo()) === first, 'ArrowUp');
+    await page.keyboard.press('End');
+    await waitFor(async () => (await selectedNo()) > second, 'End');
+    const last = await selectedNo();
+    await page.keyboard.press('Home');
+    await waitFor(
+      async () => (await timeline.evaluate((el) => el.scrollTop)) === 0,
+      'Home scrolls to the top',
+    );
+    const top = Number(await page.locator('.tl-row').first().getAttribute('data-no'));
+    await waitFor(async () => (await selectedNo()) === top, 'Home selects the first row');
+    expect(top).toBeLessThanOrEqual(first);
+    await page.keyboard.press('PageDown');
+    await waitFor(async () => (await selectedNo()) > top, 'PageDown');
+    const paged = await selectedNo();
+    expect(paged).toBeLessThan(last);
+    const pageRows = await page.locator('.tl-row').evaluateAll((rows, no) => {
+      const nos = rows.map((r) => Number(r.getAttribute('data-no')));
+      return nos.indexOf(no as number);
+    }, paged);
+    // One page is more than one row and less than the pane's height in rows.
+    expect(pageRows).toBeGreaterThan(5);
+    await h.shot('05-keyboard');
+  });
+
+  it('clears the filter and shows everything again, without console errors', async () => {
+    const { page } = h;
+    await page.getByText('Clear filter').click();
+    await waitFor(async () => (await displayed()) > 150, 'all rows');
+    expect(h.errors).toEqual([]);
+  });
+});
