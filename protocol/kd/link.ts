@@ -12,6 +12,7 @@ import {
   packetTypeName,
 } from './constants';
 import { encodeAck, encodeBreakin, encodeDataPacket, encodeResend, encodeReset } from './encoder';
+import { KdStreamDecoder } from './decoder';
 import type { KdEvent, KdPacketEvent } from './events';
 
 /** Injected time source: `set` schedules `fn` after `ms` and returns a cancel function. */
@@ -34,7 +35,10 @@ export interface KdLinkOptions {
   readonly queueLimit?: number;
   /** A break-in byte (0x62) arrived. */
   readonly onBreakin?: () => void;
-  /** A RESET arrived: counters are back to the initial values and the outgoing queue is dropped. */
+  /**
+   * A RESET arrived: counters are back to the initial values, the outgoing queue and the
+   * received queue are dropped (and, for the target, pending receive() calls rejected).
+   */
   readonly onReset?: () => void;
 }
 
@@ -135,6 +139,8 @@ export class KdLink {
   private readonly inbox: LinkPacket[] = [];
   private readonly waiters: Waiter[] = [];
   private closed = false;
+  private readonly decoder = new KdStreamDecoder();
+  private readonly onEvent = (event: KdEvent): void => this.handle(event);
   private readonly ackTimeoutMs: number;
   private readonly maxSends: number;
   private readonly queueLimit: number;
@@ -207,12 +213,20 @@ export class KdLink {
     if (this.closed) return;
     this.options.send(encodeReset());
     this.stats.resetsSent++;
-    this.restart();
+    this.restart(false);
   }
 
   /** Sends the break-in byte. */
   breakin(): void {
     if (!this.closed) this.options.send(encodeBreakin());
+  }
+
+  /** Feeds raw bytes from the peer (any chunking). */
+  feed(chunk: Uint8Array): void {
+    if (this.closed) return;
+    this.decoder.push(chunk, this.onEvent);
+    // A break-in byte is reported when the run ends; live, nothing may follow it for a while.
+    this.decoder.flush(this.onEvent);
   }
 
   /** Feeds one framing event from the peer's byte stream. */
@@ -270,7 +284,9 @@ export class KdLink {
           this.options.send(encodeReset());
           this.stats.resetsSent++;
         }
-        this.restart();
+        // The target starts over, so whoever waits for its packets is told; the debugger
+        // takes the RESET as the answer to its own and keeps waiting.
+        this.restart(this.options.role === 'target');
         this.options.onReset?.();
         return;
       case PacketType.RESEND:
@@ -343,12 +359,18 @@ export class KdLink {
     this.stats.resendsSent++;
   }
 
-  private restart(): void {
+  private restart(rejectWaiters: boolean): void {
     this.sendId = INITIAL_PACKET_ID;
     this.remoteId = INITIAL_PACKET_ID;
     this.stopAckTimer();
-    this.dropOutgoing(new LinkError('reset', 'the link was reset'));
+    const error = new LinkError('reset', 'the link was reset');
+    this.dropOutgoing(error);
     this.inbox.length = 0;
+    if (!rejectWaiters) return;
+    for (const waiter of this.waiters.splice(0)) {
+      waiter.cancelTimer?.();
+      waiter.reject(error);
+    }
   }
 
   private dropOutgoing(error: LinkError): void {
@@ -383,8 +405,9 @@ export class KdLink {
     if (again) this.stats.retransmits++;
     else this.stats.dataSent++;
     this.sends++;
-    this.options.send(encodeDataPacket(packet.type, this.sendId, packet.payload));
+    // Arm the timer first: send() may re-enter handle() (an in-process peer answering at once).
     this.cancelAckTimer = this.options.timers.set(this.ackTimeoutMs, () => this.onAckTimeout());
+    this.options.send(encodeDataPacket(packet.type, this.sendId, packet.payload));
   }
 
   private onAckTimeout(): void {
