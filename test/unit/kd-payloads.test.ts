@@ -79,7 +79,20 @@ describe('STATE_MANIPULATE by hand', () => {
       16: '00 00 34 12 00 f8 ff ff',
       24: '00 01 00 00',
     });
-    expect(describePacket(2, request).info).toBe('ReadVirtualMemory 0xfffff80012340000 len 0x100');
+    expect(describePacket(2, request, 'debugger->target').info).toBe(
+      'ReadVirtualMemory 0xfffff80012340000 len 0x100',
+    );
+    // WinDbg sends requests with ReturnStatus STATUS_PENDING and garbage in the reply fields.
+    const pending = place(56, {
+      0: '30 31 00 00',
+      8: '03 01 00 00',
+      16: '00 00 34 12 00 f8 ff ff',
+      24: '00 01 00 00 | 4e 00 00 00',
+    });
+    expect(describePacket(2, pending).info).toBe('ReadVirtualMemory 0xfffff80012340000 len 0x100');
+    expect(describePacket(2, pending, 'target->debugger').info).toBe(
+      'ReadVirtualMemory 0xfffff80012340000 len 0x100 -> STATUS_PENDING',
+    );
     const failed = place(56, {
       0: '30 31 00 00',
       8: '01 00 00 c0',
@@ -136,9 +149,16 @@ describe('STATE_MANIPULATE by hand', () => {
       debuggerDataList: 0xfffff80012c0b000n,
     });
     expect(describePacket(2, v).info).toBe(
-      'GetVersion free build 19041 (0x4a61) protocol 6 AMD64 KernBase 0xfffff80012000000',
+      'GetVersion NT free build 19041 (0x4a61) protocol 6 AMD64 KernBase 0xfffff80012000000',
     );
-    expect(describePacket(2, place(56, { 0: '46 31 00 00' })).info).toBe('GetVersion');
+    expect(describePacket(2, place(56, { 0: '46 31 00 00' }), 'debugger->target').info).toBe(
+      'GetVersion',
+    );
+    // The boot debugger (winload) says DBGKD_MAJOR_NTBD in the high byte, as in the real capture.
+    const ntbd = place(56, { 0: '46 31 00 00', 16: '0f 04 | 5a 29 | 06 | 00 | 00 00 | 64 86' });
+    expect(describePacket(2, ntbd, 'target->debugger').info).toBe(
+      'GetVersion NTBD free build 10586 (0x295a) protocol 6 AMD64 KernBase 0x0',
+    );
   });
 
   it('decodes MSR, breakpoint, I/O space, query memory and search memory', () => {
@@ -157,7 +177,10 @@ describe('STATE_MANIPULATE by hand', () => {
       breakPointAddress: 0xfffff80012543210n,
       breakPointHandle: 7,
     });
-    expect(describePacket(2, bp).info).toBe('WriteBreakPoint 0xfffff80012543210 handle 0x7');
+    expect(describePacket(2, bp).info).toBe('WriteBreakPoint 0xfffff80012543210 -> handle 0x7');
+    expect(describePacket(2, bp, 'debugger->target').info).toBe(
+      'WriteBreakPoint 0xfffff80012543210',
+    );
     const restore = place(56, { 0: '35 31 00 00', 16: '07 00 00 00' });
     expect(decodeManipulate(restore).fields).toEqual({ breakPointHandle: 7 });
 
@@ -409,7 +432,7 @@ describe('DEBUG_IO and FILE_IO by hand', () => {
       handle: 0x44n,
       length: 0x12000n,
     });
-    expect(describePacket(PacketType.FILE_IO, create)).toEqual({
+    expect(describePacket(PacketType.FILE_IO, create, 'debugger->target')).toEqual({
       api: 0x3430,
       apiName: 'CreateFile',
       text: 'C:\\é.sys',

@@ -12,11 +12,12 @@ import {
   manipulateApiName,
   stateChangeName,
 } from '../constants';
+import type { Direction } from '../events';
 import type { PacketSummary } from '../summary';
 import { ansiText, hex, hex64At, oneLine, u16At, u32At, u8At, utf16Text } from './bytes';
 import { DEBUG_IO_SIZE } from './debug-io';
 import { FILE_IO_SIZE } from './file-io';
-import { MANIPULATE_SIZE, machineName } from './manipulate';
+import { MANIPULATE_SIZE, machineName, majorVersionText } from './manipulate';
 import { ntStatusName } from './ntstatus';
 import { STATE_CHANGE32_SIZE, STATE_CHANGE64_SIZE } from './state-change';
 import {
@@ -32,11 +33,14 @@ function short(what: string, length: number, size: number): string {
   return `short ${what}: ${length} of ${size} bytes`;
 }
 
-/** Summary of one packet's payload; never throws, whatever the bytes. */
-export function describePacket(type: number, payload: Uint8Array): PacketSummary {
+/**
+ * Summary of one packet's payload; never throws, whatever the bytes. `dir` tells requests
+ * from replies (whose reply-only fields are then shown); without it a guess is made.
+ */
+export function describePacket(type: number, payload: Uint8Array, dir?: Direction): PacketSummary {
   switch (type) {
     case PacketType.STATE_MANIPULATE:
-      return describeManipulate(payload);
+      return describeManipulate(payload, dir);
     case PacketType.STATE_CHANGE64:
       return describeStateChange64(payload);
     case PacketType.STATE_CHANGE32:
@@ -44,7 +48,7 @@ export function describePacket(type: number, payload: Uint8Array): PacketSummary
     case PacketType.DEBUG_IO:
       return describeDebugIo(payload);
     case PacketType.FILE_IO:
-      return describeFileIo(payload);
+      return describeFileIo(payload, dir);
     case PacketType.TRACE_IO:
       return describeTraceIo(payload);
     case PacketType.CONTROL_REQUEST:
@@ -56,109 +60,106 @@ export function describePacket(type: number, payload: Uint8Array): PacketSummary
 
 // Union offset in DBGKD_MANIPULATE_STATE64.
 const U = 16;
+const STATUS_PENDING = 0x103;
 
-/** ` -> STATUS_X` for a failing reply, else ` -> ok` when the reply part is present. */
-function outcome(status: number, ok: string): string {
+/**
+ * Whether a manipulate is the target's reply. WinDbg leaves ReturnStatus and the reply
+ * fields of its requests uninitialised (STATUS_PENDING and stack garbage in the real
+ * capture), so reply-only fields are shown for replies only. Without a direction, a
+ * ReturnStatus of STATUS_PENDING is taken for a request.
+ */
+function isReply(dir: Direction | undefined, status: number): boolean {
+  return dir ? dir === 'target->debugger' : status !== STATUS_PENDING;
+}
+
+/** For a reply: ` -> STATUS_X` when it failed, else ` -> ${ok}` when there is something to say. */
+function outcome(reply: boolean, status: number, ok = ''): string {
+  if (!reply) return '';
   if (status !== 0) return ` -> ${ntStatusName(status)}`;
   return ok ? ` -> ${ok}` : '';
 }
 
-function manipulateInfo(api: number, b: Uint8Array, status: number): string {
+function manipulateInfo(api: number, b: Uint8Array, status: number, reply: boolean): string {
   const name = manipulateApiName(api);
   const dataLength = Math.max(0, b.length - MANIPULATE_SIZE);
+  const end = (ok = ''): string => outcome(reply, status, ok);
   switch (api) {
     case A.ReadVirtualMemory:
     case A.ReadPhysicalMemory:
-    case A.ReadControlSpace: {
-      const actual = u32At(b, U + 12);
-      const done = actual || dataLength ? `${hex(actual)} read` : '';
-      return `${name} ${hex64At(b, U)} len ${hex(u32At(b, U + 8))}${outcome(status, done)}`;
-    }
+    case A.ReadControlSpace:
+      return `${name} ${hex64At(b, U)} len ${hex(u32At(b, U + 8))}${end(`${hex(u32At(b, U + 12))} read`)}`;
     case A.WriteVirtualMemory:
     case A.WritePhysicalMemory:
-    case A.WriteControlSpace: {
-      const actual = u32At(b, U + 12);
-      const done = actual ? `${hex(actual)} written` : '';
-      return `${name} ${hex64At(b, U)} len ${hex(u32At(b, U + 8))}${outcome(status, done)}`;
-    }
+    case A.WriteControlSpace:
+      return `${name} ${hex64At(b, U)} len ${hex(u32At(b, U + 8))}${end(`${hex(u32At(b, U + 12))} written`)}`;
     case A.GetContext:
     case A.SetContext:
-      return `${name}${dataLength ? ` ${hex(dataLength)} bytes` : ''}${outcome(status, '')}`;
+      return `${name}${dataLength ? ` ${hex(dataLength)} bytes` : ''}${end()}`;
     case A.GetContextEx:
-    case A.SetContextEx: {
-      const copied = u32At(b, U + 8);
-      return `${name} offset ${hex(u32At(b, U))} len ${hex(u32At(b, U + 4))}${outcome(status, copied ? `${hex(copied)} copied` : '')}`;
-    }
+    case A.SetContextEx:
+      return `${name} offset ${hex(u32At(b, U))} len ${hex(u32At(b, U + 4))}${end(`${hex(u32At(b, U + 8))} copied`)}`;
     case A.WriteBreakPoint:
-      return `${name} ${hex64At(b, U)} handle ${hex(u32At(b, U + 8))}${outcome(status, '')}`;
+      return `${name} ${hex64At(b, U)}${end(`handle ${hex(u32At(b, U + 8))}`)}`;
     case A.RestoreBreakPoint:
-      return `${name} handle ${hex(u32At(b, U))}${outcome(status, '')}`;
+      return `${name} handle ${hex(u32At(b, U))}${end()}`;
     case A.WriteBreakPointEx:
     case A.RestoreBreakPointEx:
-      return `${name} count ${u32At(b, U)} ${ntStatusName(u32At(b, U + 4))}${outcome(status, '')}`;
+      return `${name} count ${u32At(b, U)} ${ntStatusName(u32At(b, U + 4))}${end()}`;
     case A.Continue:
       return `${name} ${ntStatusName(u32At(b, U))}`;
-    case A.Continue2: {
-      const trace = u32At(b, U + 4);
-      return `${name} ${ntStatusName(u32At(b, U))}${trace ? ' trace' : ''} Dr7 ${hex64At(b, U + 8)}`;
-    }
+    case A.Continue2:
+      return `${name} ${ntStatusName(u32At(b, U))}${u32At(b, U + 4) ? ' trace' : ''} Dr7 ${hex64At(b, U + 8)}`;
     case A.ReadIoSpace:
-    case A.WriteIoSpace: {
-      const value = u32At(b, U + 12);
-      const head = `${name} ${hex64At(b, U)} size ${u32At(b, U + 8)}`;
-      if (api === A.WriteIoSpace) return `${head} value ${hex(value)}${outcome(status, '')}`;
-      return `${head}${outcome(status, value ? hex(value) : '')}`;
-    }
+      return `${name} ${hex64At(b, U)} size ${u32At(b, U + 8)}${end(hex(u32At(b, U + 12)))}`;
+    case A.WriteIoSpace:
+      return `${name} ${hex64At(b, U)} size ${u32At(b, U + 8)} value ${hex(u32At(b, U + 12))}${end()}`;
     case A.ReadIoSpaceExtended:
     case A.WriteIoSpaceExtended: {
-      const value = u32At(b, U + 24);
       const head = `${name} ${hex64At(b, U + 16)} size ${u32At(b, U)} bus ${u32At(b, U + 8)} space ${u32At(b, U + 12)}`;
-      if (api === A.WriteIoSpaceExtended)
-        return `${head} value ${hex(value)}${outcome(status, '')}`;
-      return `${head}${outcome(status, value ? hex(value) : '')}`;
+      const value = hex(u32At(b, U + 24));
+      return api === A.WriteIoSpaceExtended
+        ? `${head} value ${value}${end()}`
+        : `${head}${end(value)}`;
     }
     case A.ReadMachineSpecificRegister:
-    case A.WriteMachineSpecificRegister: {
-      const value = hex64At(b, U + 4);
-      const msr = `${name} ${hex(u32At(b, U))}`;
-      if (api === A.WriteMachineSpecificRegister) return `${msr} = ${value}${outcome(status, '')}`;
-      return `${msr}${outcome(status, value !== '0x0' ? value : '')}`;
-    }
+      return `${name} ${hex(u32At(b, U))}${end(hex64At(b, U + 4))}`;
+    case A.WriteMachineSpecificRegister:
+      return `${name} ${hex(u32At(b, U))} = ${hex64At(b, U + 4)}${end()}`;
     case A.GetVersion: {
-      const machine = u16At(b, U + 8);
-      if (machine === 0 && u16At(b, U + 2) === 0) return `${name}${outcome(status, '')}`;
-      const major = u16At(b, U);
-      // MajorVersion is 0xF for a free build, 0xC for a checked one; MinorVersion is the build.
-      const kind = major === 0xf ? 'free' : major === 0xc ? 'checked' : `major ${hex(major)}`;
+      if (!reply) return name;
       const minor = u16At(b, U + 2);
-      return `${name} ${kind} build ${minor} (${hex(minor)}) protocol ${u8At(b, U + 4)} ${machineName(machine)} KernBase ${hex64At(b, U + 16)}${outcome(status, '')}`;
+      const version = `${majorVersionText(u16At(b, U))} build ${minor} (${hex(minor)})`;
+      const machine = machineName(u16At(b, U + 8));
+      return `${name} ${version} protocol ${u8At(b, U + 4)} ${machine} KernBase ${hex64At(b, U + 16)}${end()}`;
     }
     case A.SearchMemory:
-      return `${name} ${hex64At(b, U)} len ${hex64At(b, U + 8)} pattern ${u32At(b, U + 16)} bytes${outcome(status, '')}`;
+      return reply
+        ? `${name}${end(`found at ${hex64At(b, U)}`)}`
+        : `${name} ${hex64At(b, U)} len ${hex64At(b, U + 8)} pattern ${u32At(b, U + 16)} bytes`;
     case A.QueryMemory:
-      return `${name} ${hex64At(b, U)} space ${u32At(b, U + 16)} flags ${hex(u32At(b, U + 20))}${outcome(status, '')}`;
+      return `${name} ${hex64At(b, U)} space ${u32At(b, U + 16)}${end(`space ${u32At(b, U + 16)} flags ${hex(u32At(b, U + 20))}`)}`;
     case A.FillMemory:
-      return `${name} ${hex64At(b, U)} len ${hex(u32At(b, U + 8))} pattern ${u16At(b, U + 14)} bytes${outcome(status, '')}`;
+      return `${name} ${hex64At(b, U)} len ${hex(u32At(b, U + 8))} pattern ${u16At(b, U + 14)} bytes${end()}`;
     case A.GetBusData:
     case A.SetBusData:
-      return `${name} type ${u32At(b, U)} bus ${u32At(b, U + 4)} slot ${u32At(b, U + 8)} offset ${hex(u32At(b, U + 12))} len ${hex(u32At(b, U + 16))}${outcome(status, '')}`;
+      return `${name} type ${u32At(b, U)} bus ${u32At(b, U + 4)} slot ${u32At(b, U + 8)} offset ${hex(u32At(b, U + 12))} len ${hex(u32At(b, U + 16))}${end()}`;
     case A.SetInternalBreakPoint:
-      return `${name} ${hex64At(b, U)} flags ${hex(u32At(b, U + 8))}${outcome(status, '')}`;
+      return `${name} ${hex64At(b, U)} flags ${hex(u32At(b, U + 8))}${end()}`;
     case A.GetInternalBreakPoint:
-      return `${name} ${hex64At(b, U)} calls ${u32At(b, U + 12)}${outcome(status, '')}`;
+      return `${name} ${hex64At(b, U)}${end(`calls ${u32At(b, U + 12)}`)}`;
     case A.SwitchProcessor:
-      return `${name} to ${u16At(b, 6)}${outcome(status, '')}`;
+      return `${name} to ${u16At(b, 6)}${end()}`;
     case A.WriteCustomBreakpoint:
-      return `${name} ${hex64At(b, U)} handle ${hex(u32At(b, U + 16))}${outcome(status, '')}`;
+      return `${name} ${hex64At(b, U)} handle ${hex(u32At(b, U + 16))}${end()}`;
     default:
-      return `${name}${outcome(status, '')}`;
+      return `${name}${end()}`;
   }
 }
 
-function describeManipulate(b: Uint8Array): PacketSummary {
+function describeManipulate(b: Uint8Array, dir: Direction | undefined): PacketSummary {
   const api = u32At(b, 0);
   const returnStatus = u32At(b, 8);
-  const info = manipulateInfo(api, b, returnStatus);
+  const info = manipulateInfo(api, b, returnStatus, isReply(dir, returnStatus));
   const base = { api, apiName: manipulateApiName(api), returnStatus, info };
   if (b.length < MANIPULATE_SIZE) {
     return { ...base, malformed: short('DBGKD_MANIPULATE_STATE64', b.length, MANIPULATE_SIZE) };
@@ -257,43 +258,37 @@ function describeDebugIo(b: Uint8Array): PacketSummary {
   return { api, apiName, info: apiName, ...(malformed ? { malformed } : {}) };
 }
 
-function describeFileIo(b: Uint8Array): PacketSummary {
+// FILE_IO runs the other way round: the target asks, the debugger replies.
+function describeFileIo(b: Uint8Array, dir: Direction | undefined): PacketSummary {
   const api = u32At(b, 0);
   const apiName = fileIoApiName(api);
   const status = u32At(b, 4);
+  const reply = dir
+    ? dir === 'debugger->target'
+    : status !== 0 || (api === FileIoApi.CreateFile && b.length <= FILE_IO_SIZE);
+  const end = (ok = ''): string => outcome(reply, status, ok);
   const malformed =
     b.length < FILE_IO_SIZE ? short('DBGKD_FILE_IO', b.length, FILE_IO_SIZE) : undefined;
   const tail = malformed ? { malformed } : {};
   switch (api) {
     case FileIoApi.CreateFile: {
-      const text = utf16Text(b.subarray(Math.min(b.length, FILE_IO_SIZE)));
-      const handle = hex64At(b, 8 + 0x18);
-      const done = handle !== '0x0' ? `handle ${handle} size ${hex64At(b, 8 + 0x20)}` : '';
-      return {
-        api,
-        apiName,
-        text,
-        info: `${apiName} ${oneLine(text)}${outcome(status, done)}`,
-        ...tail,
-      };
+      const data = b.subarray(Math.min(b.length, FILE_IO_SIZE));
+      const text = data.length ? utf16Text(data) : undefined;
+      const name = text !== undefined ? ` ${oneLine(text)}` : '';
+      const opened = `handle ${hex64At(b, 8 + 0x18)} size ${hex64At(b, 8 + 0x20)}`;
+      const info = `${apiName}${name}${end(opened)}`;
+      return { api, apiName, ...(text !== undefined ? { text } : {}), info, ...tail };
     }
     case FileIoApi.ReadFile:
-    case FileIoApi.WriteFile:
-      return {
-        api,
-        apiName,
-        info: `${apiName} handle ${hex64At(b, 8)} offset ${hex64At(b, 16)} len ${hex(u32At(b, 24))}${outcome(status, '')}`,
-        ...tail,
-      };
+    case FileIoApi.WriteFile: {
+      const moved = `${hex(u32At(b, 24))} ${api === FileIoApi.ReadFile ? 'read' : 'written'}`;
+      const info = `${apiName} handle ${hex64At(b, 8)} offset ${hex64At(b, 16)} len ${hex(u32At(b, 24))}${end(moved)}`;
+      return { api, apiName, info, ...tail };
+    }
     case FileIoApi.CloseFile:
-      return {
-        api,
-        apiName,
-        info: `${apiName} handle ${hex64At(b, 8)}${outcome(status, '')}`,
-        ...tail,
-      };
+      return { api, apiName, info: `${apiName} handle ${hex64At(b, 8)}${end()}`, ...tail };
     default:
-      return { api, apiName, info: `${apiName}${outcome(status, '')}`, ...tail };
+      return { api, apiName, info: `${apiName}${end()}`, ...tail };
   }
 }
 

@@ -12,6 +12,7 @@ export {
   manipulateFields,
   manipulateMember,
   machineName,
+  majorVersionText,
   versionFlagsText,
 } from './manipulate';
 export type {

@@ -88,7 +88,7 @@ export const ManipulateStructs = {
     totalInstructions: u32(28, len),
   }),
   GetVersion: member('DBGKD_GET_VERSION64', 'GetVersion64', {
-    majorVersion: u16(0),
+    majorVersion: u16(0, { show: (v) => `0x${v.toString(16)} (${majorVersionText(v)})` }),
     minorVersion: u16(2, len),
     protocolVersion: u8(4, len),
     kdSecondaryVersion: u8(5),
@@ -347,3 +347,27 @@ export function versionFlagsText(flags: number): string {
 
 /** Raw bytes of the union of an API with no known member. */
 export const rawUnion = (raw: Uint8Array): RawFields => ({ raw: raw.slice(0, UNION_SIZE) });
+
+const majorTypes = [
+  'NT',
+  'XBOX',
+  'BIG',
+  'EXDI',
+  'NTBD',
+  'EFI',
+  'TNT',
+  'SINGULARITY',
+  'HYPERVISOR',
+  'MIDORI',
+  'CE',
+];
+
+/**
+ * MajorVersion = (DBGKD_MAJOR_TYPES << 8) | (NtBuildNumber >> 28): `NT free`, `NTBD free`
+ * (the boot debugger), 0xF in the low byte for a free build, 0xC for a checked one.
+ */
+export function majorVersionText(major: number): string {
+  const kind = major & 0xff;
+  const build = kind === 0xf ? 'free' : kind === 0xc ? 'checked' : `0x${kind.toString(16)}`;
+  return `${majorTypes[major >>> 8] ?? `type ${major >>> 8}`} ${build}`;
+}
