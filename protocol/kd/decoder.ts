@@ -286,7 +286,8 @@ export class KdStreamDecoder {
     const payload = new Uint8Array(byteCount);
     payload.set(buf.subarray(body, trailer));
     let sum = 0;
-    for (let k = body; k < trailer; k++) sum += buf[k]!;
+    // Summing the copy reads one array type always (buf is a Node Buffer or the carry).
+    for (let k = 0; k < byteCount; k++) sum += payload[k]!;
     // At most 4000 * 255: no wrap-around modulo 2^32 to worry about.
     emit(
       packetEvent(offset, 'data', type, byteCount, id, checksum, sum === checksum, payload, length),

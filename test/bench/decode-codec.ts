@@ -58,11 +58,11 @@ function prepare(totalBytes: number): {
   bytes: number;
 } {
   const stream = generateRealisticStream(totalBytes, 0x5eed);
-  return {
-    chunks: randomChunks(stream.bytes, 7, 1, 64 * 1024),
-    packets: stream.packets,
-    bytes: totalBytes,
-  };
+  // Node Buffers, as a relay's sockets deliver them.
+  const chunks = randomChunks(stream.bytes, 7, 1, 64 * 1024).map((c) =>
+    Buffer.from(c.buffer, c.byteOffset, c.length),
+  );
+  return { chunks, packets: stream.packets, bytes: totalBytes };
 }
 
 function check(pass: Pass, packets: number, bytes: number): void {
