@@ -90,9 +90,12 @@ function cut(b: Uint8Array, unit: 1 | 2): Uint8Array {
  */
 export function ansiText(b: Uint8Array): string {
   const t = cut(b, 1);
+  // fromCharCode.apply takes the typed array as its argument list: the cheapest exact
+  // Latin-1 decode for the short texts met here (chunked to stay below argument limits).
+  if (t.length <= 8192) return String.fromCharCode.apply(null, t as unknown as number[]);
   let s = '';
-  for (let i = 0; i < t.length; i += 1024) {
-    s += String.fromCharCode(...t.subarray(i, Math.min(i + 1024, t.length)));
+  for (let i = 0; i < t.length; i += 8192) {
+    s += String.fromCharCode.apply(null, t.subarray(i, i + 8192) as unknown as number[]);
   }
   return s;
 }
@@ -119,8 +122,24 @@ export function utf16Bytes(s: string, nul = false): Uint8Array {
   return out;
 }
 
-/** One line for the timeline: control characters escaped, long text cut. */
+const escapes: Readonly<Record<number, string>> = {
+  0x0a: '\\n',
+  0x0d: '\\r',
+  0x09: '\\t',
+  0x22: '\\"',
+  0x5c: '\\\\',
+};
+
+/** One line for the timeline: quoted, control characters escaped, long text cut. */
 export function oneLine(s: string, max = 120): string {
   const t = s.length > max ? `${s.slice(0, max)}…` : s;
-  return JSON.stringify(t);
+  let out = '';
+  let from = 0;
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c >= 0x20 && c !== 0x22 && c !== 0x5c && c !== 0x7f) continue;
+    out += t.slice(from, i) + (escapes[c] ?? `\\x${c.toString(16).padStart(2, '0')}`);
+    from = i + 1;
+  }
+  return `"${from === 0 ? t : out + t.slice(from)}"`;
 }
