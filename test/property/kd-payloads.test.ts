@@ -10,6 +10,7 @@ import {
 import { encodeDataPacket } from '../../protocol/kd/encoder';
 import type { FieldNode } from '../../protocol/kd/summary';
 import {
+  ansiBytes,
   buildDebugIo,
   buildFileIo,
   buildManipulate,
@@ -75,6 +76,33 @@ const minimum: Record<number, number> = {
   [PacketType.TRACE_IO]: 64,
   [PacketType.CONTROL_REQUEST]: 12,
 };
+
+describe('text in summaries', () => {
+  it('quotes a one-line text as JSON does, escaping every control character', () => {
+    const jsonAlike = fc.string({
+      unit: fc.constantFrom('a', 'Z', ' ', '~', '"', '\\', '\n', '\r', '\t', 'é'),
+    });
+    fc.assert(
+      fc.property(jsonAlike, (text) => {
+        const info = describePacket(
+          PacketType.DEBUG_IO,
+          buildDebugIo({ api: DebugIoApi.GetString }, ansiBytes(text)),
+        ).info!;
+        const shown = text.length > 120 ? `${text.slice(0, 120)}…` : text;
+        expect(info).toBe(`GetString ${JSON.stringify(shown)} max 0x0`);
+      }),
+    );
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
+        const info = describePacket(
+          PacketType.DEBUG_IO,
+          buildDebugIo({ api: DebugIoApi.GetString }, bytes),
+        ).info!;
+        expect(info).not.toMatch(/[\x00-\x1f\x7f]/);
+      }),
+    );
+  });
+});
 
 describe('payload decoders on random bytes', () => {
   it('describePacket always returns a one-line summary, malformed when short', () => {

@@ -455,6 +455,30 @@ describe('DEBUG_IO and FILE_IO by hand', () => {
   });
 });
 
+describe('TRACE_IO and CONTROL_REQUEST by hand', () => {
+  it('names PrintTrace and the hardware breakpoint requests', () => {
+    const trace = place(64 + 3, { 0: '30 33 00 00 | 00 00 | 02 00 | 03 00 00 00', 64: '01 02 03' });
+    expect(describePacket(PacketType.TRACE_IO, trace)).toEqual({
+      api: 0x3330,
+      apiName: 'PrintTrace',
+      info: 'PrintTrace 0x3 bytes',
+    });
+    expect(find(dissectPacket(encodeDataPacket(9, 0, trace)), 'LengthOfData')).toMatchObject({
+      offset: 24,
+      length: 4,
+    });
+    const request = hx('00 43 00 00 | 02 00 00 00 | 01 00 00 00');
+    expect(describePacket(PacketType.CONTROL_REQUEST, request)).toEqual({
+      api: 0x4300,
+      apiName: 'RequestHardwareBp',
+      info: 'RequestHardwareBp breakpoint 2',
+    });
+    const tree = dissectPacket(encodeDataPacket(10, 0, request));
+    expect(find(tree, 'HardwareBreakPointNumber')).toMatchObject({ offset: 20, value: '0x2' });
+    expect(find(tree, 'Available')).toMatchObject({ offset: 24, value: '0x1' });
+  });
+});
+
 describe('dissectPacket', () => {
   const payload = hx(`
     30 31 00 00 | 00 00 | 01 00 | 00 00 00 00 | 00 00 00 00
