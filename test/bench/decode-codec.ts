@@ -5,7 +5,7 @@
 import { availableParallelism, loadavg } from 'node:os';
 import { KdStreamDecoder } from '../../protocol/kd/decoder';
 import type { KdEvent } from '../../protocol/kd/events';
-import { generateRealisticStream, randomChunks } from '../support/kd-gen';
+import { generateRealisticStream, randomChunks, xorshift32 } from '../support/kd-gen';
 
 const MB = 1024 * 1024;
 const DEFAULT_BYTES = 200 * MB;
@@ -123,6 +123,25 @@ export async function run(): Promise<void> {
   console.log(
     `ratio decoder/byte-sum: ${(sumBest / decodeBest).toFixed(2)} (CPU time: ${(sumCpuBest / decodeCpuBest).toFixed(2)})`,
   );
+  // Worst-case-ish input: uniformly random bytes (mostly noise, short leader runs, false headers).
+  const noise = new Uint8Array(32 * MB);
+  const rnd = xorshift32(99);
+  for (let i = 0; i < noise.length; i += 4) {
+    const r = rnd();
+    noise[i] = r;
+    noise[i + 1] = r >>> 8;
+    noise[i + 2] = r >>> 16;
+    noise[i + 3] = r >>> 24;
+  }
+  const noiseChunks = randomChunks(noise, 3, 1, 64 * 1024);
+  let noiseCpuBest = Infinity;
+  for (let pass = 0; pass < 3; pass++) {
+    const decoded = decodePass(noiseChunks);
+    if (decoded.coveredBytes !== noise.length)
+      throw new Error('decode-codec: random bytes not covered');
+    noiseCpuBest = Math.min(noiseCpuBest, decoded.cpuSeconds);
+  }
+  console.log(`random bytes: ${(32 / noiseCpuBest).toFixed(0)} MB per CPU second`);
   console.log(
     `load average ${loadavg()
       .map((l) => l.toFixed(1))
