@@ -31,6 +31,7 @@ const F = 0;
 const U = 1;
 const T = 2;
 type Tri = 0 | 1 | 2;
+const UNTESTED = 255;
 
 type RecordEval = (r: PacketRecord) => Tri;
 type RowEval = (row: number) => Tri;
@@ -191,11 +192,19 @@ function bindString(field: string, test: (s: string) => boolean): Binder {
   const name = (ENUM_NAME_FIELD[field] ?? field) as StringColumnName;
   return (c) => {
     const strings = c.strings;
-    const answers = new Uint8Array(strings.length);
+    // Filled on first use: the chunk's dictionary also holds other columns' strings.
+    const answers = new Uint8Array(strings.length).fill(UNTESTED);
     answers[0] = U;
-    for (let k = 1; k < strings.length; k++) answers[k] = tri(test(strings[k] as string));
     const col = c.columns[name];
-    return (i) => answers[col[i] as number] as Tri;
+    return (i) => {
+      const k = col[i] as number;
+      const a = answers[k];
+      if (a !== undefined && a !== UNTESTED) return a as Tri;
+      // `strings` is the chunk's live dictionary; `answers` only covers what it held at bind.
+      const t = tri(test(strings[k] as string));
+      if (a !== undefined) answers[k] = t;
+      return t;
+    };
   };
 }
 

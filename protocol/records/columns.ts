@@ -183,18 +183,22 @@ export function writeRecord(c: Columns, i: number, r: PacketRecord, dict: String
   c.leader[i] = r.leader === 'data' ? 1 : r.leader === 'control' ? 2 : 0;
   c.checksumOk[i] =
     r.checksumOk === undefined ? CHECKSUM_ABSENT : r.checksumOk ? CHECKSUM_OK : CHECKSUM_BAD;
-  const opt = (v: number | undefined, bit: number, col: Uint32Array | Uint16Array): number => {
-    col[i] = v ?? 0;
-    return v === undefined ? 0 : bit;
-  };
-  const present =
-    opt(r.frame, Present.FRAME, c.frame) |
-    opt(r.type, Present.TYPE, c.type) |
-    opt(r.id, Present.ID, c.id) |
-    opt(r.byteCount, Present.BYTE_COUNT, c.byteCount) |
-    opt(r.api, Present.API, c.api) |
-    opt(r.returnStatus, Present.RETURN_STATUS, c.returnStatus) |
-    opt(r.newState, Present.NEW_STATE, c.newState);
+  // Written out rather than through a helper: this runs for every packet the engine sees.
+  let present = 0;
+  if (r.frame !== undefined) present |= Present.FRAME;
+  if (r.type !== undefined) present |= Present.TYPE;
+  if (r.id !== undefined) present |= Present.ID;
+  if (r.byteCount !== undefined) present |= Present.BYTE_COUNT;
+  if (r.api !== undefined) present |= Present.API;
+  if (r.returnStatus !== undefined) present |= Present.RETURN_STATUS;
+  if (r.newState !== undefined) present |= Present.NEW_STATE;
+  c.frame[i] = r.frame ?? 0;
+  c.type[i] = r.type ?? 0;
+  c.id[i] = r.id ?? 0;
+  c.byteCount[i] = r.byteCount ?? 0;
+  c.api[i] = r.api ?? 0;
+  c.returnStatus[i] = r.returnStatus ?? 0;
+  c.newState[i] = r.newState ?? 0;
   c.present[i] = present;
   c.pair[i] = r.pair === undefined ? 0 : r.pair - r.no;
   c.ack[i] = r.ack === undefined ? 0 : r.ack - r.no;
