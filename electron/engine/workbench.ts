@@ -14,13 +14,14 @@ import {
 import type { ConnectionHandlers, Emit } from '../api/server';
 import type { Direction } from '../../protocol/kd/events';
 import { batchToBytes, encodeBatch } from '../../protocol/records/columns';
+import { SessionDecoder } from '../../protocol/session/pipeline';
 import { PacketFlag, type PacketRecord } from '../../protocol/session/record';
 import { ByteLog } from './workbench-bytes';
-import { DemoConversation } from './workbench-demo-source';
 import { packetFields } from './workbench-details';
 import { PacketIndex } from './workbench-index';
 import { BatchStore } from './workbench-store';
 import { BatchStreamer } from './workbench-stream';
+import { startSimSession, type SimSession } from './workbench-sim';
 
 export interface WorkbenchOptions {
   /** Rows the engine keeps for the UI (older ones are only in the capture). */
@@ -35,8 +36,6 @@ const ERROR_FLAGS =
   PacketFlag.GARBAGE |
   PacketFlag.UNEXPECTED_ID |
   PacketFlag.ERROR_STATUS;
-const DEFAULT_SIM_RATE = 400;
-const TICK_MS = 10;
 const COUNTERS_MS = 250;
 
 export class WorkbenchError extends Error {
@@ -59,12 +58,11 @@ export class Workbench {
   private info: SessionInfo | null = null;
   private counters: Counters = ZERO_COUNTERS;
   private failure: string | undefined;
-  private nextNo = 1;
-  private driver: ReturnType<typeof setInterval> | null = null;
+  private sim: SimSession | null = null;
+  private decoder: SessionDecoder | null = null;
+  private flushTimer: ReturnType<typeof setInterval> | null = null;
   private countersTimer: ReturnType<typeof setInterval> | null = null;
   private rateWindow: { time: number; packets: number }[] = [];
-  /** no. of the manipulate request waiting for its reply, per ApiNumber. */
-  private readonly openRequests = new Map<number, { no: number; time: number }>();
 
   constructor(options: WorkbenchOptions = {}) {
     this.now = options.now ?? (() => performance.timeOrigin + performance.now());
@@ -93,26 +91,25 @@ export class Workbench {
       id: randomUUID(),
       target: options.target,
       startedAt: Date.now(),
-      debuggerCommand:
-        'built-in scripted debugger (for WinDbg: windbg -k com:pipe,port=\\\\.\\pipe\\kdscope,baud=115200,resets=0,reconnect)',
+      debuggerCommand: 'built-in scripted debugger attached to the simulated target',
     };
     this.info = info;
     this.state = 'running';
     this.failure = undefined;
-    const conversation = new DemoConversation((dir, bytes, partial) =>
-      this.ingest(dir, bytes, partial),
-    );
-    const rate = options.rate ?? DEFAULT_SIM_RATE;
-    let budget = 0;
-    let last = this.now();
-    this.driver = setInterval(() => {
-      const t = this.now();
-      budget = Math.min(budget + ((t - last) / 1000) * rate, rate + 16);
-      last = t;
-      const target = this.nextNo + Math.floor(budget);
-      while (this.nextNo < target) conversation.step();
-      budget -= Math.floor(budget);
-    }, TICK_MS);
+    const decoder = new SessionDecoder({ onRecord: (record) => this.onRecord(record) });
+    this.decoder = decoder;
+    this.sim = startSimSession({
+      ...(options.rate === undefined ? {} : { rate: options.rate }),
+      onBytes: (dir, bytes) => {
+        this.logs[dir].append(bytes);
+        this.counters = { ...this.counters, bytes: this.counters.bytes + bytes.length };
+        decoder.push(dir, bytes, this.now());
+      },
+      onEnd: (report) =>
+        this.finish(report.ok ? undefined : (report.error ?? 'the session failed')),
+    });
+    // A break-in byte or a noise run ends only when the next byte comes; report it when idle.
+    this.flushTimer = setInterval(() => decoder.flush(this.now()), 100);
     this.countersTimer = setInterval(
       () => this.broadcast('counters', this.updateRate()),
       COUNTERS_MS,
@@ -122,9 +119,16 @@ export class Workbench {
   }
 
   stop(): void {
+    this.finish(undefined);
+  }
+
+  private finish(failure: string | undefined): void {
     if (this.state !== 'running') return;
     this.halt();
-    this.state = 'stopped';
+    this.decoder?.end(this.now());
+    this.decoder = null;
+    this.state = failure === undefined ? 'stopped' : 'failed';
+    this.failure = failure;
     this.store.seal();
     this.broadcast('counters', this.updateRate());
     this.broadcast('session.state', this.status());
@@ -169,9 +173,11 @@ export class Workbench {
   }
 
   private halt(): void {
-    if (this.driver) clearInterval(this.driver);
+    this.sim?.stop();
+    this.sim = null;
+    if (this.flushTimer) clearInterval(this.flushTimer);
     if (this.countersTimer) clearInterval(this.countersTimer);
-    this.driver = null;
+    this.flushTimer = null;
     this.countersTimer = null;
   }
 
@@ -179,48 +185,21 @@ export class Workbench {
     this.store.clear();
     this.index.clear();
     for (const log of Object.values(this.logs)) log.clear();
-    this.nextNo = 1;
     this.counters = ZERO_COUNTERS;
     this.rateWindow = [];
-    this.openRequests.clear();
     for (const c of this.connections) c.streamer.restart();
   }
 
-  private ingest(
-    dir: Direction,
-    bytes: Uint8Array,
-    partial: Omit<PacketRecord, 'no' | 'time' | 'offset'>,
-  ): void {
-    const log = this.logs[dir];
-    const offset = log.end;
-    log.append(bytes);
-    const no = this.nextNo++;
-    const time = this.now();
-    let record: PacketRecord = { ...partial, no, time, offset };
-    if (
-      partial.type === 2 &&
-      partial.api !== undefined &&
-      !(partial.flags & PacketFlag.RETRANSMIT)
-    ) {
-      if (dir === 'debugger->target') this.openRequests.set(partial.api, { no, time });
-      else {
-        const request = this.openRequests.get(partial.api);
-        if (request) {
-          this.openRequests.delete(partial.api);
-          record = { ...record, pair: request.no, rttMs: time - request.time };
-        }
-      }
-    }
-    this.index.set(no, dir, offset, bytes.length);
+  private onRecord(record: PacketRecord): void {
+    this.index.set(record.no, record.dir, record.offset, record.length);
     this.store.add(record);
     const c = this.counters;
     this.counters = {
+      ...c,
       packets: c.packets + 1,
-      bytes: c.bytes + bytes.length,
       errors: c.errors + (record.flags & ERROR_FLAGS ? 1 : 0),
       retransmits: c.retransmits + (record.flags & PacketFlag.RETRANSMIT ? 1 : 0),
       breakins: c.breakins + (record.kind === 'breakin' ? 1 : 0),
-      rate: c.rate,
     };
   }
 

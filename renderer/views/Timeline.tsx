@@ -1,7 +1,7 @@
 // The packet list: virtualized (only visible rows are built from the columnar table), coloured
 // by rule, auto-following the newest row until the user scrolls away.
 
-import { useCallback, useEffect, useRef } from 'react';
+import { useCallback, useLayoutEffect, useRef } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { actions, table, tableRow, useWorkbench } from '../store/workbench';
 import {
@@ -45,7 +45,8 @@ export function Timeline(): React.JSX.Element {
     overscan: 12,
   });
 
-  useEffect(() => {
+  // Before paint, so a frame never shows the old scroll position with the new rows.
+  useLayoutEffect(() => {
     const el = scrollRef.current;
     if (follow && el && count > 0) el.scrollTop = el.scrollHeight;
   }, [follow, count, revision]);
@@ -107,7 +108,11 @@ export function Timeline(): React.JSX.Element {
     moveTo(target);
   };
 
-  const items = virtualizer.getVirtualItems();
+  // Following, the rows on screen are simply the last ones: computed here rather than from the
+  // virtualizer's last scroll event, so no frame shows the new bottom without its rows.
+  const items = follow
+    ? tailItems(count, scrollRef.current?.clientHeight ?? 1200)
+    : virtualizer.getVirtualItems();
   return (
     <section className="timeline" aria-label="Packets">
       <div className="tl-header" role="row">
@@ -185,4 +190,13 @@ export function Timeline(): React.JSX.Element {
       )}
     </section>
   );
+}
+
+function tailItems(count: number, height: number): { index: number; key: number; start: number }[] {
+  const visible = Math.ceil(height / ROW_HEIGHT) + 4;
+  const out = [];
+  for (let i = Math.max(0, count - visible); i < count; i++) {
+    out.push({ index: i, key: i, start: i * ROW_HEIGHT });
+  }
+  return out;
 }

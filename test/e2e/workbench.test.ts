@@ -54,6 +54,16 @@ describe('workbench in a browser (web mode)', () => {
     const lastNo = await page.locator('.tl-row').last().getAttribute('data-no');
     expect(Number(lastNo)).toBeGreaterThan(100);
     await expect(page.locator('.tl-row', { hasText: 'STATE_MANIPULATE' }).first()).toBeTruthy();
+    // While following, the newest rendered row sits at the bottom of the pane (no blank gap).
+    for (let i = 0; i < 10; i++) {
+      const gap = await page.getByTestId('timeline').evaluate((el) => {
+        const rows = el.querySelectorAll('.tl-row');
+        const last = rows[rows.length - 1];
+        return last ? el.getBoundingClientRect().bottom - last.getBoundingClientRect().bottom : 999;
+      });
+      expect(gap).toBeLessThan(25);
+      await new Promise((r) => setTimeout(r, 50));
+    }
     await h.shot('02-streaming');
   });
 
