@@ -224,8 +224,16 @@ export class KdStreamDecoder {
         this.runStart = base + i;
         this.runCount = 1;
       } else {
-        if (this.garbageLength === 0) this.garbageStart = base + i;
-        if (++this.garbageLength >= this.maxGarbageRun) this.emitGarbage(emit);
+        // A stretch of plain noise: count it in one go.
+        let j = i + 1;
+        while (j < len) {
+          const d = chunk[j]!;
+          if (d === BYTE_DATA_LEADER || d === BYTE_CONTROL_LEADER || d === BYTE_BREAKIN) break;
+          j++;
+        }
+        this.noise(base + i, j - i, emit);
+        i = j;
+        continue;
       }
       i++;
     }
