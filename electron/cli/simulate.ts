@@ -13,10 +13,10 @@ import {
 import { EndpointError, formatEndpoint, parseEndpoint, type Endpoint } from '../engine/endpoint';
 import { createDialer, TransportError } from '../engine/transports';
 import {
-  createSimTargetChannel,
   parseFault,
   runScriptedDebugger,
   serveSimTarget,
+  simTargetFactory,
   type SimFault,
 } from '../engine/simulators';
 
@@ -112,7 +112,7 @@ async function runDebugger(args: readonly string[], io: CliIo): Promise<number> 
   const verbose = parsed.booleans.has('verbose');
   const dialer = (() => {
     try {
-      return createDialer(ep, { simTarget: () => createSimTargetChannel().stream });
+      return createDialer(ep, { simTarget: simTargetFactory() });
     } catch (error) {
       return transportFailure(error);
     }

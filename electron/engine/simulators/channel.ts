@@ -2,6 +2,7 @@
 // written to the Duplex goes to the target, what the target sends is read from it.
 
 import { Duplex } from 'node:stream';
+import { TransportError, type SimTargetFactory } from '../transports/types';
 import { SimTarget, type SimTargetOptions } from './target';
 
 export interface SimTargetChannel {
@@ -41,4 +42,19 @@ export function createSimTargetChannel(options: SimTargetOptions = {}): SimTarge
     });
   });
   return { stream, target };
+}
+
+/**
+ * The transports' hook for the `sim` endpoint (TransportDeps.simTarget): a fresh in-process
+ * target per dial. `sim:vmbus` (the target behind simulated VMBus rings) is not built yet.
+ */
+export function simTargetFactory(options: SimTargetOptions = {}): SimTargetFactory {
+  return (endpoint) => {
+    if (endpoint.flavour !== 'com') {
+      throw new TransportError(
+        'sim:vmbus: the simulated target behind VMBus rings is not built yet',
+      );
+    }
+    return createSimTargetChannel(options).stream;
+  };
 }

@@ -8,7 +8,7 @@ export {
   type SimTargetState,
   type SimTargetStats,
 } from './target';
-export { createSimTargetChannel, type SimTargetChannel } from './channel';
+export { createSimTargetChannel, simTargetFactory, type SimTargetChannel } from './channel';
 export { serveSimTarget, type SimTargetServer } from './server';
 export {
   ScriptedDebugger,

@@ -140,6 +140,11 @@ export class SimTarget {
     return this.stateNow;
   }
 
+  /** Nothing is waiting for an ACK (so a packet from the debugger now cannot cross one of ours). */
+  get idle(): boolean {
+    return this.link.pendingSends === 0;
+  }
+
   get stats(): SimTargetStats {
     return {
       link: { ...this.link.stats },
