@@ -6,18 +6,7 @@
 import type { Direction } from '../../protocol/kd/events';
 import { PacketFlag, type PacketRecord } from '../../protocol/session/record';
 import type { SessionSummary } from '../../protocol/session/summary';
-
-const quoted = new Map<string, string>();
-
-/** JSON string of a name from a fixed table (type, API, state names), cached. */
-function quoteName(name: string): string {
-  let q = quoted.get(name);
-  if (q === undefined) {
-    q = JSON.stringify(name);
-    if (quoted.size < 4096) quoted.set(name, q);
-  }
-  return q;
-}
+import type { OutputSink } from './output-sink';
 
 /** Flags worth a mention in NDJSON (RETRANSMIT has its own field). */
 const NDJSON_FLAGS: readonly (readonly [number, string])[] = [
@@ -30,59 +19,255 @@ const NDJSON_FLAGS: readonly (readonly [number, string])[] = [
   [PacketFlag.NO_RESPONSE, '"NO_RESPONSE"'],
 ];
 const NDJSON_FLAG_MASK = NDJSON_FLAGS.reduce((mask, [bit]) => mask | bit, 0);
+const NDJSON_FLAG_BYTES = NDJSON_FLAGS.map(
+  ([bit, name]) => [bit, new TextEncoder().encode(name)] as const,
+);
 
-function ndjsonFlags(flags: number): string {
-  let out = '';
-  for (const [bit, name] of NDJSON_FLAGS) {
-    if ((flags & bit) === 0) continue;
-    out += out === '' ? name : ',' + name;
+const encoder = new TextEncoder();
+const ascii = (text: string): Uint8Array => encoder.encode(text);
+
+const K_NO = ascii('{"no":');
+const K_KIND_DIR: Record<PacketRecord['kind'], Record<Direction, Uint8Array>> = {
+  packet: {
+    'debugger->target': ascii(',"kind":"packet","dir":"debugger->target","offset":'),
+    'target->debugger': ascii(',"kind":"packet","dir":"target->debugger","offset":'),
+  },
+  breakin: {
+    'debugger->target': ascii(',"kind":"breakin","dir":"debugger->target","offset":'),
+    'target->debugger': ascii(',"kind":"breakin","dir":"target->debugger","offset":'),
+  },
+  garbage: {
+    'debugger->target': ascii(',"kind":"garbage","dir":"debugger->target","offset":'),
+    'target->debugger': ascii(',"kind":"garbage","dir":"target->debugger","offset":'),
+  },
+};
+const K_FRAME = ascii(',"frame":');
+const K_TIME = ascii(',"time":');
+const K_LENGTH = ascii(',"length":');
+const K_REASON = ascii(',"reason":');
+const K_BYTE_COUNT = ascii(',"byteCount":');
+const K_CHECKSUM_OK = ascii(',"checksumOk":true,"retransmit":');
+const K_CHECKSUM_BAD = ascii(',"checksumOk":false,"retransmit":');
+const K_TRUE = ascii('true');
+const K_FALSE = ascii('false');
+const K_API_NAME = ascii(',"apiName":');
+const K_RETURN_STATUS = ascii(',"returnStatus":');
+const K_NEW_STATE = ascii(',"newState":');
+const K_NEW_STATE_NAME = ascii(',"newStateName":');
+const K_TEXT = ascii(',"text":');
+const K_ACK = ascii(',"ack":');
+const K_PAIR = ascii(',"pair":');
+const K_RTT = ascii(',"rttMs":');
+const K_RESEND_OF = ascii(',"resendOf":');
+const K_FLAGS = ascii(',"flags":[');
+const K_END = ascii('}\n');
+
+const quotedBytes = new Map<string, Uint8Array>();
+
+/** JSON string bytes of a name from a fixed table (type, API, state names), cached. */
+function nameBytes(name: string): Uint8Array {
+  let q = quotedBytes.get(name);
+  if (q === undefined) {
+    q = ascii(JSON.stringify(name));
+    if (quotedBytes.size < 4096) quotedBytes.set(name, q);
   }
-  return ',"flags":[' + out + ']';
+  return q;
 }
 
-const DIR_FIELD: Record<Direction, string> = {
-  'debugger->target': '","dir":"debugger->target","offset":',
-  'target->debugger': '","dir":"target->debugger","offset":',
-};
+/** Copies constant bytes; returns the new position. */
+function put(buf: Uint8Array, pos: number, bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length; i++) buf[pos++] = bytes[i]!;
+  return pos;
+}
+
+/** A non-negative integer below 2^53 in decimal; returns the new position. */
+function uint(buf: Uint8Array, pos: number, n: number): number {
+  if (n < 10) {
+    buf[pos] = 48 + n;
+    return pos + 1;
+  }
+  if (n > 0x7fffffff) {
+    // Split so the digit loops below run on small integers.
+    const high = Math.floor(n / 1e6);
+    pos = uint(buf, pos, high);
+    return fixedDigits(buf, pos, n - high * 1e6, 6);
+  }
+  let digits = 1;
+  for (let x = n; x >= 10; x = (x / 10) | 0) digits++;
+  return fixedDigits(buf, pos, n, digits);
+}
+
+/** `n` (below 2^31) as exactly `digits` decimal digits, zero-padded. */
+function fixedDigits(buf: Uint8Array, pos: number, n: number, digits: number): number {
+  const end = pos + digits;
+  let at = end;
+  for (let x = n; at > pos;) {
+    const q = (x / 10) | 0;
+    buf[--at] = 48 + (x - q * 10);
+    x = q;
+  }
+  return end;
+}
+
+/** A non-negative number with up to three decimals (ms with µs precision), shortest form. */
+function decimal3(buf: Uint8Array, pos: number, value: number): number {
+  const thousandths = Math.round(value * 1000);
+  const whole = Math.floor(thousandths / 1000);
+  let frac = thousandths - whole * 1000;
+  pos = uint(buf, pos, whole);
+  if (frac === 0) return pos;
+  let digits = 3;
+  while (frac % 10 === 0) {
+    frac /= 10;
+    digits--;
+  }
+  buf[pos++] = 0x2e;
+  return fixedDigits(buf, pos, frac, digits);
+}
+
+function number(buf: Uint8Array, pos: number, value: number): number {
+  if (value >= 0 && value <= 9e12) return decimal3(buf, pos, value);
+  return put(buf, pos, ascii(Number.isFinite(value) ? String(value) : '0'));
+}
+
+/** `,"leader":"…","type":"…","id":` per leader and type, built once. */
+const leaderTypeBytes = new Map<number, Uint8Array>();
+function leaderTypeId(
+  leader: 'data' | 'control' | undefined,
+  type: number,
+  typeName: string,
+): Uint8Array {
+  const key = (leader === 'data' ? 0x10000 : 0) | (type & 0xffff);
+  let bytes = leaderTypeBytes.get(key);
+  if (bytes === undefined) {
+    bytes = ascii(`,"leader":"${leader}","type":${JSON.stringify(typeName)},"id":`);
+    if (leaderTypeBytes.size < 4096) leaderTypeBytes.set(key, bytes);
+  }
+  return bytes;
+}
+
+/** `,"api":N,"apiName":"…"` per API number, built once. */
+const apiBytes = new Map<number, Uint8Array>();
+function apiFields(api: number, apiName: string | undefined): Uint8Array {
+  let bytes = apiBytes.get(api);
+  if (bytes === undefined) {
+    bytes = ascii(
+      `,"api":${api}${apiName === undefined ? '' : `,"apiName":${JSON.stringify(apiName)}`}`,
+    );
+    if (apiBytes.size < 4096) apiBytes.set(api, bytes);
+  }
+  return bytes;
+}
+
+/** Packet ids repeat (two per direction in a serial session): their digits are cached. */
+const idDigits: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(64).fill(undefined);
+const idValues = new Float64Array(64).fill(-1);
+function idBytes(id: number): Uint8Array {
+  const slot = ((id >>> 0) ^ (id >>> 16)) & 63;
+  if (idValues[slot] === id) return idDigits[slot]!;
+  const bytes = ascii(String(id));
+  idValues[slot] = id;
+  idDigits[slot] = bytes;
+  return bytes;
+}
 
 /**
- * One NDJSON line (with its newline). `withTime` adds `time` (ms since the epoch), which a
- * capture has and a raw byte stream does not.
+ * Writes NDJSON records as bytes straight into an OutputSink's buffer: constant key bytes,
+ * digits written in place, cached names; only free text goes through JSON.stringify. No
+ * string per line, nothing for the collector to do.
  */
-export function ndjsonRecord(r: PacketRecord, withTime: boolean): string {
-  let s = '{"no":' + r.no + ',"kind":"' + r.kind + DIR_FIELD[r.dir] + r.offset;
-  if (r.frame !== undefined) s += ',"frame":' + r.frame;
-  if (withTime) s += ',"time":' + r.time;
-  if (r.kind !== 'packet') {
-    s += ',"length":' + r.length;
-    if (r.garbageReason !== undefined) s += ',"reason":"' + r.garbageReason + '"';
-    return s + '}\n';
+export class NdjsonWriter {
+  /** `withTime` adds `time` (ms since the epoch): a capture has it, raw streams do not. */
+  constructor(
+    private readonly sink: OutputSink,
+    private readonly withTime: boolean,
+  ) {}
+
+  record(r: PacketRecord): void {
+    const text = r.text === undefined ? undefined : JSON.stringify(r.text);
+    const sink = this.sink;
+    // Everything but the text fits in 1 KiB (cached names are short).
+    sink.reserve(1024 + (text === undefined ? 0 : text.length * 3));
+    const buf = sink.buf;
+    let pos = put(buf, sink.pos, K_NO);
+    pos = uint(buf, pos, r.no);
+    pos = put(buf, pos, K_KIND_DIR[r.kind][r.dir]);
+    pos = uint(buf, pos, r.offset);
+    if (r.frame !== undefined) {
+      pos = put(buf, pos, K_FRAME);
+      pos = uint(buf, pos, r.frame);
+    }
+    if (this.withTime) {
+      pos = put(buf, pos, K_TIME);
+      pos = number(buf, pos, r.time);
+    }
+    if (r.kind !== 'packet') {
+      pos = put(buf, pos, K_LENGTH);
+      pos = uint(buf, pos, r.length);
+      if (r.garbageReason !== undefined) {
+        pos = put(buf, pos, K_REASON);
+        pos = put(buf, pos, nameBytes(r.garbageReason));
+      }
+      sink.pos = put(buf, pos, K_END);
+      return;
+    }
+    pos = put(buf, pos, leaderTypeId(r.leader, r.type!, r.typeName!));
+    pos = put(buf, pos, idBytes(r.id!));
+    pos = put(buf, pos, K_BYTE_COUNT);
+    pos = uint(buf, pos, r.byteCount!);
+    pos = put(buf, pos, r.checksumOk ? K_CHECKSUM_OK : K_CHECKSUM_BAD);
+    pos = put(buf, pos, (r.flags & PacketFlag.RETRANSMIT) !== 0 ? K_TRUE : K_FALSE);
+    if (r.api !== undefined) {
+      pos = put(buf, pos, apiFields(r.api, r.apiName));
+    } else if (r.apiName !== undefined) {
+      pos = put(buf, pos, K_API_NAME);
+      pos = put(buf, pos, nameBytes(r.apiName));
+    }
+    if (r.returnStatus !== undefined) {
+      pos = put(buf, pos, K_RETURN_STATUS);
+      pos = uint(buf, pos, r.returnStatus >>> 0);
+    }
+    if (r.newState !== undefined) {
+      pos = put(buf, pos, K_NEW_STATE);
+      pos = uint(buf, pos, r.newState);
+    }
+    if (r.newStateName !== undefined) {
+      pos = put(buf, pos, K_NEW_STATE_NAME);
+      pos = put(buf, pos, nameBytes(r.newStateName));
+    }
+    if (text !== undefined) {
+      pos = put(buf, pos, K_TEXT);
+      pos += buf.write(text, pos, 'utf8');
+    }
+    if (r.ack !== undefined) {
+      pos = put(buf, pos, K_ACK);
+      pos = uint(buf, pos, r.ack);
+    }
+    if (r.pair !== undefined) {
+      pos = put(buf, pos, K_PAIR);
+      pos = uint(buf, pos, r.pair);
+    }
+    if (r.rttMs !== undefined) {
+      pos = put(buf, pos, K_RTT);
+      pos = number(buf, pos, r.rttMs);
+    }
+    if (r.resendOf !== undefined) {
+      pos = put(buf, pos, K_RESEND_OF);
+      pos = uint(buf, pos, r.resendOf);
+    }
+    if ((r.flags & NDJSON_FLAG_MASK) !== 0) {
+      pos = put(buf, pos, K_FLAGS);
+      let first = true;
+      for (const [bit, name] of NDJSON_FLAG_BYTES) {
+        if ((r.flags & bit) === 0) continue;
+        if (!first) buf[pos++] = 0x2c;
+        pos = put(buf, pos, name);
+        first = false;
+      }
+      buf[pos++] = 0x5d;
+    }
+    sink.pos = put(buf, pos, K_END);
   }
-  s +=
-    ',"leader":"' +
-    r.leader +
-    '","type":' +
-    quoteName(r.typeName!) +
-    ',"id":' +
-    r.id +
-    ',"byteCount":' +
-    r.byteCount +
-    ',"checksumOk":' +
-    r.checksumOk +
-    ',"retransmit":' +
-    ((r.flags & PacketFlag.RETRANSMIT) !== 0);
-  if (r.api !== undefined) s += ',"api":' + r.api;
-  if (r.apiName !== undefined) s += ',"apiName":' + quoteName(r.apiName);
-  if (r.returnStatus !== undefined) s += ',"returnStatus":' + r.returnStatus;
-  if (r.newState !== undefined) s += ',"newState":' + r.newState;
-  if (r.newStateName !== undefined) s += ',"newStateName":' + quoteName(r.newStateName);
-  if (r.text !== undefined) s += ',"text":' + JSON.stringify(r.text);
-  if (r.ack !== undefined) s += ',"ack":' + r.ack;
-  if (r.pair !== undefined) s += ',"pair":' + r.pair;
-  if (r.rttMs !== undefined) s += ',"rttMs":' + r.rttMs;
-  if (r.resendOf !== undefined) s += ',"resendOf":' + r.resendOf;
-  if ((r.flags & NDJSON_FLAG_MASK) !== 0) s += ndjsonFlags(r.flags);
-  return s + '}\n';
 }
 
 export function ndjsonSummary(summary: SessionSummary, extra: Record<string, unknown>): string {

@@ -8,7 +8,7 @@ import type { PacketRecord } from '../../protocol/session/record';
 import type { SessionTracker } from '../../protocol/session/tracker';
 import { parseArgs } from './args';
 import { EXIT_OK, EXIT_USAGE, UsageError, type CliIo, type Command } from './command';
-import { TableFormatter, ndjsonRecord, ndjsonSummary, tableSummary } from './decode-format';
+import { NdjsonWriter, TableFormatter, ndjsonSummary, tableSummary } from './decode-format';
 import { OutputSink } from './output-sink';
 
 const USAGE = `usage: kdscope decode CAPTURE [--key W.X.Y.Z] [--format ndjson|table]
@@ -137,7 +137,8 @@ export const decodeCommand: Command = {
     const withTime = request.withTime;
     let print: (record: PacketRecord) => void;
     if (request.format === 'ndjson') {
-      print = (record) => out.write(ndjsonRecord(record, withTime));
+      const ndjson = new NdjsonWriter(out, withTime);
+      print = (record) => ndjson.record(record);
     } else {
       const table = new TableFormatter(withTime);
       out.write(table.header());
@@ -148,16 +149,23 @@ export const decodeCommand: Command = {
     const queue = new SettleQueue(decoder.tracker, print);
     holder.queue = queue;
 
+    // Reading AbortSignal.aborted per chunk costs more than decoding a small chunk.
+    let stop = io.signal.aborted;
+    const onAbort = (): void => {
+      stop = true;
+    };
+    io.signal.addEventListener('abort', onAbort);
     let failure: CaptureError | undefined;
     try {
       source.forEach((chunk) => {
         decoder.push(chunk.dir, chunk.bytes, chunk.timeUs / 1000, chunk.frame);
-        if (out.closed || io.signal.aborted) throw new OutputClosed();
+        if (stop || out.closed) throw new OutputClosed();
       });
     } catch (error) {
       if (error instanceof CaptureError) failure = error;
       else if (!(error instanceof OutputClosed)) throw error;
     }
+    io.signal.removeEventListener('abort', onAbort);
     if (out.closed) return EXIT_OK;
     decoder.end();
     queue.end();

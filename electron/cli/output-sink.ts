@@ -1,20 +1,23 @@
-// Buffered output for commands that print a lot (decode): text is gathered into large writes,
-// and a reader that goes away (`| head`) ends the output quietly instead of with an EPIPE trace.
+// Buffered output for commands that print a lot (decode). Text and bytes are gathered in one
+// reusable buffer and written in large pieces; formatters may write bytes straight into it
+// (reserve, then fill `buf` from `pos`). A reader that goes away (`| head`) ends the output
+// quietly instead of with an EPIPE trace.
 
 import { writeSync } from 'node:fs';
 import { RuntimeError } from './command';
 
-const FLUSH_AT = 1 << 20;
+const CAPACITY = 1 << 20;
 
 export class OutputSink {
-  private pending: string[] = [];
-  private pendingLength = 0;
+  /** The buffer being filled; bytes [0, pos) are pending. */
+  buf: Buffer = Buffer.allocUnsafe(CAPACITY);
+  pos = 0;
   private closedByReader = false;
   private readonly fd: number | undefined;
 
   /**
    * Writes to `stream`; when the stream is the process's own stdout, writes go straight to
-   * file descriptor 1 with writeSync (no stream machinery, EPIPE seen at once).
+   * file descriptor 1 with writeSync (no stream machinery, EPIPE seen at once, buffer reused).
    */
   constructor(private readonly stream: NodeJS.WritableStream) {
     this.fd = stream === process.stdout ? 1 : undefined;
@@ -31,27 +34,29 @@ export class OutputSink {
     return this.closedByReader;
   }
 
+  /** Makes room for `n` more bytes at `pos` (n may exceed the capacity: the buffer grows). */
+  reserve(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    this.flush();
+    if (n > this.buf.length) this.buf = Buffer.allocUnsafe(n);
+  }
+
   write(text: string): void {
-    if (this.closedByReader) return;
-    this.pending.push(text);
-    this.pendingLength += text.length;
-    if (this.pendingLength >= FLUSH_AT) this.flush();
+    this.reserve(text.length * 3);
+    this.pos += this.buf.write(text, this.pos, "utf8");
   }
 
   flush(): void {
-    if (this.pendingLength === 0 || this.closedByReader) {
-      this.pending = [];
-      this.pendingLength = 0;
-      return;
-    }
-    const text = this.pending.length === 1 ? this.pending[0]! : this.pending.join('');
-    this.pending = [];
-    this.pendingLength = 0;
+    const length = this.pos;
+    this.pos = 0;
+    if (length === 0 || this.closedByReader) return;
     if (this.fd === undefined) {
-      this.stream.write(text);
+      // The stream may keep the buffer: hand it over and start a new one.
+      this.stream.write(this.buf.subarray(0, length));
+      this.buf = Buffer.allocUnsafe(Math.max(CAPACITY, this.buf.length));
       return;
     }
-    this.writeFd(Buffer.from(text, 'utf8'));
+    this.writeFd(this.buf, length);
   }
 
   /** Flushes and waits until a stream has taken everything. */
@@ -66,15 +71,15 @@ export class OutputSink {
       });
   }
 
-  private writeFd(bytes: Buffer): void {
+  private writeFd(bytes: Buffer, length: number): void {
     let at = 0;
-    while (at < bytes.length) {
+    while (at < length) {
       try {
-        at += writeSync(this.fd!, bytes, at, bytes.length - at);
+        at += writeSync(this.fd!, bytes, at, length - at);
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code === 'EAGAIN') {
-          // A non-blocking stdout (pipe set up by a parent process) is full: wait a little.
+          // A non-blocking stdout (a pipe set up by a parent process) is full: wait a little.
           Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
           continue;
         }

@@ -1,0 +1,176 @@
+// `kdscope decode` as a process against tshark on the same seed-format capture: a realistic
+// generated session (~90 k KD packets in ~170 k frames, ~17 MB), cut like the seed's relay
+// (a kdcom sender writes header, payload and trailer separately; each write is one frame).
+// Target: kdscope (NDJSON to /dev/null) >= 15x faster than `tshark -T fields -e frame.number`.
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, openSync, closeSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PcapWriter } from '../../electron/capture/capture-writers';
+import { ManipulateApi, PacketType, StateChange } from '../../protocol/kd/constants';
+import { encodeAck, encodeDataPacket } from '../../protocol/kd/encoder';
+import type { Direction } from '../../protocol/kd/events';
+import { buildManipulate } from '../../protocol/kd/payloads/manipulate';
+import { buildPrintString } from '../../protocol/kd/payloads/debug-io';
+import { buildStateChange64 } from '../../protocol/kd/payloads/state-change';
+
+const ROOT = join(import.meta.dirname ?? process.cwd(), '../..');
+
+function xorshift(seed: number): () => number {
+  let x = seed | 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return x >>> 0;
+  };
+}
+
+export interface GeneratedCapture {
+  readonly path: string;
+  readonly frames: number;
+  readonly packets: number;
+  readonly bytes: number;
+}
+
+/**
+ * Writes a seed-format pcap of a debugging session: manipulate round trips (reads of memory,
+ * context, MSRs, breakpoints), DbgPrint output, state changes, a little line noise.
+ */
+export function generateSessionCapture(path: string, targetPackets = 90_000): GeneratedCapture {
+  const rnd = xorshift(0x6b64);
+  const writer = PcapWriter.open(path);
+  let timeUs = 1_732_521_600_000_000;
+  let frames = 0;
+  let packets = 0;
+  const ids: Record<Direction, number> = {
+    'debugger->target': 0x80800000,
+    'target->debugger': 0x80800000,
+  };
+  const frame = (dir: Direction, bytes: Uint8Array): void => {
+    timeUs += 20 + (rnd() & 255);
+    writer.write({ dir, timeUs, bytes });
+    frames++;
+  };
+  /** A data packet as kdcom writes it: header, payload and trailer in separate frames. */
+  const send = (dir: Direction, type: number, payload: Uint8Array): void => {
+    const id = ids[dir];
+    const packet = encodeDataPacket(type, id, payload);
+    if (rnd() % 8 === 0) frame(dir, packet);
+    else {
+      frame(dir, packet.subarray(0, 16));
+      frame(dir, packet.subarray(16, packet.length - 1));
+      frame(dir, packet.subarray(packet.length - 1));
+    }
+    const peer: Direction = dir === 'debugger->target' ? 'target->debugger' : 'debugger->target';
+    frame(peer, encodeAck(id));
+    ids[dir] = (id ^ 1) >>> 0;
+    packets += 2;
+  };
+  const d2t: Direction = 'debugger->target';
+  const t2d: Direction = 'target->debugger';
+  const memory = new Uint8Array(0x1000).map((_, i) => (i * 7) & 0xff);
+  const apis = [
+    ManipulateApi.ReadVirtualMemory,
+    ManipulateApi.ReadVirtualMemory,
+    ManipulateApi.ReadVirtualMemory,
+    ManipulateApi.GetContext,
+    ManipulateApi.ReadControlSpace,
+    ManipulateApi.ReadMachineSpecificRegister,
+    ManipulateApi.WriteBreakPoint,
+    ManipulateApi.RestoreBreakPoint,
+  ];
+  while (packets < targetPackets) {
+    const r = rnd();
+    if (r % 50 === 0) {
+      send(t2d, PacketType.DEBUG_IO, buildPrintString(`driver: tick ${packets}\n`));
+      continue;
+    }
+    if (r % 97 === 0) {
+      send(
+        t2d,
+        PacketType.STATE_CHANGE64,
+        buildStateChange64({
+          newState: StateChange.Exception,
+          fields: { exceptionCode: 0x80000003, firstChance: 1 },
+        } as Parameters<typeof buildStateChange64>[0]),
+      );
+      continue;
+    }
+    if (r % 211 === 0) frame(d2t, Uint8Array.of(0x0d, 0x0a, 0x00));
+    const api = apis[r % apis.length]!;
+    const want = api === ManipulateApi.ReadVirtualMemory ? 16 << (rnd() % 5) : 0;
+    const fields = { targetBaseAddress: 0xfffff80012340000n, transferCount: want };
+    send(d2t, PacketType.STATE_MANIPULATE, buildManipulate({ api, fields } as never));
+    const data =
+      api === ManipulateApi.GetContext
+        ? memory.subarray(0, 0x4d0)
+        : want > 0
+          ? memory.subarray(0, want)
+          : undefined;
+    send(
+      t2d,
+      PacketType.STATE_MANIPULATE,
+      buildManipulate({ api, fields: { ...fields, actualBytesRead: want } } as never, data),
+    );
+  }
+  writer.close();
+  return { path, frames, packets, bytes: statSync(path).size };
+}
+
+function timeCommand(command: string, args: readonly string[], stdoutFd: number): number {
+  const start = performance.now();
+  const result = spawnSync(command, args, { stdio: ['ignore', stdoutFd, 'pipe'] });
+  const ms = performance.now() - start;
+  if (result.error) throw new Error(`${command}: ${result.error.message}`);
+  if (result.status !== 0)
+    throw new Error(`${command} ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
+  return ms;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+};
+
+export interface CliComparison {
+  readonly kdscopeMs: number;
+  readonly tsharkMs: number;
+  readonly capture: GeneratedCapture;
+}
+
+export function compareWithTshark(runs = 5): CliComparison {
+  const dir = mkdtempSync(join(tmpdir(), 'kdscope-bench-'));
+  try {
+    const capture = generateSessionCapture(join(dir, 'session.pcap'));
+    const devNull = openSync('/dev/null', 'w');
+    try {
+      const bin = join(ROOT, 'bin/kdscope.mjs');
+      const decodeArgs = [bin, 'decode', capture.path, '--format', 'ndjson'];
+      timeCommand(process.execPath, decodeArgs, devNull); // builds the bundle if stale
+      const kdscope: number[] = [];
+      for (let i = 0; i < runs; i++) kdscope.push(timeCommand(process.execPath, decodeArgs, devNull));
+      const tshark: number[] = [];
+      for (let i = 0; i < Math.max(1, Math.ceil(runs / 2)); i++)
+        tshark.push(
+          timeCommand('tshark', ['-r', capture.path, '-T', 'fields', '-e', 'frame.number'], devNull),
+        );
+      return { kdscopeMs: median(kdscope), tsharkMs: median(tshark), capture };
+    } finally {
+      closeSync(devNull);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function run(): Promise<void> {
+  const { kdscopeMs, tsharkMs, capture } = compareWithTshark();
+  console.log(
+    `capture: ${(capture.bytes / 1e6).toFixed(1)} MB, ${capture.frames} frames, ${capture.packets} KD packets`,
+  );
+  console.log(`tshark -T fields -e frame.number   ${tsharkMs.toFixed(0)} ms (baseline)`);
+  console.log(`kdscope decode --format ndjson     ${kdscopeMs.toFixed(0)} ms`);
+  console.log(`ratio: kdscope is ${(tsharkMs / kdscopeMs).toFixed(1)}x faster (target >= 15x)`);
+}
