@@ -82,6 +82,8 @@ describe('STATE_MANIPULATE by hand', () => {
     expect(describePacket(2, request, 'debugger->target').info).toBe(
       'ReadVirtualMemory 0xfffff80012340000 len 0x100',
     );
+    // Without a direction, an empty reply part with STATUS_SUCCESS reads as a request.
+    expect(describePacket(2, request).info).toBe('ReadVirtualMemory 0xfffff80012340000 len 0x100');
     // WinDbg sends requests with ReturnStatus STATUS_PENDING and garbage in the reply fields.
     const pending = place(56, {
       0: '30 31 00 00',

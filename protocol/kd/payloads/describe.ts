@@ -63,43 +63,45 @@ const U = 16;
 const STATUS_PENDING = 0x103;
 
 /**
- * Whether a manipulate is the target's reply. WinDbg leaves ReturnStatus and the reply
- * fields of its requests uninitialised (STATUS_PENDING and stack garbage in the real
- * capture), so reply-only fields are shown for replies only. Without a direction, a
- * ReturnStatus of STATUS_PENDING is taken for a request.
+ * Request or reply. WinDbg leaves ReturnStatus and the reply fields of its requests
+ * uninitialised (STATUS_PENDING and stack garbage in the real capture), so reply-only fields
+ * are shown for replies only. Without a direction the role is guessed: STATUS_PENDING means
+ * a request, another failing status a reply, and with STATUS_SUCCESS the reply part is shown
+ * only when it holds something (bytes read, a handle, a value).
  */
-function isReply(dir: Direction | undefined, status: number): boolean {
-  return dir ? dir === 'target->debugger' : status !== STATUS_PENDING;
+type Role = 'request' | 'reply' | 'guess';
+
+function manipulateRole(dir: Direction | undefined): Role {
+  return dir ? (dir === 'target->debugger' ? 'reply' : 'request') : 'guess';
 }
 
-/** For a reply: ` -> STATUS_X` when it failed, else ` -> ${ok}` when there is something to say. */
-function outcome(reply: boolean, status: number, ok = ''): string {
-  if (!reply) return '';
+function outcome(role: Role, status: number, ok = '', present = true): string {
+  if (role === 'request' || (role === 'guess' && status === STATUS_PENDING)) return '';
   if (status !== 0) return ` -> ${ntStatusName(status)}`;
-  return ok ? ` -> ${ok}` : '';
+  return ok && (present || role === 'reply') ? ` -> ${ok}` : '';
 }
 
-function manipulateInfo(api: number, b: Uint8Array, status: number, reply: boolean): string {
+function manipulateInfo(api: number, b: Uint8Array, status: number, role: Role): string {
   const name = manipulateApiName(api);
   const dataLength = Math.max(0, b.length - MANIPULATE_SIZE);
-  const end = (ok = ''): string => outcome(reply, status, ok);
+  const end = (ok = '', present = true): string => outcome(role, status, ok, present);
   switch (api) {
     case A.ReadVirtualMemory:
     case A.ReadPhysicalMemory:
     case A.ReadControlSpace:
-      return `${name} ${hex64At(b, U)} len ${hex(u32At(b, U + 8))}${end(`${hex(u32At(b, U + 12))} read`)}`;
+      return `${name} ${hex64At(b, U)} len ${hex(u32At(b, U + 8))}${end(`${hex(u32At(b, U + 12))} read`, u32At(b, U + 12) > 0 || dataLength > 0)}`;
     case A.WriteVirtualMemory:
     case A.WritePhysicalMemory:
     case A.WriteControlSpace:
-      return `${name} ${hex64At(b, U)} len ${hex(u32At(b, U + 8))}${end(`${hex(u32At(b, U + 12))} written`)}`;
+      return `${name} ${hex64At(b, U)} len ${hex(u32At(b, U + 8))}${end(`${hex(u32At(b, U + 12))} written`, u32At(b, U + 12) > 0)}`;
     case A.GetContext:
     case A.SetContext:
       return `${name}${dataLength ? ` ${hex(dataLength)} bytes` : ''}${end()}`;
     case A.GetContextEx:
     case A.SetContextEx:
-      return `${name} offset ${hex(u32At(b, U))} len ${hex(u32At(b, U + 4))}${end(`${hex(u32At(b, U + 8))} copied`)}`;
+      return `${name} offset ${hex(u32At(b, U))} len ${hex(u32At(b, U + 4))}${end(`${hex(u32At(b, U + 8))} copied`, u32At(b, U + 8) > 0)}`;
     case A.WriteBreakPoint:
-      return `${name} ${hex64At(b, U)}${end(`handle ${hex(u32At(b, U + 8))}`)}`;
+      return `${name} ${hex64At(b, U)}${end(`handle ${hex(u32At(b, U + 8))}`, u32At(b, U + 8) > 0)}`;
     case A.RestoreBreakPoint:
       return `${name} handle ${hex(u32At(b, U))}${end()}`;
     case A.WriteBreakPointEx:
@@ -110,7 +112,7 @@ function manipulateInfo(api: number, b: Uint8Array, status: number, reply: boole
     case A.Continue2:
       return `${name} ${ntStatusName(u32At(b, U))}${u32At(b, U + 4) ? ' trace' : ''} Dr7 ${hex64At(b, U + 8)}`;
     case A.ReadIoSpace:
-      return `${name} ${hex64At(b, U)} size ${u32At(b, U + 8)}${end(hex(u32At(b, U + 12)))}`;
+      return `${name} ${hex64At(b, U)} size ${u32At(b, U + 8)}${end(hex(u32At(b, U + 12)), u32At(b, U + 12) > 0)}`;
     case A.WriteIoSpace:
       return `${name} ${hex64At(b, U)} size ${u32At(b, U + 8)} value ${hex(u32At(b, U + 12))}${end()}`;
     case A.ReadIoSpaceExtended:
@@ -119,25 +121,26 @@ function manipulateInfo(api: number, b: Uint8Array, status: number, reply: boole
       const value = hex(u32At(b, U + 24));
       return api === A.WriteIoSpaceExtended
         ? `${head} value ${value}${end()}`
-        : `${head}${end(value)}`;
+        : `${head}${end(value, value !== '0x0')}`;
     }
     case A.ReadMachineSpecificRegister:
-      return `${name} ${hex(u32At(b, U))}${end(hex64At(b, U + 4))}`;
+      return `${name} ${hex(u32At(b, U))}${end(hex64At(b, U + 4), hex64At(b, U + 4) !== '0x0')}`;
     case A.WriteMachineSpecificRegister:
       return `${name} ${hex(u32At(b, U))} = ${hex64At(b, U + 4)}${end()}`;
     case A.GetVersion: {
-      if (!reply) return name;
+      if (role === 'request' || (role === 'guess' && u16At(b, U + 8) === 0))
+        return `${name}${end()}`;
       const minor = u16At(b, U + 2);
       const version = `${majorVersionText(u16At(b, U))} build ${minor} (${hex(minor)})`;
       const machine = machineName(u16At(b, U + 8));
       return `${name} ${version} protocol ${u8At(b, U + 4)} ${machine} KernBase ${hex64At(b, U + 16)}${end()}`;
     }
     case A.SearchMemory:
-      return reply
+      return role === 'reply'
         ? `${name}${end(`found at ${hex64At(b, U)}`)}`
         : `${name} ${hex64At(b, U)} len ${hex64At(b, U + 8)} pattern ${u32At(b, U + 16)} bytes`;
     case A.QueryMemory:
-      return `${name} ${hex64At(b, U)} space ${u32At(b, U + 16)}${end(`space ${u32At(b, U + 16)} flags ${hex(u32At(b, U + 20))}`)}`;
+      return `${name} ${hex64At(b, U)} space ${u32At(b, U + 16)}${end(`flags ${hex(u32At(b, U + 20))}`, u32At(b, U + 20) > 0)}`;
     case A.FillMemory:
       return `${name} ${hex64At(b, U)} len ${hex(u32At(b, U + 8))} pattern ${u16At(b, U + 14)} bytes${end()}`;
     case A.GetBusData:
@@ -146,7 +149,7 @@ function manipulateInfo(api: number, b: Uint8Array, status: number, reply: boole
     case A.SetInternalBreakPoint:
       return `${name} ${hex64At(b, U)} flags ${hex(u32At(b, U + 8))}${end()}`;
     case A.GetInternalBreakPoint:
-      return `${name} ${hex64At(b, U)}${end(`calls ${u32At(b, U + 12)}`)}`;
+      return `${name} ${hex64At(b, U)}${end(`calls ${u32At(b, U + 12)}`, u32At(b, U + 12) > 0)}`;
     case A.SwitchProcessor:
       return `${name} to ${u16At(b, 6)}${end()}`;
     case A.WriteCustomBreakpoint:
@@ -159,7 +162,7 @@ function manipulateInfo(api: number, b: Uint8Array, status: number, reply: boole
 function describeManipulate(b: Uint8Array, dir: Direction | undefined): PacketSummary {
   const api = u32At(b, 0);
   const returnStatus = u32At(b, 8);
-  const info = manipulateInfo(api, b, returnStatus, isReply(dir, returnStatus));
+  const info = manipulateInfo(api, b, returnStatus, manipulateRole(dir));
   const base = { api, apiName: manipulateApiName(api), returnStatus, info };
   if (b.length < MANIPULATE_SIZE) {
     return { ...base, malformed: short('DBGKD_MANIPULATE_STATE64', b.length, MANIPULATE_SIZE) };
@@ -263,10 +266,8 @@ function describeFileIo(b: Uint8Array, dir: Direction | undefined): PacketSummar
   const api = u32At(b, 0);
   const apiName = fileIoApiName(api);
   const status = u32At(b, 4);
-  const reply = dir
-    ? dir === 'debugger->target'
-    : status !== 0 || (api === FileIoApi.CreateFile && b.length <= FILE_IO_SIZE);
-  const end = (ok = ''): string => outcome(reply, status, ok);
+  const role: Role = dir ? (dir === 'debugger->target' ? 'reply' : 'request') : 'guess';
+  const end = (ok = '', present = true): string => outcome(role, status, ok, present);
   const malformed =
     b.length < FILE_IO_SIZE ? short('DBGKD_FILE_IO', b.length, FILE_IO_SIZE) : undefined;
   const tail = malformed ? { malformed } : {};
@@ -276,13 +277,13 @@ function describeFileIo(b: Uint8Array, dir: Direction | undefined): PacketSummar
       const text = data.length ? utf16Text(data) : undefined;
       const name = text !== undefined ? ` ${oneLine(text)}` : '';
       const opened = `handle ${hex64At(b, 8 + 0x18)} size ${hex64At(b, 8 + 0x20)}`;
-      const info = `${apiName}${name}${end(opened)}`;
+      const info = `${apiName}${name}${end(opened, hex64At(b, 8 + 0x18) !== '0x0')}`;
       return { api, apiName, ...(text !== undefined ? { text } : {}), info, ...tail };
     }
     case FileIoApi.ReadFile:
     case FileIoApi.WriteFile: {
       const moved = `${hex(u32At(b, 24))} ${api === FileIoApi.ReadFile ? 'read' : 'written'}`;
-      const info = `${apiName} handle ${hex64At(b, 8)} offset ${hex64At(b, 16)} len ${hex(u32At(b, 24))}${end(moved)}`;
+      const info = `${apiName} handle ${hex64At(b, 8)} offset ${hex64At(b, 16)} len ${hex(u32At(b, 24))}${end(moved, false)}`;
       return { api, apiName, info, ...tail };
     }
     case FileIoApi.CloseFile:
