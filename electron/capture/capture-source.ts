@@ -146,20 +146,20 @@ class FileCaptureSource implements CaptureSource {
       callback({ frame, timeUs, dir, bytes });
     };
 
-    const onRecord: RecordSink = (frame, timeUs, linkType, data, epbFlags) => {
+    const onRecord: RecordSink = (frame, timeUs, linkType, buf, start, end, epbFlags) => {
       stats.frames++;
       if (isUserLinkType(linkType)) {
         const dir = directionFromEpbFlags(epbFlags);
-        if (dir) deliver(frame, timeUs, dir, data);
+        if (dir) deliver(frame, timeUs, dir, buf.subarray(start, end));
         else skip('no-direction');
         return;
       }
       if (!isSupportedLinkType(linkType)) return skip('unsupported-linktype');
-      const why = findUdp(linkType, data, udp);
+      const why = findUdp(linkType, buf, start, end, udp);
       if (why) return skip(why);
-      const payload = data.subarray(udp.start, udp.end);
       const dir = wrapDirection(udp.srcPort, udp.dstPort);
-      if (dir) return deliver(frame, timeUs, dir, payload);
+      if (dir) return deliver(frame, timeUs, dir, buf.subarray(udp.start, udp.end));
+      const payload = buf.subarray(udp.start, udp.end);
       if (!hasKdnetMagic(payload)) return skip('other-udp');
       if (!kdnet) return skip('kdnet-no-key');
       stats.kdnet = kdnet.stats;

@@ -4,8 +4,8 @@
 
 import type { CaptureFrame, FrameWriter } from './frame-writer';
 import { FileSink } from './file-sink';
-import { pcapFileHeader, pcapRecords } from './pcap-format';
-import { pcapngHeader, pcapngPacketBlocks } from './pcapng-format';
+import { pcapFileHeader, pcapRecordsInto, pcapRecordsSize } from './pcap-format';
+import { pcapngHeader, pcapngPacketBlocksInto, pcapngPacketBlocksSize } from './pcapng-format';
 import type { PcapngEncapsulation } from './pcapng-format';
 import { MAX_WRAP_PAYLOAD } from './udp-wrap';
 
@@ -30,8 +30,9 @@ abstract class SinkWriter implements FrameWriter {
   framesWritten = 0;
   chunksWritten = 0;
   protected ipId = 1;
-  private pending: Uint8Array[] = [];
-  private pendingBytes = 0;
+  /** Frames are encoded here; in buffered mode they gather here until it is full. */
+  private buffer = new Uint8Array(65536);
+  private used = 0;
   private readonly bufferBytes: number;
 
   protected constructor(
@@ -56,32 +57,26 @@ abstract class SinkWriter implements FrameWriter {
   /** Throws CaptureWriteError (one line) when the write fails; the file stays valid. */
   write(frame: CaptureFrame): void {
     const pieces = Math.max(1, Math.ceil(frame.bytes.length / this.maxPayload));
-    const bytes = this.encode(frame, this.ipId);
-    if (this.bufferBytes === 0) {
-      this.sink.write(bytes);
-    } else {
-      this.pending.push(bytes);
-      this.pendingBytes += bytes.length;
-      if (this.pendingBytes >= this.bufferBytes) this.flush();
+    const size = this.encodedSize(frame);
+    if (this.used + size > this.buffer.length) {
+      this.flush();
+      if (size > this.buffer.length)
+        this.buffer = new Uint8Array(Math.max(size, this.buffer.length * 2));
     }
+    this.used += this.encodeInto(this.buffer, this.used, frame, this.ipId);
     this.ipId = (this.ipId + pieces) & 0xffff;
     this.framesWritten += pieces;
     this.chunksWritten++;
+    if (this.used >= this.bufferBytes) this.flush();
   }
 
   /** Writes gathered frames (bufferBytes > 0); throws CaptureWriteError like write(). */
   flush(): void {
-    if (this.pending.length === 0) return;
-    const parts = this.pending;
-    const out = new Uint8Array(this.pendingBytes);
-    let at = 0;
-    for (const part of parts) {
-      out.set(part, at);
-      at += part.length;
-    }
-    this.pending = [];
-    this.pendingBytes = 0;
-    this.sink.write(out);
+    if (this.used === 0) return;
+    const bytes = this.buffer.subarray(0, this.used);
+    // Dropped even when the write fails: the sink has cut the file back to whole frames.
+    this.used = 0;
+    this.sink.write(bytes);
   }
 
   close(): void {
@@ -92,7 +87,13 @@ abstract class SinkWriter implements FrameWriter {
     }
   }
 
-  protected abstract encode(frame: CaptureFrame, ipId: number): Uint8Array;
+  protected abstract encodedSize(frame: CaptureFrame): number;
+  protected abstract encodeInto(
+    out: Uint8Array,
+    at: number,
+    frame: CaptureFrame,
+    ipId: number,
+  ): number;
 }
 
 export class PcapWriter extends SinkWriter {
@@ -111,8 +112,12 @@ export class PcapWriter extends SinkWriter {
     return new PcapWriter(FileSink.fromFd(fd, options.label, options.closeFd), options);
   }
 
-  protected encode(frame: CaptureFrame, ipId: number): Uint8Array {
-    return pcapRecords(frame, ipId, this.maxPayload);
+  protected encodedSize(frame: CaptureFrame): number {
+    return pcapRecordsSize(frame, this.maxPayload);
+  }
+
+  protected encodeInto(out: Uint8Array, at: number, frame: CaptureFrame, ipId: number): number {
+    return pcapRecordsInto(out, at, frame, ipId, this.maxPayload);
   }
 }
 
@@ -141,8 +146,12 @@ export class PcapngWriter extends SinkWriter {
     return new PcapngWriter(FileSink.fromFd(fd, options.label, options.closeFd), options);
   }
 
-  protected encode(frame: CaptureFrame, ipId: number): Uint8Array {
-    return pcapngPacketBlocks(frame, this.encapsulation, ipId, this.maxPayload);
+  protected encodedSize(frame: CaptureFrame): number {
+    return pcapngPacketBlocksSize(frame, this.encapsulation, this.maxPayload);
+  }
+
+  protected encodeInto(out: Uint8Array, at: number, frame: CaptureFrame, ipId: number): number {
+    return pcapngPacketBlocksInto(out, at, frame, this.encapsulation, ipId, this.maxPayload);
   }
 }
 

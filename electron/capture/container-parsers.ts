@@ -20,12 +20,17 @@ import {
   OPT_IF_TSRESOL,
 } from './pcapng-format';
 
-/** One captured frame; `data` is a view into the capture buffer. epbFlags is -1 when absent. */
+/**
+ * One captured frame: bytes [start, end) of `buf` (offsets, not a view: no allocation per
+ * frame). epbFlags is -1 when absent.
+ */
 export type RecordSink = (
   frame: number,
   timeUs: number,
   linkType: number,
-  data: Uint8Array,
+  buf: Uint8Array,
+  start: number,
+  end: number,
   epbFlags: number,
 ) => void;
 
@@ -89,13 +94,7 @@ export function parsePcap(buf: Uint8Array, sink: RecordSink): number {
         frame,
       );
     }
-    sink(
-      frame,
-      seconds * 1e6 + fraction / fracPerUs,
-      linkType,
-      buf.subarray(data, data + captured),
-      -1,
-    );
+    sink(frame, seconds * 1e6 + fraction / fracPerUs, linkType, buf, data, data + captured, -1);
     at = data + captured;
   }
   return frame;
@@ -196,13 +195,13 @@ export function parsePcapng(buf: Uint8Array, sink: RecordSink): number {
         if (code === OPT_EPB_FLAGS && len >= 4) flags = view.getUint32(o, le);
       });
       const timeUs = (high * 0x100000000 + low) / iface!.unitsPerUs + iface!.offsetUs;
-      sink(frame, timeUs, iface!.linkType, buf.subarray(data, data + captured), flags);
+      sink(frame, timeUs, iface!.linkType, buf, data, data + captured, flags);
     } else if (type === BLOCK_SPB) {
       frame++;
       const iface = interfaces[0];
       if (!iface) corrupt('simple packet block without an interface', at);
       const captured = Math.min(view.getUint32(at + 8, le), bodyEnd - (at + 12));
-      sink(frame, 0, iface!.linkType, buf.subarray(at + 12, at + 12 + captured), -1);
+      sink(frame, 0, iface!.linkType, buf, at + 12, at + 12 + captured, -1);
     }
     at += length;
   }

@@ -13,7 +13,12 @@ export type {
 } from './capture-source';
 export { FrameIndex } from './frame-index';
 export { nodeKdnetCrypto } from './kdnet-node-crypto';
-export { pcapFileHeader, pcapRecords } from './pcap-format';
-export { pcapngHeader, pcapngPacketBlocks } from './pcapng-format';
+export { pcapFileHeader, pcapRecords, pcapRecordsInto, pcapRecordsSize } from './pcap-format';
+export {
+  pcapngHeader,
+  pcapngPacketBlocks,
+  pcapngPacketBlocksInto,
+  pcapngPacketBlocksSize,
+} from './pcapng-format';
 export type { CaptureFrame, FrameWriter } from './frame-writer';
 export type { SkipReason } from './link-layer';

@@ -34,7 +34,7 @@ export type SkipReason =
 export interface UdpView {
   srcPort: number;
   dstPort: number;
-  /** Payload bounds within the frame. */
+  /** Payload bounds (absolute offsets in the capture buffer). */
   start: number;
   end: number;
 }
@@ -45,33 +45,33 @@ const ETHERTYPE_VLAN = 0x8100;
 const ETHERTYPE_QINQ = 0x88a8;
 const IPPROTO_UDP = 17;
 
-/** Offset of the IP header, or -1 when the frame carries no IP. */
-function ipOffset(linkType: number, f: Uint8Array): number {
+/** Offset of the IP header (absolute in `f`), or -1 when the frame carries no IP. */
+function ipOffset(linkType: number, f: Uint8Array, s: number, e: number): number {
   switch (linkType) {
     case LinkType.ETHERNET: {
-      let at = 12;
+      let at = s + 12;
       let type = (f[at]! << 8) | f[at + 1]!;
-      while ((type === ETHERTYPE_VLAN || type === ETHERTYPE_QINQ) && at + 6 <= f.length) {
+      while ((type === ETHERTYPE_VLAN || type === ETHERTYPE_QINQ) && at + 6 <= e) {
         at += 4;
         type = (f[at]! << 8) | f[at + 1]!;
       }
       return type === ETHERTYPE_IPV4 || type === ETHERTYPE_IPV6 ? at + 2 : -1;
     }
     case LinkType.LINUX_SLL: {
-      const type = (f[14]! << 8) | f[15]!;
-      return type === ETHERTYPE_IPV4 || type === ETHERTYPE_IPV6 ? 16 : -1;
+      const type = (f[s + 14]! << 8) | f[s + 15]!;
+      return type === ETHERTYPE_IPV4 || type === ETHERTYPE_IPV6 ? s + 16 : -1;
     }
     case LinkType.LINUX_SLL2: {
-      const type = (f[0]! << 8) | f[1]!;
-      return type === ETHERTYPE_IPV4 || type === ETHERTYPE_IPV6 ? 20 : -1;
+      const type = (f[s]! << 8) | f[s + 1]!;
+      return type === ETHERTYPE_IPV4 || type === ETHERTYPE_IPV6 ? s + 20 : -1;
     }
     case LinkType.NULL:
     case LinkType.LOOP:
-      return 4;
+      return s + 4;
     case LinkType.RAW:
     case LinkType.IPV4:
     case LinkType.IPV6:
-      return 0;
+      return s;
     default:
       return -1;
   }
@@ -83,39 +83,48 @@ export function isSupportedLinkType(linkType: number): boolean {
   return supported.has(linkType) || isUserLinkType(linkType);
 }
 
-/** Fills `out` with the UDP datagram of `frame`, or says why there is none. */
-export function findUdp(linkType: number, f: Uint8Array, out: UdpView): SkipReason | undefined {
-  if (f.length < 20) return 'short-frame';
-  const ip = ipOffset(linkType, f);
-  if (ip < 0 || ip >= f.length) return 'not-ip';
+/**
+ * Fills `out` with the UDP datagram of the frame at [s, e) of `f` (absolute offsets), or
+ * says why there is none.
+ */
+export function findUdp(
+  linkType: number,
+  f: Uint8Array,
+  s: number,
+  e: number,
+  out: UdpView,
+): SkipReason | undefined {
+  if (e - s < 20) return 'short-frame';
+  const ip = ipOffset(linkType, f, s, e);
+  if (ip < 0 || ip >= e) return 'not-ip';
   const version = f[ip]! >> 4;
   let udp: number;
   let ipEnd: number;
   if (version === 4) {
     const ihl = (f[ip]! & 0x0f) * 4;
-    if (ihl < 20 || ip + ihl > f.length) return 'short-frame';
+    if (ihl < 20 || ip + ihl > e) return 'short-frame';
     if (f[ip + 9] !== IPPROTO_UDP) return 'not-udp';
     // More-fragments set or a non-zero offset: KDNET and the seed's wrap never fragment.
     if (((f[ip + 6]! & 0x3f) | f[ip + 7]!) !== 0) return 'ip-fragment';
     udp = ip + ihl;
     ipEnd = ip + ((f[ip + 2]! << 8) | f[ip + 3]!);
   } else if (version === 6) {
-    if (ip + 40 > f.length) return 'short-frame';
+    if (ip + 40 > e) return 'short-frame';
     if (f[ip + 6] !== IPPROTO_UDP) return 'not-udp';
     udp = ip + 40;
     ipEnd = udp + ((f[ip + 4]! << 8) | f[ip + 5]!);
   } else {
     return 'not-ip';
   }
-  if (udp + 8 > f.length) return 'short-frame';
+  if (udp + 8 > e) return 'short-frame';
   out.srcPort = (f[udp]! << 8) | f[udp + 1]!;
   out.dstPort = (f[udp + 2]! << 8) | f[udp + 3]!;
   const udpLength = (f[udp + 4]! << 8) | f[udp + 5]!;
   out.start = udp + 8;
   // The smallest of what UDP, IP and the capture say (a snapped frame keeps what it has;
   // a TSO-captured zero IP length defers to UDP).
-  let end = udpLength >= 8 ? udp + udpLength : f.length;
+  let end = udpLength >= 8 ? udp + udpLength : e;
   if (ipEnd > udp && ipEnd < end) end = ipEnd;
-  out.end = Math.min(end, f.length);
+  out.end = Math.min(end, e);
   return undefined;
 }

@@ -1,13 +1,7 @@
 // Classic pcap (libpcap) bytes: the seed's format. A live Wireshark sink can stream these too.
 
 import type { CaptureFrame } from './frame-writer';
-import {
-  MAX_WRAP_PAYLOAD,
-  SNAPLEN,
-  WRAP_HEADER_SIZE,
-  splitPayload,
-  writeWrappedFrame,
-} from './udp-wrap';
+import { MAX_WRAP_PAYLOAD, SNAPLEN, WRAP_HEADER_SIZE, writeWrappedFrame } from './udp-wrap';
 
 export const PCAP_MAGIC_US = 0xa1b2c3d4;
 export const PCAP_MAGIC_NS = 0xa1b23c4d;
@@ -29,31 +23,67 @@ export function pcapFileHeader(): Uint8Array {
   return out;
 }
 
+/** Bytes pcapRecordsInto writes for `frame`. */
+export function pcapRecordsSize(frame: CaptureFrame, maxPayload = MAX_WRAP_PAYLOAD): number {
+  const max = Math.min(maxPayload, MAX_WRAP_PAYLOAD);
+  const pieces = Math.max(1, Math.ceil(frame.bytes.length / max));
+  return pieces * (PCAP_RECORD_HEADER_SIZE + WRAP_HEADER_SIZE) + frame.bytes.length;
+}
+
 /**
- * The records for one frame, ready to write in one call: one record per piece of at most
- * `maxPayload` bytes. `ipId` numbers the IPv4 datagrams (cosmetic; Wireshark shows it).
+ * Writes the records for one frame into `out` at `at` (pcapRecordsSize bytes): one record per
+ * piece of at most `maxPayload` bytes. `ipId` numbers the IPv4 datagrams (cosmetic). Returns
+ * the bytes written.
  */
+export function pcapRecordsInto(
+  out: Uint8Array,
+  at: number,
+  frame: CaptureFrame,
+  ipId = 0,
+  maxPayload = MAX_WRAP_PAYLOAD,
+): number {
+  const max = Math.min(maxPayload, MAX_WRAP_PAYLOAD);
+  const bytes = frame.bytes;
+  const seconds = Math.floor(frame.timeUs / 1e6);
+  const micros = Math.floor(frame.timeUs - seconds * 1e6);
+  let p = at;
+  let piece = 0;
+  let from = 0;
+  do {
+    const to = Math.min(from + max, bytes.length);
+    const length = WRAP_HEADER_SIZE + (to - from);
+    writeU32le(out, p, seconds);
+    writeU32le(out, p + 4, micros);
+    writeU32le(out, p + 8, length);
+    writeU32le(out, p + 12, length);
+    writeWrappedFrame(
+      out,
+      p + PCAP_RECORD_HEADER_SIZE,
+      frame.dir,
+      bytes.subarray(from, to),
+      ipId + piece,
+    );
+    p += PCAP_RECORD_HEADER_SIZE + length;
+    piece++;
+    from = to;
+  } while (from < bytes.length);
+  return p - at;
+}
+
+/** The records for one frame as a new array (see pcapRecordsInto). */
 export function pcapRecords(
   frame: CaptureFrame,
   ipId = 0,
   maxPayload = MAX_WRAP_PAYLOAD,
 ): Uint8Array {
-  const pieces = splitPayload(frame.bytes, Math.min(maxPayload, MAX_WRAP_PAYLOAD));
-  let total = 0;
-  for (const piece of pieces) total += PCAP_RECORD_HEADER_SIZE + WRAP_HEADER_SIZE + piece.length;
-  const out = new Uint8Array(total);
-  const view = new DataView(out.buffer);
-  const seconds = Math.floor(frame.timeUs / 1e6);
-  const micros = Math.floor(frame.timeUs - seconds * 1e6);
-  let at = 0;
-  pieces.forEach((piece, i) => {
-    const length = WRAP_HEADER_SIZE + piece.length;
-    view.setUint32(at, seconds >>> 0, true);
-    view.setUint32(at + 4, micros, true);
-    view.setUint32(at + 8, length, true);
-    view.setUint32(at + 12, length, true);
-    writeWrappedFrame(out, at + PCAP_RECORD_HEADER_SIZE, frame.dir, piece, ipId + i);
-    at += PCAP_RECORD_HEADER_SIZE + length;
-  });
+  const out = new Uint8Array(pcapRecordsSize(frame, maxPayload));
+  pcapRecordsInto(out, 0, frame, ipId, maxPayload);
   return out;
+}
+
+export function writeU32le(out: Uint8Array, at: number, value: number): void {
+  out[at] = value & 0xff;
+  out[at + 1] = (value >>> 8) & 0xff;
+  out[at + 2] = (value >>> 16) & 0xff;
+  out[at + 3] = (value >>> 24) & 0xff;
 }

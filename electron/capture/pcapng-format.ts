@@ -4,14 +4,8 @@
 
 import type { Direction } from '../../protocol/kd/events';
 import type { CaptureFrame } from './frame-writer';
-import { LINKTYPE_ETHERNET } from './pcap-format';
-import {
-  MAX_WRAP_PAYLOAD,
-  SNAPLEN,
-  WRAP_HEADER_SIZE,
-  splitPayload,
-  writeWrappedFrame,
-} from './udp-wrap';
+import { LINKTYPE_ETHERNET, writeU32le } from './pcap-format';
+import { MAX_WRAP_PAYLOAD, SNAPLEN, WRAP_HEADER_SIZE, writeWrappedFrame } from './udp-wrap';
 
 export const BLOCK_SHB = 0x0a0d0d0a;
 export const BLOCK_IDB = 0x00000001;
@@ -120,44 +114,83 @@ export function pcapngHeader(encapsulation: PcapngEncapsulation = 'udp'): Uint8A
 const EPB_FIXED = 20;
 const EPB_OPTIONS_SIZE = 4 + 4 + 4; // epb_flags (4 + 4) + opt_endofopt
 
-/** The EPBs for one frame (split into pieces that fit the snaplen), ready for one write. */
+function pieceLimit(encapsulation: PcapngEncapsulation, maxPayload: number): number {
+  return Math.min(maxPayload, SNAPLEN - (encapsulation === 'udp' ? WRAP_HEADER_SIZE : 0));
+}
+
+/** Bytes pcapngPacketBlocksInto writes for `frame`. */
+export function pcapngPacketBlocksSize(
+  frame: CaptureFrame,
+  encapsulation: PcapngEncapsulation = 'udp',
+  maxPayload = MAX_WRAP_PAYLOAD,
+): number {
+  const headerSize = encapsulation === 'udp' ? WRAP_HEADER_SIZE : 0;
+  const max = pieceLimit(encapsulation, maxPayload);
+  const n = frame.bytes.length;
+  const pieces = Math.max(1, Math.ceil(n / max));
+  const fixed = 12 + EPB_FIXED + EPB_OPTIONS_SIZE;
+  // Every piece but the last is `max` bytes long.
+  const last = n - (pieces - 1) * max;
+  return (pieces - 1) * (fixed + pad4(headerSize + max)) + fixed + pad4(headerSize + last);
+}
+
+/** Writes the EPBs for one frame (split into pieces that fit the snaplen) at `at`. */
+export function pcapngPacketBlocksInto(
+  out: Uint8Array,
+  at: number,
+  frame: CaptureFrame,
+  encapsulation: PcapngEncapsulation = 'udp',
+  ipId = 0,
+  maxPayload = MAX_WRAP_PAYLOAD,
+): number {
+  const headerSize = encapsulation === 'udp' ? WRAP_HEADER_SIZE : 0;
+  const max = pieceLimit(encapsulation, maxPayload);
+  const bytes = frame.bytes;
+  const time = Math.floor(frame.timeUs);
+  const high = Math.floor(time / 0x100000000);
+  const low = time - high * 0x100000000;
+  const flags = epbDirectionFlag(frame.dir);
+  let p = at;
+  let piece = 0;
+  let from = 0;
+  do {
+    const to = Math.min(from + max, bytes.length);
+    const captured = headerSize + (to - from);
+    const padded = pad4(captured);
+    const size = 12 + EPB_FIXED + padded + EPB_OPTIONS_SIZE;
+    writeU32le(out, p, BLOCK_EPB);
+    writeU32le(out, p + 4, size);
+    writeU32le(out, p + 8, 0);
+    writeU32le(out, p + 12, high);
+    writeU32le(out, p + 16, low);
+    writeU32le(out, p + 20, captured);
+    writeU32le(out, p + 24, captured);
+    if (encapsulation === 'udp') {
+      writeWrappedFrame(out, p + 28, frame.dir, bytes.subarray(from, to), ipId + piece);
+    } else {
+      out.set(bytes.subarray(from, to), p + 28);
+    }
+    out.fill(0, p + 28 + captured, p + 28 + padded);
+    const opt = p + 28 + padded;
+    writeU32le(out, opt, OPT_EPB_FLAGS | (4 << 16));
+    writeU32le(out, opt + 4, flags);
+    writeU32le(out, opt + 8, OPT_ENDOFOPT);
+    writeU32le(out, p + size - 4, size);
+    p += size;
+    piece++;
+    from = to;
+  } while (from < bytes.length);
+  return p - at;
+}
+
+/** The EPBs for one frame as a new array (see pcapngPacketBlocksInto). */
 export function pcapngPacketBlocks(
   frame: CaptureFrame,
   encapsulation: PcapngEncapsulation = 'udp',
   ipId = 0,
   maxPayload = MAX_WRAP_PAYLOAD,
 ): Uint8Array {
-  const headerSize = encapsulation === 'udp' ? WRAP_HEADER_SIZE : 0;
-  const pieces = splitPayload(frame.bytes, Math.min(maxPayload, SNAPLEN - headerSize));
-  let total = 0;
-  for (const piece of pieces)
-    total += 12 + EPB_FIXED + pad4(headerSize + piece.length) + EPB_OPTIONS_SIZE;
-  const out = new Uint8Array(total);
-  const view = new DataView(out.buffer);
-  const time = Math.floor(frame.timeUs);
-  const high = Math.floor(time / 0x100000000);
-  const low = time - high * 0x100000000;
-  const flags = epbDirectionFlag(frame.dir);
-  let at = 0;
-  pieces.forEach((piece, i) => {
-    const captured = headerSize + piece.length;
-    const size = 12 + EPB_FIXED + pad4(captured) + EPB_OPTIONS_SIZE;
-    view.setUint32(at, BLOCK_EPB, true);
-    view.setUint32(at + 4, size, true);
-    view.setUint32(at + 8, 0, true);
-    view.setUint32(at + 12, high, true);
-    view.setUint32(at + 16, low, true);
-    view.setUint32(at + 20, captured, true);
-    view.setUint32(at + 24, captured, true);
-    if (encapsulation === 'udp') writeWrappedFrame(out, at + 28, frame.dir, piece, ipId + i);
-    else out.set(piece, at + 28);
-    const opt = at + 28 + pad4(captured);
-    view.setUint16(opt, OPT_EPB_FLAGS, true);
-    view.setUint16(opt + 2, 4, true);
-    view.setUint32(opt + 4, flags, true);
-    view.setUint32(opt + 8, OPT_ENDOFOPT, true);
-    view.setUint32(at + size - 4, size, true);
-    at += size;
-  });
+  const out = new Uint8Array(pcapngPacketBlocksSize(frame, encapsulation, maxPayload));
+  pcapngPacketBlocksInto(out, 0, frame, encapsulation, ipId, maxPayload);
   return out;
 }

@@ -72,6 +72,42 @@ function fold(sum: number): number {
   return ~s & 0xffff;
 }
 
+/** The 42 header bytes with the per-frame fields zero, and their checksum contributions. */
+interface Template {
+  readonly header: Uint8Array;
+  readonly ipPartial: number;
+  readonly udpPartial: number;
+}
+
+const templates = new WeakMap<UdpEnds, Template>();
+
+function templateOf(ends: UdpEnds): Template {
+  const cached = templates.get(ends);
+  if (cached) return cached;
+  const h = new Uint8Array(WRAP_HEADER_SIZE);
+  h.set(ends.dstMac, 0);
+  h.set(ends.srcMac, 6);
+  h[12] = ETHERTYPE_IPV4 >> 8;
+  h[13] = ETHERTYPE_IPV4 & 0xff;
+  h[14] = 0x45;
+  h[22] = 128; // TTL
+  h[23] = IPPROTO_UDP;
+  h.set(ends.srcIp, 26);
+  h.set(ends.dstIp, 30);
+  h[34] = ends.srcPort >> 8;
+  h[35] = ends.srcPort & 0xff;
+  h[36] = ends.dstPort >> 8;
+  h[37] = ends.dstPort & 0xff;
+  const template = {
+    header: h,
+    ipPartial: sum16(h, ETH_HEADER_SIZE, ETH_HEADER_SIZE + IPV4_HEADER_SIZE, 0),
+    // Pseudo header (addresses, protocol) plus the UDP header's ports.
+    udpPartial: sum16(h, 26, 34, IPPROTO_UDP) + ends.srcPort + ends.dstPort,
+  };
+  templates.set(ends, template);
+  return template;
+}
+
 /**
  * Writes the wrap headers and payload into `out` at `at` (out must have WRAP_HEADER_SIZE +
  * payload.length bytes there). Payload must be at most MAX_WRAP_PAYLOAD bytes.
@@ -94,43 +130,25 @@ export function writeUdpFrame(
   payload: Uint8Array,
   ipId = 0,
 ): number {
-  const view = new DataView(out.buffer, out.byteOffset + at, WRAP_HEADER_SIZE);
-  out.set(ends.dstMac, at);
-  out.set(ends.srcMac, at + 6);
-  view.setUint16(12, ETHERTYPE_IPV4);
-
-  const ip = at + ETH_HEADER_SIZE;
+  const t = templateOf(ends);
   const udpLength = UDP_HEADER_SIZE + payload.length;
-  view.setUint8(14, 0x45);
-  view.setUint8(15, 0);
-  view.setUint16(16, IPV4_HEADER_SIZE + udpLength);
-  view.setUint16(18, ipId & 0xffff);
-  view.setUint16(20, 0);
-  view.setUint8(22, 128);
-  view.setUint8(23, IPPROTO_UDP);
-  view.setUint16(24, 0);
-  out.set(ends.srcIp, ip + 12);
-  out.set(ends.dstIp, ip + 16);
-  view.setUint16(24, fold(sum16(out, ip, ip + IPV4_HEADER_SIZE, 0)));
-
-  const udp = ip + IPV4_HEADER_SIZE;
-  view.setUint16(34, ends.srcPort);
-  view.setUint16(36, ends.dstPort);
-  view.setUint16(38, udpLength);
-  view.setUint16(40, 0);
-  out.set(payload, udp + UDP_HEADER_SIZE);
-  // Pseudo header: source and destination addresses, protocol, UDP length.
-  let pseudo = sum16(out, ip + 12, ip + 20, 0) + IPPROTO_UDP + udpLength;
-  pseudo = sum16(out, udp, udp + udpLength, pseudo);
-  const checksum = fold(pseudo);
-  view.setUint16(40, checksum === 0 ? 0xffff : checksum);
+  const ipLength = IPV4_HEADER_SIZE + udpLength;
+  const id = ipId & 0xffff;
+  out.set(t.header, at);
+  out[at + 16] = ipLength >> 8;
+  out[at + 17] = ipLength & 0xff;
+  out[at + 18] = id >> 8;
+  out[at + 19] = id & 0xff;
+  const ipChecksum = fold(t.ipPartial + ipLength + id);
+  out[at + 24] = ipChecksum >> 8;
+  out[at + 25] = ipChecksum & 0xff;
+  out[at + 38] = udpLength >> 8;
+  out[at + 39] = udpLength & 0xff;
+  out.set(payload, at + WRAP_HEADER_SIZE);
+  // UDP length counts twice: once in the pseudo header, once in the UDP header.
+  const sum = fold(sum16(payload, 0, payload.length, t.udpPartial + 2 * udpLength));
+  const udpChecksum = sum === 0 ? 0xffff : sum;
+  out[at + 40] = udpChecksum >> 8;
+  out[at + 41] = udpChecksum & 0xff;
   return WRAP_HEADER_SIZE + payload.length;
-}
-
-/** Cuts a chunk into pieces that each fit one frame (an empty chunk stays one empty frame). */
-export function splitPayload(bytes: Uint8Array, max: number): Uint8Array[] {
-  if (bytes.length <= max) return [bytes];
-  const pieces: Uint8Array[] = [];
-  for (let at = 0; at < bytes.length; at += max) pieces.push(bytes.subarray(at, at + max));
-  return pieces;
 }
