@@ -32,7 +32,12 @@ export interface FamilySpec {
   readonly unionAt: number;
   readonly unionSize: number;
   readonly members: ReadonlyMap<number, UnionMember>;
-  readonly tail?: { readonly name: string; readonly at: number; readonly layout: Layout };
+  readonly tail?: {
+    readonly name: string;
+    readonly type: string;
+    readonly at: number;
+    readonly layout: Layout;
+  };
   /** Where the variable data starts (the size of the fixed part). */
   readonly dataAt: number;
 }
@@ -145,7 +150,7 @@ export function dissectFamily(
     const at = start + tail.at;
     const size = spec.dataAt - tail.at;
     children.push(
-      node(tail.name, '', at, size, fixedEnd, dissectLayout(b, at, fixedEnd, tail.layout)),
+      node(tail.name, tail.type, at, size, fixedEnd, dissectLayout(b, at, fixedEnd, tail.layout)),
     );
   }
   const nodes: FieldNode[] = [node(spec.type, title, start, spec.dataAt, end, children)];

@@ -17,6 +17,12 @@ const UNION_SIZE = 0xa0;
 const REPORT_AT = 0xc0;
 
 const len = { show: hexDec };
+
+/** REPORT_INCLUDES_SEGS (the Seg* fields are valid) and REPORT_STANDARD_CS (windbgkd.h). */
+function reportFlagsText(flags: number): string {
+  const names = [flags & 1 ? 'INCLUDES_SEGS' : '', flags & 2 ? 'STANDARD_CS' : ''].filter(Boolean);
+  return `0x${flags.toString(16)}${names.length ? ` (${names.join('|')})` : ''}`;
+}
 const bool = { show: (v: number) => (v ? `${v} (TRUE)` : '0 (FALSE)') };
 
 function member<L extends Layout>(
@@ -61,7 +67,7 @@ export const controlReportLayout = {
   dr7: u64(0x08),
   eFlags: u32(0x10),
   instructionCount: u16(0x14, len),
-  reportFlags: u16(0x16),
+  reportFlags: u16(0x16, { show: reportFlagsText }),
   instructionStream: bytes(0x18, 16),
   segCs: u16(0x28),
   segDs: u16(0x2a),
@@ -110,7 +116,8 @@ export const stateChange64Spec = {
   unionSize: UNION_SIZE,
   members,
   tail: {
-    name: 'ControlReport (AMD64_DBGKD_CONTROL_REPORT)',
+    name: 'ControlReport',
+    type: 'AMD64_DBGKD_CONTROL_REPORT',
     at: REPORT_AT,
     layout: controlReportLayout,
   },
@@ -250,13 +257,14 @@ export const stateChange32Spec = {
     ],
   ]),
   tail: {
-    name: 'ControlReport (X86_DBGKD_CONTROL_REPORT)',
+    name: 'ControlReport',
+    type: 'X86_DBGKD_CONTROL_REPORT',
     at: 104,
     layout: {
       dr6: u32(0),
       dr7: u32(4),
       instructionCount: u16(8, len),
-      reportFlags: u16(10),
+      reportFlags: u16(10, { show: reportFlagsText }),
       instructionStream: bytes(12, 16),
       segCs: u16(28),
       segDs: u16(30),
