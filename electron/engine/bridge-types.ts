@@ -19,6 +19,8 @@ export interface RelayedChunk {
 export interface BridgeTap {
   readonly name: string;
   write(batch: readonly RelayedChunk[]): void;
+  /** The bridge hands over how to report trouble (one line each; counted as errors). */
+  bind?(report: (message: string) => void): void;
   /** Flush and release; called once by Bridge.close(). */
   close(): void | Promise<void>;
 }

@@ -85,6 +85,7 @@ export class Bridge {
     private readonly dialer: Dialer,
   ) {
     this.taps = [...(options.taps ?? [])];
+    for (const tap of this.taps) tap.bind?.((message) => this.error(tap.name, message));
     this.health = new HealthMonitor(options.health);
     this.health.subscribe((status) => this.emit({ kind: 'health', status }));
     this.ticker = setInterval(() => this.onTick(), options.tickMs ?? 1000);

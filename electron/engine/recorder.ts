@@ -1,0 +1,84 @@
+// Records relayed chunks into a capture: one frame per chunk, with the time it arrived. The
+// writers write each frame synchronously, so the file is valid up to the last frame even
+// after `kill -9`. A failed write (disk full, directory gone) stops recording with one line;
+// the relay goes on.
+
+import { PcapWriter, PcapngWriter } from '../capture';
+import type { FrameWriter } from '../capture';
+import type { BridgeTap, RelayedChunk } from './bridge-types';
+
+export type CaptureFormat = 'pcap' | 'pcapng';
+
+const pad = (n: number): string => String(n).padStart(2, '0');
+
+/** `kdscope-YYYY-MM-DD-HH-mm-ss.pcap` in local time (the seed named its files the same way). */
+export function defaultCaptureName(
+  date: Date = new Date(),
+  format: CaptureFormat = 'pcap',
+): string {
+  const stamp =
+    `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}-` +
+    `${pad(date.getHours())}-${pad(date.getMinutes())}-${pad(date.getSeconds())}`;
+  return `kdscope-${stamp}.${format}`;
+}
+
+export class Recorder implements BridgeTap {
+  readonly name = 'recorder';
+  private report: (message: string) => void = () => undefined;
+  private stopped = false;
+  private closed = false;
+  /** Frames written (one per relayed chunk). */
+  frames = 0;
+  /** Why recording stopped early, if it did. */
+  failure: string | undefined;
+
+  constructor(
+    private readonly writer: FrameWriter,
+    readonly label: string,
+  ) {}
+
+  /** Creates the file now, so a bad path fails before the bridge starts (CaptureWriteError). */
+  static open(path: string, format: CaptureFormat = 'pcap'): Recorder {
+    const writer = format === 'pcapng' ? PcapngWriter.open(path) : PcapWriter.open(path);
+    return new Recorder(writer, path);
+  }
+
+  bind(report: (message: string) => void): void {
+    this.report = report;
+  }
+
+  get recording(): boolean {
+    return !this.stopped;
+  }
+
+  write(batch: readonly RelayedChunk[]): void {
+    if (this.stopped) return;
+    for (const chunk of batch) {
+      try {
+        this.writer.write(chunk);
+        this.frames++;
+      } catch (error) {
+        this.stopped = true;
+        this.failure = (error as Error).message;
+        this.report(`recording stopped (the relay goes on): ${this.failure}`);
+        this.closeWriter();
+        return;
+      }
+    }
+  }
+
+  close(): void {
+    this.stopped = true;
+    this.closeWriter();
+  }
+
+  private closeWriter(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.writer.close();
+    } catch (error) {
+      this.report((error as Error).message);
+    }
+  }
+}
