@@ -38,6 +38,8 @@ export interface CaptureStats {
   frames: number;
   chunks: number;
   bytes: Record<Direction, number>;
+  /** Frames the capture cut short (snaplen): their chunk lacks the bytes after the cut. */
+  snapped: number;
   /** Frames that delivered nothing, by reason. */
   skipped: number;
   skippedBy: Partial<Record<SkipReason, number>>;
@@ -80,6 +82,7 @@ function emptyStats(format: CaptureFormat, compressed: boolean): CaptureStats {
     frames: 0,
     chunks: 0,
     bytes: { 'debugger->target': 0, 'target->debugger': 0 },
+    snapped: 0,
     skipped: 0,
     skippedBy: {},
   };
@@ -135,7 +138,7 @@ class FileCaptureSource implements CaptureSource {
     const stats = emptyStats(this.format, this.compressed);
     this.stats = stats;
     const kdnet = this.startKey ? new KdnetDecoder(this.startKey, nodeKdnetCrypto) : undefined;
-    const udp: UdpView = { srcPort: 0, dstPort: 0, start: 0, end: 0 };
+    const udp: UdpView = { srcPort: 0, dstPort: 0, start: 0, end: 0, fullEnd: 0 };
     const skip = (reason: SkipReason): void => {
       stats.skipped++;
       stats.skippedBy[reason] = (stats.skippedBy[reason] ?? 0) + 1;
@@ -157,6 +160,7 @@ class FileCaptureSource implements CaptureSource {
       if (!isSupportedLinkType(linkType)) return skip('unsupported-linktype');
       const why = findUdp(linkType, buf, start, end, udp);
       if (why) return skip(why);
+      if (udp.end < udp.fullEnd) stats.snapped++;
       const dir = wrapDirection(udp.srcPort, udp.dstPort);
       if (dir) return deliver(frame, timeUs, dir, buf.subarray(udp.start, udp.end));
       const payload = buf.subarray(udp.start, udp.end);

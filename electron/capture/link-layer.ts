@@ -37,6 +37,8 @@ export interface UdpView {
   /** Payload bounds (absolute offsets in the capture buffer). */
   start: number;
   end: number;
+  /** Where the payload would end had the capture not cut the frame (snaplen). */
+  fullEnd: number;
 }
 
 const ETHERTYPE_IPV4 = 0x0800;
@@ -125,6 +127,7 @@ export function findUdp(
   // a TSO-captured zero IP length defers to UDP).
   let end = udpLength >= 8 ? udp + udpLength : e;
   if (ipEnd > udp && ipEnd < end) end = ipEnd;
+  out.fullEnd = end;
   out.end = Math.min(end, e);
   return undefined;
 }

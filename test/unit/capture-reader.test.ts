@@ -127,6 +127,15 @@ describe('openCapture: formats', () => {
     });
   });
 
+  it('a frame cut by the snaplen delivers what it has and is counted as snapped', () => {
+    const full = seedFrame('target->debugger', new Uint8Array(100).fill(7));
+    const result = readCapture(
+      save('snapped.pcap', buildPcap([{ timeUs: T0, data: full.subarray(0, 60) }])),
+    );
+    expect(result.chunks.map((c) => c.bytes.length)).toEqual([18]);
+    expect(result.stats).toMatchObject({ snapped: 1, skipped: 0 });
+  });
+
   it('user link types take their direction from epb_flags, else are skipped', () => {
     const result = readCapture(
       save(

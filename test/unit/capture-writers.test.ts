@@ -122,6 +122,61 @@ describe('write failures are one clear line', () => {
   });
 });
 
+describe('a failed write leaves a valid capture', () => {
+  it('a file-size limit hit mid-frame (EFBIG): the file is cut back to the last whole frame', async () => {
+    const script = tmp.file('efbig-child.ts');
+    const bundle = tmp.file('efbig-child.mjs');
+    const capture = tmp.file('limited.pcap');
+    writeFileSync(
+      script,
+      `import { PcapWriter } from ${JSON.stringify(join(__dirname, '../../electron/capture/capture-writers'))};
+import { openCapture } from ${JSON.stringify(join(__dirname, '../../electron/capture/capture-source'))};
+process.on('SIGXFSZ', () => undefined); // get EFBIG from write() instead of dying
+const writer = PcapWriter.open(process.argv[2]);
+let written = 0;
+const errors = [];
+for (let i = 0; i < 100 && errors.length < 2; i++) {
+  try {
+    writer.write({ dir: 'debugger->target', timeUs: i, bytes: new Uint8Array(100).fill(i) });
+    written++;
+  } catch (err) {
+    errors.push(err.name + ': ' + err.message);
+  }
+}
+writer.close();
+let read = 0;
+openCapture(process.argv[2]).forEach((c) => { if (c.bytes[0] === read) read++; });
+console.log(JSON.stringify({ written, errors, read }));
+`,
+    );
+    await build({
+      entryPoints: [script],
+      outfile: bundle,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      logLevel: 'silent',
+    });
+    // 4 blocks of 512 bytes: the 13th 158-byte frame crosses the limit.
+    const out = execFileSync(
+      'sh',
+      ['-c', `ulimit -f 4; exec "${process.execPath}" "${bundle}" "${capture}"`],
+      {
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    );
+    const result = JSON.parse(out) as { written: number; errors: string[]; read: number };
+    expect(result.written).toBe(12);
+    expect(result.errors).toEqual([
+      `CaptureWriteError: cannot write capture ${capture}: EFBIG: file too large, write`,
+      `CaptureWriteError: cannot write capture ${capture}: EFBIG: file too large, write`,
+    ]);
+    expect(result.read).toBe(12);
+    expect(readFileSync(capture).length).toBe(24 + 12 * (16 + 42 + 100));
+  });
+});
+
 describe('a capture survives kill -9 of its writer', () => {
   it('every frame written before the kill reads back', async () => {
     const script = tmp.file('writer-child.ts');
