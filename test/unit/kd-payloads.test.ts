@@ -350,6 +350,18 @@ describe('STATE_CHANGE64 by hand', () => {
     expect(cut.malformed).toMatch(/PathNameLength/);
   });
 
+  it('decodes CommandString: name and command, each NUL-terminated', () => {
+    const cs = place(0xf0 + 15, {
+      0: '32 30 00 00',
+      0xf0: new TextEncoder().encode('kdtest\0.reload\0'),
+    });
+    expect(decodeStateChange64(cs).commandString).toEqual({ name: 'kdtest', command: '.reload' });
+    expect(describePacket(7, cs)).toMatchObject({
+      text: '.reload',
+      info: 'CommandString "kdtest" ".reload"',
+    });
+  });
+
   it('shows an unknown state raw and a short one as malformed', () => {
     expect(describePacket(7, place(0xf0, { 0: '40 30 00 00' }))).toMatchObject({
       newStateName: 'Unknown(0x3040)',

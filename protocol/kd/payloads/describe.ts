@@ -19,7 +19,7 @@ import { DEBUG_IO_SIZE } from './debug-io';
 import { FILE_IO_SIZE } from './file-io';
 import { MANIPULATE_SIZE, machineName, majorVersionText } from './manipulate';
 import { ntStatusName } from './ntstatus';
-import { STATE_CHANGE32_SIZE, STATE_CHANGE64_SIZE } from './state-change';
+import { STATE_CHANGE32_SIZE, STATE_CHANGE64_SIZE, commandString } from './state-change';
 import {
   CONTROL_REQUEST_SIZE,
   TRACE_IO_SIZE,
@@ -196,8 +196,9 @@ function describeStateChange64(b: Uint8Array): PacketSummary {
     const verb = u8At(b, S + 0x20) ? 'UnloadSymbols' : 'LoadSymbols';
     info = `${verb} ${text} base ${hex64At(b, S + 0x08)} size ${hex(u32At(b, S + 0x1c))}`;
   } else if (newState === StateChange.CommandString) {
-    text = ansiText(b.subarray(Math.min(b.length, STATE_CHANGE64_SIZE)));
-    info = `CommandString ${oneLine(text)}`;
+    const cs = commandString(b.subarray(Math.min(b.length, STATE_CHANGE64_SIZE)));
+    text = cs.command;
+    info = `CommandString ${oneLine(cs.name)} ${oneLine(cs.command)}`;
   } else {
     info = newStateName;
   }

@@ -26,6 +26,7 @@ export {
   STATE_CHANGE32_SIZE,
   StateChangeStructs,
   buildStateChange64,
+  commandString,
   decodeStateChange64,
   decodeStateChange32,
   stateChangeFields,

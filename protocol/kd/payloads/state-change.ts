@@ -150,6 +150,8 @@ export interface DecodedStateChange64 extends StateChangeHeader {
   data: Uint8Array;
   /** LoadSymbols: the path (PathNameLength bytes of data, up to the NUL). */
   path?: string;
+  /** CommandString: the originator's name and the command (DbgCommandString). */
+  commandString?: { name: string; command: string };
   malformed?: string;
 }
 
@@ -203,6 +205,7 @@ export function decodeStateChange64(payload: Uint8Array): DecodedStateChange64 {
     const n = d.fields.pathNameLength as number;
     out.path = ansiText(d.data.subarray(0, n));
   }
+  if (newState === StateChange.CommandString) out.commandString = commandString(d.data);
   if (d.malformed) out.malformed = d.malformed;
   return out;
 }
@@ -300,4 +303,14 @@ export function decodeStateChange32(payload: Uint8Array): DecodedStateChange32 {
   }
   if (d.malformed) out.malformed = d.malformed;
   return out;
+}
+
+/**
+ * The data of a CommandString state change: the name (at most 127 bytes) and the command,
+ * each ANSI and NUL-terminated (KdpReportCommandStringStateChange in ReactOS kd64).
+ */
+export function commandString(data: Uint8Array): { name: string; command: string } {
+  const nul = data.indexOf(0);
+  if (nul < 0) return { name: ansiText(data), command: '' };
+  return { name: ansiText(data.subarray(0, nul)), command: ansiText(data.subarray(nul + 1)) };
 }
