@@ -5,7 +5,7 @@ import { CaptureError } from '../capture/capture-error';
 import { openCapture, openRawPair, type CaptureSource } from '../capture/capture-source';
 import { SessionDecoder } from '../../protocol/session/pipeline';
 import type { PacketRecord } from '../../protocol/session/record';
-import type { SessionTracker } from '../../protocol/session/tracker';
+import { SettleQueue } from '../../protocol/session/settle';
 import { parseArgs } from './args';
 import { EXIT_OK, EXIT_USAGE, UsageError, type CliIo, type Command } from './command';
 import { NdjsonWriter, TableFormatter, ndjsonSummary, tableSummary } from './decode-format';
@@ -63,47 +63,6 @@ function parseRequest(args: readonly string[]): DecodeRequest {
     label: path,
     open: () => openCapture(path, key === undefined ? {} : { key }),
   };
-}
-
-/**
- * Holds records until the tracker has settled them (a data packet's ACK, a request's reply),
- * so what is printed carries its forward links; at most `window` records wait.
- */
-class SettleQueue {
-  private items: PacketRecord[] = [];
-  private head = 0;
-
-  constructor(
-    private readonly tracker: SessionTracker,
-    private readonly print: (record: PacketRecord) => void,
-    private readonly window = 1024,
-  ) {}
-
-  add(record: PacketRecord): void {
-    this.items.push(record);
-    const items = this.items;
-    let head = this.head;
-    while (head < items.length) {
-      const first = items[head]!;
-      if (items.length - head <= this.window && this.tracker.isOpen(first)) break;
-      this.print(first);
-      head++;
-    }
-    if (head === items.length) {
-      this.items = [];
-      head = 0;
-    } else if (head > 4096) {
-      this.items = items.slice(head);
-      head = 0;
-    }
-    this.head = head;
-  }
-
-  end(): void {
-    for (let i = this.head; i < this.items.length; i++) this.print(this.items[i]!);
-    this.items = [];
-    this.head = 0;
-  }
 }
 
 /** Thrown from inside the capture loop when the reader of our output went away. */

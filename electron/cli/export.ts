@@ -1,11 +1,187 @@
-// Placeholder until its issue lands; replaced by the real command.
-import { RuntimeError, type Command } from './command';
+// `kdscope export`: re-writes a capture as the seed's pcap or as pcapng. Without a filter,
+// every chunk becomes one frame as it was (a KDNET capture comes out decrypted, as the
+// serial stream it carries). With --filter, the capture is decoded and each matching record
+// (packet, break-in or garbage run) becomes one frame holding exactly its bytes.
+
+import { resolve } from 'node:path';
+import { CaptureError, CaptureWriteError } from '../capture/capture-error';
+import { openCapture, type CaptureSource } from '../capture/capture-source';
+import { openCaptureWriter } from '../capture/capture-writers';
+import type { FrameWriter } from '../capture/frame-writer';
+import type { Direction } from '../../protocol/kd/events';
+import { createFilter, type CompiledFilter } from '../../protocol/filter/index';
+import { SessionDecoder } from '../../protocol/session/pipeline';
+import type { PacketRecord } from '../../protocol/session/record';
+import { SettleQueue } from '../../protocol/session/settle';
+import { parseArgs } from './args';
+import { EXIT_OK, EXIT_USAGE, RuntimeError, UsageError, type CliIo, type Command } from './command';
+
+const USAGE = `usage: kdscope export CAPTURE --out FILE.pcap|FILE.pcapng [--filter EXPR] [--key W.X.Y.Z]
+
+Writes CAPTURE (pcap, pcapng, .gz; KDNET with --key) as the seed's pcap (.pcap) or as pcapng
+(.pcapng). Without --filter every chunk is one frame; with --filter (display-filter syntax,
+e.g. 'type == STATE_MANIPULATE && !checksumOk') each matching packet, break-in or garbage run
+is one frame holding exactly its bytes.`;
+
+/** Bytes of one direction's stream, kept as the chunks that carried them. */
+class StreamBytes {
+  private starts: number[] = [];
+  private chunks: Uint8Array[] = [];
+  private head = 0;
+  private end = 0;
+
+  add(bytes: Uint8Array): void {
+    this.starts.push(this.end);
+    this.chunks.push(bytes);
+    this.end += bytes.length;
+  }
+
+  /** Bytes [offset, offset + length); ranges are asked for in increasing order. */
+  take(offset: number, length: number): Uint8Array {
+    while (this.head + 1 < this.chunks.length && this.starts[this.head + 1]! <= offset) this.head++;
+    if (this.head > 4096) {
+      this.starts = this.starts.slice(this.head);
+      this.chunks = this.chunks.slice(this.head);
+      this.head = 0;
+    }
+    const out = new Uint8Array(length);
+    let filled = 0;
+    for (let i = this.head; i < this.chunks.length && filled < length; i++) {
+      const chunk = this.chunks[i]!;
+      const from = Math.max(0, offset + filled - this.starts[i]!);
+      const piece = chunk.subarray(from, Math.min(chunk.length, from + length - filled));
+      out.set(piece, filled);
+      filled += piece.length;
+    }
+    return out;
+  }
+}
+
+function captureFailure(path: string, error: CaptureError): string {
+  const message = error.message.includes(path) ? error.message : `${path}: ${error.message}`;
+  return error.offset !== undefined && !/\bbyte \d/.test(message)
+    ? `${message} (byte offset ${error.offset})`
+    : message;
+}
+
+function exportChunks(source: CaptureSource, writer: FrameWriter): number {
+  let frames = 0;
+  source.forEach((chunk) => {
+    writer.write({ dir: chunk.dir, timeUs: chunk.timeUs, bytes: chunk.bytes });
+    frames++;
+  });
+  return frames;
+}
+
+function exportMatching(
+  source: CaptureSource,
+  writer: FrameWriter,
+  filter: CompiledFilter,
+): number {
+  const streams: Record<Direction, StreamBytes> = {
+    'debugger->target': new StreamBytes(),
+    'target->debugger': new StreamBytes(),
+  };
+  let frames = 0;
+  const pass = (record: PacketRecord): void => {
+    if (!filter.matchRecord(record)) return;
+    const bytes = streams[record.dir].take(record.offset, record.length);
+    writer.write({ dir: record.dir, timeUs: Math.round(record.time * 1000), bytes });
+    frames++;
+  };
+  const holder: { queue?: SettleQueue } = {};
+  const decoder = new SessionDecoder({ onRecord: (record) => holder.queue!.add(record) });
+  const queue = new SettleQueue(decoder.tracker, pass);
+  holder.queue = queue;
+  try {
+    source.forEach((chunk) => {
+      streams[chunk.dir].add(chunk.bytes);
+      decoder.push(chunk.dir, chunk.bytes, chunk.timeUs / 1000, chunk.frame);
+    });
+  } finally {
+    // What was read before a damaged part is still exported.
+    decoder.end();
+    queue.end();
+  }
+  return frames;
+}
 
 export const exportCommand: Command = {
   name: 'export',
-  summary: '(not built yet)',
-  usage: 'kdscope export',
-  run() {
-    return Promise.reject(new RuntimeError('this command is not built yet'));
+  summary: 'write a capture as pcap or pcapng, optionally only what a filter matches',
+  usage: USAGE,
+  async run(args: readonly string[], io: CliIo): Promise<number> {
+    const parsed = parseArgs(args, { values: ['out', 'filter', 'key'] });
+    if (parsed.positional.length !== 1)
+      throw new UsageError(
+        parsed.positional.length === 0
+          ? 'which capture? (kdscope export CAPTURE --out FILE)'
+          : 'one capture at a time',
+      );
+    const input = parsed.positional[0]!;
+    const out = parsed.value('out');
+    if (out === undefined) throw new UsageError('--out FILE.pcap or --out FILE.pcapng is needed');
+    if (!/\.(pcap|pcapng)$/i.test(out))
+      throw new UsageError(`--out must end in .pcap or .pcapng (got ${out})`);
+    if (resolve(out) === resolve(input))
+      throw new UsageError('--out is the capture being read; write to another file');
+    let filter: CompiledFilter | undefined;
+    const expression = parsed.value('filter');
+    if (expression !== undefined) {
+      const made = createFilter(expression);
+      if (!made.ok)
+        throw new UsageError(
+          `--filter: ${made.error.message} at column ${made.error.start + 1}: ${expression}`,
+        );
+      filter = made.filter;
+    }
+    const key = parsed.value('key');
+
+    let source: CaptureSource;
+    try {
+      source = openCapture(input, key === undefined ? {} : { key });
+    } catch (error) {
+      if (error instanceof CaptureError) throw new UsageError(captureFailure(input, error));
+      throw error;
+    }
+    let writer: FrameWriter;
+    try {
+      // Gathered writes: an export is a whole file, not a live recording.
+      writer = openCaptureWriter(out, { bufferBytes: 1 << 20 });
+    } catch (error) {
+      if (error instanceof CaptureWriteError) throw new RuntimeError(error.message);
+      throw error;
+    }
+
+    let frames = 0;
+    let failure: CaptureError | undefined;
+    try {
+      frames = filter ? exportMatching(source, writer, filter) : exportChunks(source, writer);
+    } catch (error) {
+      if (error instanceof CaptureError) failure = error;
+      else if (error instanceof CaptureWriteError) throw new RuntimeError(error.message);
+      else throw error;
+    } finally {
+      try {
+        writer.close();
+      } catch (error) {
+        if (error instanceof CaptureWriteError && failure === undefined)
+          // eslint-disable-next-line no-unsafe-finally
+          throw new RuntimeError(error.message);
+      }
+    }
+    const noKey = source.stats.skippedBy['kdnet-no-key'] ?? 0;
+    if (noKey > 0)
+      io.stderr.write(
+        `kdscope export: ${noKey} KDNET datagrams skipped: give the key with --key W.X.Y.Z\n`,
+      );
+    if (failure) {
+      io.stderr.write(
+        `kdscope export: ${captureFailure(input, failure)}; wrote the ${frames} frames before it to ${out}\n`,
+      );
+      return EXIT_USAGE;
+    }
+    io.stderr.write(`kdscope export: wrote ${frames} frames to ${out}\n`);
+    return EXIT_OK;
   },
 };
