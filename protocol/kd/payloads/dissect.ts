@@ -26,7 +26,7 @@ import { dissectFamily } from './family';
 import { fileIoSpec } from './file-io';
 import { dissectLayout, u16, u32 } from './layout';
 import { manipulateSpec } from './manipulate';
-import { stateChange32Spec, stateChange64Spec } from './state-change';
+import { commandString, stateChange32Spec, stateChange64Spec } from './state-change';
 import { controlRequestApiName, controlRequestSpec, traceIoApiName, traceIoSpec } from './trace-io';
 
 function leaderText(leader: number): string {
@@ -65,13 +65,16 @@ function payloadView(type: number, b: Uint8Array, at: number): PayloadView | und
     case PacketType.STATE_CHANGE64:
     case PacketType.STATE_CHANGE32: {
       const spec = type === PacketType.STATE_CHANGE64 ? stateChange64Spec : stateChange32Spec;
-      const textual =
-        selector === StateChange.LoadSymbols || selector === StateChange.CommandString;
-      return {
-        spec,
-        title: stateChangeName(selector),
-        data: textual ? (d) => oneLine(ansiText(d)) : noText,
-      };
+      const data =
+        selector === StateChange.LoadSymbols
+          ? (d: Uint8Array) => oneLine(ansiText(d))
+          : selector === StateChange.CommandString
+            ? (d: Uint8Array) => {
+                const cs = commandString(d);
+                return `${oneLine(cs.name)} ${oneLine(cs.command)}`;
+              }
+            : noText;
+      return { spec, title: stateChangeName(selector), data };
     }
     case PacketType.DEBUG_IO:
       return {
