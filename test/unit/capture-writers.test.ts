@@ -10,6 +10,7 @@ import {
   openCaptureWriter,
 } from '../../electron/capture/capture-writers';
 import { FrameIndex } from '../../electron/capture/frame-index';
+import { pcapFileHeader, pcapRecords } from '../../electron/capture/pcap-format';
 import { makeTempDir, readCapture } from '../support/pcap-fixtures';
 
 const tmp = makeTempDir();
@@ -61,6 +62,27 @@ describe('PcapWriter', () => {
     const second = file.subarray(40 + 43 + 16);
     expect(hex(second.subarray(0, 12))).toBe('001122334455' + 'ffffffffffff');
     expect(hex(second.subarray(14 + 12, 14 + 20))).toBe('c0a80001' + 'c0a80002');
+  });
+
+  it('pcapFileHeader + pcapRecords (for live sinks) are byte for byte what the writer writes', () => {
+    const frames = [
+      { dir: 'debugger->target' as const, timeUs: 1_000_001, bytes: Uint8Array.of(0x62) },
+      {
+        dir: 'target->debugger' as const,
+        timeUs: 2_000_002,
+        bytes: new Uint8Array(70_000).fill(3),
+      },
+    ];
+    const path = tmp.file('same.pcap');
+    const writer = PcapWriter.open(path);
+    frames.forEach((f) => writer.write(f));
+    writer.close();
+    const expected = Buffer.concat([
+      pcapFileHeader(),
+      pcapRecords(frames[0]!, 1),
+      pcapRecords(frames[1]!, 2),
+    ]);
+    expect(Buffer.compare(readFileSync(path), expected)).toBe(0);
   });
 
   it('splits a chunk larger than a frame; every frame fits the 65535 snaplen', () => {
