@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManipulateApi, PacketType, StateChange } from '../../protocol/kd/constants';
+import { encodeReset } from '../../protocol/kd/encoder';
 import { KdLink } from '../../protocol/kd/link';
 import { decodeDebugIo } from '../../protocol/kd/payloads/debug-io';
 import {
@@ -242,6 +243,34 @@ describe('simulated target', () => {
     expect(h.target.stats.link.garbageBytes).toBe(300);
     const load = await h.start();
     expect(load.newState).toBe(StateChange.LoadSymbols);
+  });
+
+  it('delays everything it writes by the latency option', () => {
+    const due: { at: number; fn: () => void }[] = [];
+    let now = 0;
+    const timers = {
+      set(ms: number, fn: () => void) {
+        due.push({ at: now + ms, fn });
+        return () => undefined;
+      },
+    };
+    const advance = (ms: number): void => {
+      now += ms;
+      for (const t of due.splice(0)) {
+        if (t.at <= now) t.fn();
+        else due.push(t);
+      }
+    };
+    const target = new SimTarget({ latencyMs: 50, timers });
+    open.push({ target, link: new KdLink({ role: 'debugger', timers, send: () => undefined }) });
+    const out: Uint8Array[] = [];
+    target.onSend((b) => out.push(b));
+    target.feed(encodeReset());
+    expect(out).toHaveLength(0);
+    advance(49);
+    expect(out).toHaveLength(0);
+    advance(1);
+    expect(out.map((b) => b.length)).toEqual([16, 16 + 0xf0 + 34 + 1]);
   });
 
   it('builds the same image for a seed and another one for another seed', () => {
