@@ -1,11 +1,185 @@
-// Placeholder until its issue lands; replaced by the real command.
-import { RuntimeError, type Command } from './command';
+// `kdscope bridge`: serve the debugger's endpoint, connect the target's, relay, record, decode,
+// and show a live status until SIGINT/SIGTERM; then close the capture cleanly.
+
+import { parseArgs } from './args';
+import { EXIT_OK, RuntimeError, UsageError, type CliIo, type Command } from './command';
+import { Bridge, type BridgeEvent, type BridgeTap } from '../engine/bridge';
+import { sessionBridgeDecoder } from '../engine/bridge-decoder';
+import { EndpointError, parseEndpoint, type Endpoint } from '../engine/endpoint';
+import { createLiveSink, type LiveSink } from '../engine/live-sink';
+import { Recorder, defaultCaptureName } from '../engine/recorder';
+import { simTargetFactory } from '../engine/simulators';
+import type { Side } from '../engine/health';
+
+const USAGE = `usage: kdscope bridge --debugger EP --target EP [--pcap FILE] [--pcapng] [--no-pcap]
+                      [--wireshark PIPE] [--mode com|vmbus|kdnet] [--feedback] [--key W.X.Y.Z]
+
+Serves EP for the debugger (WinDbg connects to it), connects to the target's EP, relays both
+ways unchanged, records every chunk and decodes the session, until Ctrl+C.
+
+  --debugger EP    where WinDbg connects: pipe:NAME, unix:PATH, tcp:HOST:PORT, serial:DEV[,baud]
+  --target EP      the VM or target: pipe:NAME, unix:PATH, tcp:HOST:PORT, serial:DEV[,baud], sim
+  --pcap FILE      capture file (default kdscope-YYYY-MM-DD-HH-mm-ss.pcap here)
+  --pcapng         write pcapng instead of the seed's pcap
+  --no-pcap        do not record
+  --wireshark P    stream live to Wireshark: a FIFO path (Unix) or pipe name (Windows)
+  --mode M         com (default); vmbus and kdnet are not supported by the bridge yet`;
+
+const MODES = ['com', 'vmbus', 'kdnet'];
+
+function endpoint(flag: string, value: string | undefined): Endpoint {
+  if (value === undefined)
+    throw new UsageError(`--${flag} EP is required (see kdscope bridge --help)`);
+  try {
+    return parseEndpoint(value);
+  } catch (error) {
+    if (error instanceof EndpointError) throw new UsageError(`--${flag}: ${error.message}`);
+    throw error;
+  }
+}
+
+function size(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+function statusLine(bridge: Bridge): string {
+  const c = bridge.counters();
+  const side = (s: Side): string => {
+    const status = bridge.health.status(s);
+    return `${s} ${status.condition === 'silent' ? `silent ${status.line.match(/\d+ s/)?.[0] ?? ''}` : status.condition}`;
+  };
+  return (
+    `${c.packets} packets | dbg->tgt ${size(c['debugger->target'].bytes)} | ` +
+    `tgt->dbg ${size(c['target->debugger'].bytes)} | ${c.errors} errors | ` +
+    `${side('debugger')} | ${side('target')}`
+  );
+}
 
 export const bridgeCommand: Command = {
   name: 'bridge',
-  summary: '(not built yet)',
-  usage: 'kdscope bridge',
-  run() {
-    return Promise.reject(new RuntimeError('this command is not built yet'));
+  summary: 'relay WinDbg <-> target, record and decode live',
+  usage: USAGE,
+  async run(args: readonly string[], io: CliIo): Promise<number> {
+    const parsed = parseArgs(args, {
+      values: ['debugger', 'target', 'pcap', 'wireshark', 'mode', 'key'],
+      booleans: ['pcapng', 'no-pcap', 'feedback'],
+    });
+    if (parsed.positional.length > 0) {
+      throw new UsageError(
+        `unexpected argument '${parsed.positional[0]}' (see kdscope bridge --help)`,
+      );
+    }
+    const debuggerEp = endpoint('debugger', parsed.value('debugger'));
+    const targetEp = endpoint('target', parsed.value('target'));
+    const mode = parsed.value('mode') ?? 'com';
+    if (!MODES.includes(mode))
+      throw new UsageError(`--mode must be com, vmbus or kdnet, not '${mode}'`);
+    if (mode !== 'com')
+      throw new RuntimeError(`--mode ${mode} is not supported by the bridge yet (com works)`);
+    if (parsed.booleans.has('feedback'))
+      throw new UsageError('--feedback applies to --mode vmbus only');
+    if (parsed.value('key') !== undefined)
+      throw new UsageError('--key applies to --mode kdnet only');
+    if (
+      parsed.booleans.has('no-pcap') &&
+      (parsed.value('pcap') !== undefined || parsed.booleans.has('pcapng'))
+    ) {
+      throw new UsageError('--no-pcap contradicts --pcap/--pcapng');
+    }
+
+    const taps: BridgeTap[] = [];
+    let recorder: Recorder | undefined;
+    let live: LiveSink | undefined;
+    const closeTaps = (): void => {
+      for (const tap of taps) void tap.close();
+    };
+    try {
+      if (!parsed.booleans.has('no-pcap')) {
+        const format = parsed.booleans.has('pcapng') ? 'pcapng' : 'pcap';
+        const path = parsed.value('pcap') ?? defaultCaptureName(new Date(), format);
+        recorder = Recorder.open(path, format);
+        taps.push(recorder);
+      }
+      const wireshark = parsed.value('wireshark');
+      if (wireshark !== undefined) {
+        live = createLiveSink(wireshark);
+        taps.push(live);
+      }
+    } catch (error) {
+      closeTaps();
+      throw new RuntimeError((error as Error).message);
+    }
+
+    let bridge: Bridge;
+    try {
+      bridge = await Bridge.start({
+        debugger: debuggerEp,
+        target: targetEp,
+        deps: { simTarget: simTargetFactory() },
+        taps,
+        decoder: sessionBridgeDecoder(),
+      });
+    } catch (error) {
+      closeTaps();
+      throw new RuntimeError((error as Error).message);
+    }
+
+    const tty = (io.stdout as NodeJS.WriteStream).isTTY === true;
+    let statusShown = false;
+    const say = (stream: NodeJS.WritableStream, line: string): void => {
+      if (statusShown) io.stdout.write('\r\x1b[K');
+      statusShown = false;
+      stream.write(`${line}\n`);
+    };
+    const onEvent = (event: BridgeEvent): void => {
+      if (event.kind === 'error') say(io.stderr, `kdscope bridge: ${event.message}`);
+      else if (event.kind === 'health') say(io.stdout, event.status.line);
+    };
+    const unsubscribe = bridge.subscribe(onEvent);
+    say(
+      io.stdout,
+      `bridge: debugger on ${bridge.debuggerEndpoint}, target ${bridge.targetEndpoint}` +
+        (recorder ? `, recording to ${recorder.label}` : '') +
+        (live ? `, live view at ${live.path}` : ''),
+    );
+
+    for (const side of ['debugger', 'target'] as const)
+      say(io.stdout, bridge.health.status(side).line);
+
+    // Redraw at most 4x/s on a terminal; on a pipe, a plain line when something changed.
+    let lastPlain = '';
+    const timer = setInterval(
+      () => {
+        const line = statusLine(bridge);
+        if (tty) {
+          io.stdout.write(`\r\x1b[K${line}`);
+          statusShown = true;
+        } else if (line !== lastPlain) {
+          lastPlain = line;
+          io.stdout.write(`${line}\n`);
+        }
+      },
+      tty ? 250 : 5000,
+    );
+
+    await new Promise<void>((resolve) => {
+      if (io.signal.aborted) resolve();
+      else io.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    clearInterval(timer);
+    await bridge.close();
+    unsubscribe();
+    const c = bridge.counters();
+    say(
+      io.stdout,
+      `bridge closed: ${c.packets} packets, ${size(c['debugger->target'].bytes)} debugger->target, ` +
+        `${size(c['target->debugger'].bytes)} target->debugger, ${c.errors} errors` +
+        (recorder
+          ? `; capture ${recorder.label} (${recorder.frames} frames${recorder.failure ? ', stopped early' : ''})`
+          : ''),
+    );
+    return EXIT_OK;
   },
 };

@@ -1,0 +1,173 @@
+// `kdscope bridge` as a real process: the simulated target behind it, the scripted debugger
+// in front, SIGINT closes the capture; kill -9 leaves a capture tshark still reads.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { openCapture } from '../../electron/capture';
+import { runScriptedDebugger } from '../../electron/engine/simulators';
+
+const root = join(__dirname, '../..');
+const bin = join(root, 'bin/kdscope.mjs');
+const hasTshark = spawnSync('tshark', ['-v']).status === 0;
+let dir: string;
+const children: ChildProcess[] = [];
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'kdscope-cli-'));
+});
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function kdscope(args: string[]): { child: ChildProcess; out: () => string; err: () => string } {
+  const child = spawn(process.execPath, [bin, ...args], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+  return { child, out: () => out, err: () => err };
+}
+
+async function until(check: () => boolean, what: string, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function scriptedSession(path: string, loops = 1): Promise<void> {
+  const socket = connect({ path });
+  await once(socket, 'connect');
+  const report = await runScriptedDebugger(socket, { loops });
+  socket.destroy();
+  expect(report.error).toBeUndefined();
+  expect(report.ok).toBe(true);
+}
+
+function tsharkFrames(path: string): number {
+  if (!hasTshark)
+    throw new Error('tshark is not installed (apt-get install tshark): needed to read the capture');
+  const run = spawnSync('tshark', ['-r', path, '-T', 'fields', '-e', 'frame.number'], {
+    encoding: 'utf8',
+  });
+  if (run.status !== 0) throw new Error(`tshark -r ${path} failed: ${run.stderr}`);
+  return run.stdout.trim().split('\n').filter(Boolean).length;
+}
+
+describe('kdscope bridge (process)', () => {
+  it('relays a scripted session to the simulated target, records it, and closes cleanly on SIGINT', async () => {
+    const sock = join(dir, 'dbg.sock');
+    const pcap = join(dir, 'session.pcap');
+    const run = kdscope([
+      'bridge',
+      '--debugger',
+      `unix:${sock}`,
+      '--target',
+      'sim',
+      '--pcap',
+      pcap,
+    ]);
+    await until(
+      () => existsSync(sock) && /target: connected/.test(run.out()),
+      'the bridge to listen',
+    );
+    await scriptedSession(sock);
+    run.child.kill('SIGINT');
+    const [code] = (await once(run.child, 'exit')) as [number];
+    expect(run.err()).toBe('');
+    expect(code).toBe(0);
+    expect(run.out()).toMatch(/bridge closed: \d+ packets/);
+    const frames = Number(/\((\d+) frames\)/.exec(run.out())?.[1]);
+    expect(frames).toBeGreaterThan(10);
+    expect(tsharkFrames(pcap)).toBe(frames);
+    let chunks = 0;
+    openCapture(pcap).forEach(() => chunks++);
+    expect(chunks).toBe(frames);
+  });
+
+  it('kill -9 mid-session leaves a capture tshark reads to the last frame', async () => {
+    const sock = join(dir, 'dbg.sock');
+    const pcap = join(dir, 'killed.pcap');
+    const run = kdscope([
+      'bridge',
+      '--debugger',
+      `unix:${sock}`,
+      '--target',
+      'sim',
+      '--pcap',
+      pcap,
+    ]);
+    await until(
+      () => existsSync(sock) && /target: connected/.test(run.out()),
+      'the bridge to listen',
+    );
+    // A long session, killed while it runs.
+    const socket = connect({ path: sock });
+    await once(socket, 'connect');
+    socket.on('error', () => undefined);
+    void runScriptedDebugger(socket, { loops: 10_000 }).catch(() => undefined);
+    await until(() => existsSync(pcap) && statSync(pcap).size > 30_000, 'the capture to grow');
+    run.child.kill('SIGKILL');
+    await once(run.child, 'exit');
+    socket.destroy();
+    const frames = tsharkFrames(pcap);
+    expect(frames).toBeGreaterThan(10);
+    let chunks = 0;
+    openCapture(pcap).forEach(() => chunks++);
+    expect(chunks).toBe(frames);
+  });
+
+  it.each([
+    [['bridge', '--target', 'sim'], /--debugger EP is required/],
+    [['bridge', '--debugger', 'nope', '--target', 'sim'], /--debugger: bad endpoint 'nope'/],
+    [
+      ['bridge', '--debugger', 'unix:/x', '--target', 'sim', '--mode', 'serial'],
+      /--mode must be com, vmbus or kdnet/,
+    ],
+    [['bridge', '--debugger', 'unix:/x', '--target', 'sim', '--bogus'], /unknown option --bogus/],
+  ])('bad usage %j: exit 2 and one line', async (args, pattern) => {
+    const run = kdscope(args);
+    const [code] = (await once(run.child, 'exit')) as [number];
+    expect(code).toBe(2);
+    expect(run.err()).toMatch(pattern);
+    expect(run.err().trim().split('\n')).toHaveLength(1);
+  });
+
+  it('unsupported mode and an unwritable capture: exit 1 with one line', async () => {
+    const mode = kdscope([
+      'bridge',
+      '--debugger',
+      `unix:${join(dir, 'a.sock')}`,
+      '--target',
+      'sim',
+      '--mode',
+      'kdnet',
+    ]);
+    const [modeCode] = (await once(mode.child, 'exit')) as [number];
+    expect(modeCode).toBe(1);
+    expect(mode.err()).toMatch(/--mode kdnet is not supported by the bridge yet/);
+    const bad = kdscope([
+      'bridge',
+      '--debugger',
+      `unix:${join(dir, 'b.sock')}`,
+      '--target',
+      'sim',
+      '--pcap',
+      join(dir, 'no/such/dir/x.pcap'),
+    ]);
+    const [badCode] = (await once(bad.child, 'exit')) as [number];
+    expect(badCode).toBe(1);
+    expect(bad.err()).toMatch(/cannot create capture .*no\/such\/dir\/x\.pcap/);
+    expect(bad.err().trim().split('\n')).toHaveLength(1);
+  });
+});
