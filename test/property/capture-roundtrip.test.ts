@@ -19,7 +19,17 @@ afterAll(() => tmp.cleanup());
 let fileNo = 0;
 const formats: WriterFormat[] = ['pcap', 'pcapng', 'pcapng-raw'];
 
-function expectPrefix(partial: ReadResult, full: ReadResult): void {
+/** readCapture, with an error at open (too short to sniff, say) returned like a late one. */
+function readDamaged(path: string): Pick<ReadResult, 'chunks' | 'error'> {
+  try {
+    return readCapture(path);
+  } catch (err) {
+    if (err instanceof CaptureError) return { chunks: [], error: err };
+    throw err;
+  }
+}
+
+function expectPrefix(partial: Pick<ReadResult, 'chunks'>, full: ReadResult): void {
   expect(partial.chunks.length).toBeLessThanOrEqual(full.chunks.length);
   partial.chunks.forEach((chunk, i) => expect(chunk).toEqual(full.chunks[i]));
 }
@@ -81,7 +91,7 @@ describe('damaged captures', () => {
       let errors = 0;
       for (let cut = 0; cut < whole.length; cut++) {
         writeFileSync(cutPath, whole.subarray(0, cut));
-        const partial = readCapture(cutPath);
+        const partial = readDamaged(cutPath);
         expectPrefix(partial, full);
         if (partial.error) {
           errors++;
@@ -104,7 +114,7 @@ describe('damaged captures', () => {
     const cutPath = tmp.file('cut.pcap.gz');
     for (let cut = 0; cut < gz.length; cut++) {
       writeFileSync(cutPath, gz.subarray(0, cut));
-      const partial = readCapture(cutPath);
+      const partial = readDamaged(cutPath);
       expectPrefix(partial, full);
       expect(partial.error).toBeInstanceOf(CaptureError);
     }

@@ -206,18 +206,13 @@ export interface ReadResult {
   readonly error?: CaptureError;
 }
 
-/** Opens and reads a whole capture; a CaptureError at open or at the end is returned. */
+/**
+ * Opens and reads a whole capture. The CaptureError thrown after the readable chunks is
+ * returned; one thrown by openCapture itself (unreadable, unknown format) propagates.
+ */
 export function readCapture(path: string, options: OpenCaptureOptions = {}): ReadResult {
   const chunks: CaptureChunk[] = [];
-  let source;
-  try {
-    source = openCapture(path, options);
-  } catch (err) {
-    if (err instanceof CaptureError) {
-      return { chunks, stats: undefined as unknown as CaptureStats, error: err };
-    }
-    throw err;
-  }
+  const source = openCapture(path, options);
   try {
     source.forEach((c) => chunks.push({ ...c, bytes: c.bytes.slice() }));
     return { chunks, stats: source.stats };
