@@ -142,6 +142,11 @@ export class Workbench {
     return { no, dir: at.dir, bytes, fields: packetFields(bytes) };
   }
 
+  /** Rows decoded elsewhere (a capture import, the UI bench) into the live view. */
+  ingestRecords(records: readonly PacketRecord[]): void {
+    for (const record of records) this.onRecord(record);
+  }
+
   /** The operations for one UI connection; dispose() when it goes away. */
   connect(emit: Emit): ConnectionHandlers {
     const streamer = new BatchStreamer(this.store, (event) => emit('records', event));

@@ -15,6 +15,7 @@ import {
 } from './format';
 
 export const ROW_HEIGHT = 20;
+const rowHeight = (): number => ROW_HEIGHT;
 
 const COLUMNS = [
   'No.',
@@ -37,11 +38,14 @@ export function Timeline(): React.JSX.Element {
   const origin = useWorkbench((s) => s.session.info?.startedAt ?? 0);
   const scrollRef = useRef<HTMLDivElement>(null);
 
+  // While following, the virtualizer gets no rows: it re-measures every row when the count
+  // changes (O(rows) per frame at a million rows), and the tail is all that is on screen anyway.
+  // It keeps observing the scroll offset, so it is current when the user scrolls away.
   // eslint-disable-next-line react-hooks/incompatible-library -- the list re-renders on every revision anyway
   const virtualizer = useVirtualizer({
-    count,
+    count: follow ? 0 : count,
     getScrollElement: () => scrollRef.current,
-    estimateSize: () => ROW_HEIGHT,
+    estimateSize: rowHeight,
     overscan: 12,
   });
 
@@ -63,16 +67,20 @@ export function Timeline(): React.JSX.Element {
     if (!atBottom && useWorkbench.getState().follow) actions.setFollow(false);
   }, []);
 
-  const moveTo = useCallback(
-    (index: number) => {
-      const n = useWorkbench.getState().displayCount;
-      if (n === 0) return;
-      const clamped = Math.max(0, Math.min(n - 1, index));
-      void actions.select(clamped);
-      virtualizer.scrollToIndex(clamped, { align: 'auto' });
-    },
-    [virtualizer],
-  );
+  const moveTo = useCallback((index: number) => {
+    const n = useWorkbench.getState().displayCount;
+    if (n === 0) return;
+    const clamped = Math.max(0, Math.min(n - 1, index));
+    void actions.select(clamped);
+    // Fixed-height rows: scrolling a row into view is arithmetic, and works in either mode.
+    const el = scrollRef.current;
+    if (!el) return;
+    const top = clamped * ROW_HEIGHT;
+    if (top < el.scrollTop) el.scrollTop = top;
+    else if (top + ROW_HEIGHT > el.scrollTop + el.clientHeight) {
+      el.scrollTop = top + ROW_HEIGHT - el.clientHeight;
+    }
+  }, []);
 
   const onKeyDown = (e: React.KeyboardEvent<HTMLDivElement>): void => {
     const el = scrollRef.current;
@@ -135,7 +143,7 @@ export function Timeline(): React.JSX.Element {
         onTouchMove={markGesture}
         onKeyDown={onKeyDown}
       >
-        <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
+        <div style={{ height: count * ROW_HEIGHT, position: 'relative' }}>
           {items.map((item) => {
             const rowIndex = tableRow(item.index);
             if (rowIndex < 0) return null;
