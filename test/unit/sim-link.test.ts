@@ -280,6 +280,31 @@ describe('KdLink reset', () => {
     expect(sent.at(-1)!.id).toBe(0x80800000);
   });
 
+  it("a RESET fails the target's pending receive() but not the debugger's", async () => {
+    const target = setup('target');
+    const waiting = target.link.receive().catch((e: LinkError) => e.reason);
+    target.link.handle(control(PacketType.RESET));
+    expect(await waiting).toBe('reset');
+    const debuggerSide = setup('debugger');
+    let got: number | undefined;
+    void debuggerSide.link.receive().then((p) => (got = p.type));
+    debuggerSide.link.reset();
+    debuggerSide.link.handle(control(PacketType.RESET));
+    debuggerSide.link.handle(data(PacketType.STATE_CHANGE64, 0x80800000));
+    await settle();
+    expect(got).toBe(PacketType.STATE_CHANGE64);
+  });
+
+  it('feed() decodes bytes in any chunking and reports a lone break-in byte at once', () => {
+    let breakins = 0;
+    const { link, sent } = setup('target', { onBreakin: () => breakins++ });
+    const packet = encodeDataPacket(PacketType.STATE_MANIPULATE, 0x80800000, Uint8Array.of(1, 2));
+    for (const byte of packet) link.feed(Uint8Array.of(byte));
+    expect(sent).toEqual([{ type: PacketType.ACKNOWLEDGE, id: 0x80800000, leader: 'control' }]);
+    link.feed(Uint8Array.of(0x62));
+    expect(breakins).toBe(1);
+  });
+
   it('the debugger resets on its own and does not answer a RESET', () => {
     const { link, sent, resets } = setup('debugger');
     link.reset();
