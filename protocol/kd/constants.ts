@@ -99,6 +99,15 @@ export const FileIoApi = {
   CloseFile: 0x3433,
 } as const;
 
+export const TraceIoApi = {
+  PrintTrace: 0x3330,
+} as const;
+
+export const ControlRequestApi = {
+  RequestHardwareBp: 0x4300,
+  ReleaseHardwareBp: 0x4301,
+} as const;
+
 function invert(map: Record<string, number>): Map<number, string> {
   return new Map(Object.entries(map).map(([name, value]) => [value, name]));
 }
@@ -107,6 +116,8 @@ const manipulateNames = invert(ManipulateApi);
 const stateChangeNames = invert(StateChange);
 const debugIoNames = invert(DebugIoApi);
 const fileIoNames = invert(FileIoApi);
+const traceIoNames = invert(TraceIoApi);
+const controlRequestNames = invert(ControlRequestApi);
 
 const hex = (n: number): string => `0x${n.toString(16)}`;
 
@@ -121,4 +132,10 @@ export function debugIoApiName(api: number): string {
 }
 export function fileIoApiName(api: number): string {
   return fileIoNames.get(api) ?? `Unknown(${hex(api)})`;
+}
+export function traceIoApiName(api: number): string {
+  return traceIoNames.get(api) ?? `Unknown(${hex(api)})`;
+}
+export function controlRequestApiName(api: number): string {
+  return controlRequestNames.get(api) ?? `Unknown(${hex(api)})`;
 }

@@ -5,7 +5,8 @@ export interface PacketSummary {
   /** ApiNumber of STATE_MANIPULATE, DEBUG_IO and FILE_IO packets. */
   readonly api?: number;
   readonly apiName?: string;
-  /** NTSTATUS ReturnStatus of STATE_MANIPULATE (0 in requests). */
+  /** NTSTATUS ReturnStatus of STATE_MANIPULATE (in requests whatever the debugger left there:
+   *  WinDbg sends STATUS_PENDING or stack garbage). */
   readonly returnStatus?: number;
   /** NewState of STATE_CHANGE64/32. */
   readonly newState?: number;

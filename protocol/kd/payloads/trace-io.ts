@@ -1,9 +1,8 @@
 // DBGKD_TRACE_IO (64 bytes: ApiNumber, ProcessorLevel, Processor, a 56-byte union; WPP trace
 // data follows) and DBGKD_CONTROL_REQUEST (12 bytes: ApiNumber, an 8-byte union), from
 // ReactOS windbgkd.h. Both are rare; they are decoded for display only.
-// Their ApiNumbers are not in constants.ts yet; they belong there (DbgKdPrintTraceApi,
-// DbgKdRequestHardwareBp, DbgKdReleaseHardwareBp).
 
+import { ControlRequestApi, controlRequestApiName, TraceIoApi, traceIoApiName } from '../constants';
 import type { FamilySpec, UnionMember } from './family';
 import { u16, u32 } from './layout';
 import { hexDec } from './bytes';
@@ -11,21 +10,11 @@ import { hexDec } from './bytes';
 export const TRACE_IO_SIZE = 64;
 export const CONTROL_REQUEST_SIZE = 12;
 
-const PRINT_TRACE_API = 0x3330;
-const REQUEST_HARDWARE_BP = 0x4300;
-const RELEASE_HARDWARE_BP = 0x4301;
+const PRINT_TRACE_API = TraceIoApi.PrintTrace;
+const REQUEST_HARDWARE_BP = ControlRequestApi.RequestHardwareBp;
+const RELEASE_HARDWARE_BP = ControlRequestApi.ReleaseHardwareBp;
 
-const unknown = (api: number): string => `Unknown(0x${api.toString(16)})`;
-
-export function traceIoApiName(api: number): string {
-  return api === PRINT_TRACE_API ? 'PrintTrace' : unknown(api);
-}
-
-export function controlRequestApiName(api: number): string {
-  if (api === REQUEST_HARDWARE_BP) return 'RequestHardwareBp';
-  if (api === RELEASE_HARDWARE_BP) return 'ReleaseHardwareBp';
-  return unknown(api);
-}
+export { traceIoApiName, controlRequestApiName };
 
 export const traceIoSpec: FamilySpec = {
   type: 'DBGKD_TRACE_IO',
