@@ -50,6 +50,7 @@ const K_CHECKSUM_OK = ascii(',"checksumOk":true,"retransmit":');
 const K_CHECKSUM_BAD = ascii(',"checksumOk":false,"retransmit":');
 const K_TRUE = ascii('true');
 const K_FALSE = ascii('false');
+const K_API = ascii(',"api":');
 const K_API_NAME = ascii(',"apiName":');
 const K_RETURN_STATUS = ascii(',"returnStatus":');
 const K_NEW_STATE = ascii(',"newState":');
@@ -130,34 +131,35 @@ function number(buf: Uint8Array, pos: number, value: number): number {
   return put(buf, pos, ascii(Number.isFinite(value) ? String(value) : '0'));
 }
 
-/** `,"leader":"…","type":"…","id":` per leader and type, built once. */
-const leaderTypeBytes = new Map<number, Uint8Array>();
-function leaderTypeId(
-  leader: 'data' | 'control' | undefined,
-  type: number,
-  typeName: string,
-): Uint8Array {
-  const key = (leader === 'data' ? 0x10000 : 0) | (type & 0xffff);
-  let bytes = leaderTypeBytes.get(key);
-  if (bytes === undefined) {
-    bytes = ascii(`,"leader":"${leader}","type":${JSON.stringify(typeName)},"id":`);
-    if (leaderTypeBytes.size < 4096) leaderTypeBytes.set(key, bytes);
+/** Bytes built from a name, cached by a number and checked against the name. */
+class NamedBytesCache {
+  private readonly names = new Map<number, string>();
+  private readonly bytes = new Map<number, Uint8Array>();
+
+  constructor(private readonly build: (key: number, name: string) => string) {}
+
+  get(key: number, name: string): Uint8Array {
+    // Names come from fixed tables, so a hit compares one string with itself.
+    if (this.names.get(key) === name) return this.bytes.get(key)!;
+    const bytes = ascii(this.build(key, name));
+    if (this.names.size < 4096 || this.names.has(key)) {
+      this.names.set(key, name);
+      this.bytes.set(key, bytes);
+    }
+    return bytes;
   }
-  return bytes;
 }
 
-/** `,"api":N,"apiName":"…"` per API number, built once. */
-const apiBytes = new Map<number, Uint8Array>();
-function apiFields(api: number, apiName: string | undefined): Uint8Array {
-  let bytes = apiBytes.get(api);
-  if (bytes === undefined) {
-    bytes = ascii(
-      `,"api":${api}${apiName === undefined ? '' : `,"apiName":${JSON.stringify(apiName)}`}`,
-    );
-    if (apiBytes.size < 4096) apiBytes.set(api, bytes);
-  }
-  return bytes;
-}
+/** `,"leader":"…","type":"…","id":` per leader and type. */
+const leaderTypeCache = new NamedBytesCache(
+  (key, typeName) =>
+    `,"leader":"${key >= 0x10000 ? 'data' : 'control'}","type":${JSON.stringify(typeName)},"id":`,
+);
+
+/** `,"api":N,"apiName":"…"` per API number. */
+const apiCache = new NamedBytesCache(
+  (api, apiName) => `,"api":${api},"apiName":${JSON.stringify(apiName)}`,
+);
 
 /** Packet ids repeat (two per direction in a serial session): their digits are cached. */
 const idDigits: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(64).fill(undefined);
@@ -211,14 +213,21 @@ export class NdjsonWriter {
       sink.pos = put(buf, pos, K_END);
       return;
     }
-    pos = put(buf, pos, leaderTypeId(r.leader, r.type!, r.typeName!));
+    pos = put(
+      buf,
+      pos,
+      leaderTypeCache.get((r.leader === 'data' ? 0x10000 : 0) | (r.type! & 0xffff), r.typeName!),
+    );
     pos = put(buf, pos, idBytes(r.id!));
     pos = put(buf, pos, K_BYTE_COUNT);
     pos = uint(buf, pos, r.byteCount!);
     pos = put(buf, pos, r.checksumOk ? K_CHECKSUM_OK : K_CHECKSUM_BAD);
     pos = put(buf, pos, (r.flags & PacketFlag.RETRANSMIT) !== 0 ? K_TRUE : K_FALSE);
-    if (r.api !== undefined) {
-      pos = put(buf, pos, apiFields(r.api, r.apiName));
+    if (r.api !== undefined && r.apiName !== undefined) {
+      pos = put(buf, pos, apiCache.get(r.api, r.apiName));
+    } else if (r.api !== undefined) {
+      pos = put(buf, pos, K_API);
+      pos = uint(buf, pos, r.api);
     } else if (r.apiName !== undefined) {
       pos = put(buf, pos, K_API_NAME);
       pos = put(buf, pos, nameBytes(r.apiName));
@@ -288,7 +297,7 @@ const FLAG_SHORT: readonly (readonly [number, string])[] = [
 ];
 
 const COLUMNS = [
-  ['No.', 7],
+  ['No.', 8],
   ['Time', 12],
   ['Dir', 3],
   ['Type', 16],
@@ -308,6 +317,16 @@ function tableFlags(flags: number): string {
   return names.join(',');
 }
 
+/** Seconds in the Time column: µs while they fit, then fewer decimals (a days-long capture). */
+function fitSeconds(seconds: number): string {
+  const width = COLUMNS[1][1];
+  for (const decimals of [6, 3, 0]) {
+    const text = seconds.toFixed(decimals);
+    if (text.length <= width) return text;
+  }
+  return seconds.toExponential(3);
+}
+
 /** Rows of a packet list, aligned; `Time` is seconds since the first record. */
 export class TableFormatter {
   private firstTime: number | undefined;
@@ -320,7 +339,7 @@ export class TableFormatter {
 
   row(r: PacketRecord): string {
     if (this.firstTime === undefined) this.firstTime = r.time;
-    const time = this.withTime ? ((r.time - this.firstTime) / 1000).toFixed(6) : '';
+    const time = this.withTime ? fitSeconds((r.time - this.firstTime) / 1000) : '';
     const dir = r.dir === 'debugger->target' ? 'D→T' : 'T→D';
     let type: string;
     let id = '';
