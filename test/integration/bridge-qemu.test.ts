@@ -1,0 +1,160 @@
+// The bridge attached to a real VM: QEMU boots a guest whose COM1 is a unix socket; the guest
+// waits for the debugger's RESET, then answers with a RESET, a DbgPrint and a LoadSymbols state
+// change. `kdscope bridge` relays both ways, records, and the capture decodes to exactly that.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { PacketType, StateChange } from '../../protocol/kd/constants';
+import { concatBytes, encodeDataPacket, encodeReset } from '../../protocol/kd/encoder';
+import { buildPrintString, buildStateChange64, ansiBytes } from '../../protocol/kd/payloads';
+import { kdBootSector, startQemuGuest, type QemuGuest } from '../support/qemu-kd-guest';
+import { requireTool } from '../support/tools';
+
+const run = promisify(execFile);
+const kdscope = join(__dirname, '../../bin/kdscope.mjs');
+const lua = join(__dirname, '../../resources/wireshark/kdscope.lua');
+
+const guestStream = concatBytes([
+  encodeReset(),
+  encodeDataPacket(PacketType.DEBUG_IO, 0x80800800, buildPrintString('Hello from a real VM\n')),
+  encodeDataPacket(
+    PacketType.STATE_CHANGE64,
+    0x80800801,
+    buildStateChange64(
+      {
+        newState: StateChange.LoadSymbols,
+        numberProcessors: 1,
+        fields: { baseOfDll: 0xfffff80000000000n, sizeOfImage: 0x10000 },
+      },
+      ansiBytes('qemu.efi\0'),
+    ),
+  ),
+]);
+
+async function connectWithRetry(path: string): Promise<net.Socket> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    try {
+      return await new Promise<net.Socket>((resolve, reject) => {
+        const socket = net.connect(path, () => resolve(socket));
+        socket.once('error', reject);
+      });
+    } catch {
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+  throw new Error(`nothing listens on ${path}`);
+}
+
+describe('bridge <-> a real QEMU VM', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kdscope-bridge-qemu-'));
+  const vmSocket = join(dir, 'com1.sock');
+  const debuggerSocket = join(dir, 'debugger.sock');
+  const pcap = join(dir, 'session.pcap');
+  let guest: QemuGuest;
+
+  beforeAll(async () => {
+    // The guest answers after the 16 bytes of the debugger's RESET.
+    guest = startQemuGuest(join(dir, 'boot.img'), kdBootSector(guestStream, 16), vmSocket);
+    await guest.ready;
+  });
+  afterAll(() => {
+    guest.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('relays the debugger RESET to the VM and the VM answer back, byte-exact, and records it', async () => {
+    const bridge = spawn(
+      process.execPath,
+      [
+        kdscope,
+        'bridge',
+        '--debugger',
+        `unix:${debuggerSocket}`,
+        '--target',
+        `unix:${vmSocket}`,
+        '--pcap',
+        pcap,
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let bridgeErr = '';
+    bridge.stderr.on('data', (d: Buffer) => (bridgeErr += d.toString()));
+    try {
+      const debuggerSide = await connectWithRetry(debuggerSocket);
+      const received: Buffer[] = [];
+      const got = new Promise<Buffer>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`VM answer incomplete; bridge said: ${bridgeErr}`)),
+          20_000,
+        );
+        debuggerSide.on('data', (d: Buffer) => {
+          received.push(d);
+          const all = Buffer.concat(received);
+          if (all.length >= guestStream.length) {
+            clearTimeout(timer);
+            resolve(all);
+          }
+        });
+      });
+      debuggerSide.write(encodeReset());
+      expect(Buffer.compare(await got, Buffer.from(guestStream))).toBe(0);
+      debuggerSide.destroy();
+    } finally {
+      const exited = new Promise((r) => bridge.once('exit', r));
+      bridge.kill('SIGINT');
+      await exited;
+    }
+    expect(bridge.exitCode).toBe(0);
+
+    const { stdout } = await run(process.execPath, [kdscope, 'decode', pcap, '--format', 'ndjson']);
+    const events = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const packets = events.filter((e) => e.kind === 'packet');
+    expect(packets.map((p) => [p.dir, p.type])).toEqual([
+      ['debugger->target', 'RESET'],
+      ['target->debugger', 'RESET'],
+      ['target->debugger', 'DEBUG_IO'],
+      ['target->debugger', 'STATE_CHANGE64'],
+    ]);
+    expect(packets[2]).toMatchObject({ text: 'Hello from a real VM\n', checksumOk: true });
+    expect(packets[3]).toMatchObject({
+      newState: StateChange.LoadSymbols,
+      text: 'qemu.efi',
+      checksumOk: true,
+    });
+    expect(events.at(-1)).toMatchObject({ kind: 'summary' });
+
+    // Wireshark with our dissector reads the same capture the same way.
+    const tshark = requireTool('tshark');
+    const fields = await run(tshark, [
+      '-X',
+      `lua_script:${lua}`,
+      '-r',
+      pcap,
+      '-T',
+      'fields',
+      '-e',
+      'kd.type_name',
+      '-e',
+      'kd.text',
+    ]);
+    const lines = fields.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t'));
+    expect(lines.flatMap(([names]) => (names ? names.split(',') : []))).toEqual([
+      'RESET',
+      'RESET',
+      'DEBUG_IO',
+      'STATE_CHANGE64',
+    ]);
+  });
+});
