@@ -1,0 +1,138 @@
+// The renderer's store against a fresh mock engine through the real registry and messages.
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { MockWorkbench, connectMock } from '../../electron/api/contract-mock';
+import { encodeRecords } from '../../electron/engine/workbench';
+import type { PacketRecord } from '../../protocol/session/record';
+
+vi.stubGlobal('requestAnimationFrame', (cb: (t: number) => void) => setTimeout(() => cb(0), 0));
+const { actions, attach, tableRow, table, useWorkbench } =
+  await import('../../renderer/store/workbench');
+
+const rec = (no: number): PacketRecord =>
+  no % 2
+    ? {
+        no,
+        time: no,
+        dir: 'debugger->target',
+        kind: 'packet',
+        offset: no * 100,
+        length: 73,
+        leader: 'data',
+        type: 2,
+        typeName: 'STATE_MANIPULATE',
+        id: 0x80800000,
+        byteCount: 56,
+        checksumOk: no % 5 !== 0,
+        api: no % 3 ? 0x3130 : 0x3132,
+        apiName: no % 3 ? 'ReadVirtualMemory' : 'GetContext',
+        flags: 0,
+      }
+    : {
+        no,
+        time: no,
+        dir: 'target->debugger',
+        kind: 'packet',
+        offset: no * 100,
+        length: 16,
+        leader: 'control',
+        type: 4,
+        typeName: 'ACKNOWLEDGE',
+        id: 0x80800000,
+        flags: 0,
+      };
+
+const range = (from: number, to: number): PacketRecord[] =>
+  Array.from({ length: to - from + 1 }, (_, i) => rec(from + i));
+
+const mock = new MockWorkbench();
+const { client, close } = connectMock(mock);
+let seq = 0;
+const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 20));
+async function push(records: PacketRecord[], skipped = 0): Promise<void> {
+  mock.emit('records', {
+    seq: ++seq,
+    firstNo: records[0]!.no,
+    count: records.length,
+    skipped,
+    batch: encodeRecords(records),
+  });
+  await settle();
+}
+const state = () => useWorkbench.getState();
+const shownNos = (): number[] =>
+  Array.from({ length: state().displayCount }, (_, i) => table.value('no', tableRow(i)));
+
+beforeAll(async () => {
+  await attach(client);
+});
+afterAll(() => close());
+
+describe('renderer store over the API', () => {
+  it('asks for the stream with a window and acknowledges every batch it applied', async () => {
+    expect(mock.window).toBe(4);
+    expect(state().connection).toBe('open');
+    await push(range(1, 100));
+    expect(state().displayCount).toBe(100);
+    expect(state().totalRows).toBe(100);
+    expect(mock.acked).toEqual([1]);
+  });
+
+  it('reports a bad filter with its position and keeps the view', () => {
+    actions.setFilterText('type == ');
+    expect(state().filterError).toMatchObject({ start: expect.any(Number) });
+    actions.applyFilter();
+    expect(state().displayCount).toBe(100);
+  });
+
+  it('filters the table, then new batches incrementally', async () => {
+    actions.setFilterText('type == STATE_MANIPULATE && api == ReadVirtualMemory');
+    expect(state().filterError).toBeNull();
+    actions.applyFilter();
+    const expected = (to: number): number[] =>
+      range(1, to)
+        .filter((r) => r.type === 2 && r.api === 0x3130)
+        .map((r) => r.no);
+    expect(shownNos()).toEqual(expected(100));
+    expect(state().filterMs).toBeGreaterThanOrEqual(0);
+    await push(range(101, 250));
+    expect(shownNos()).toEqual(expected(250));
+    actions.setFilterText('');
+    actions.applyFilter();
+    expect(state().displayCount).toBe(250);
+  });
+
+  it('freezes the view while paused and catches up on resume', async () => {
+    actions.togglePause();
+    await push(range(251, 300));
+    expect(state().displayCount).toBe(250);
+    expect(state().pendingWhilePaused).toBe(50);
+    expect(state().totalRows).toBe(300);
+    actions.togglePause();
+    expect(state().displayCount).toBe(300);
+  });
+
+  it('loads the selected packet from the engine and tracks it across filters', async () => {
+    mock.packets.set(7, {
+      no: 7,
+      dir: 'debugger->target',
+      bytes: new Uint8Array(73),
+      fields: [{ name: 'KD_PACKET', value: 'x', offset: 0, length: 16 }],
+    });
+    await actions.select(6); // display index 6 = no. 7
+    expect(state().selectedNo).toBe(7);
+    expect(state().details?.fields[0]?.name).toBe('KD_PACKET');
+    actions.setFilterText('dir == debugger->target');
+    actions.applyFilter();
+    expect(state().selectedIndex).toBe(3); // 1, 3, 5, 7
+    await actions.select(1); // no. 3 is not in the mock: its bytes are gone
+    expect(state().detailsMissing).toBe(true);
+    actions.setFilterText('');
+    actions.applyFilter();
+  });
+
+  it('counts rows the engine could not keep for this view', async () => {
+    await push(range(401, 410), 100);
+    expect(state().droppedRows).toBe(100);
+    expect(state().totalRows).toBe(310);
+  });
+});
