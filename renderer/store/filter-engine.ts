@@ -1,9 +1,13 @@
 // The display filter as the timeline uses it: parse (errors with positions), compile to a row
 // test over the PacketTable columns, run over all rows or only the ones appended since.
 
-import type { FilterError } from '../../protocol/filter/ast';
-import { parseFilter } from '../../protocol/filter/parser';
-import { compileFilter, filterTable, type CompiledFilter } from '../../protocol/filter/compile';
+import {
+  compileFilter,
+  filterTable,
+  parseFilter,
+  type CompiledFilter,
+  type FilterError,
+} from '../../protocol/filter';
 import type { PacketTable } from '../../protocol/records/table';
 
 export interface PreparedFilter {

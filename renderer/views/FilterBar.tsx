@@ -102,7 +102,7 @@ export function FilterBar(): React.JSX.Element {
             ))}
           </ul>
         )}
-        {error && (
+        {error && items.length === 0 && (
           <div className="filter-error" data-testid="filter-error" role="alert">
             <span className="caret-line">
               {text.slice(0, error.start).replace(/[^\t]/g, '\u00a0')}

@@ -72,6 +72,9 @@ describe('workbench in a browser (web mode)', () => {
     const filter = page.getByTestId('filter');
     await filter.click();
     await filter.fill('type == ');
+    // The value completions cover the error while they are open; Escape shows it.
+    await page.getByTestId('completions').waitFor();
+    await filter.press('Escape');
     await page.getByTestId('filter-error').waitFor();
     expect(await page.getByTestId('filter-error').textContent()).toMatch(/\^/);
     // Typing in the filter box does not stop the timeline following the newest packet.
