@@ -24,3 +24,4 @@ export function createFilter(
   const parsed = parseFilter(src);
   return parsed.ok ? { ok: true, filter: compileFilter(parsed.ast) } : parsed;
 }
+export { FilteredRows } from './view';

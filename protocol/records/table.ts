@@ -58,6 +58,7 @@ export class PacketTable {
   private rowCount = 0;
   private droppedRows = 0;
   private rev = 0;
+  private clears = 0;
 
   constructor(options: PacketTableOptions = {}) {
     const capacity = Math.floor(options.capacity ?? 1_000_000);
@@ -86,6 +87,10 @@ export class PacketTable {
   /** Increases on every change, for views that re-render on change. */
   get revision(): number {
     return this.rev;
+  }
+  /** Increases on clear(): row indices of an older epoch mean nothing now. */
+  get epoch(): number {
+    return this.clears;
   }
   get chunks(): readonly TableChunk[] {
     return this.list;
@@ -168,6 +173,7 @@ export class PacketTable {
     this.list = [];
     this.rowCount = 0;
     this.droppedRows = 0;
+    this.clears++;
     this.rev++;
   }
 
