@@ -10,8 +10,10 @@ import type { SessionTracker } from './tracker';
  * records wait, so a request that is never answered delays the output only that much.
  */
 export class SettleQueue {
-  private items: PacketRecord[] = [];
+  /** Ring buffer of held records: [head, head + count) modulo capacity. */
+  private ring: (PacketRecord | undefined)[] = new Array<PacketRecord | undefined>(64);
   private head = 0;
+  private count = 0;
 
   constructor(
     private readonly tracker: SessionTracker,
@@ -20,30 +22,40 @@ export class SettleQueue {
   ) {}
 
   add(record: PacketRecord): void {
-    this.items.push(record);
-    const items = this.items;
-    let head = this.head;
-    while (head < items.length) {
-      const first = items[head]!;
-      if (items.length - head <= this.window && this.tracker.isOpen(first)) break;
+    // The common case: nothing held and the record is already final.
+    if (this.count === 0 && !this.tracker.isOpen(record)) {
+      this.pass(record);
+      return;
+    }
+    if (this.count === this.ring.length) this.grow();
+    this.ring[(this.head + this.count) % this.ring.length] = record;
+    this.count++;
+    while (this.count > 0) {
+      const first = this.ring[this.head]!;
+      if (this.count <= this.window && this.tracker.isOpen(first)) break;
+      this.ring[this.head] = undefined;
+      this.head = (this.head + 1) % this.ring.length;
+      this.count--;
       this.pass(first);
-      head++;
     }
-    if (head === items.length) {
-      this.items = [];
-      head = 0;
-    } else if (head > 4096) {
-      this.items = items.slice(head);
-      head = 0;
-    }
-    this.head = head;
   }
 
   /** Passes on everything still held (end of input). */
   end(): void {
-    const items = this.items;
-    this.items = [];
-    for (let i = this.head; i < items.length; i++) this.pass(items[i]!);
+    while (this.count > 0) {
+      const first = this.ring[this.head]!;
+      this.ring[this.head] = undefined;
+      this.head = (this.head + 1) % this.ring.length;
+      this.count--;
+      this.pass(first);
+    }
+  }
+
+  private grow(): void {
+    const size = this.ring.length;
+    const next = new Array<PacketRecord | undefined>(size * 2).fill(undefined);
+    for (let i = 0; i < this.count; i++) next[i] = this.ring[(this.head + i) % size];
+    this.ring = next;
     this.head = 0;
   }
 }
