@@ -19,10 +19,16 @@ export interface RelayedChunk {
 export interface BridgeTap {
   readonly name: string;
   write(batch: readonly RelayedChunk[]): void;
-  /** The bridge hands over how to report trouble (one line each; counted as errors). */
-  bind?(report: (message: string) => void): void;
+  /** The bridge hands over how to report back; called once, before the first write. */
+  bind?(host: TapHost): void;
   /** Flush and release; called once by Bridge.close(). */
   close(): void | Promise<void>;
+}
+
+/** What a tap may tell the bridge. */
+export interface TapHost {
+  /** Trouble, one line (counted as an error). */
+  report(message: string): void;
 }
 
 /** Decodes relayed bytes into packet records (the session pipeline, adapted). */

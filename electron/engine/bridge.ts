@@ -85,7 +85,9 @@ export class Bridge {
     private readonly dialer: Dialer,
   ) {
     this.taps = [...(options.taps ?? [])];
-    for (const tap of this.taps) tap.bind?.((message) => this.error(tap.name, message));
+    for (const tap of this.taps) {
+      tap.bind?.({ report: (message) => this.error(tap.name, message) });
+    }
     this.health = new HealthMonitor(options.health);
     this.health.subscribe((status) => this.emit({ kind: 'health', status }));
     this.ticker = setInterval(() => this.onTick(), options.tickMs ?? 1000);
@@ -297,9 +299,18 @@ export class Bridge {
     } catch (error) {
       this.error('decoder', (error as Error).message);
     }
+    this.onPackets(records);
+  }
+
+  private onPackets(records: readonly PacketRecord[]): void {
     if (records.length === 0) return;
-    this.counts.packets += records.reduce((n, r) => n + (r.kind === 'packet' ? 1 : 0), 0);
-    for (const record of records) this.health.observePacket(record);
+    let packets = 0;
+    for (const record of records) {
+      if (record.kind === 'packet') packets++;
+      this.health.observePacket(record);
+    }
+    this.counts.packets += packets;
+    this.health.tick();
     this.emit({ kind: 'packets', records });
   }
 

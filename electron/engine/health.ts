@@ -152,7 +152,7 @@ export class HealthMonitor {
       // Bounded: only the last resetLoopCount matter.
       if (list.length > this.resetLoopCount) list.shift();
     }
-    this.tick();
+    // No tick here: this runs per packet; the owner ticks on a timer (and after batches).
   }
 
   /** Re-evaluates (call it about once a second); emits changed conditions. */

@@ -7,7 +7,7 @@ import { constants, lstatSync, openSync, unlinkSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { Socket, createServer, type Server } from 'node:net';
 import { pcapFileHeader, pcapRecords } from '../capture';
-import type { BridgeTap, RelayedChunk } from './bridge-types';
+import type { BridgeTap, RelayedChunk, TapHost } from './bridge-types';
 import { pipePath } from './endpoint';
 
 export interface LiveSinkOptions {
@@ -55,8 +55,8 @@ abstract class PcapStreamSink implements LiveSink {
   protected abstract streams(): Iterable<Socket>;
   abstract close(): void;
 
-  bind(report: (message: string) => void): void {
-    this.report = report;
+  bind(host: TapHost): void {
+    this.report = (message) => host.report(message);
   }
 
   write(batch: readonly RelayedChunk[]): void {

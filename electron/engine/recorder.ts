@@ -5,7 +5,7 @@
 
 import { PcapWriter, PcapngWriter } from '../capture';
 import type { FrameWriter } from '../capture';
-import type { BridgeTap, RelayedChunk } from './bridge-types';
+import type { BridgeTap, RelayedChunk, TapHost } from './bridge-types';
 
 export type CaptureFormat = 'pcap' | 'pcapng';
 
@@ -43,8 +43,8 @@ export class Recorder implements BridgeTap {
     return new Recorder(writer, path);
   }
 
-  bind(report: (message: string) => void): void {
-    this.report = report;
+  bind(host: TapHost): void {
+    this.report = (message) => host.report(message);
   }
 
   get recording(): boolean {
