@@ -129,8 +129,9 @@ export function bridgeArgs(args) {
     value('target', 'sim'),
   ];
   out.push('--mode', value('mode', 'com'), '--wireshark', fifo);
+  // Wireshark already records what it captures: a second file only when the user asks for one.
   const pcap = value('pcap', '');
-  if (pcap) out.push('--pcap', pcap);
+  out.push(...(pcap ? ['--pcap', pcap] : ['--no-pcap']));
   return out;
 }
 

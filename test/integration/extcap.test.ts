@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -9,6 +17,7 @@ import { requireTool } from '../support/tools';
 const run = promisify(execFile);
 const extcapDir = join(__dirname, '../../resources/extcap');
 const wrapper = join(extcapDir, 'kdscope-extcap');
+const kdscope = join(__dirname, '../../bin/kdscope.mjs');
 
 async function extcap(args: string[], env: NodeJS.ProcessEnv = {}) {
   return run(wrapper, args, { env: { ...process.env, ...env }, timeout: 10_000 });
@@ -79,26 +88,98 @@ describe('kdscope extcap', () => {
       'com',
       '--wireshark',
       '/tmp/ws-fifo',
+      '--no-pcap',
     ]);
   });
 
-  it('is listed by tshark -D as a capture interface', async () => {
-    const tshark = requireTool('tshark');
-    // Wireshark ignores WIRESHARK_EXTCAP_DIR when run with special privileges: as root, ask as nobody.
+  /** An extcap folder Wireshark can use, and the environment that points it there. */
+  function installExtcap(): { folder: string; env: string[] } {
     const folder = mkdtempSync(join(tmpdir(), 'kdscope-extcap-dir-'));
-    chmodSync(folder, 0o755);
+    // Wireshark runs as nobody below: it must reach the folder and write its capture there.
+    chmodSync(folder, 0o777);
     copyFileSync(wrapper, join(folder, 'kdscope-extcap'));
     copyFileSync(join(extcapDir, 'kdscope-extcap.mjs'), join(folder, 'kdscope-extcap.mjs'));
     chmodSync(join(folder, 'kdscope-extcap'), 0o755);
     chmodSync(join(folder, 'kdscope-extcap.mjs'), 0o644);
+    const env = [
+      `HOME=${folder}`,
+      `WIRESHARK_EXTCAP_DIR=${folder}`,
+      `KDSCOPE=${process.execPath} ${kdscope}`,
+    ];
+    return { folder, env };
+  }
+
+  /** Wireshark ignores WIRESHARK_EXTCAP_DIR when run with special privileges: as root, run as nobody. */
+  function asWiresharkUser(env: string[], command: string[]): [string, string[]] {
+    const prefix = process.getuid?.() === 0 ? ['runuser', '-u', 'nobody', '--'] : [];
+    const [cmd, ...args] = [...prefix, 'env', ...env, ...command];
+    return [cmd!, args];
+  }
+
+  it('is listed by tshark -D as a capture interface', async () => {
+    const tshark = requireTool('tshark');
+    const { folder, env } = installExtcap();
     try {
-      const env = `HOME=${folder} WIRESHARK_EXTCAP_DIR=${folder}`;
-      const asNobody =
-        process.getuid?.() === 0 ? `runuser -u nobody -- env ${env} ` : `env ${env} `;
-      const { stdout } = await run('sh', ['-c', `${asNobody}${tshark} -D`], { timeout: 20_000 });
+      const { stdout } = await run(...asWiresharkUser(env, [tshark, '-D']), { timeout: 20_000 });
       const lines = stdout.split('\n').filter((l) => l.includes('kdscope'));
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(/\d+\. kdscope \(kdscope: KD bridge/);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('captures a live session: tshark -i kdscope runs the bridge and receives its frames', async () => {
+    const tshark = requireTool('tshark');
+    // Build the CLI bundle now, as this user: the capture runs kdscope as nobody, who cannot write dist/.
+    await run(process.execPath, [kdscope, '--help']);
+    const { folder, env } = installExtcap();
+    const socket = join(folder, 'debugger.sock');
+    const capture = join(folder, 'live.pcap');
+    try {
+      const wireshark = run(
+        ...asWiresharkUser(env, [
+          tshark,
+          '-i',
+          'kdscope',
+          '-o',
+          `extcap.kdscope.debugger:unix:${socket}`,
+          '-o',
+          'extcap.kdscope.target:sim',
+          '-a',
+          'duration:5',
+          '-w',
+          capture,
+        ]),
+        { timeout: 30_000 },
+      );
+      for (let i = 0; i < 500 && !existsSync(socket); i++)
+        await new Promise((r) => setTimeout(r, 20));
+      const session = await run(
+        process.execPath,
+        [kdscope, 'simulate', 'debugger', '--connect', `unix:${socket}`],
+        {
+          timeout: 20_000,
+        },
+      );
+      expect(session.stdout).toMatch(/^session complete/);
+      const { stderr } = await wireshark;
+      const captured = Number(/(\d+) packets? captured/.exec(stderr)?.[1]);
+      expect(captured).toBeGreaterThan(20);
+      const decoded = await run(
+        process.execPath,
+        [kdscope, 'decode', capture, '--format', 'ndjson'],
+        {
+          maxBuffer: 16 * 1024 * 1024,
+        },
+      );
+      const events = decoded.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { kind: string; type?: string; apiName?: string });
+      expect(events[0]).toMatchObject({ kind: 'packet', type: 'RESET' });
+      expect(events.some((e) => e.apiName === 'GetVersion')).toBe(true);
+      expect(events.at(-1)!.kind).toBe('summary');
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
