@@ -388,3 +388,10 @@ export function batchFromBytes(bytes: Uint8Array): RecordBatch {
   }
   return { count, columns, strings };
 }
+
+/** What to list as transferables when posting a batch (its columns share one ArrayBuffer). */
+export function batchTransferList(batch: RecordBatch): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  for (const [name] of COLUMN_LAYOUT) buffers.add(batch.columns[name].buffer as ArrayBuffer);
+  return [...buffers];
+}

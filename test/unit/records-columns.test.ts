@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   BatchFormatError,
+  batchTransferList,
   batchFromBytes,
   batchToBytes,
   BYTES_PER_ROW,
@@ -91,6 +92,14 @@ describe('columnar record batches', () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('shares one buffer among the columns, to transfer it whole', () => {
+    const batch = encodeBatch(sample);
+    expect(batchTransferList(batch)).toEqual([batch.columns.no.buffer]);
+    const moved = structuredClone(batch, { transfer: batchTransferList(batch) });
+    expect(batch.columns.no.length).toBe(0); // detached: the data moved
+    expect(decodeAll(moved)).toEqual(sample);
   });
 
   it('keeps the strings once per batch', () => {

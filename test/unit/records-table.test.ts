@@ -69,10 +69,12 @@ describe('PacketTable', () => {
 
   it('clears, and says which row is out of range', () => {
     const table = new PacketTable();
+    expect([table.capacity, table.chunkRows]).toEqual([1_000_000, 32768]);
     table.appendRecords([plain(1), plain(2)]);
     const before = table.revision;
     expect(table.value('offset', 1)).toBe(32);
     table.clear();
+    expect(table.epoch).toBe(1);
     expect(table.revision).toBeGreaterThan(before);
     expect(table.length).toBe(0);
     expect(table.firstNo).toBe(0);
