@@ -85,6 +85,11 @@ export interface RecordsEvent {
   readonly skipped: number;
   /** A columnar batch (protocol/records batchToBytes). */
   readonly batch: Uint8Array;
+  /**
+   * Rows sent in earlier batches that changed since (same encoding): the session tracker links
+   * a request to its response and ACK, and clears NO_RESPONSE, after the request went out.
+   */
+  readonly updates?: Uint8Array;
 }
 
 /** What the engine pushes, unasked. */

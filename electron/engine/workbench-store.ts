@@ -8,9 +8,12 @@ import type { PacketRecord } from '../../protocol/session/record';
 export interface SealedBatch {
   /** Position in the store's history: 0, 1, 2... never reused. */
   readonly index: number;
+  /** no. of the first row (0 when the batch carries only updates). */
   readonly firstNo: number;
   readonly count: number;
   readonly bytes: Uint8Array;
+  /** Rows of earlier batches whose forward links or flags changed since. */
+  readonly updates?: Uint8Array;
 }
 
 export interface BatchStoreOptions {
@@ -28,6 +31,7 @@ export class BatchStore {
   private heldRows = 0;
   private nextIndex = 0;
   private pending: PacketRecord[] = [];
+  private updates = new Map<number, PacketRecord>();
   private timer: ReturnType<typeof setTimeout> | null = null;
   private readonly listeners = new Set<() => void>();
   private readonly maxRows: number;
@@ -46,18 +50,36 @@ export class BatchStore {
     else this.timer ??= setTimeout(() => this.seal(), this.intervalMs);
   }
 
+  /**
+   * A row added earlier changed (the tracker links a request to its response or ACK later).
+   * Still pending: it replaces the queued row; already sealed: it goes out with the next batch.
+   */
+  update(record: PacketRecord): void {
+    const first = this.pending[0];
+    const at = first ? record.no - first.no : -1;
+    if (at >= 0 && at < this.pending.length && this.pending[at]!.no === record.no) {
+      this.pending[at] = record;
+      return;
+    }
+    this.updates.set(record.no, { ...record });
+    this.timer ??= setTimeout(() => this.seal(), this.intervalMs);
+  }
+
   /** Seals what is pending now (end of a session, or a test that wants it at once). */
   seal(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    if (this.pending.length === 0) return;
+    if (this.pending.length === 0 && this.updates.size === 0) return;
     const records = this.pending;
     this.pending = [];
+    const updates = [...this.updates.values()];
+    this.updates.clear();
     const batch: SealedBatch = {
       index: this.nextIndex++,
-      firstNo: records[0]!.no,
+      firstNo: records[0]?.no ?? 0,
       count: records.length,
       bytes: this.options.encode(records),
+      ...(updates.length > 0 ? { updates: this.options.encode(updates) } : {}),
     };
     this.batches.push(batch);
     this.heldRows += batch.count;
@@ -88,6 +110,7 @@ export class BatchStore {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.pending = [];
+    this.updates.clear();
     this.batches.length = 0;
     this.heldRows = 0;
   }

@@ -49,11 +49,21 @@ export class BatchStreamer {
       const batch = this.store.from(this.cursor);
       if (!batch || batch.index < this.cursor) return;
       this.cursor = batch.index + 1;
-      const skipped = this.nextNo > 0 ? Math.max(0, batch.firstNo - this.nextNo) : 0;
-      this.nextNo = batch.firstNo + batch.count;
+      let skipped = 0;
+      if (batch.count > 0) {
+        skipped = this.nextNo > 0 ? Math.max(0, batch.firstNo - this.nextNo) : 0;
+        this.nextNo = batch.firstNo + batch.count;
+      }
       const seq = ++this.seq;
       this.inFlight.add(seq);
-      this.send({ seq, firstNo: batch.firstNo, count: batch.count, skipped, batch: batch.bytes });
+      this.send({
+        seq,
+        firstNo: batch.firstNo,
+        count: batch.count,
+        skipped,
+        batch: batch.bytes,
+        ...(batch.updates ? { updates: batch.updates } : {}),
+      });
     }
   }
 

@@ -96,7 +96,10 @@ export class Workbench {
     this.info = info;
     this.state = 'running';
     this.failure = undefined;
-    const decoder = new SessionDecoder({ onRecord: (record) => this.onRecord(record) });
+    const decoder = new SessionDecoder({
+      onRecord: (record) => this.onRecord(record),
+      onUpdate: (record) => this.store.update(record),
+    });
     this.decoder = decoder;
     this.sim = startSimSession({
       ...(options.rate === undefined ? {} : { rate: options.rate }),

@@ -12,10 +12,11 @@ import {
   type WorkbenchClient,
 } from '../../electron/api/contract';
 import type { FilterError } from '../../protocol/filter/ast';
-import { batchFromBytes } from '../../protocol/records/columns';
+import { batchFromBytes, decodeRecord } from '../../protocol/records/columns';
 import { PacketTable } from '../../protocol/records/table';
 import { prepareFilter, type PreparedFilter } from './filter-engine';
 import { MatchList } from './match-list';
+import { patchRow } from './table-patch';
 
 export interface FieldSelection {
   /** Path of child indices from the root list, e.g. "0.3". */
@@ -161,6 +162,11 @@ export function ingest(event: RecordsEvent): void {
     const from = Math.max(0, before - table.dropped);
     const rows = filter.run(table, from);
     for (let i = 0; i < rows.length; i++) matches.push(rows[i]! + table.dropped);
+  }
+  if (event.updates) {
+    const updates = batchFromBytes(event.updates);
+    for (let i = 0; i < updates.count; i++) patchRow(table, decodeRecord(updates, i));
+    // The details pane may show one of them: it re-reads on the next selection.
   }
   void client?.invoke('stream.ack', event.seq).catch(() => undefined);
   schedulePublish();

@@ -48,13 +48,14 @@ const mock = new MockWorkbench();
 const { client, close } = connectMock(mock);
 let seq = 0;
 const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 20));
-async function push(records: PacketRecord[], skipped = 0): Promise<void> {
+async function push(records: PacketRecord[], skipped = 0, updates?: PacketRecord[]): Promise<void> {
   mock.emit('records', {
     seq: ++seq,
-    firstNo: records[0]!.no,
+    firstNo: records[0]?.no ?? 0,
     count: records.length,
     skipped,
     batch: encodeRecords(records),
+    ...(updates ? { updates: encodeRecords(updates) } : {}),
   });
   await settle();
 }
@@ -128,6 +129,16 @@ describe('renderer store over the API', () => {
     expect(state().detailsMissing).toBe(true);
     actions.setFilterText('');
     actions.applyFilter();
+  });
+
+  it('applies updates of rows it already holds (links, NO_RESPONSE cleared)', async () => {
+    expect(table.row(2)).not.toHaveProperty('pair');
+    await push([], 0, [
+      { ...rec(3), pair: 4, ack: 4, flags: 0 },
+      { ...rec(9999), flags: 1 },
+    ]);
+    expect(table.row(2)).toMatchObject({ no: 3, pair: 4, ack: 4, flags: 0 });
+    expect(state().totalRows).toBe(300);
   });
 
   it('counts rows the engine could not keep for this view', async () => {

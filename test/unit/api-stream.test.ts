@@ -93,6 +93,30 @@ describe('batched, windowed streaming', () => {
   });
 });
 
+describe('rows that change after they were added', () => {
+  it('replace a pending row, or travel with the next batch once sealed', async () => {
+    const { store, streamer, sent } = setup({ maxRows: 3 });
+    streamer.ready(8);
+    store.add(rec(1));
+    store.add({ ...rec(2) });
+    store.update({ ...rec(2), pair: 5, flags: 256 });
+    store.add(rec(3));
+    const first = batchFromBytes(sent[0]!.batch);
+    expect(decodeRecord(first, 1)).toMatchObject({ no: 2, pair: 5, flags: 256 });
+    expect(sent[0]!.updates).toBeUndefined();
+    store.update({ ...rec(1), ack: 2 });
+    // Nothing new to send: the update alone goes out after the interval, as an empty batch.
+    await new Promise((r) => setTimeout(r, 20));
+    expect(sent.length).toBe(2);
+    expect(sent[1]).toMatchObject({ count: 0, skipped: 0 });
+    expect(decodeRecord(batchFromBytes(sent[1]!.updates!), 0)).toMatchObject({ no: 1, ack: 2 });
+    store.add(rec(4));
+    store.add(rec(5));
+    store.add(rec(6));
+    expect(sent[2]).toMatchObject({ firstNo: 4, count: 3, skipped: 0 });
+  });
+});
+
 describe('packet bytes kept for the details view', () => {
   it('reads back any range across chunks, and null once evicted', () => {
     const log = new ByteLog(2 << 20);
