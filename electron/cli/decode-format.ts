@@ -3,7 +3,6 @@
 // only free text goes through JSON.stringify, which keeps a 100 k-packet capture well under
 // the time tshark needs just to count its frames.
 
-import type { Direction } from '../../protocol/kd/events';
 import { PacketFlag, type PacketRecord } from '../../protocol/session/record';
 import type { SessionSummary } from '../../protocol/session/summary';
 import type { OutputSink } from './output-sink';
@@ -27,20 +26,13 @@ const encoder = new TextEncoder();
 const ascii = (text: string): Uint8Array => encoder.encode(text);
 
 const K_NO = ascii('{"no":');
-const K_KIND_DIR: Record<PacketRecord['kind'], Record<Direction, Uint8Array>> = {
-  packet: {
-    'debugger->target': ascii(',"kind":"packet","dir":"debugger->target","offset":'),
-    'target->debugger': ascii(',"kind":"packet","dir":"target->debugger","offset":'),
-  },
-  breakin: {
-    'debugger->target': ascii(',"kind":"breakin","dir":"debugger->target","offset":'),
-    'target->debugger': ascii(',"kind":"breakin","dir":"target->debugger","offset":'),
-  },
-  garbage: {
-    'debugger->target': ascii(',"kind":"garbage","dir":"debugger->target","offset":'),
-    'target->debugger': ascii(',"kind":"garbage","dir":"target->debugger","offset":'),
-  },
-};
+// `,"kind":…,"dir":…,"offset":` for each kind and direction.
+const K_PACKET_D2T = ascii(',"kind":"packet","dir":"debugger->target","offset":');
+const K_PACKET_T2D = ascii(',"kind":"packet","dir":"target->debugger","offset":');
+const K_BREAKIN_D2T = ascii(',"kind":"breakin","dir":"debugger->target","offset":');
+const K_BREAKIN_T2D = ascii(',"kind":"breakin","dir":"target->debugger","offset":');
+const K_GARBAGE_D2T = ascii(',"kind":"garbage","dir":"debugger->target","offset":');
+const K_GARBAGE_T2D = ascii(',"kind":"garbage","dir":"target->debugger","offset":');
 const K_FRAME = ascii(',"frame":');
 const K_TIME = ascii(',"time":');
 const K_LENGTH = ascii(',"length":');
@@ -82,33 +74,48 @@ function put(buf: Uint8Array, pos: number, bytes: Uint8Array): number {
   return pos + bytes.length;
 }
 
-/** A non-negative integer below 2^53 in decimal; returns the new position. */
-function uint(buf: Uint8Array, pos: number, n: number): number {
-  if (n < 10) {
-    buf[pos] = 48 + n;
-    return pos + 1;
-  }
-  if (n > 0x7fffffff) {
-    // Split so the digit loops below run on small integers.
-    const high = Math.floor(n / 1e6);
-    pos = uint(buf, pos, high);
-    return fixedDigits(buf, pos, n - high * 1e6, 6);
-  }
-  let digits = 1;
-  for (let x = n; x >= 10; x = (x / 10) | 0) digits++;
-  return fixedDigits(buf, pos, n, digits);
+/** "00".."99" as ASCII pairs: two digits per division. */
+const DIGIT_PAIRS = new Uint8Array(200);
+for (let i = 0; i < 100; i++) {
+  DIGIT_PAIRS[2 * i] = 48 + Math.floor(i / 10);
+  DIGIT_PAIRS[2 * i + 1] = 48 + (i % 10);
 }
 
-/** `n` (below 2^31) as exactly `digits` decimal digits, zero-padded. */
+/** Decimal digits of an integer in [0, 2^31). */
+function digitCount(n: number): number {
+  if (n < 100000) return n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : 5;
+  return n < 1000000 ? 6 : n < 10000000 ? 7 : n < 100000000 ? 8 : n < 1000000000 ? 9 : 10;
+}
+
+/** A non-negative integer below 2^53 in decimal; returns the new position. */
+function uint(buf: Uint8Array, pos: number, n: number): number {
+  if (n <= 0x7fffffff) return fixedDigits(buf, pos, n, digitCount(n));
+  // Split so the digit loop runs on int32 values.
+  const high = Math.floor(n / 1e6);
+  pos = uint(buf, pos, high);
+  return fixedDigits(buf, pos, n - high * 1e6, 6);
+}
+
+/** `n` (an integer in [0, 2^31)) as exactly `digits` decimal digits, zero-padded. */
 function fixedDigits(buf: Uint8Array, pos: number, n: number, digits: number): number {
-  const end = pos + digits;
-  let at = end;
-  for (let x = n; at > pos;) {
-    const q = (x / 10) | 0;
-    buf[--at] = 48 + (x - q * 10);
+  let x = n | 0;
+  let at = pos + digits;
+  while (x >= 100) {
+    const q = (x / 100) | 0;
+    const pair = (x - q * 100) << 1;
+    buf[--at] = DIGIT_PAIRS[pair + 1]!;
+    buf[--at] = DIGIT_PAIRS[pair]!;
     x = q;
   }
-  return end;
+  if (x >= 10) {
+    const pair = x << 1;
+    buf[--at] = DIGIT_PAIRS[pair + 1]!;
+    buf[--at] = DIGIT_PAIRS[pair]!;
+  } else {
+    buf[--at] = 48 + x;
+  }
+  while (at > pos) buf[--at] = 48;
+  return pos + digits;
 }
 
 /** Digits of the last `whole / 1e6` written by decimal3: timestamps share them for minutes. */
@@ -148,19 +155,19 @@ function number(buf: Uint8Array, pos: number, value: number): number {
 
 /** Bytes built from a name, cached by a number and checked against the name. */
 class NamedBytesCache {
-  private readonly names = new Map<number, string>();
-  private readonly bytes = new Map<number, Uint8Array>();
+  private readonly entries = new Map<
+    number,
+    { readonly name: string; readonly bytes: Uint8Array }
+  >();
 
   constructor(private readonly build: (key: number, name: string) => string) {}
 
   get(key: number, name: string): Uint8Array {
+    const entry = this.entries.get(key);
     // Names come from fixed tables, so a hit compares one string with itself.
-    if (this.names.get(key) === name) return this.bytes.get(key)!;
+    if (entry !== undefined && entry.name === name) return entry.bytes;
     const bytes = ascii(this.build(key, name));
-    if (this.names.size < 4096 || this.names.has(key)) {
-      this.names.set(key, name);
-      this.bytes.set(key, bytes);
-    }
+    if (this.entries.size < 4096 || entry !== undefined) this.entries.set(key, { name, bytes });
     return bytes;
   }
 }
@@ -208,7 +215,22 @@ export class NdjsonWriter {
     const buf = sink.buf;
     let pos = put(buf, sink.pos, K_NO);
     pos = uint(buf, pos, r.no);
-    pos = put(buf, pos, K_KIND_DIR[r.kind][r.dir]);
+    const toTarget = r.dir === 'debugger->target';
+    pos = put(
+      buf,
+      pos,
+      r.kind === 'packet'
+        ? toTarget
+          ? K_PACKET_D2T
+          : K_PACKET_T2D
+        : r.kind === 'breakin'
+          ? toTarget
+            ? K_BREAKIN_D2T
+            : K_BREAKIN_T2D
+          : toTarget
+            ? K_GARBAGE_D2T
+            : K_GARBAGE_T2D,
+    );
     pos = uint(buf, pos, r.offset);
     if (r.frame !== undefined) {
       pos = put(buf, pos, K_FRAME);
