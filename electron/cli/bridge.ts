@@ -149,17 +149,19 @@ export const bridgeCommand: Command = {
       say(io.stdout, bridge.health.status(side).line);
 
     // Redraw at most 4x/s on a terminal; on a pipe, a plain line when something changed.
-    let lastPlain = '';
+    let lastLine = '';
     const timer = setInterval(
       () => {
         const line = statusLine(bridge);
         if (tty) {
+          // Redraw only what changed (or after an event line scrolled it away).
+          if (line === lastLine && statusShown) return;
           io.stdout.write(`\r\x1b[K${line}`);
           statusShown = true;
-        } else if (line !== lastPlain) {
-          lastPlain = line;
+        } else if (line !== lastLine) {
           io.stdout.write(`${line}\n`);
         }
+        lastLine = line;
       },
       tty ? 250 : 5000,
     );

@@ -171,3 +171,65 @@ describe('kdscope bridge (process)', () => {
     expect(bad.err().trim().split('\n')).toHaveLength(1);
   });
 });
+
+describe('kdscope bridge (terminal and live view)', () => {
+  const hasScript = spawnSync('script', ['--version']).status === 0;
+
+  it('on a terminal redraws one status line with \\r at most 4x/s, and streams live to tshark', async () => {
+    if (!hasScript)
+      throw new Error('script (util-linux) is not installed: needed to give the bridge a terminal');
+    if (!hasTshark)
+      throw new Error('tshark is not installed (apt-get install tshark): needed for the live view');
+    const sock = join(dir, 'dbg.sock');
+    const fifo = join(dir, 'live.fifo');
+    const command = [
+      process.execPath,
+      bin,
+      'bridge',
+      '--debugger',
+      `unix:${sock}`,
+      '--target',
+      'sim',
+      '--no-pcap',
+      '--wireshark',
+      fifo,
+    ]
+      .map((a) => `'${a}'`)
+      .join(' ');
+    const child = spawn('script', ['-qfc', command, '/dev/null'], {
+      cwd: dir,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    await until(
+      () => existsSync(sock) && existsSync(fifo) && /target: connected/.test(out),
+      'the bridge',
+    );
+    const tshark = spawn('tshark', ['-i', fifo, '-c', '4', '-T', 'fields', '-e', 'udp.srcport'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    children.push(tshark);
+    let fields = '';
+    tshark.stdout.on('data', (c: Buffer) => (fields += c.toString()));
+    // tshark opens the FIFO asynchronously; give the sink a moment to see it.
+    await new Promise((r) => setTimeout(r, 1500));
+    const started = Date.now();
+    await scriptedSession(sock);
+    await once(tshark, 'exit');
+    expect(fields.trim().split('\n')).toEqual(['51111', '51112', '51112', '51111']);
+    await new Promise((r) => setTimeout(r, 600));
+    const elapsed = Date.now() - started;
+    child.kill('SIGINT');
+    await once(child, 'exit');
+    const redraws = out.split('\r\x1b[K').length - 1;
+    expect(redraws).toBeGreaterThan(0);
+    // 4 per second, plus one after each event line that scrolled the status away.
+    const eventLines = (out.match(/\n/g) ?? []).length;
+    expect(redraws).toBeLessThanOrEqual(Math.ceil(((elapsed + 3000) / 1000) * 4) + eventLines);
+    expect(out).toMatch(
+      /\d+ packets \| dbg->tgt [\d.]+ (B|KiB) \| tgt->dbg [\d.]+ (B|KiB) \| 0 errors \| debugger \w+ \| target \w+/,
+    );
+  }, 60_000);
+});
