@@ -32,6 +32,12 @@ export type FilterNode =
   | (Span & { readonly kind: 'not'; readonly operand: FilterNode })
   /** A bare field: the value of a boolean field, else "the row has this field". */
   | (Span & { readonly kind: 'field'; readonly field: string })
+  /** `field in {a, b}`: the field equals one of the values. */
+  | (Span & {
+      readonly kind: 'in';
+      readonly field: string;
+      readonly values: readonly FilterValue[];
+    })
   | (Span & {
       readonly kind: 'compare';
       readonly field: string;

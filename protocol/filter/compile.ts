@@ -263,6 +263,22 @@ function compileRecord(node: FilterNode): RecordEval {
       }
       return presenceRecord(node.field);
     }
+    case 'in': {
+      if (typeof node.values[0]?.value === 'string') {
+        const set = new Set(node.values.map((v) => String(v.value)));
+        const get = recordString(node.field);
+        return (r) => {
+          const s = get(r);
+          return s === undefined ? U : tri(set.has(s));
+        };
+      }
+      const set = new Set(node.values.map((v) => Number(v.value)));
+      const get = recordNumber(node.field);
+      return (r) => {
+        const x = get(r);
+        return x === undefined ? U : tri(set.has(x));
+      };
+    }
     case 'compare': {
       const def = FIELDS.get(node.field);
       const { op, value } = node;
@@ -349,6 +365,14 @@ function compileRow(node: FilterNode): Binder {
         };
       }
       return presenceRow(node.field);
+    }
+    case 'in': {
+      if (typeof node.values[0]?.value === 'string') {
+        const set = new Set(node.values.map((v) => String(v.value)));
+        return bindString(node.field, (s) => set.has(s));
+      }
+      const set = new Set(node.values.map((v) => Number(v.value)));
+      return bindNumber(node.field, (x) => set.has(x));
     }
     case 'compare': {
       const def = FIELDS.get(node.field);

@@ -29,7 +29,14 @@ export type CompletionValues = Readonly<Partial<Record<string, readonly string[]
 type State =
   | { readonly at: 'operand' }
   | { readonly at: 'afterField'; readonly field: FieldDef | undefined }
-  | { readonly at: 'value'; readonly field: FieldDef | undefined; readonly op: CompareOp }
+  | {
+      readonly at: 'value';
+      readonly field: FieldDef | undefined;
+      readonly op: CompareOp;
+      /** Inside `in {...}`: more values or "}" may follow. */
+      readonly inSet?: boolean;
+    }
+  | { readonly at: 'setOpen'; readonly field: FieldDef | undefined }
   | { readonly at: 'afterValue' }
   | { readonly at: 'string' };
 
@@ -41,18 +48,27 @@ function step(state: State, tok: Token): State {
     case 'or':
       return { at: 'operand' };
     case 'rparen':
+    case 'rbrace':
       return { at: 'afterValue' };
+    case 'in':
+      return state.at === 'afterField' ? { at: 'setOpen', field: state.field } : state;
+    case 'lbrace':
+    case 'comma':
+      return state.at === 'setOpen' || (state.at === 'value' && state.inSet)
+        ? { at: 'value', field: state.field, op: '==', inSet: true }
+        : state;
     case 'op':
       return state.at === 'afterField'
         ? { at: 'value', field: state.field, op: String(tok.value) as CompareOp }
         : { at: 'afterValue' };
     case 'name':
+      if (state.at === 'value' && state.inSet) return state;
       return state.at === 'operand'
         ? { at: 'afterField', field: lookupField(tok.text) }
         : { at: 'afterValue' };
     case 'number':
     case 'string':
-      return { at: 'afterValue' };
+      return state.at === 'value' && state.inSet ? state : { at: 'afterValue' };
     case 'invalid':
       return tok.text.startsWith('"') ? { at: 'string' } : state;
     case 'end':
@@ -117,10 +133,16 @@ function candidates(
     case 'afterField':
       return [
         ...operatorsFor(state.field).map((op): Completion => ({ label: op, kind: 'operator' })),
+        ...(state.field?.kind === 'boolean' ? [] : [{ label: 'in', kind: 'operator' } as const]),
         ...joins,
       ];
     case 'value':
-      return valuesFor(state.field, extra);
+      return [
+        ...valuesFor(state.field, extra),
+        ...(state.inSet ? [{ label: '}', kind: 'keyword' } as const] : []),
+      ];
+    case 'setOpen':
+      return [{ label: '{', kind: 'keyword' }];
     case 'afterValue':
       return joins;
     case 'string':
@@ -134,6 +156,7 @@ const WORDLIKE: ReadonlySet<Token['kind']> = new Set([
   'or',
   'op',
   'not',
+  'in',
   'number',
   'invalid',
 ]);

@@ -9,6 +9,7 @@ const PRECEDENCE: Readonly<Record<FilterNode['kind'], number>> = {
   not: 3,
   field: 4,
   compare: 4,
+  in: 4,
 };
 
 export function quoteString(s: string): string {
@@ -32,6 +33,8 @@ export function formatFilter(node: FilterNode): string {
       return node.field;
     case 'compare':
       return `${node.field} ${node.op} ${formatValue(node.value)}`;
+    case 'in':
+      return `${node.field} in {${node.values.map(formatValue).join(', ')}}`;
     case 'not': {
       const inner = formatFilter(node.operand);
       return PRECEDENCE[node.operand.kind] < PRECEDENCE.not ? `!(${inner})` : `!${inner}`;

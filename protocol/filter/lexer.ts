@@ -11,6 +11,10 @@ export type TokenKind =
   | 'not'
   | 'lparen'
   | 'rparen'
+  | 'in'
+  | 'lbrace'
+  | 'rbrace'
+  | 'comma'
   | 'invalid'
   | 'end';
 
@@ -28,6 +32,7 @@ const WORD_OPERATORS: Readonly<Record<string, TokenKind>> = {
   and: 'and',
   or: 'or',
   not: 'not',
+  in: 'in',
   contains: 'op',
   matches: 'op',
 };
@@ -112,6 +117,9 @@ export function tokenize(src: string): Token[] {
     let tok: Token;
     if (c === '(' || c === ')') {
       tok = { kind: c === '(' ? 'lparen' : 'rparen', text: c, start: i, end: i + 1 };
+    } else if (c === '{' || c === '}' || c === ',') {
+      const kind = c === '{' ? 'lbrace' : c === '}' ? 'rbrace' : 'comma';
+      tok = { kind, text: c, start: i, end: i + 1 };
     } else if (two === '&&' || two === '||') {
       tok = { kind: two === '&&' ? 'and' : 'or', text: two, start: i, end: i + 2 };
     } else if (two === '==' || two === '!=' || two === '<=' || two === '>=') {

@@ -5,7 +5,7 @@
 //   or      := and (("||" | "or") and)*
 //   and     := unary (("&&" | "and") unary)*
 //   unary   := ("!" | "not") unary | primary
-//   primary := "(" or ")" | NAME [op value]
+//   primary := "(" or ")" | NAME [op value | "in" "{" value ([","] value)* "}"]
 //   value   := NUMBER | STRING | NAME
 
 import type { CompareOp, FilterError, FilterNode, FilterValue, ParseResult } from './ast';
@@ -137,6 +137,29 @@ class Parser {
     return { kind: 'not', operand, start: tok.start, end: operand.end };
   }
 
+  private set(field: FieldDef, fieldTok: Token): FilterNode {
+    const inTok = this.next();
+    if (field.kind === 'boolean') {
+      fail(`${field.name} is true or false: use == or !=, or test it bare`, inTok.start, inTok.end);
+    }
+    const open = this.next();
+    if (open.kind !== 'lbrace')
+      fail(`expected "{" after in, not ${describe(open)}`, open.start, open.end);
+    const values: FilterValue[] = [];
+    for (;;) {
+      let tok = this.next();
+      if (tok.kind === 'comma' && values.length > 0) tok = this.next();
+      if (tok.kind === 'rbrace') {
+        if (values.length === 0) fail('empty set: name at least one value', open.start, tok.end);
+        return { kind: 'in', field: field.name, values, start: fieldTok.start, end: tok.end };
+      }
+      if (tok.kind !== 'name' && tok.kind !== 'number' && tok.kind !== 'string') {
+        fail(`expected a value or "}", not ${describe(tok)}`, tok.start, tok.end);
+      }
+      values.push(checkValue(field, '==', tok, inTok));
+    }
+  }
+
   private primary(): FilterNode {
     const tok = this.next();
     if (tok.kind === 'lparen') {
@@ -162,6 +185,7 @@ class Parser {
     const field = lookupField(tok.text);
     if (field === undefined) fail(`unknown field "${tok.text}"`, tok.start, tok.end);
     const opTok = this.peek();
+    if (opTok.kind === 'in') return this.set(field, tok);
     if (opTok.kind !== 'op') {
       return { kind: 'field', field: field.name, start: tok.start, end: tok.end };
     }

@@ -111,7 +111,20 @@ function term(name: string): fc.Arbitrary<string> {
   const alias = [...FIELD_ALIASES].filter(([, to]) => to === name).map(([from]) => from);
   const spelled = fc.constantFrom(name, ...alias);
   const cmp = (ops: string[], value: fc.Arbitrary<string>): fc.Arbitrary<string> =>
-    fc.tuple(spelled, ws, fc.constantFrom(...ops), ws, value).map((p) => p.join(''));
+    fc.oneof(
+      fc.tuple(spelled, ws, fc.constantFrom(...ops), ws, value).map((p) => p.join('')),
+      ...(ops.includes('==') && def.kind !== 'boolean'
+        ? [
+            fc
+              .tuple(
+                spelled,
+                fc.array(value, { minLength: 1, maxLength: 4 }),
+                fc.constantFrom(', ', ' ', ','),
+              )
+              .map(([f, vs, sep]) => `${f} in {${vs.join(sep)}}`),
+          ]
+        : []),
+    );
   switch (def.kind) {
     case 'boolean':
       return fc.oneof(spelled, cmp(['==', '!='], fc.constantFrom('true', 'false')));

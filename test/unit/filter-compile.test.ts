@@ -182,6 +182,16 @@ describe('compiled filters', () => {
     expect(nos('flags == 0')).toEqual([1, 2]);
   });
 
+  it('test membership with in', () => {
+    expect(nos('api in {GetVersion, ReadVirtualMemory}')).toEqual([1, 3, 4]);
+    expect(nos('type in {ACKNOWLEDGE 7}')).toEqual([2, 7]);
+    expect(nos('!(api in {GetVersion})')).toEqual([1, 3]);
+    expect(nos('apiName in {GetVersion "ReadVirtualMemory"}')).toEqual([1, 3, 4]);
+    expect(nos('no in {1, 5, 99}')).toEqual([1, 5]);
+    expect(nos('dir in {t2d} && kind in {garbage, breakin}')).toEqual([6]);
+    expect(nos('rtt in {7.5}')).toEqual([3]);
+  });
+
   it('match text: == exact, contains and matches case-insensitive, enums by name', () => {
     expect(nos('apiName == ReadVirtualMemory')).toEqual([1, 3]);
     expect(nos('apiName == readvirtualmemory')).toEqual([]);

@@ -31,8 +31,16 @@ describe('completeFilter', () => {
   });
 
   it('offers the operators that fit the field', () => {
-    expect(complete('rtt |').labels).toEqual(['==', '!=', '<', '<=', '>', '>=', '&&', '||']);
-    expect(complete('text |').labels).toEqual(['==', '!=', 'contains', 'matches', '&&', '||']);
+    expect(complete('rtt |').labels).toEqual(['==', '!=', '<', '<=', '>', '>=', 'in', '&&', '||']);
+    expect(complete('text |').labels).toEqual([
+      '==',
+      '!=',
+      'contains',
+      'matches',
+      'in',
+      '&&',
+      '||',
+    ]);
     expect(complete('retransmit |').labels).toEqual(['==', '!=', '&&', '||']);
     expect(complete('(api |').labels).toContain(')');
     expect(complete('text con|').labels).toEqual(['contains']);
@@ -63,6 +71,16 @@ describe('completeFilter', () => {
     expect(complete('checksumOk == |').labels).toEqual(['true', 'false']);
     expect(complete('apiName == GetV|').labels).toEqual(['GetVersion']);
     expect(complete('garbageReason == bad|').labels).toEqual(['bad-length', 'bad-trailer']);
+  });
+
+  it('completes sets after in', () => {
+    expect(complete('api in|').labels).toEqual(['in', 'contains']);
+    expect(complete('in|').labels).toEqual(['info']);
+    expect(complete('api in |').labels).toEqual(['{']);
+    expect(complete('api in {|').labels).toContain('GetVersion');
+    expect(complete('api in {GetVersion, Cont|').labels).toEqual(['Continue', 'Continue2']);
+    expect(complete('type in {2 |').labels).toContain('}');
+    expect(complete('type in {2} |').labels).toEqual(['&&', '||']);
   });
 
   it('adds values seen in the data, quoted when they are not names', () => {

@@ -19,6 +19,8 @@ function tree(node: FilterNode): string {
       return `!${tree(node.operand)}`;
     case 'field':
       return node.field;
+    case 'in':
+      return `${node.field} in ${JSON.stringify(node.values.map((v) => v.value))}`;
     case 'compare':
       return `${node.field}${/\w/.test(node.op) ? ` ${node.op} ` : node.op}${JSON.stringify(node.value.value)}`;
   }
@@ -84,6 +86,34 @@ describe('parseFilter', () => {
     expect(tree(ast('kind == breakin || breakin'))).toBe('(kind==1 or breakin)');
     expect(tree(ast('leader == control && strayAck'))).toBe('(leader==2 and strayAck)');
     expect(tree(ast('api == PrintString || api == CreateFile'))).toBe('(api==12848 or api==13360)');
+  });
+
+  it('reads sets after in, with or without commas', () => {
+    expect(tree(ast('api in {ReadVirtualMemory, WriteVirtualMemory}'))).toBe(
+      'api in [12592,12593]',
+    );
+    expect(tree(ast('type in {1 2 0x7}'))).toBe('type in [1,2,7]');
+    expect(tree(ast('apiName in {"GetVersion" Continue}'))).toBe(
+      'apiName in ["GetVersion","Continue"]',
+    );
+    expect(tree(ast('!(dir in {d2t}) && rtt'))).toBe('(!dir in [0] and rtt)');
+    expect(formatFilter(ast('api in {ReadVirtualMemory 0x3131}'))).toBe(
+      'api in {ReadVirtualMemory, 0x3131}',
+    );
+    expect(error('api in {}')).toEqual(['empty set: name at least one value', 7, 9]);
+    expect(error('api in GetVersion')).toEqual(['expected "{" after in, not "GetVersion"', 7, 17]);
+    expect(error('api in {GetVersion')).toEqual([
+      'expected a value or "}", not the end of the filter',
+      18,
+      18,
+    ]);
+    expect(error('api in {Bogus}')).toEqual(['unknown api value "Bogus"', 8, 13]);
+    expect(error('api in {, GetVersion}')).toEqual(['expected a value or "}", not ","', 8, 9]);
+    expect(error('retransmit in {true}')).toEqual([
+      'retransmit is true or false: use == or !=, or test it bare',
+      11,
+      13,
+    ]);
   });
 
   it('gives each node the span of its source', () => {
