@@ -75,10 +75,14 @@ describe('completeFilter', () => {
 
   it('completes sets after in', () => {
     expect(complete('api in|').labels).toEqual(['in', 'contains']);
-    expect(complete('in|').labels).toEqual(['info']);
+    expect(complete('in|').labels[0]).toBe('info');
+    expect(complete('in|').labels).toContain('breakin');
     expect(complete('api in |').labels).toEqual(['{']);
     expect(complete('api in {|').labels).toContain('GetVersion');
-    expect(complete('api in {GetVersion, Cont|').labels).toEqual(['Continue', 'Continue2']);
+    expect(complete('api in {GetVersion, Cont|').labels.slice(0, 2)).toEqual([
+      'Continue',
+      'Continue2',
+    ]);
     expect(complete('type in {2 |').labels).toContain('}');
     expect(complete('type in {2} |').labels).toEqual(['&&', '||']);
   });
