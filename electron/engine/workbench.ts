@@ -56,7 +56,8 @@ export class Workbench {
   private readonly now: () => number;
   private state: SessionState = 'idle';
   private info: SessionInfo | null = null;
-  private counters: Counters = ZERO_COUNTERS;
+  /** Updated per packet, so mutable; copied out for status and the counters event. */
+  private readonly tally: { -readonly [K in keyof Counters]: number } = { ...ZERO_COUNTERS };
   private failure: string | undefined;
   private sim: SimSession | null = null;
   private decoder: SessionDecoder | null = null;
@@ -78,7 +79,7 @@ export class Workbench {
     return {
       state: this.state,
       info: this.info,
-      counters: this.counters,
+      counters: { ...this.tally },
       ...(this.failure ? { error: this.failure } : {}),
     };
   }
@@ -105,7 +106,7 @@ export class Workbench {
       ...(options.rate === undefined ? {} : { rate: options.rate }),
       onBytes: (dir, bytes) => {
         this.logs[dir].append(bytes);
-        this.counters = { ...this.counters, bytes: this.counters.bytes + bytes.length };
+        this.tally.bytes += bytes.length;
         decoder.push(dir, bytes, this.now());
       },
       onEnd: (report) =>
@@ -193,7 +194,7 @@ export class Workbench {
     this.store.clear();
     this.index.clear();
     for (const log of Object.values(this.logs)) log.clear();
-    this.counters = ZERO_COUNTERS;
+    Object.assign(this.tally, ZERO_COUNTERS);
     this.rateWindow = [];
     for (const c of this.connections) c.streamer.restart();
   }
@@ -201,26 +202,23 @@ export class Workbench {
   private onRecord(record: PacketRecord): void {
     this.index.set(record.no, record.dir, record.offset, record.length);
     this.store.add(record);
-    const c = this.counters;
-    this.counters = {
-      ...c,
-      packets: c.packets + 1,
-      errors: c.errors + (record.flags & ERROR_FLAGS ? 1 : 0),
-      retransmits: c.retransmits + (record.flags & PacketFlag.RETRANSMIT ? 1 : 0),
-      breakins: c.breakins + (record.kind === 'breakin' ? 1 : 0),
-    };
+    const t = this.tally;
+    t.packets++;
+    if (record.flags & ERROR_FLAGS) t.errors++;
+    if (record.flags & PacketFlag.RETRANSMIT) t.retransmits++;
+    if (record.kind === 'breakin') t.breakins++;
   }
 
   private updateRate(): Counters {
     const t = this.now();
-    this.rateWindow.push({ time: t, packets: this.counters.packets });
+    this.rateWindow.push({ time: t, packets: this.tally.packets });
     while (this.rateWindow.length > 2 && t - this.rateWindow[0]!.time > 1000)
       this.rateWindow.shift();
     const first = this.rateWindow[0]!;
     const dt = (t - first.time) / 1000;
-    const rate = dt > 0 ? Math.round((this.counters.packets - first.packets) / dt) : 0;
-    this.counters = { ...this.counters, rate: this.state === 'running' ? rate : 0 };
-    return this.counters;
+    const rate = dt > 0 ? Math.round((this.tally.packets - first.packets) / dt) : 0;
+    this.tally.rate = this.state === 'running' ? rate : 0;
+    return { ...this.tally };
   }
 
   private broadcast<E extends 'counters' | 'session.state'>(

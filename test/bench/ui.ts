@@ -149,6 +149,7 @@ export async function run(): Promise<void> {
     const before = await rowsInPage(h);
     const busySeconds = await busyMeter(h);
     const busy0 = await busySeconds();
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     let busy: number[] = [];
     busy = await frameTimes(h, seconds * 1000 + 200, async () => {
@@ -161,6 +162,10 @@ export async function run(): Promise<void> {
     const took = (performance.now() - t0) / 1000;
     const ingested = (await rowsInPage(h)) - before;
     const busy1 = await busySeconds();
+    const cpu = process.cpuUsage(cpu0);
+    console.log(
+      `engine process (makes the rows, encodes batches, serves the socket): ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s CPU of ${took.toFixed(2)} s wall`,
+    );
     console.log(
       `renderer main thread while ingesting: script ${(busy1.script - busy0.script).toFixed(2)} s, tasks ${(busy1.task - busy0.task).toFixed(2)} s of ${took.toFixed(2)} s wall (${(((busy1.task - busy0.task) / took) * 100).toFixed(0)}% busy)`,
     );
