@@ -1,5 +1,15 @@
 // The display-filter language: parseFilter -> compileFilter -> matchRecord / filterTable,
-// formatFilter to print a tree back, completeFilter for the filter bar.
+// formatFilter to print a tree back, completeFilter for the filter bar, FilteredRows to keep
+// a view's rows current.
+//
+//   type == STATE_MANIPULATE && api == ReadVirtualMemory     !checksumOk     rtt > 5
+//   dir == target->debugger (or t2d)     text contains "hello"     info matches "^Read.*len"
+//   api == 0x3130 || newState == Exception     api in {GetVersion, Continue2}     not retransmit
+//
+// Fields are FIELDS (fields.ts); enum names come from protocol/kd/constants.ts. Operators
+// == != < <= > >= contains (case-insensitive) matches (regex, case-insensitive) in {..};
+// && || ! or and or not; parentheses. A bare boolean field tests its value, any other bare
+// field tests that the row has it. Tests on a field a row lacks are "unknown" (compile.ts).
 
 import type { FilterError } from './ast';
 import { compileFilter } from './compile';
