@@ -16,8 +16,8 @@ export interface SessionDecoderOptions {
   /** A record emitted earlier got a forward link (`ack`, `pair`) or lost NO_RESPONSE. */
   readonly onUpdate?: (record: PacketRecord) => void;
   readonly decoder?: KdDecoderOptions;
-  /** Payload summary of a data packet; describePacket by default. */
-  readonly describe?: (type: number, payload: Uint8Array) => PacketSummary;
+  /** Payload summary of a data packet (request or reply told by `dir`); describePacket by default. */
+  readonly describe?: (type: number, payload: Uint8Array, dir: Direction) => PacketSummary;
   readonly maxPendingRequests?: number;
 }
 
@@ -76,7 +76,7 @@ class DirectionPipe {
 
 export class SessionDecoder {
   readonly tracker: SessionTracker;
-  private readonly describe: (type: number, payload: Uint8Array) => PacketSummary;
+  private readonly describe: (type: number, payload: Uint8Array, dir: Direction) => PacketSummary;
   private readonly pipes: Record<Direction, DirectionPipe>;
   /** Time of the chunk being decoded: an event is stamped when its last byte arrives. */
   private time = 0;
@@ -141,7 +141,7 @@ export class SessionDecoder {
     const frame = pipe.hasFrames ? pipe.frames.at(event.offset) : undefined;
     if (event.kind === 'packet') {
       const summary =
-        event.leader === 'data' ? this.describe(event.type, event.payload) : undefined;
+        event.leader === 'data' ? this.describe(event.type, event.payload, pipe.dir) : undefined;
       this.tracker.packet(pipe.dir, event, this.time, frame, summary);
     } else if (event.kind === 'breakin') {
       this.tracker.breakin(pipe.dir, event, this.time, frame);
