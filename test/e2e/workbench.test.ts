@@ -67,6 +67,28 @@ describe('workbench in a browser (web mode)', () => {
     await h.shot('02-streaming');
   });
 
+  it('pauses and resumes the view, follows on request, clears', async () => {
+    const { page } = h;
+    await page.getByTestId('pause').click();
+    const frozen = await displayed();
+    await page.getByText(/View paused · [\d,]+ new/).waitFor();
+    await new Promise((r) => setTimeout(r, 400));
+    expect(await displayed()).toBe(frozen);
+    await h.shot('02b-paused');
+    await page.getByTestId('pause').click();
+    await waitFor(async () => (await displayed()) > frozen, 'rows after resume');
+    // A wheel gesture up stops following; the button brings it back.
+    await page.getByTestId('timeline').hover();
+    await page.mouse.wheel(0, -600);
+    await page.getByTestId('follow').waitFor();
+    await page.getByTestId('follow').click();
+    await waitFor(async () => (await page.getByTestId('follow').count()) === 0, 'follow resumed');
+    const before = await displayed();
+    await page.getByTestId('clear').click();
+    await waitFor(async () => (await displayed()) < before, 'cleared view');
+    await waitFor(async () => (await displayed()) >= 40, 'new rows after clear');
+  });
+
   it('filters: inline error, completions, then a two-term filter over the table', async () => {
     const { page } = h;
     const filter = page.getByTestId('filter');
