@@ -328,7 +328,8 @@ export function batchFromBytes(bytes: Uint8Array): RecordBatch {
   if (bytes.byteLength < HEADER) {
     throw new BatchFormatError(`${bytes.byteLength} bytes is shorter than the 16-byte header`);
   }
-  const aligned = bytes.byteOffset % 8 === 0 ? bytes : bytes.slice();
+  // new Uint8Array(view) copies; Node's Buffer#slice would not.
+  const aligned = bytes.byteOffset % 8 === 0 ? bytes : new Uint8Array(bytes);
   const buf = aligned.buffer as ArrayBuffer;
   const base = aligned.byteOffset;
   const view = new DataView(buf, base, aligned.byteLength);

@@ -89,6 +89,10 @@ describe('columnar record batches', () => {
         const shifted = new Uint8Array(bytes.length + 1);
         shifted.set(bytes, 1);
         expect(decodeAll(batchFromBytes(shifted.subarray(1)))).toEqual(records);
+        // Node's Buffer (what ws hands over) at an odd offset too.
+        expect(decodeAll(batchFromBytes(Buffer.from(shifted.buffer, 1, bytes.length)))).toEqual(
+          records,
+        );
       }),
       { numRuns: 200 },
     );
