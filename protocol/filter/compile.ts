@@ -11,14 +11,7 @@
 // Closures, not generated source: the renderer's CSP forbids eval, and closures over column
 // arrays bound once per chunk already filter 1 M rows in tens of milliseconds.
 
-import {
-  CHECKSUM_ABSENT,
-  CHECKSUM_OK,
-  KINDS,
-  LEADERS,
-  Present,
-  readRecord,
-} from '../records/columns';
+import { CHECKSUM_ABSENT, CHECKSUM_OK, KINDS, LEADERS, Present } from '../records/columns';
 import type { Columns, StringColumnName } from '../records/columns';
 import type { PacketTable, TableChunk } from '../records/table';
 import { DIRECTIONS } from '../kd/events';
@@ -466,9 +459,4 @@ export function filterTable(table: PacketTable, filter: CompiledFilter, from = 0
     }
   }
   return out.slice(0, n);
-}
-
-/** For tests and tools: the record a row holds, via the same columns the filter reads. */
-export function rowRecord(chunk: TableChunk, row: number): PacketRecord {
-  return readRecord(chunk.columns, chunk.strings, row);
 }

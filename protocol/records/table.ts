@@ -5,7 +5,6 @@
 import type { PacketRecord } from '../session/record';
 import {
   allocateColumns,
-  BYTES_PER_ROW,
   COLUMN_LAYOUT,
   readRecord,
   STRING_COLUMNS,
@@ -236,6 +235,3 @@ export class PacketTable {
     this.rev++;
   }
 }
-
-/** Typed-array bytes per row in a full chunk (strings not included). */
-export const TABLE_BYTES_PER_ROW = BYTES_PER_ROW;

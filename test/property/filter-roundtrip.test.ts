@@ -1,9 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { FilterNode } from '../../protocol/filter/ast';
+import { compileFilter } from '../../protocol/filter/compile';
 import { completeFilter } from '../../protocol/filter/complete';
 import { formatFilter } from '../../protocol/filter/format';
 import { parseFilter } from '../../protocol/filter/parser';
+import { PacketTable } from '../../protocol/records/table';
 import { filterSource } from './filter-arbitraries';
 
 /** The tree without source positions. */
@@ -81,6 +83,20 @@ const junk = fc.oneof(
   fc.array(fragment, { maxLength: 14 }).map((a) => a.join('')),
 );
 
+const table = new PacketTable();
+table.appendRecords([
+  {
+    no: 1,
+    time: 0,
+    dir: 'debugger->target',
+    kind: 'garbage',
+    offset: 0,
+    length: 3,
+    flags: 16,
+    garbageReason: 'noise',
+  },
+]);
+
 describe('filter grammar round trip', () => {
   it('parses every generated filter, prints it, and re-parses the same tree', () => {
     fc.assert(
@@ -110,6 +126,18 @@ describe('filter grammar round trip', () => {
           expect(r.error.end).toBeLessThanOrEqual(src.length);
         } else {
           expect(parseFilter(formatFilter(r.ast)).ok).toBe(true);
+          // Whatever parses compiles and runs.
+          const f = compileFilter(r.ast);
+          f.matchRecord({
+            no: 1,
+            time: 0,
+            dir: 't2d' as never,
+            kind: 'packet',
+            offset: 0,
+            length: 0,
+            flags: 0,
+          });
+          f.matchRow(table, 0);
         }
         const c = completeFilter(src, Math.min(cursor, src.length));
         expect(c.from).toBeGreaterThanOrEqual(0);
