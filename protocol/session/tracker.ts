@@ -77,6 +77,11 @@ function nextId(normal: number): number {
 class DirectionState {
   /** Normalised id of the last data packet accepted as new. */
   lastAccepted = NONE;
+  /** That packet's checksum and ByteCount: a retransmission repeats them. */
+  lastAcceptedChecksum = 0;
+  lastAcceptedByteCount = -1;
+  /** That packet (or its latest copy) was acknowledged. */
+  lastAcceptedAcked = false;
   /** Normalised id the receiver expects next; NONE until a baseline exists. */
   expected = NONE;
   /** Normalised id of the last data packet seen (good or not). */
@@ -227,12 +232,12 @@ export class SessionTracker {
     this.sides[index].bytes += event.length;
     this.packets++;
     this.typeCounts.set(event.type, (this.typeCounts.get(event.type) ?? 0) + 1);
-    if (event.leader === 'data') this.dataPacket(index, record);
+    if (event.leader === 'data') this.dataPacket(index, record, event.checksum);
     else this.controlPacket(index, record);
     this.onRecord(record);
   }
 
-  private dataPacket(index: 0 | 1, record: MutableRecord): void {
+  private dataPacket(index: 0 | 1, record: MutableRecord, checksum: number): void {
     const side = this.sides[index];
     const normal = normalId(record.id!);
     this.dataPackets++;
@@ -246,7 +251,14 @@ export class SessionTracker {
       side.resendRequested = false;
       return;
     }
-    const duplicate = normal === side.lastAccepted;
+    // Same id as the accepted packet is a retransmission, unless that packet was never
+    // acknowledged and this one carries other bytes: a sender that gave up (kdcom lets a
+    // DbgPrint time out without flipping its id) sends its next packet with the same id.
+    const duplicate =
+      normal === side.lastAccepted &&
+      (side.lastAcceptedAcked ||
+        (checksum === side.lastAcceptedChecksum &&
+          record.byteCount === side.lastAcceptedByteCount));
     const answersResend = side.resendRequested && normal === side.lastDataId;
     if (duplicate || answersResend) {
       record.flags |= PacketFlag.RETRANSMIT;
@@ -257,7 +269,7 @@ export class SessionTracker {
         normal === side.lastDataId
       )
         record.resendOf = side.lastData.no;
-    } else if (side.expected !== NONE && normal !== side.expected) {
+    } else if (side.expected !== NONE && normal !== side.expected && normal !== side.lastAccepted) {
       record.flags |= PacketFlag.UNEXPECTED_ID;
       this.unexpectedIds++;
     }
@@ -265,6 +277,9 @@ export class SessionTracker {
       // kdcom ACKs and drops an unexpected id; we take it as the new baseline so one lost
       // packet is flagged once, not forever.
       side.lastAccepted = normal;
+      side.lastAcceptedChecksum = checksum;
+      side.lastAcceptedByteCount = record.byteCount!;
+      side.lastAcceptedAcked = false;
       side.expected = nextId(normal);
       if (record.type === PacketType.STATE_MANIPULATE && record.api !== undefined)
         this.manipulate(index, record);
@@ -284,6 +299,7 @@ export class SessionTracker {
           record.ack = waiting.no;
           waiting.ack = record.no;
           peer.awaitingAck = undefined;
+          if (normalId(waiting.id!) === peer.lastAccepted) peer.lastAcceptedAcked = true;
           this.onUpdate?.(waiting);
         } else {
           record.flags |= PacketFlag.STRAY_ACK;

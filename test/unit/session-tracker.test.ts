@@ -36,6 +36,7 @@ class Harness {
     id: number,
     summary?: PacketSummary,
     checksumOk = true,
+    checksum = 0,
   ): PacketRecord {
     const event: KdPacketEvent = {
       kind: 'packet',
@@ -44,7 +45,7 @@ class Harness {
       type,
       byteCount: 56,
       id,
-      checksum: 0,
+      checksum,
       checksumOk,
       payload: new Uint8Array(56),
       length: 16 + 56 + 1,
@@ -149,6 +150,23 @@ describe('SessionTracker, serial ids', () => {
     const reply = h.manip(T2D, 0x80800001, ManipulateApi.ReadVirtualMemory);
     expect(reply.pair).toBe(first.no);
     expect(h.tracker.summary().retransmits).toBe(1);
+  });
+
+  it('takes a new packet under an unacknowledged id as new, not as a retransmission', () => {
+    const h = new Harness();
+    // No debugger listens: kdcom lets each DbgPrint time out without flipping its id.
+    h.data(T2D, PacketType.DEBUG_IO, 0x80800000, undefined, true, 111);
+    const next = h.data(T2D, PacketType.DEBUG_IO, 0x80800000, undefined, true, 222);
+    expect(next.flags).toBe(0);
+    // The same bytes again are a retransmission.
+    expect(flagsOf(h.data(T2D, PacketType.DEBUG_IO, 0x80800000, undefined, true, 222))).toEqual([
+      'RETRANSMIT',
+    ]);
+    // Once acknowledged, anything under that id is a repeat.
+    h.ack(D2T, 0x80800000);
+    expect(flagsOf(h.data(T2D, PacketType.DEBUG_IO, 0x80800000, undefined, true, 333))).toEqual([
+      'RETRANSMIT',
+    ]);
   });
 
   it('follows a checksum error through RESEND to the good copy', () => {
