@@ -169,21 +169,26 @@ export class HealthMonitor {
   status(side: Side): HealthStatus {
     const now = this.clock();
     const info = this.sides[side];
-    const make = (condition: HealthCondition, text: string): HealthStatus => ({
-      side,
-      condition,
-      line: `${side}: ${text}`,
-      timeMs: now,
-    });
+    // The line is built only when read: tick() runs per relayed batch and mostly compares conditions.
+    const make = (condition: HealthCondition, text: () => string): HealthStatus => {
+      let line: string | undefined;
+      return {
+        side,
+        condition,
+        timeMs: now,
+        get line(): string {
+          line ??= `${side}: ${text()}`;
+          return line;
+        },
+      };
+    };
     if (info.state === 'waiting') {
-      return make(
-        'waiting',
+      return make('waiting', () =>
         side === 'debugger' ? 'waiting for the debugger to connect' : 'connecting to the target',
       );
     }
     if (info.state === 'gone') {
-      return make(
-        'gone',
+      return make('gone', () =>
         side === 'debugger'
           ? `gone for ${seconds(now - info.since)}, waiting for the debugger to reconnect`
           : `gone for ${seconds(now - info.since)}, reconnecting (is the VM still running?)`,
@@ -193,7 +198,8 @@ export class HealthMonitor {
     if (loop) {
       return make(
         'reset-loop',
-        `RESET bounce: ${loop.debugger} RESETs from the debugger and ${loop.target} from the target ` +
+        () =>
+          `RESET bounce: ${loop.debugger} RESETs from the debugger and ${loop.target} from the target ` +
           `within ${seconds(this.resetWindowMs)}, no data — stale RESETs buffered in the pipe? restart the debugger's connection`,
       );
     }
@@ -205,7 +211,8 @@ export class HealthMonitor {
     ) {
       return make(
         'no-ack',
-        `not acknowledging: the ${peer} sent data packet 0x${waiting.id.toString(16)} ` +
+        () =>
+          `not acknowledging: the ${peer} sent data packet 0x${waiting.id.toString(16)} ` +
           `${waiting.sends} time${waiting.sends === 1 ? '' : 's'} over ${seconds(now - waiting.firstSentAt)} with no ACK` +
           (side === 'target'
             ? ' — is the target hung or the line one-way?'
@@ -216,11 +223,12 @@ export class HealthMonitor {
     if (quiet >= this.silentAfterMs) {
       return make(
         'silent',
-        `connected, silent for ${seconds(quiet)}` +
+        () =>
+          `connected, silent for ${seconds(quiet)}` +
           (side === 'target' ? ' (running, or is the VM paused?)' : ' (idle, or is WinDbg busy?)'),
       );
     }
-    return make('talking', 'connected and talking');
+    return make('talking', () => 'connected and talking');
   }
 
   private resetLoop(now: number): Record<Side, number> | undefined {

