@@ -8,7 +8,9 @@ import { sessionBridgeDecoder } from '../engine/bridge-decoder';
 import { EndpointError, parseEndpoint, type Endpoint } from '../engine/endpoint';
 import { createLiveSink, type LiveSink } from '../engine/live-sink';
 import { Recorder, defaultCaptureName } from '../engine/recorder';
-import { simTargetFactory } from '../engine/simulators';
+import { simVmbusTargetFactory } from '../engine/simulators/vmbus-target';
+import { formatRingStats, type SimVmbusRings } from '../engine/simulators/vmbus-rings';
+import type { VmbusDialOptions } from '../engine/vmbus';
 import type { Side } from '../engine/health';
 
 const USAGE = `usage: kdscope bridge --debugger EP --target EP [--pcap FILE] [--pcapng] [--no-pcap]
@@ -18,12 +20,17 @@ Serves EP for the debugger (WinDbg connects to it), connects to the target's EP,
 ways unchanged, records every chunk and decodes the session, until Ctrl+C.
 
   --debugger EP    where WinDbg connects: pipe:NAME, unix:PATH, tcp:HOST:PORT, serial:DEV[,baud]
-  --target EP      the VM or target: pipe:NAME, unix:PATH, tcp:HOST:PORT, serial:DEV[,baud], sim
+  --target EP      the VM or target: pipe:NAME, unix:PATH, tcp:HOST:PORT, serial:DEV[,baud],
+                   vmbus:VMNAME (Hyper-V), vm:NAME (a VM by name), sim, sim:vmbus
   --pcap FILE      capture file (default kdscope-YYYY-MM-DD-HH-mm-ss.pcap here)
   --pcapng         write pcapng instead of the seed's pcap
   --no-pcap        do not record
   --wireshark P    stream live to Wireshark: a FIFO path (Unix) or pipe name (Windows)
-  --mode M         com (default); vmbus and kdnet are not supported by the bridge yet`;
+  --mode M         com (default), or vmbus: the target speaks windbg-uefi's VMBus pipe messages
+                   (implied by vmbus:NAME and sim:vmbus; over a socket or pipe each message
+                   follows a u32 little-endian length); kdnet is not supported by the bridge yet
+  --feedback       windbg-uefi's feedback mode (vmbus): acknowledge every message, resend
+                   unacknowledged ones after 30 s`;
 
 const MODES = ['com', 'vmbus', 'kdnet'];
 
@@ -44,7 +51,7 @@ function size(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-function statusLine(bridge: Bridge): string {
+function statusLine(bridge: Bridge, rings: SimVmbusRings | undefined): string {
   const c = bridge.counters();
   const side = (s: Side): string => {
     const status = bridge.health.status(s);
@@ -53,7 +60,8 @@ function statusLine(bridge: Bridge): string {
   return (
     `${c.packets} packets | dbg->tgt ${size(c['debugger->target'].bytes)} | ` +
     `tgt->dbg ${size(c['target->debugger'].bytes)} | ${c.errors} errors | ` +
-    `${side('debugger')} | ${side('target')}`
+    `${side('debugger')} | ${side('target')}` +
+    (rings ? ` | ${formatRingStats(rings.stats())}` : '')
   );
 }
 
@@ -73,12 +81,26 @@ export const bridgeCommand: Command = {
     }
     const debuggerEp = endpoint('debugger', parsed.value('debugger'));
     const targetEp = endpoint('target', parsed.value('target'));
-    const mode = parsed.value('mode') ?? 'com';
+    const vmbusTarget =
+      targetEp.kind === 'vmbus' || (targetEp.kind === 'sim' && targetEp.flavour === 'vmbus');
+    const mode = parsed.value('mode') ?? (vmbusTarget ? 'vmbus' : 'com');
     if (!MODES.includes(mode))
       throw new UsageError(`--mode must be com, vmbus or kdnet, not '${mode}'`);
-    if (mode !== 'com')
-      throw new RuntimeError(`--mode ${mode} is not supported by the bridge yet (com works)`);
-    if (parsed.booleans.has('feedback'))
+    if (mode === 'kdnet')
+      throw new RuntimeError(
+        `--mode kdnet is not supported by the bridge yet (com and vmbus work)`,
+      );
+    if (mode === 'com' && vmbusTarget)
+      throw new UsageError(
+        `--target ${parsed.value('target')} speaks VMBus pipe messages, not --mode com`,
+      );
+    if (mode === 'vmbus' && !vmbusTarget && !['unix', 'tcp', 'pipe', 'vm'].includes(targetEp.kind))
+      throw new UsageError(
+        targetEp.kind === 'sim'
+          ? '--mode vmbus: the simulated COM target speaks no VMBus messages; use --target sim:vmbus'
+          : `--mode vmbus needs vmbus:NAME, sim:vmbus, vm:NAME or a socket/pipe carrying the VM's messages`,
+      );
+    if (parsed.booleans.has('feedback') && mode !== 'vmbus')
       throw new UsageError('--feedback applies to --mode vmbus only');
     if (parsed.value('key') !== undefined)
       throw new UsageError('--key applies to --mode kdnet only');
@@ -112,12 +134,22 @@ export const bridgeCommand: Command = {
       throw new RuntimeError((error as Error).message);
     }
 
+    // Pipe trouble (bad messages, resends) goes to stderr once `say` exists, one line each.
+    let report = (line: string): void => void io.stderr.write(`kdscope bridge: ${line}\n`);
+    const vmbus: VmbusDialOptions = {
+      feedback: parsed.booleans.has('feedback'),
+      report: (line) => report(line),
+    };
+    let rings: SimVmbusRings | undefined;
     let bridge: Bridge;
     try {
       bridge = await Bridge.start({
         debugger: debuggerEp,
         target: targetEp,
-        deps: { simTarget: simTargetFactory() },
+        deps: {
+          simTarget: simVmbusTargetFactory({ pipe: vmbus }, (sim) => (rings = sim.rings)),
+          ...(mode === 'vmbus' ? { vmbus } : {}),
+        },
         taps,
         decoder: sessionBridgeDecoder(),
       });
@@ -137,6 +169,7 @@ export const bridgeCommand: Command = {
       if (event.kind === 'error') say(io.stderr, `kdscope bridge: ${event.message}`);
       else if (event.kind === 'health') say(io.stdout, event.status.line);
     };
+    report = (line) => say(io.stderr, `kdscope bridge: ${line}`);
     const unsubscribe = bridge.subscribe(onEvent);
     say(
       io.stdout,
@@ -152,7 +185,7 @@ export const bridgeCommand: Command = {
     let lastLine = '';
     const timer = setInterval(
       () => {
-        const line = statusLine(bridge);
+        const line = statusLine(bridge, rings);
         if (tty) {
           // Redraw only what changed (or after an event line scrolled it away).
           if (line === lastLine && statusShown) return;
@@ -180,7 +213,8 @@ export const bridgeCommand: Command = {
         `${size(c['target->debugger'].bytes)} target->debugger, ${c.errors} errors` +
         (recorder
           ? `; capture ${recorder.label} (${recorder.frames} frames${recorder.failure ? ', stopped early' : ''})`
-          : ''),
+          : '') +
+        (rings ? `; ${formatRingStats(rings.stats())}` : ''),
     );
     return EXIT_OK;
   },

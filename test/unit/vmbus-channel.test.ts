@@ -297,7 +297,7 @@ describe('PipeChannel: feedback mode', () => {
     const transport = new RecordingTransport();
     const channel = new PipeChannel(transport, { feedback: true });
     const corrupt = encodePipeData(4, bytes(1, 2));
-    corrupt[16] ^= 1;
+    corrupt[16] = corrupt[16]! ^ 1;
     transport.handlers.data(corrupt);
     expect(transport.written).toEqual([]);
     expect(channel.stats.badChecksums).toBe(1);

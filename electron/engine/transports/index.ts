@@ -6,6 +6,7 @@ import { dialingAcceptor, type DialingAcceptorOptions } from './dialing-acceptor
 import { netAcceptor, netDialer } from './net';
 import { serialDialer } from './serial';
 import { TransportError, type Acceptor, type Dialer, type TransportDeps } from './types';
+import { pipeMessageDialer, vmDialer, vmbusDialer } from '../vmbus/dialers';
 
 export * from './types';
 export { Backoff, sleep } from './backoff';
@@ -23,9 +24,15 @@ export function createDialer(ep: Endpoint, deps: TransportDeps = {}): Dialer {
     case 'unix':
     case 'tcp':
     case 'pipe':
-      return netDialer(ep, deps.platform);
+      return deps.vmbus
+        ? pipeMessageDialer(netDialer(ep, deps.platform), deps.vmbus)
+        : netDialer(ep, deps.platform);
     case 'serial':
       return serialDialer(ep);
+    case 'vmbus':
+      return vmbusDialer(ep, deps.vmbus, { platform: deps.platform });
+    case 'vm':
+      return vmDialer(ep, { dialerFor: (target) => createDialer(target, deps) });
     case 'sim': {
       const factory = deps.simTarget;
       if (!factory)
@@ -36,8 +43,6 @@ export function createDialer(ep: Endpoint, deps: TransportDeps = {}): Dialer {
       };
     }
     case 'udp':
-    case 'vmbus':
-    case 'vm':
       throw notYet(ep);
   }
 }

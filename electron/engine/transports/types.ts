@@ -4,6 +4,7 @@
 
 import type { Duplex } from 'node:stream';
 import type { Endpoint } from '../endpoint';
+import type { VmbusDialOptions } from '../vmbus/dialers';
 
 export type ByteChannel = Duplex;
 
@@ -32,6 +33,11 @@ export type SimTargetFactory = (
 export interface TransportDeps {
   readonly platform?: NodeJS.Platform;
   readonly simTarget?: SimTargetFactory;
+  /**
+   * Set when the target speaks windbg-uefi's VMBus pipe messages (`--mode vmbus`): a socket or
+   * pipe then carries length-prefixed messages; `vmbus:NAME` takes its options from here.
+   */
+  readonly vmbus?: VmbusDialOptions;
 }
 
 /** A transport failure said in one line (what, where, and a hint when there is one). */

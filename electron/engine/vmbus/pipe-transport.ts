@@ -2,7 +2,7 @@
 // handle (ReadFile/WriteFile), a socket with a length prefix per message (tests, remote VMs),
 // or the simulated rings. Whole messages go out; reads come back as bytes.
 
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 export interface PipeTransportHandlers {
   /** Bytes read: whole messages when `boundaries` is 'message', any cut when 'stream'. */
@@ -33,10 +33,10 @@ const PREFIX = 4;
 export const MAX_FRAMED_MESSAGE = 0x10000;
 
 /**
- * Whole messages over a byte stream (a unix or TCP socket): a little-endian u32 length, then
+ * Whole messages over a byte stream (a unix or TCP socket, a named pipe): a little-endian u32 length, then
  * the message. `kdscope bridge --mode vmbus --target unix:PATH` speaks this to the VM side.
  */
-export function lengthPrefixedTransport(socket: Socket, description: string): PipeTransport {
+export function lengthPrefixedTransport(socket: Duplex, description: string): PipeTransport {
   let pending: Buffer = Buffer.alloc(0);
   let handlers: PipeTransportHandlers | undefined;
   let closed = false;
