@@ -168,6 +168,39 @@ export class PacketTable {
     return k === 0 ? undefined : chunk.strings[k];
   }
 
+  /** Row holding record `no`, or -1 (rows are appended in ascending `no`). */
+  rowOfNo(no: number): number {
+    let lo = 0;
+    let hi = this.rowCount - 1;
+    while (lo <= hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      const chunk = this.list[mid >>> this.chunkShift] as MutableChunk;
+      const v = chunk.columns.no[mid & this.chunkMask] as number;
+      if (v === no) return mid;
+      if (v < no) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+
+  /**
+   * Rewrites what the session tracker learns about a row after sending it: flags, pair, ack
+   * and rttMs of the row with `record.no`. Returns its row, or -1 when it is not in memory
+   * (dropped, or never appended). Filters already run over it are not re-run.
+   */
+  patch(record: PacketRecord): number {
+    const row = this.rowOfNo(record.no);
+    if (row < 0) return -1;
+    const c = (this.list[row >>> this.chunkShift] as MutableChunk).columns;
+    const i = row & this.chunkMask;
+    c.flags[i] = record.flags;
+    c.pair[i] = record.pair === undefined ? 0 : record.pair - record.no;
+    c.ack[i] = record.ack === undefined ? 0 : record.ack - record.no;
+    c.rttMs[i] = record.rttMs ?? NaN;
+    this.rev++;
+    return row;
+  }
+
   clear(): void {
     this.list = [];
     this.rowCount = 0;

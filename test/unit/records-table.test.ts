@@ -58,6 +58,25 @@ describe('PacketTable', () => {
     expect(table.chunks.reduce((n, c) => n + c.strings.length - 1, 0)).toBe(table.length);
   });
 
+  it('finds rows by no. and patches what the tracker learns later', () => {
+    const table = new PacketTable({ capacity: 40, chunkRows: 8 });
+    table.appendRecords(Array.from({ length: 50 }, (_, k) => plain(2 * k + 1)));
+    expect(table.firstNo).toBe(table.dropped * 2 + 1);
+    expect(table.rowOfNo(table.firstNo)).toBe(0);
+    expect(table.rowOfNo(99)).toBe(table.length - 1);
+    expect(table.rowOfNo(98)).toBe(-1);
+    expect(table.rowOfNo(1)).toBe(-1); // dropped
+    const before = table.revision;
+    const updated: PacketRecord = { ...plain(91), flags: 0x100, pair: 95, ack: 92, rttMs: 1.5 };
+    const row = table.patch(updated);
+    expect(row).toBe(table.rowOfNo(91));
+    expect(table.row(row)).toEqual(updated);
+    expect(table.revision).toBeGreaterThan(before);
+    expect(table.patch(plain(91))).toBe(row);
+    expect(table.row(row)).toEqual(plain(91));
+    expect(table.patch(plain(2))).toBe(-1);
+  });
+
   it('interns strings per chunk', () => {
     const table = new PacketTable({ chunkRows: 64 });
     table.appendRecords(Array.from({ length: 100 }, (_, k) => plain(k + 1, 'same')));
