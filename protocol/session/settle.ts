@@ -10,8 +10,11 @@ import type { SessionTracker } from './tracker';
  * records wait, so a request that is never answered delays the output only that much.
  */
 export class SettleQueue {
-  /** Ring buffer of held records: [head, head + count) modulo capacity. */
-  private ring: (PacketRecord | undefined)[] = new Array<PacketRecord | undefined>(64);
+  /** Ring buffer of held records, [head, head + count) masked by its power-of-two size. */
+  private ring: (PacketRecord | undefined)[] = new Array<PacketRecord | undefined>(64).fill(
+    undefined,
+  );
+  private mask = 63;
   private head = 0;
   private count = 0;
 
@@ -27,35 +30,41 @@ export class SettleQueue {
       this.pass(record);
       return;
     }
-    if (this.count === this.ring.length) this.grow();
-    this.ring[(this.head + this.count) % this.ring.length] = record;
+    if (this.count > this.mask) this.grow();
+    this.ring[(this.head + this.count) & this.mask] = record;
     this.count++;
-    while (this.count > 0) {
-      const first = this.ring[this.head]!;
-      if (this.count <= this.window && this.tracker.isOpen(first)) break;
-      this.ring[this.head] = undefined;
-      this.head = (this.head + 1) % this.ring.length;
-      this.count--;
-      this.pass(first);
-    }
+    this.drain(false);
   }
 
   /** Passes on everything still held (end of input). */
   end(): void {
-    while (this.count > 0) {
-      const first = this.ring[this.head]!;
-      this.ring[this.head] = undefined;
-      this.head = (this.head + 1) % this.ring.length;
-      this.count--;
+    this.drain(true);
+  }
+
+  /** `pass` must not add to this queue (nothing here calls back into it). */
+  private drain(all: boolean): void {
+    const ring = this.ring;
+    const mask = this.mask;
+    let head = this.head;
+    let count = this.count;
+    while (count > 0) {
+      const first = ring[head]!;
+      if (!all && count <= this.window && this.tracker.isOpen(first)) break;
+      ring[head] = undefined;
+      head = (head + 1) & mask;
+      count--;
       this.pass(first);
     }
+    this.head = head;
+    this.count = count;
   }
 
   private grow(): void {
     const size = this.ring.length;
     const next = new Array<PacketRecord | undefined>(size * 2).fill(undefined);
-    for (let i = 0; i < this.count; i++) next[i] = this.ring[(this.head + i) % size];
+    for (let i = 0; i < this.count; i++) next[i] = this.ring[(this.head + i) & this.mask];
     this.ring = next;
+    this.mask = size * 2 - 1;
     this.head = 0;
   }
 }
