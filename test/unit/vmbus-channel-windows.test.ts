@@ -8,12 +8,12 @@ import { createServer } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { PROTOTYPES } from '../../electron/engine/vmbus/vmbuspiper';
 import {
   KD_INTERFACE_INSTANCE,
   KD_INTERFACE_TYPE,
   OFFER_SIZE,
   OfferOffset,
-  PROTOTYPES,
   USER_DEFINED_SIZE,
   Win32,
   describeWin32Error,
