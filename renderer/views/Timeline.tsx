@@ -52,7 +52,7 @@ export function Timeline(): React.JSX.Element {
   // Before paint, so a frame never shows the old scroll position with the new rows.
   useLayoutEffect(() => {
     const el = scrollRef.current;
-    if (follow && el && count > 0) el.scrollTop = el.scrollHeight;
+    if (follow && el && count > 0) el.scrollTop = count * ROW_HEIGHT; // clamped by the browser
   }, [follow, count, revision]);
 
   // Only a user's gesture pauses follow: a resize or new rows also fire scroll events.

@@ -47,7 +47,8 @@ const range = (from: number, to: number): PacketRecord[] =>
 const mock = new MockWorkbench();
 const { client, close } = connectMock(mock);
 let seq = 0;
-const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 20));
+// The store redraws at most every 50 ms.
+const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 120));
 async function push(records: PacketRecord[], skipped = 0, updates?: PacketRecord[]): Promise<void> {
   mock.emit('records', {
     seq: ++seq,
