@@ -13,7 +13,7 @@ import { KdStreamDecoder } from '../../protocol/kd/decoder';
 import type { KdEvent } from '../../protocol/kd/events';
 import { describePacket } from '../../protocol/kd/payloads/index';
 import { SessionDecoder } from '../../protocol/session/pipeline';
-import { compareWithTshark, generateSessionCapture } from './decode-cli';
+import { compareWithTshark, generateSessionCapture, printComparison } from './decode-cli';
 
 const ROOT = join(import.meta.dirname ?? process.cwd(), '../..');
 
@@ -97,13 +97,7 @@ function inProcessStages(path: string): void {
 }
 
 export async function run(): Promise<void> {
-  const { kdscopeMs, tsharkMs, capture } = compareWithTshark();
-  console.log(
-    `capture: ${(capture.bytes / 1e6).toFixed(1)} MB, ${capture.frames} frames, ${capture.packets} KD packets`,
-  );
-  console.log(`tshark -T fields -e frame.number   ${tsharkMs.toFixed(0)} ms wall (baseline)`);
-  console.log(`kdscope decode --format ndjson     ${kdscopeMs.toFixed(0)} ms wall`);
-  console.log(`ratio: kdscope is ${(tsharkMs / kdscopeMs).toFixed(1)}x faster (target >= 15x)`);
+  printComparison(compareWithTshark());
 
   const dir = mkdtempSync(join(tmpdir(), 'kdscope-bench-'));
   try {
