@@ -390,14 +390,14 @@ export function handleTransport(api: VmbusApi, handle: Handle, description: stri
     k.free(readBuffer);
   };
   const fail = (code: number, doing: string): void => {
-    if (closed) return;
-    closed = true;
-    api.f.CancelIoEx(handle, null);
-    handlers?.close(
-      code === Win32.BROKEN_PIPE || code === Win32.PIPE_NOT_CONNECTED || code === Win32.NO_DATA
-        ? undefined
-        : describeWin32Error(code, description, doing),
-    );
+    if (!closed) {
+      closed = true;
+      api.f.CancelIoEx(handle, null);
+      const gone =
+        code === Win32.BROKEN_PIPE || code === Win32.PIPE_NOT_CONNECTED || code === Win32.NO_DATA;
+      handlers?.close(gone ? undefined : describeWin32Error(code, description, doing));
+    }
+    // After close() the aborted I/O lands here too: the last loop out frees the handle.
     release();
   };
 
