@@ -43,7 +43,7 @@ export class OutputSink {
 
   write(text: string): void {
     this.reserve(text.length * 3);
-    this.pos += this.buf.write(text, this.pos, "utf8");
+    this.pos += this.buf.write(text, this.pos, 'utf8');
   }
 
   flush(): void {
