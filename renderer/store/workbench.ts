@@ -308,6 +308,16 @@ export const actions = {
       report(error);
     }
   },
+  /** Selects the row with this no. (a link in the details pane), if the view shows it. */
+  async selectNo(no: number): Promise<void> {
+    const index = displayIndexOf(no);
+    if (index === null) {
+      report(`packet ${no} is hidden by the filter or no longer in memory`);
+      return;
+    }
+    set({ follow: false, lastError: null });
+    await actions.select(index);
+  },
   selectField(field: FieldSelection | null): void {
     set({ field });
   },

@@ -2,7 +2,10 @@
 
 import { useState } from 'react';
 import type { FieldNode } from '../../protocol/kd/summary';
-import { actions, useWorkbench } from '../store/workbench';
+import type { PacketRecord } from '../../protocol/session/record';
+import { actions, table, useWorkbench } from '../store/workbench';
+import { rowOfNo } from '../store/table-patch';
+import { flagsText, relativeTime } from './format';
 
 export function Details(): React.JSX.Element {
   const details = useWorkbench((s) => s.details);
@@ -23,6 +26,7 @@ export function Details(): React.JSX.Element {
             Its bytes are no longer in memory (they are in the capture).
           </div>
         )}
+        {selectedNo !== null && <Summary no={selectedNo} />}
         {details?.fields.map((node, i) => (
           <TreeNode
             key={i}
@@ -80,6 +84,61 @@ function TreeNode(props: {
             selectedPath={selectedPath}
           />
         ))}
+    </div>
+  );
+}
+
+/** What the session tracker knows about the row: links to its partner and ACK, timing, flags. */
+function Summary(props: { no: number }): React.JSX.Element | null {
+  useWorkbench((s) => s.revision); // links arrive after the row itself
+  const origin = useWorkbench((s) => s.session.info?.startedAt ?? 0);
+  const row = rowOfNo(table, props.no);
+  if (row < 0) return null;
+  const r: PacketRecord = table.row(row);
+  const isRequest = r.dir === 'debugger->target';
+  return (
+    <div className="summary" data-testid="summary">
+      <div className="tree-row" style={{ paddingLeft: 6 }}>
+        <span className="twisty">▾</span>
+        <span className="f-name">Packet {r.no}</span>
+        <span className="f-sep">: </span>
+        <span className="f-value">
+          {r.dir}, {r.length} bytes on the wire, offset {r.offset}
+          {r.frame !== undefined ? `, frame ${r.frame}` : ''}
+        </span>
+      </div>
+      <SummaryLine name="Time" value={`${relativeTime(r.time, origin || r.time)} s`} />
+      {r.flags !== 0 && <SummaryLine name="Flags" value={flagsText(r.flags)} />}
+      {r.pair !== undefined && (
+        <SummaryLine
+          name={isRequest ? 'Response in' : 'Request in'}
+          link={r.pair}
+          value={r.rttMs !== undefined ? `(${r.rttMs.toFixed(3)} ms)` : ''}
+        />
+      )}
+      {r.ack !== undefined && (
+        <SummaryLine
+          name={r.leader === 'control' ? 'Acknowledges' : 'Acknowledged by'}
+          link={r.ack}
+          value=""
+        />
+      )}
+      {r.info && <SummaryLine name="Info" value={r.info} />}
+    </div>
+  );
+}
+
+function SummaryLine(props: { name: string; value: string; link?: number }): React.JSX.Element {
+  return (
+    <div className="tree-row" style={{ paddingLeft: 20 }}>
+      <span className="f-name">{props.name}</span>
+      <span className="f-sep">: </span>
+      {props.link !== undefined && (
+        <button type="button" className="link" onClick={() => void actions.selectNo(props.link!)}>
+          {props.link}
+        </button>
+      )}
+      <span className="f-value"> {props.value}</span>
     </div>
   );
 }

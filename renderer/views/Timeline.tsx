@@ -55,6 +55,16 @@ export function Timeline(): React.JSX.Element {
     if (follow && el && count > 0) el.scrollTop = count * ROW_HEIGHT; // clamped by the browser
   }, [follow, count, revision]);
 
+  // A selection made elsewhere (a link in the details pane) is scrolled into view.
+  useLayoutEffect(() => {
+    const el = scrollRef.current;
+    if (!el || follow || selectedIndex === null) return;
+    const top = selectedIndex * ROW_HEIGHT;
+    if (top < el.scrollTop || top + ROW_HEIGHT > el.scrollTop + el.clientHeight) {
+      el.scrollTop = top - el.clientHeight / 2;
+    }
+  }, [selectedIndex, follow]);
+
   // Only a user's gesture pauses follow: a resize or new rows also fire scroll events.
   const gestureAt = useRef(0);
   const markGesture = useCallback(() => {

@@ -136,7 +136,7 @@ describe('workbench in a browser (web mode)', () => {
     const row = page.locator('.tl-row').first();
     const no = Number(await row.getAttribute('data-no'));
     await row.click();
-    await page.getByTestId('details').getByText(`Packet ${no}`).waitFor();
+    await page.getByTestId('details').getByText(`Packet ${no} ·`).waitFor();
     const details = page.getByTestId('details');
     await details.getByText('ApiNumber', { exact: true }).waitFor();
     expect(await details.textContent()).toContain('0x3130 (ReadVirtualMemory)');
@@ -149,6 +149,20 @@ describe('workbench in a browser (web mode)', () => {
     await page.getByTestId('hex').locator('.hb[data-offset="4"]').click();
     expect(await details.locator('.tree-row.selected').textContent()).toContain('PacketType');
     expect(await highlighted.count()).toBe(2);
+    // The tracker's pairing links the request and its response both ways.
+    const summary = page.getByTestId('summary');
+    const link = summary.locator('button.link').first();
+    const partner = Number(await link.textContent());
+    expect(await summary.textContent()).toMatch(/(Response|Request) in/);
+    await link.click();
+    await waitFor(
+      async () =>
+        Number(await page.locator('.tl-row.selected').getAttribute('data-no')) === partner,
+      'the partner row selected',
+    );
+    await details.getByText(`Packet ${partner} ·`).waitFor();
+    await h.shot('04b-pair-link');
+    expect(await summary.locator('button.link').first().textContent()).toBe(String(no));
   });
 
   it('navigates with the keyboard', async () => {
