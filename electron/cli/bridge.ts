@@ -10,7 +10,7 @@ import { createLiveSink, type LiveSink } from '../engine/live-sink';
 import { Recorder, defaultCaptureName } from '../engine/recorder';
 import { simVmbusTargetFactory } from '../engine/simulators/vmbus-target';
 import { formatRingStats, type SimVmbusRings } from '../engine/simulators/vmbus-rings';
-import type { VmbusDialOptions } from '../engine/vmbus';
+import type { PipeChannel, VmbusDialOptions } from '../engine/vmbus';
 import type { Side } from '../engine/health';
 
 const USAGE = `usage: kdscope bridge --debugger EP --target EP [--pcap FILE] [--pcapng] [--no-pcap]
@@ -51,7 +51,22 @@ function size(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-function statusLine(bridge: Bridge, rings: SimVmbusRings | undefined): string {
+/** The VMBus pipe's counters, when the target is one: "vmbus 120/118 msgs, 2 resends, 1 bad". */
+function pipeStatus(pipe: PipeChannel | undefined): string {
+  if (!pipe) return '';
+  const s = pipe.stats;
+  const trouble = [
+    s.resends > 0 ? `${s.resends} resends` : '',
+    s.badMessages + s.badChecksums > 0 ? `${s.badMessages + s.badChecksums} bad` : '',
+  ].filter(Boolean);
+  return ` | vmbus ${s.messagesOut} out/${s.messagesIn} in${trouble.length > 0 ? `, ${trouble.join(', ')}` : ''}`;
+}
+
+function statusLine(
+  bridge: Bridge,
+  rings: SimVmbusRings | undefined,
+  pipe: PipeChannel | undefined,
+): string {
   const c = bridge.counters();
   const side = (s: Side): string => {
     const status = bridge.health.status(s);
@@ -61,6 +76,7 @@ function statusLine(bridge: Bridge, rings: SimVmbusRings | undefined): string {
     `${c.packets} packets | dbg->tgt ${size(c['debugger->target'].bytes)} | ` +
     `tgt->dbg ${size(c['target->debugger'].bytes)} | ${c.errors} errors | ` +
     `${side('debugger')} | ${side('target')}` +
+    pipeStatus(pipe) +
     (rings ? ` | ${formatRingStats(rings.stats())}` : '')
   );
 }
@@ -136,11 +152,13 @@ export const bridgeCommand: Command = {
 
     // Pipe trouble (bad messages, resends) goes to stderr once `say` exists, one line each.
     let report = (line: string): void => void io.stderr.write(`kdscope bridge: ${line}\n`);
+    let rings: SimVmbusRings | undefined;
+    let pipe: PipeChannel | undefined;
     const vmbus: VmbusDialOptions = {
       feedback: parsed.booleans.has('feedback'),
       report: (line) => report(line),
+      onChannel: (channel) => (pipe = channel),
     };
-    let rings: SimVmbusRings | undefined;
     let bridge: Bridge;
     try {
       bridge = await Bridge.start({
@@ -185,7 +203,7 @@ export const bridgeCommand: Command = {
     let lastLine = '';
     const timer = setInterval(
       () => {
-        const line = statusLine(bridge, rings);
+        const line = statusLine(bridge, rings, pipe);
         if (tty) {
           // Redraw only what changed (or after an event line scrolled it away).
           if (line === lastLine && statusShown) return;
@@ -214,6 +232,7 @@ export const bridgeCommand: Command = {
         (recorder
           ? `; capture ${recorder.label} (${recorder.frames} frames${recorder.failure ? ', stopped early' : ''})`
           : '') +
+        (pipe ? `;${pipeStatus(pipe).slice(2)}` : '') +
         (rings ? `; ${formatRingStats(rings.stats())}` : ''),
     );
     return EXIT_OK;

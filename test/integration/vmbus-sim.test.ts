@@ -168,6 +168,11 @@ describe('kdscope bridge --target sim:vmbus (processes)', () => {
     expect(Number(closed![1])).toBeGreaterThan(10);
     expect(Number(closed![3])).toBeGreaterThan(0);
     expect(Number(closed![5])).toBeGreaterThan(0);
+    // The host pipe's counters: every message answered, none resent, none bad.
+    const pipe = /; vmbus (\d+) out\/(\d+) in;/.exec(bridge.out());
+    expect(pipe, bridge.out()).not.toBeNull();
+    expect(Number(pipe![1])).toBeGreaterThan(10);
+    expect(Number(pipe![2])).toBeGreaterThan(10);
   });
 
   it('refuses mismatched modes with one line and exit 2', async () => {
@@ -245,5 +250,11 @@ describe('kdscope bridge --mode vmbus over a unix socket', () => {
     const [code] = (await once(bridge.child, 'exit')) as [number];
     expect(bridge.err()).toBe('');
     expect(code).toBe(0);
+    expect(bridge.out()).toMatch(
+      new RegExp(
+        `; vmbus ${guest.messagesIn + guest.duplicates} out/${guest.messagesOut} in$`,
+        'm',
+      ),
+    );
   });
 });

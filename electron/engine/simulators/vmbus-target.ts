@@ -13,7 +13,10 @@ import { SimVmbusRings, WINDBG_UEFI_RING_SIZE } from './vmbus-rings';
 export interface SimVmbusOptions {
   readonly target?: SimTargetOptions;
   /** Both ends' pipe options (feedback, resend timeout, clock); role is set per end. */
-  readonly pipe?: Omit<PipeChannelOptions, 'role'>;
+  readonly pipe?: Omit<PipeChannelOptions, 'role'> & {
+    /** Sees the host side's channel (as the vmbus dialers' onChannel does). */
+    readonly onChannel?: (channel: PipeChannel) => void;
+  };
   readonly ringSize?: number;
 }
 
@@ -27,10 +30,12 @@ export interface SimVmbusTarget {
 
 export function createSimVmbusTarget(options: SimVmbusOptions = {}): SimVmbusTarget {
   const rings = new SimVmbusRings(options.ringSize ?? WINDBG_UEFI_RING_SIZE);
-  const guest = new PipeChannel(rings.guest, { ...options.pipe, role: 'vm' });
+  const { onChannel, ...pipe } = options.pipe ?? {};
+  const guest = new PipeChannel(rings.guest, { ...pipe, role: 'vm' });
   const target = new SimTarget(options.target);
   target.attach(guest);
-  const stream = new PipeChannel(rings.host, { ...options.pipe, role: 'host' });
+  const stream = new PipeChannel(rings.host, { ...pipe, role: 'host' });
+  onChannel?.(stream);
   stream.once('close', () => {
     rings.close();
     target.close();

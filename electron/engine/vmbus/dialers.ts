@@ -14,7 +14,20 @@ import { lengthPrefixedTransport } from './pipe-transport';
 import { handleTransport, loadVmbusApi, offerAndConnect } from './vmbuspiper';
 
 /** How the target speaks windbg-uefi's pipe messages (`--mode vmbus`, `--feedback`). */
-export type VmbusDialOptions = Omit<PipeChannelOptions, 'role'>;
+export type VmbusDialOptions = Omit<PipeChannelOptions, 'role'> & {
+  /** Sees each connected channel (its stats, for status lines). */
+  readonly onChannel?: (channel: PipeChannel) => void;
+};
+
+function hostChannel(
+  transport: ConstructorParameters<typeof PipeChannel>[0],
+  options: VmbusDialOptions,
+): PipeChannel {
+  const { onChannel, ...pipe } = options;
+  const channel = new PipeChannel(transport, { ...pipe, role: 'host' });
+  onChannel?.(channel);
+  return channel;
+}
 
 export interface VmbusDialerSeams {
   readonly platform?: NodeJS.Platform;
@@ -39,7 +52,7 @@ export function vmbusDialer(
       const api = loadVmbusApi();
       const vmId = await resolveVmId(ep.vmName, seams.run, signal);
       const handle = await offerAndConnect(api, vmId, where, signal);
-      return new PipeChannel(handleTransport(api, handle, where), { ...options, role: 'host' });
+      return hostChannel(handleTransport(api, handle, where), options);
     },
   };
 }
@@ -50,10 +63,7 @@ export function pipeMessageDialer(inner: Dialer, options: VmbusDialOptions = {})
     description: `${inner.description} (VMBus pipe messages)`,
     async dial(signal) {
       const stream = await inner.dial(signal);
-      return new PipeChannel(lengthPrefixedTransport(stream, inner.description), {
-        ...options,
-        role: 'host',
-      });
+      return hostChannel(lengthPrefixedTransport(stream, inner.description), options);
     },
   };
 }
