@@ -163,7 +163,7 @@ function schedulePublish(): void {
   }, wait);
 }
 
-/** Applies one batch from the engine and acknowledges it. Exported for the UI bench. */
+/** Applies one batch from the engine and acknowledges it. */
 export function ingest(event: RecordsEvent): void {
   skipped += event.skipped;
   const batch = batchFromBytes(event.batch);
@@ -322,11 +322,6 @@ export const actions = {
     set({ field });
   },
 };
-
-/** For the bench and tests: what is loaded. */
-export function tableStats(): { rows: number; dropped: number; matches: number } {
-  return { rows: table.length, dropped: table.dropped, matches: matches.length };
-}
 
 export function setConnectionClosed(reason: string): void {
   set({ connection: 'closed', connectionError: reason });

@@ -2,6 +2,7 @@
 // with it, stops cleanly on SIGINT; bad arguments give one line and exit 2.
 import { describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ensureRendererBuilt, root } from '../e2e/harness';
 
@@ -50,5 +51,24 @@ describe('kdscope serve', () => {
     });
     expect(noUi.status).toBe(1);
     expect(noUi.stderr).toMatch(/^kdscope serve: the UI is not built .*npm run build\n$/);
+  }, 60_000);
+
+  it('says which port is taken, in one line', async () => {
+    await ensureRendererBuilt();
+    const squatter = createServer();
+    await new Promise<void>((r) => squatter.listen(0, '127.0.0.1', r));
+    const port = (squatter.address() as AddressInfo).port;
+    try {
+      const taken = spawnSync(process.execPath, [bin, 'serve', '--port', String(port)], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(taken.status).toBe(1);
+      expect(taken.stderr).toMatch(
+        new RegExp(`^kdscope serve: cannot listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE.*\\n$`),
+      );
+    } finally {
+      squatter.close();
+    }
   }, 60_000);
 });
