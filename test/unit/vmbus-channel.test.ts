@@ -238,6 +238,55 @@ describe('PipeChannel: incoming messages', () => {
     );
   });
 
+  it('random reads never throw; only valid data messages reach the stream (fuzz)', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom<'message' | 'stream'>('message', 'stream'),
+        fc.boolean(),
+        fc.array(
+          fc.oneof(
+            fc.uint8Array({ maxLength: 64 }),
+            fc.uint8Array({ maxLength: 32 }).map((p) => encodePipeData(9, p)),
+            fc.tuple(fc.uint8Array({ minLength: 1, maxLength: 32 }), fc.nat(55)).map(([p, at]) => {
+              const m = encodePipeData(9, p);
+              m[at % m.length] = m[at % m.length]! ^ 0x10;
+              return m;
+            }),
+            fc.constant(encodePipeFeedback(0x5687, false)),
+          ),
+          { maxLength: 10 },
+        ),
+        (boundaries, feedback, reads) => {
+          const transport = new RecordingTransport(boundaries);
+          const channel = new PipeChannel(transport, { feedback, report: () => undefined });
+          const pushed: Buffer[] = [];
+          const push = channel.push.bind(channel);
+          channel.push = (chunk: unknown) => {
+            if (chunk) pushed.push(chunk as Buffer);
+            return push(chunk);
+          };
+          for (const read of reads) transport.handlers.data(read);
+          const s = channel.stats;
+          const delivered = Buffer.concat(pushed).length;
+          expect(delivered).toBe(s.payloadBytesIn);
+          // Whole-message reads: exactly the intact data messages' payloads come out.
+          if (boundaries === 'message' && !feedback) {
+            const intact = reads.flatMap((r) => {
+              const d = decodePipeMessage(r);
+              return d.ok && d.message.kind === 'data' && d.message.checksumOk
+                ? [Buffer.from(d.message.payload)]
+                : [];
+            });
+            expect(Buffer.concat(pushed)).toEqual(Buffer.concat(intact));
+          }
+          expect(s.messagesIn).toBeLessThanOrEqual(reads.length);
+          channel.destroy();
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('hints at --feedback when the VM sends feedback replies', async () => {
     const transport = new RecordingTransport();
     const lines: string[] = [];
