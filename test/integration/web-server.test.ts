@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
+import { connect } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import WebSocket from 'ws';
 import { Workbench } from '../../electron/engine/workbench';
 import { startWebServer, type WebServer } from '../../electron/web/server';
@@ -78,9 +80,25 @@ const origin = (): string => `http://127.0.0.1:${server.port}`;
 const path = (rest: string): string => `/t/${server.token}${rest}`;
 
 describe('web mode security', () => {
-  it('listens on 127.0.0.1 only and prints a URL with the token', () => {
+  it('listens on 127.0.0.1 only and prints a URL with the token', async () => {
     expect(server.url).toBe(`http://127.0.0.1:${server.port}/t/${server.token}/`);
     expect(server.token.length).toBeGreaterThanOrEqual(32);
+    // Another address of this machine (when it has one) does not reach the server.
+    const external = Object.values(networkInterfaces())
+      .flat()
+      .find((a) => a && !a.internal && a.family === 'IPv4');
+    const targets = ['::1', ...(external ? [external.address] : [])];
+    for (const host of targets) {
+      const outcome = await new Promise<string>((resolve) => {
+        const socket = connect({ host, port: server.port });
+        socket.once('connect', () => {
+          socket.destroy();
+          resolve('connected');
+        });
+        socket.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+      });
+      expect(outcome, host).not.toBe('connected');
+    }
   });
 
   it('serves the app with the token and a strict CSP', async () => {
