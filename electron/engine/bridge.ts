@@ -48,6 +48,10 @@ const DIR_FROM: Record<Side, Direction> = {
 };
 const other = (side: Side): Side => (side === 'debugger' ? 'target' : 'debugger');
 
+/** Queued bytes that make the taps run at once (after this turn) instead of after TAP_DELAY_MS. */
+const TAP_BATCH_BYTES = 64 * 1024;
+const TAP_DELAY_MS = 2;
+
 /** Wall-clock microseconds with sub-millisecond resolution. */
 function nowUs(): number {
   return Math.round((performance.timeOrigin + performance.now()) * 1000);
@@ -73,6 +77,8 @@ export class Bridge {
   private readonly stop = new AbortController();
   private queue: RelayedChunk[] = [];
   private flushScheduled = false;
+  private queuedBytes = 0;
+  private tapTimer: NodeJS.Timeout | undefined;
   private readonly taps: BridgeTap[];
   private readonly ticker: NodeJS.Timeout;
   private targetLoop: Promise<void> = Promise.resolve();
@@ -263,14 +269,27 @@ export class Bridge {
     counters.chunks++;
     if (!delivered) counters.droppedBytes += chunk.length;
     this.queue.push({ dir, timeUs: nowUs(), bytes: chunk, delivered });
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flushTaps());
+    this.queuedBytes += chunk.length;
+    if (this.queuedBytes >= TAP_BATCH_BYTES) {
+      // Bulk transfer: hand over after this turn, so the queue stays small.
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flushTaps());
+      }
+    } else if (this.tapTimer === undefined) {
+      // Chatty small packets: the taps run a moment later in one batch, between round trips
+      // rather than inside each one.
+      this.tapTimer = setTimeout(() => this.flushTaps(), TAP_DELAY_MS);
     }
   }
 
   private flushTaps(): void {
     this.flushScheduled = false;
+    if (this.tapTimer !== undefined) {
+      clearTimeout(this.tapTimer);
+      this.tapTimer = undefined;
+    }
+    this.queuedBytes = 0;
     const batch = this.queue;
     if (batch.length === 0) return;
     this.queue = [];
