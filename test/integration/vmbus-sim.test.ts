@@ -240,6 +240,30 @@ describe('kdscope bridge --target sim:vmbus (processes)', () => {
     expect(Number(pipe![2])).toBeGreaterThan(10);
   });
 
+  it('vm:simulated with --mode vmbus picks the VMBus channel of the simulated VM', async () => {
+    const sock = join(dir, 'dbg.sock');
+    const bridge = kdscope([
+      'bridge',
+      '--debugger',
+      `unix:${sock}`,
+      '--target',
+      'vm:simulated',
+      '--mode',
+      'vmbus',
+      '--no-pcap',
+    ]);
+    await until(
+      () => existsSync(sock) && /target: connected/.test(bridge.out()),
+      'the bridge to connect',
+    );
+    await scriptedSession(sock);
+    bridge.child.kill('SIGINT');
+    const [code] = (await once(bridge.child, 'exit')) as [number];
+    expect(bridge.err()).toBe('');
+    expect(code).toBe(0);
+    expect(bridge.out()).toMatch(/bridge closed: .*; vmbus \d+ out\/\d+ in; ring h->g .*max [1-9]/);
+  });
+
   it('refuses mismatched modes with one line and exit 2', async () => {
     for (const [args, pattern] of [
       [['--target', 'sim:vmbus', '--mode', 'com'], /speaks VMBus pipe messages, not --mode com/],

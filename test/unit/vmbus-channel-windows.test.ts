@@ -281,6 +281,41 @@ describe('vmbus:NAME and vm:NAME dialers', () => {
     );
   });
 
+  it('with --mode vmbus only VMBus channels are candidates', async () => {
+    const listing = {
+      vms: [vm('simulated', 'kdscope', ['sim', 'sim:vmbus'])],
+      problems: new Map(),
+    };
+    const dialled: string[] = [];
+    const seams = (vmbusOnly: boolean) => ({
+      listVms: async () => listing,
+      vmbusOnly,
+      dialerFor: (ep: Endpoint) => ({
+        description: 'fake',
+        dial: async () => {
+          dialled.push(JSON.stringify(ep));
+          throw new TransportError('refused');
+        },
+      }),
+    });
+    await expect(vmDialer({ kind: 'vm', name: 'simulated' }, seams(true)).dial()).rejects.toThrow(
+      /answered: COM2: refused$/,
+    );
+    expect(dialled).toEqual(['{"kind":"sim","flavour":"vmbus"}']);
+    await expect(vmDialer({ kind: 'vm', name: 'simulated' }, seams(false)).dial()).rejects.toThrow(
+      /COM1: refused; COM2: refused$/,
+    );
+    const comOnly = { vms: [vm('dev', 'qemu', ['unix:/x'])], problems: new Map() };
+    await expect(
+      vmDialer(
+        { kind: 'vm', name: 'dev' },
+        { ...seams(true), listVms: async () => comOnly },
+      ).dial(),
+    ).rejects.toThrow(
+      /has no VMBus channel \(--mode vmbus\); drop --mode vmbus to use its COM port/,
+    );
+  });
+
   it('dials the first channel that answers, saying why the others did not', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kdscope-vmdial-'));
     const live = join(dir, 'com2.sock');

@@ -32,7 +32,10 @@ export function createDialer(ep: Endpoint, deps: TransportDeps = {}): Dialer {
     case 'vmbus':
       return vmbusDialer(ep, deps.vmbus, { platform: deps.platform });
     case 'vm':
-      return vmDialer(ep, { dialerFor: (target) => createDialer(target, deps) });
+      return vmDialer(ep, {
+        dialerFor: (target) => createDialer(target, deps),
+        vmbusOnly: deps.vmbus !== undefined,
+      });
     case 'sim': {
       const factory = deps.simTarget;
       if (!factory)

@@ -72,6 +72,12 @@ export interface VmDialerSeams {
   readonly listVms?: (signal?: AbortSignal) => Promise<VmListing>;
   /** How a channel's endpoint is dialled (createDialer with the bridge's deps). */
   readonly dialerFor: (ep: Endpoint) => Dialer;
+  /** `--mode vmbus`: only the VM's VMBus channels (a COM port speaks no pipe messages). */
+  readonly vmbusOnly?: boolean;
+}
+
+function isVmbusEndpoint(ep: Endpoint): boolean {
+  return ep.kind === 'vmbus' || (ep.kind === 'sim' && ep.flavour === 'vmbus');
 }
 
 /** The VMs with this name: exact first, else the same name in another case. */
@@ -113,6 +119,7 @@ export function vmDialer(ep: Extract<Endpoint, { kind: 'vm' }>, seams: VmDialerS
           continue;
         }
         if (target.kind === 'vm') continue; // never loop through another name
+        if (seams.vmbusOnly && !isVmbusEndpoint(target)) continue;
         try {
           const stream: ByteChannel = await seams.dialerFor(target).dial(signal);
           return stream;
@@ -123,7 +130,9 @@ export function vmDialer(ep: Extract<Endpoint, { kind: 'vm' }>, seams: VmDialerS
       }
       if (tried.length === 0) {
         throw new TransportError(
-          `${where}: ${vm.provider} VM '${vm.name}' (${vm.state}) has no KD channel kdscope can reach (give it a COM port on a pipe or socket)`,
+          seams.vmbusOnly
+            ? `${where}: ${vm.provider} VM '${vm.name}' (${vm.state}) has no VMBus channel (--mode vmbus); drop --mode vmbus to use its COM port`
+            : `${where}: ${vm.provider} VM '${vm.name}' (${vm.state}) has no KD channel kdscope can reach (give it a COM port on a pipe or socket)`,
         );
       }
       throw new TransportError(
