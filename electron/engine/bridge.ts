@@ -293,13 +293,16 @@ export class Bridge {
     const batch = this.queue;
     if (batch.length === 0) return;
     this.queue = [];
-    for (const tap of this.taps) {
+    for (const tap of [...this.taps]) {
       try {
         tap.write(batch);
       } catch (error) {
-        // A tap that throws is a bug in it; say so once and stop feeding it.
+        // A tap that throws is a bug in it; say so once, stop feeding it, release what it holds.
         this.error(tap.name, `${tap.name} failed and was stopped: ${(error as Error).message}`);
         this.taps.splice(this.taps.indexOf(tap), 1);
+        Promise.resolve()
+          .then(() => tap.close())
+          .catch(() => undefined);
       }
     }
     for (const chunk of batch) this.health.observeBytes(chunk.dir, chunk.bytes.length);

@@ -321,3 +321,44 @@ describe('Bridge relay', () => {
     expect(closedTaps).toBe(1);
   });
 });
+
+describe('Bridge taps', () => {
+  it('a tap that throws is reported once, stopped and closed; the other taps and the relay go on', async () => {
+    const dbgPath = join(dir, 'd.sock');
+    const tgtPath = join(dir, 't.sock');
+    const target = await fakeTarget(tgtPath);
+    let badClosed = 0;
+    const good: RelayedChunk[] = [];
+    const bridge = await Bridge.start({
+      debugger: parseEndpoint(`unix:${dbgPath}`),
+      target: parseEndpoint(`unix:${tgtPath}`),
+      taps: [
+        {
+          name: 'broken',
+          write: () => {
+            throw new Error('boom');
+          },
+          close: () => void badClosed++,
+        },
+        { name: 'good', write: (batch) => void good.push(...batch), close: () => undefined },
+      ],
+    });
+    cleanups.push(() => bridge.close());
+    const errors: string[] = [];
+    bridge.subscribe((e) => {
+      if (e.kind === 'error') errors.push(e.message);
+    });
+    const tgt = await target.next();
+    const dbg = await fakeDebugger(dbgPath);
+    await until(() => bridge.connected('debugger'), 'debugger');
+    for (let i = 0; i < 3; i++) {
+      const got = receive(tgt, 16);
+      dbg.write(encodeReset());
+      await got;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await until(() => good.length === 3, 'the good tap');
+    expect(errors).toEqual(['broken failed and was stopped: boom']);
+    expect(badClosed).toBe(1);
+  });
+});
