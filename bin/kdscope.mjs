@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const bundle = join(root, 'dist/cli.mjs');
+const bundle = join(root, 'dist/cli/entry.mjs');
 
 function newestSource(dir) {
   let newest = 0;

@@ -12,7 +12,10 @@ const external = ['electron', 'serialport', '@serialport/*', 'koffi', 'playwrigh
 export async function buildCli() {
   await build({
     entryPoints: [join(root, 'electron/cli/entry.ts')],
-    outfile: join(root, 'dist/cli.mjs'),
+    // One chunk per command (commands.ts imports them lazily), so a command loads only its code.
+    outdir: join(root, 'dist/cli'),
+    outExtension: { '.js': '.mjs' },
+    splitting: true,
     bundle: true,
     platform: 'node',
     format: 'esm',

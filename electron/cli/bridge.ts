@@ -83,7 +83,6 @@ function statusLine(
 
 export const bridgeCommand: Command = {
   name: 'bridge',
-  summary: 'relay WinDbg <-> target, record and decode live',
   usage: USAGE,
   async run(args: readonly string[], io: CliIo): Promise<number> {
     const parsed = parseArgs(args, {

@@ -9,7 +9,6 @@ export interface CliIo {
 
 export interface Command {
   readonly name: string;
-  readonly summary: string;
   readonly usage: string;
   /** Resolves to the process exit code: 0 ok, 1 runtime failure, 2 bad usage or unreadable input. */
   run(args: readonly string[], io: CliIo): Promise<number>;

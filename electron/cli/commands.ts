@@ -1,20 +1,50 @@
-// Every sub-command, wired explicitly (no registration as an import side effect).
+// Every sub-command, wired explicitly (no registration as an import side effect). Each is
+// loaded only when it runs: `kdscope decode` need not parse the bridge, the web server or the
+// simulators, and start-up is a large share of a short command's time.
 
 import type { Command } from './command';
-import { decodeCommand } from './decode';
-import { exportCommand } from './export';
-import { bridgeCommand } from './bridge';
-import { simulateCommand } from './simulate';
-import { serveCommand } from './serve';
-import { vmsCommand } from './vms';
-import { benchCommand } from './bench';
 
-export const commands: readonly Command[] = [
-  decodeCommand,
-  exportCommand,
-  bridgeCommand,
-  simulateCommand,
-  vmsCommand,
-  serveCommand,
-  benchCommand,
+export interface CommandEntry {
+  readonly name: string;
+  readonly summary: string;
+  load(): Promise<Command>;
+}
+
+export const commands: readonly CommandEntry[] = [
+  {
+    name: 'decode',
+    summary: 'decode a capture or two raw streams to NDJSON or a packet table',
+    load: async () => (await import('./decode')).decodeCommand,
+  },
+  {
+    name: 'export',
+    summary: 'write a capture as pcap or pcapng, optionally only what a filter matches',
+    load: async () => (await import('./export')).exportCommand,
+  },
+  {
+    name: 'bridge',
+    summary: 'relay WinDbg <-> target, record and decode live',
+    load: async () => (await import('./bridge')).bridgeCommand,
+  },
+  {
+    name: 'simulate',
+    summary: 'run a simulated KD target or a scripted KD debugger',
+    load: async () => (await import('./simulate')).simulateCommand,
+  },
+  {
+    name: 'vms',
+    summary:
+      'list VMs (Hyper-V, QEMU, libvirt, VirtualBox, VMware, simulated) and their KD channels',
+    load: async () => (await import('./vms')).vmsCommand,
+  },
+  {
+    name: 'serve',
+    summary: 'web mode: the workbench UI in a browser, on 127.0.0.1',
+    load: async () => (await import('./serve')).serveCommand,
+  },
+  {
+    name: 'bench',
+    summary: 'run the benchmarks (ratios against baselines measured in the same run)',
+    load: async () => (await import('./bench')).benchCommand,
+  },
 ];

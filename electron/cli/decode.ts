@@ -3,6 +3,7 @@
 
 import { CaptureError } from '../capture/capture-error';
 import { openCapture, openRawPair, type CaptureSource } from '../capture/capture-source';
+import { describePacket } from '../../protocol/kd/payloads';
 import { SessionDecoder } from '../../protocol/session/pipeline';
 import type { PacketRecord } from '../../protocol/session/record';
 import { SettleQueue } from '../../protocol/session/settle';
@@ -78,9 +79,10 @@ function errorLine(label: string, error: CaptureError): string {
   return where.length > 0 ? `${message} (${where.join(', ')})` : message;
 }
 
+const NO_INFO = { info: false } as const;
+
 export const decodeCommand: Command = {
   name: 'decode',
-  summary: 'decode a capture or two raw streams to NDJSON or a packet table',
   usage: USAGE,
   async run(args: readonly string[], io: CliIo): Promise<number> {
     const request = parseRequest(args);
@@ -104,7 +106,13 @@ export const decodeCommand: Command = {
       print = (record) => out.write(table.row(record));
     }
     const holder: { queue?: SettleQueue } = {};
-    const decoder = new SessionDecoder({ onRecord: (record) => holder.queue!.add(record) });
+    const decoder = new SessionDecoder({
+      onRecord: (record) => holder.queue!.add(record),
+      // NDJSON prints the typed fields only; the table shows the one-line info.
+      ...(request.format === 'ndjson'
+        ? { describe: (type, payload, dir) => describePacket(type, payload, dir, NO_INFO) }
+        : {}),
+    });
     const queue = new SettleQueue(decoder.tracker, print);
     holder.queue = queue;
 

@@ -108,7 +108,6 @@ function exportMatching(
 
 export const exportCommand: Command = {
   name: 'export',
-  summary: 'write a capture as pcap or pcapng, optionally only what a filter matches',
   usage: USAGE,
   async run(args: readonly string[], io: CliIo): Promise<number> {
     const parsed = parseArgs(args, { values: ['out', 'filter', 'key'] });

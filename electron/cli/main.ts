@@ -1,6 +1,6 @@
 // `kdscope` entry point: dispatch to a sub-command, map errors to one line and an exit code.
 
-import { EXIT_FAILURE, EXIT_USAGE, RuntimeError, UsageError, type Command } from './command';
+import { EXIT_FAILURE, EXIT_USAGE, RuntimeError, UsageError } from './command';
 import { commands } from './commands';
 
 function help(): string {
@@ -15,11 +15,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(help());
     return name === undefined ? EXIT_USAGE : 0;
   }
-  const command: Command | undefined = commands.find((c) => c.name === name);
-  if (!command) {
+  const entry = commands.find((c) => c.name === name);
+  if (!entry) {
     process.stderr.write(`kdscope: unknown command '${name}' (try kdscope --help)\n`);
     return EXIT_USAGE;
   }
+  const command = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(`${command.usage}\n`);
     return 0;

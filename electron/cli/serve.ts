@@ -9,18 +9,15 @@ import { RuntimeError, UsageError, type Command } from './command';
 import { Workbench } from '../engine/workbench';
 import { startWebServer } from '../web/server';
 
-/** dist/renderer, from the bundle (dist/cli.mjs) or from the sources (electron/cli/serve.ts). */
+/** dist/renderer, from the bundle (dist/cli/*.mjs) or from the sources (electron/cli/serve.ts). */
 export function defaultStaticDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  const fromBundle = join(here, 'renderer');
-  return existsSync(join(fromBundle, 'index.html'))
-    ? fromBundle
-    : join(here, '../../dist/renderer');
+  const candidates = [join(here, '../renderer'), join(here, '../../dist/renderer')];
+  return candidates.find((dir) => existsSync(join(dir, 'index.html'))) ?? candidates[0]!;
 }
 
 export const serveCommand: Command = {
   name: 'serve',
-  summary: 'web mode: the workbench UI in a browser, on 127.0.0.1',
   usage:
     'kdscope serve [--port N] [--ui DIR]\n  prints the URL to open (with its per-run token); runs until Ctrl-C',
   async run(args, io) {

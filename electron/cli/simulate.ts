@@ -145,7 +145,6 @@ async function runDebugger(args: readonly string[], io: CliIo): Promise<number> 
 
 export const simulateCommand: Command = {
   name: 'simulate',
-  summary: 'run a simulated KD target or a scripted KD debugger',
   usage: USAGE,
   run(args, io) {
     const [role, ...rest] = args;

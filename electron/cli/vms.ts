@@ -21,7 +21,6 @@ export function formatVms(vms: readonly VmInfo[], problems: ReadonlyMap<string, 
 
 export const vmsCommand: Command = {
   name: 'vms',
-  summary: 'list VMs (Hyper-V, QEMU, libvirt, VirtualBox, VMware, simulated) and their KD channels',
   usage: [
     'kdscope vms [--json]',
     '',

@@ -37,10 +37,23 @@ function short(what: string, length: number, size: number): string {
  * Summary of one packet's payload; never throws, whatever the bytes. `dir` tells requests
  * from replies (whose reply-only fields are then shown); without it a guess is made.
  */
-export function describePacket(type: number, payload: Uint8Array, dir?: Direction): PacketSummary {
+export interface DescribeOptions {
+  /**
+   * Build the timeline's one-line `info` (default true). Consumers that print only the typed
+   * fields (NDJSON) skip it: for manipulate calls it is most of the cost.
+   */
+  readonly info?: boolean;
+}
+
+export function describePacket(
+  type: number,
+  payload: Uint8Array,
+  dir?: Direction,
+  options?: DescribeOptions,
+): PacketSummary {
   switch (type) {
     case PacketType.STATE_MANIPULATE:
-      return describeManipulate(payload, dir);
+      return describeManipulate(payload, dir, options?.info ?? true);
     case PacketType.STATE_CHANGE64:
       return describeStateChange64(payload);
     case PacketType.STATE_CHANGE32:
@@ -159,11 +172,22 @@ function manipulateInfo(api: number, b: Uint8Array, status: number, role: Role):
   }
 }
 
-function describeManipulate(b: Uint8Array, dir: Direction | undefined): PacketSummary {
+function describeManipulate(
+  b: Uint8Array,
+  dir: Direction | undefined,
+  withInfo: boolean,
+): PacketSummary {
   const api = u32At(b, 0);
   const returnStatus = u32At(b, 8);
-  const info = manipulateInfo(api, b, returnStatus, manipulateRole(dir));
-  const base = { api, apiName: manipulateApiName(api), returnStatus, info };
+  const apiName = manipulateApiName(api);
+  const base = withInfo
+    ? {
+        api,
+        apiName,
+        returnStatus,
+        info: manipulateInfo(api, b, returnStatus, manipulateRole(dir)),
+      }
+    : { api, apiName, returnStatus };
   if (b.length < MANIPULATE_SIZE) {
     return { ...base, malformed: short('DBGKD_MANIPULATE_STATE64', b.length, MANIPULATE_SIZE) };
   }

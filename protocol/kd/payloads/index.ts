@@ -54,6 +54,7 @@ export type { DebugIoFieldsFor, DebugIoInput, DecodedDebugIo } from './debug-io'
 export { FILE_IO_SIZE, buildFileIo, decodeFileIo, fileIoMember, fileNameBytes } from './file-io';
 export type { DecodedFileIo, FileIoFieldsFor, FileIoInput } from './file-io';
 export { describePacket } from './describe';
+export type { DescribeOptions } from './describe';
 export { dissectPacket } from './dissect';
 export {
   CONTROL_REQUEST_SIZE,
