@@ -38,8 +38,8 @@ import type { VmInfo } from '../../electron/engine/vms';
 const VM_ID = '5F0C4B7E-1D2A-4C3B-9A8B-0123456789AB';
 
 describe('vmbuspiper.dll and kernel32 declarations (koffi, no DLL loaded)', () => {
-  it('every prototype parses with the argument count of its signature', () => {
-    const { koffi, prototypes } = vmbusTypes();
+  it('every prototype parses with the argument count of its signature', async () => {
+    const { koffi, prototypes } = await vmbusTypes();
     const expected: Record<keyof typeof PROTOTYPES, number> = {
       VmbusPipeServerOfferChannel: 3,
       VmbusPipeServerConnectPipe: 2,
@@ -62,11 +62,11 @@ describe('vmbuspiper.dll and kernel32 declarations (koffi, no DLL loaded)', () =
       expect(info.proto.arguments).toHaveLength(count);
     }
     // Declaring twice is harmless (koffi type names are global).
-    expect(vmbusTypes()).toBe(vmbusTypes());
+    expect(await vmbusTypes()).toBe(await vmbusTypes());
   });
 
-  it('the offer struct has the layout windbg-uefi and Mile.HyperV give it', () => {
-    const { koffi, offer, overlapped } = vmbusTypes();
+  it('the offer struct has the layout windbg-uefi and Mile.HyperV give it', async () => {
+    const { koffi, offer, overlapped } = await vmbusTypes();
     expect(koffi.sizeof(offer)).toBe(OFFER_SIZE);
     expect(koffi.offsetof(offer, 'Vm')).toBe(OfferOffset.vmGuid);
     expect(koffi.offsetof(offer, 'InterruptLatencyInMilliseconds')).toBe(0x10);
@@ -80,8 +80,8 @@ describe('vmbuspiper.dll and kernel32 declarations (koffi, no DLL loaded)', () =
     expect(koffi.sizeof(overlapped)).toBe(32);
   });
 
-  it('encodeOffer writes what koffi encodes for the same struct', () => {
-    const { koffi, offer } = vmbusTypes();
+  it('encodeOffer writes what koffi encodes for the same struct', async () => {
+    const { koffi, offer } = await vmbusTypes();
     const guid = (text: string) => {
       const b = guidBytes(text);
       const v = new DataView(b.buffer);
@@ -147,8 +147,8 @@ describe('Win32 errors in one line', () => {
     expect(error.code).toBe(`WIN32_${code}`);
   });
 
-  it('a missing vmbuspiper.dll is said as such (a real failed load)', () => {
-    expect(() => loadVmbusApi('/nonexistent/vmbuspiper.dll')).toThrow(
+  it('a missing vmbuspiper.dll is said as such (a real failed load)', async () => {
+    await expect(loadVmbusApi('/nonexistent/vmbuspiper.dll')).rejects.toThrow(
       /^vmbuspiper\.dll not found: \/nonexistent\/vmbuspiper\.dll \(it comes with Hyper-V/,
     );
   });

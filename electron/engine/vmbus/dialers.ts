@@ -49,7 +49,7 @@ export function vmbusDialer(
   return {
     description: where,
     async dial(signal) {
-      const api = loadVmbusApi();
+      const api = await loadVmbusApi();
       const vmId = await resolveVmId(ep.vmName, seams.run, signal);
       const handle = await offerAndConnect(api, vmId, where, signal);
       return hostChannel(handleTransport(api, handle, where), options);

@@ -22,7 +22,6 @@
 // Nothing here loads a DLL until loadVmbusApi() runs (Windows only); declaring the types and
 // prototypes works anywhere, so tests check them on Linux.
 
-import { createRequire } from 'node:module';
 import type KoffiModule from 'koffi';
 import { TransportError } from '../transports/types';
 import type { PipeTransport, PipeTransportHandlers } from './pipe-transport';
@@ -154,8 +153,16 @@ export function describeLoadError(error: unknown, dll: string): TransportError {
 }
 
 let koffiModule: Koffi | undefined;
-function koffi(): Koffi {
-  koffiModule ??= createRequire(import.meta.url)('koffi') as Koffi;
+
+/**
+ * koffi loads a native addon: only when the VMBus channel is used, not at every CLI start.
+ * A dynamic import works in the ESM CLI bundle, the CJS Electron bundle and under vitest.
+ */
+async function loadKoffi(): Promise<Koffi> {
+  if (!koffiModule) {
+    const loaded = (await import('koffi')) as unknown as { default?: Koffi } & Koffi;
+    koffiModule = loaded.default ?? loaded;
+  }
   return koffiModule;
 }
 
@@ -190,9 +197,10 @@ export const PROTOTYPES = {
 let typesMemo: VmbusTypes | undefined;
 
 /** Declares the structs and prototypes once per process (koffi's type names are global). */
-export function vmbusTypes(): VmbusTypes {
+export async function vmbusTypes(): Promise<VmbusTypes> {
   if (typesMemo) return typesMemo;
-  const k = koffi();
+  const k = await loadKoffi();
+  if (typesMemo) return typesMemo;
   k.alias('HANDLE', k.pointer('KDSCOPE_HANDLE_', k.opaque()));
   const guid = k.struct('KDSCOPE_GUID', {
     Data1: 'uint32_t',
@@ -235,9 +243,9 @@ interface VmbusApi {
 let apiMemo: VmbusApi | undefined;
 
 /** Loads vmbuspiper.dll and kernel32 (Windows only); throws a one-line TransportError. */
-export function loadVmbusApi(dll = 'vmbuspiper.dll'): VmbusApi {
+export async function loadVmbusApi(dll = 'vmbuspiper.dll'): Promise<VmbusApi> {
   if (apiMemo) return apiMemo;
-  const types = vmbusTypes();
+  const types = await vmbusTypes();
   const k = types.koffi;
   let piper;
   let kernel32;
@@ -317,7 +325,7 @@ class Overlapped {
 
 function isInvalid(handle: Handle): boolean {
   if (handle === null || handle === undefined) return true;
-  const address = koffi().address(handle);
+  const address = koffiModule!.address(handle);
   return address === 0n || address === 0xffffffffffffffffn;
 }
 
