@@ -16,7 +16,6 @@ import { batchFromBytes, decodeRecord } from '../../protocol/records/columns';
 import { PacketTable } from '../../protocol/records/table';
 import { prepareFilter, type PreparedFilter } from './filter-engine';
 import { MatchList } from './match-list';
-import { patchRow } from './table-patch';
 
 export interface FieldSelection {
   /** Path of child indices from the root list, e.g. "0.3". */
@@ -176,7 +175,7 @@ export function ingest(event: RecordsEvent): void {
   }
   if (event.updates) {
     const updates = batchFromBytes(event.updates);
-    for (let i = 0; i < updates.count; i++) patchRow(table, decodeRecord(updates, i));
+    for (let i = 0; i < updates.count; i++) table.patch(decodeRecord(updates, i));
     // The details pane may show one of them: it re-reads on the next selection.
   }
   void client?.invoke('stream.ack', event.seq).catch(() => undefined);

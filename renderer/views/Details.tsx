@@ -4,7 +4,6 @@ import { useState } from 'react';
 import type { FieldNode } from '../../protocol/kd/summary';
 import type { PacketRecord } from '../../protocol/session/record';
 import { actions, table, useWorkbench } from '../store/workbench';
-import { rowOfNo } from '../store/table-patch';
 import { flagsText, relativeTime } from './format';
 
 export function Details(): React.JSX.Element {
@@ -92,7 +91,7 @@ function TreeNode(props: {
 function Summary(props: { no: number }): React.JSX.Element | null {
   useWorkbench((s) => s.revision); // links arrive after the row itself
   const origin = useWorkbench((s) => s.session.info?.startedAt ?? 0);
-  const row = rowOfNo(table, props.no);
+  const row = table.rowOfNo(props.no);
   if (row < 0) return null;
   const r: PacketRecord = table.row(row);
   const isRequest = r.dir === 'debugger->target';
