@@ -19,3 +19,10 @@ export {
 } from './debugger';
 export { parseFault, type SimFault, type SimFaultKind } from './faults';
 export { IMAGE_BASE, IMAGE_PHYSICAL, IMAGE_SIZE, ImageLayout } from './memory';
+export {
+  createSimVmbusTarget,
+  simVmbusTargetFactory,
+  type SimVmbusOptions,
+  type SimVmbusTarget,
+} from './vmbus-target';
+export { SimVmbusRings, formatRingStats, type RingStats } from './vmbus-rings';
