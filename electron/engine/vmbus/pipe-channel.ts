@@ -6,9 +6,10 @@
 //
 // The seed's host relay had two quirks we do not copy:
 // - It dropped zero-length RESETs from WinDbg until it had seen another control packet. It
-//   started reading WinDbg before the VMBus channel was open, so WinDbg's early RESETs piled
-//   up and reached the guest in a burst; here the bridge attaches the target only once the
-//   channel is connected, and a RESET is a KD packet the guest's kddll must (and does) handle.
+//   read WinDbg before the VMBus channel was open, so WinDbg's early RESETs piled up and
+//   reached the guest in a burst. Here the bridge attaches the target only once the channel
+//   is open, and drops (and counts) what WinDbg sent before, which covers that case; later
+//   RESETs are KD packets the guest's kddll handles, and WinDbg needs them answered.
 // - It cut WinDbg's bytes at KD packet boundaries and sent a buffer starting with the
 //   break-in byte 0x62 as one message as it was. windbg-uefi's guest reads the pipe as a byte
 //   stream (its input ring feeds KdpReceiveBuffer any number of bytes), so packet boundaries
