@@ -113,6 +113,8 @@ describe('workbench in a browser (web mode)', () => {
     await filter.pressSequentially('&& api == ReadVirtualMemory');
     await filter.press('Enter');
     await waitFor(async () => (await page.locator('.tl-row').count()) > 0, 'filtered rows');
+    // Enough matching rows for the keyboard test below to page through (several panes' worth).
+    await waitFor(async () => (await displayed()) >= 100, '100 filtered rows', 30_000);
     await page.getByTestId('stop').click();
     await waitFor(
       async () => (await page.getByTestId('session-state').textContent()) === 'stopped',
