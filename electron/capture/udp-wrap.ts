@@ -3,6 +3,7 @@
 // 192.168.0.1:51112; target -> debugger the reverse. IP and UDP checksums are filled in.
 
 import type { Direction } from '../../protocol/kd/events';
+import { sum16BigEndian } from '../../protocol/kd/byte-sums';
 
 export const ETH_HEADER_SIZE = 14;
 export const IPV4_HEADER_SIZE = 20;
@@ -59,11 +60,7 @@ export function wrapDirection(srcPort: number, dstPort: number): Direction | und
 
 /** One's-complement sum of 16-bit big-endian words, not yet folded or inverted. */
 function sum16(bytes: Uint8Array, start: number, end: number, initial: number): number {
-  let sum = initial;
-  let i = start;
-  for (; i + 1 < end; i += 2) sum += (bytes[i]! << 8) | bytes[i + 1]!;
-  if (i < end) sum += bytes[i]! << 8;
-  return sum;
+  return initial + sum16BigEndian(bytes, start, end);
 }
 
 function fold(sum: number): number {

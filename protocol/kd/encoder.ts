@@ -1,5 +1,6 @@
 // Builds KD serial packets byte-exact as kdcom sends them. Simulators and tests use it.
 
+import { byteSum } from './byte-sums';
 import {
   BYTE_BREAKIN,
   HEADER_SIZE,
@@ -9,10 +10,9 @@ import {
   PacketType,
 } from './constants';
 
+/** The KD checksum of a payload: the sum of its bytes modulo 2^32. */
 export function payloadChecksum(payload: Uint8Array): number {
-  let sum = 0;
-  for (let i = 0; i < payload.length; i++) sum += payload[i]!;
-  return sum >>> 0;
+  return byteSum(payload);
 }
 
 export interface EncodeOptions {

@@ -16,7 +16,12 @@ export interface KdPacketEvent {
   readonly checksum: number;
   /** Checksum as sent equals the sum of the payload bytes (always true for control packets). */
   readonly checksumOk: boolean;
-  /** Payload bytes (own copy, never a view of the caller's chunk). Empty for control packets. */
+  /**
+   * Payload bytes: the decoder's own copy, never a view of the caller's chunk. Empty for
+   * control packets. Payloads are carved from shared 256 KiB slabs (one backing store per
+   * slab, not per packet): read them through byteOffset/length, never `.buffer` alone, and
+   * copy one that is kept for long, or it keeps its slab alive.
+   */
   readonly payload: Uint8Array;
   /** Bytes on the wire: 16-byte header + payload + trailer byte for data packets. */
   readonly length: number;
