@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import {
   chmodSync,
   copyFileSync,
@@ -181,6 +181,8 @@ describe('kdscope extcap', () => {
       expect(events.some((e) => e.apiName === 'GetVersion')).toBe(true);
       expect(events.at(-1)!.kind).toBe('summary');
     } finally {
+      // On failure dumpcap, the extcap and the bridge may outlive tshark: all name the folder.
+      spawnSync('pkill', ['-f', folder]);
       rmSync(folder, { recursive: true, force: true });
     }
   });
