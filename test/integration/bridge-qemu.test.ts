@@ -12,6 +12,7 @@ import { PacketType, StateChange } from '../../protocol/kd/constants';
 import { concatBytes, encodeDataPacket, encodeReset } from '../../protocol/kd/encoder';
 import { buildPrintString, buildStateChange64, ansiBytes } from '../../protocol/kd/payloads';
 import { kdBootSector, startQemuGuest, type QemuGuest } from '../support/qemu-kd-guest';
+import { readBytes } from '../support/socket-read';
 import { requireTool } from '../support/tools';
 
 const run = promisify(execFile);
@@ -87,21 +88,12 @@ describe('bridge <-> a real QEMU VM', () => {
     bridge.stderr.on('data', (d: Buffer) => (bridgeErr += d.toString()));
     try {
       const debuggerSide = await connectWithRetry(debuggerSocket);
-      const received: Buffer[] = [];
-      const got = new Promise<Buffer>((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`VM answer incomplete; bridge said: ${bridgeErr}`)),
-          20_000,
-        );
-        debuggerSide.on('data', (d: Buffer) => {
-          received.push(d);
-          const all = Buffer.concat(received);
-          if (all.length >= guestStream.length) {
-            clearTimeout(timer);
-            resolve(all);
-          }
-        });
-      });
+      const got = readBytes(
+        debuggerSide,
+        guestStream.length,
+        20_000,
+        () => `VM answer incomplete; bridge said: ${bridgeErr}`,
+      );
       debuggerSide.write(encodeReset());
       expect(Buffer.compare(await got, Buffer.from(guestStream))).toBe(0);
       debuggerSide.destroy();

@@ -13,6 +13,7 @@ import { PacketType } from '../../protocol/kd/constants';
 import { concatBytes, encodeDataPacket, encodeReset } from '../../protocol/kd/encoder';
 import { buildPrintString } from '../../protocol/kd/payloads';
 import { kdBootSector, startQemuGuest, type QemuGuest } from '../support/qemu-kd-guest';
+import { readBytes } from '../support/socket-read';
 
 const kdscope = join(__dirname, '../../bin/kdscope.mjs');
 const guestStream = concatBytes([
@@ -68,18 +69,12 @@ describe('kdscope bridge --target vm:NAME (a real QEMU)', () => {
       expect(out).toContain(`target vm:${name}`);
       const socket = net.connect(debuggerSocket);
       await once(socket, 'connect');
-      const received: Buffer[] = [];
-      const got = new Promise<Buffer>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no answer; bridge said: ${err}`)), 20_000);
-        socket.on('data', (d: Buffer) => {
-          received.push(d);
-          const all = Buffer.concat(received);
-          if (all.length >= guestStream.length) {
-            clearTimeout(timer);
-            resolve(all);
-          }
-        });
-      });
+      const got = readBytes(
+        socket,
+        guestStream.length,
+        20_000,
+        () => `no answer; bridge said: ${err}`,
+      );
       socket.write(encodeReset());
       expect(Buffer.compare(await got, Buffer.from(guestStream))).toBe(0);
       socket.destroy();
