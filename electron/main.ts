@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { serveConnection } from './api/server';
 import { Workbench } from './engine/workbench';
+import { defaultCapturesDir } from './engine/workbench-captures';
 import {
   CONTENT_SECURITY_POLICY,
   IPC_CHANNEL,
@@ -104,7 +105,7 @@ app.enableSandbox();
 app.whenReady().then(
   () => {
     secureAllWebContents();
-    const workbench = new Workbench();
+    const workbench = new Workbench({ capturesDir: defaultCapturesDir() });
     openWindow(workbench);
     app.on('activate', () => {
       if (BrowserWindow.getAllWindows().length === 0) openWindow(workbench);

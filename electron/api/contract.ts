@@ -24,6 +24,11 @@ export interface SessionInfo {
   readonly startedAt: number;
   /** The debugger command line the user would run against this session's endpoint. */
   readonly debuggerCommand: string;
+  /**
+   * The pcap this session records every relayed chunk to (one frame per chunk, flushed per
+   * frame); absent when it could not be created (SessionStatus.captureError says why).
+   */
+  readonly capture?: string;
 }
 
 export type SessionState = 'idle' | 'running' | 'stopped' | 'failed';
@@ -37,6 +42,8 @@ export interface Counters {
   readonly breakins: number;
   /** Packets per second over the last second. */
   readonly rate: number;
+  /** Frames written to the session's capture. */
+  readonly frames: number;
 }
 
 export interface SessionStatus {
@@ -45,6 +52,8 @@ export interface SessionStatus {
   readonly counters: Counters;
   /** Why the session failed, one line. */
   readonly error?: string;
+  /** Why the session is not (or no longer) recording, one line; the session goes on. */
+  readonly captureError?: string;
 }
 
 export interface PacketBytes {
@@ -145,4 +154,5 @@ export const ZERO_COUNTERS: Counters = {
   retransmits: 0,
   breakins: 0,
   rate: 0,
+  frames: 0,
 };

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from './args';
 import { RuntimeError, UsageError, type Command } from './command';
 import { Workbench } from '../engine/workbench';
+import { defaultCapturesDir, ensureCapturesDir } from '../engine/workbench-captures';
 import { startWebServer } from '../web/server';
 
 /** dist/renderer, from the bundle (dist/cli/*.mjs) or from the sources (electron/cli/serve.ts). */
@@ -19,9 +20,11 @@ export function defaultStaticDir(): string {
 export const serveCommand: Command = {
   name: 'serve',
   usage:
-    'kdscope serve [--port N] [--ui DIR]\n  prints the URL to open (with its per-run token); runs until Ctrl-C',
+    'kdscope serve [--port N] [--ui DIR] [--captures DIR]\n' +
+    '  prints the URL to open (with its per-run token); runs until Ctrl-C\n' +
+    '  every session the UI starts is recorded to a pcap in --captures (default ~/.kdscope/captures)',
   async run(args, io) {
-    const parsed = parseArgs(args, { values: ['port', 'ui'] });
+    const parsed = parseArgs(args, { values: ['port', 'ui', 'captures'] });
     if (parsed.positional.length > 0)
       throw new UsageError(`unexpected argument '${parsed.positional[0]}'`);
     const portText = parsed.value('port') ?? '0';
@@ -34,7 +37,12 @@ export const serveCommand: Command = {
         `the UI is not built (${join(staticDir, 'index.html')} missing); run npm run build`,
       );
     }
-    const workbench = new Workbench();
+    const capturesOption = parsed.value('captures');
+    if (capturesOption === '') throw new UsageError('--captures: empty path');
+    const problem = capturesOption === undefined ? undefined : ensureCapturesDir(capturesOption);
+    if (problem) throw new RuntimeError(problem);
+    const capturesDir = capturesOption ?? defaultCapturesDir();
+    const workbench = new Workbench({ capturesDir });
     let server;
     try {
       server = await startWebServer({ workbench, staticDir, port });
@@ -43,6 +51,7 @@ export const serveCommand: Command = {
       throw new RuntimeError(`cannot listen on 127.0.0.1:${port}: ${(error as Error).message}`);
     }
     io.stdout.write(`kdscope web mode: open ${server.url}\n`);
+    io.stdout.write(`sessions are recorded to ${capturesDir}\n`);
     await new Promise<void>((resolve) => {
       if (io.signal.aborted) resolve();
       else io.signal.addEventListener('abort', () => resolve(), { once: true });

@@ -16,7 +16,9 @@ import type { Direction } from '../../protocol/kd/events';
 import { batchToBytes, encodeBatch } from '../../protocol/records/columns';
 import { SessionDecoder } from '../../protocol/session/pipeline';
 import { PacketFlag, type PacketRecord } from '../../protocol/session/record';
+import type { Recorder } from './recorder';
 import { ByteLog } from './workbench-bytes';
+import { defaultCapturesDir, openSessionCapture } from './workbench-captures';
 import { packetFields } from './workbench-details';
 import { PacketIndex } from './workbench-index';
 import { BatchStore } from './workbench-store';
@@ -24,6 +26,8 @@ import { BatchStreamer } from './workbench-stream';
 import { startSimSession, type SimSession } from './workbench-sim';
 
 export interface WorkbenchOptions {
+  /** Folder each session's capture goes to (defaultCapturesDir() when not given). */
+  readonly capturesDir?: string;
   /** Rows the engine keeps for the UI (older ones are only in the capture). */
   readonly capacityRows?: number;
   /** Rows per streamed batch at most. */
@@ -54,6 +58,9 @@ export class Workbench {
   };
   private readonly connections = new Set<{ emit: Emit; streamer: BatchStreamer }>();
   private readonly now: () => number;
+  private readonly capturesDir: string;
+  private recorder: Recorder | null = null;
+  private captureError: string | undefined;
   private state: SessionState = 'idle';
   private info: SessionInfo | null = null;
   /** Updated per packet, so mutable; copied out for status and the counters event. */
@@ -67,6 +74,7 @@ export class Workbench {
 
   constructor(options: WorkbenchOptions = {}) {
     this.now = options.now ?? (() => performance.timeOrigin + performance.now());
+    this.capturesDir = options.capturesDir ?? defaultCapturesDir();
     this.index = new PacketIndex(options.capacityRows);
     this.store = new BatchStore({
       encode: encodeRecords,
@@ -81,6 +89,7 @@ export class Workbench {
       info: this.info,
       counters: { ...this.tally },
       ...(this.failure ? { error: this.failure } : {}),
+      ...(this.captureError ? { captureError: this.captureError } : {}),
     };
   }
 
@@ -88,11 +97,25 @@ export class Workbench {
     if (this.state === 'running')
       throw new WorkbenchError('a session is already running; stop it first');
     this.resetData();
+    const startedAt = Date.now();
+    const capture = openSessionCapture(this.capturesDir, new Date(startedAt));
+    const recorder = capture.recorder ?? null;
+    recorder?.bind({
+      report: (message) =>
+        this.onCaptureTrouble(
+          recorder.failure === undefined
+            ? message
+            : `recording stopped after ${recorder.frames} frames (the session goes on): ${recorder.failure}`,
+        ),
+    });
+    this.recorder = recorder;
+    this.captureError = capture.error;
     const info: SessionInfo = {
       id: randomUUID(),
       target: options.target,
-      startedAt: Date.now(),
+      startedAt,
       debuggerCommand: 'built-in scripted debugger attached to the simulated target',
+      ...(recorder ? { capture: recorder.label } : {}),
     };
     this.info = info;
     this.state = 'running';
@@ -105,9 +128,14 @@ export class Workbench {
     this.sim = startSimSession({
       ...(options.rate === undefined ? {} : { rate: options.rate }),
       onBytes: (dir, bytes) => {
+        const time = this.now();
+        if (recorder?.recording) {
+          recorder.write([{ dir, timeUs: Math.round(time * 1000), bytes, delivered: true }]);
+          this.tally.frames = recorder.frames;
+        }
         this.logs[dir].append(bytes);
         this.tally.bytes += bytes.length;
-        decoder.push(dir, bytes, this.now());
+        decoder.push(dir, bytes, time);
       },
       onEnd: (report) =>
         this.finish(report.ok ? undefined : (report.error ?? 'the session failed')),
@@ -184,6 +212,8 @@ export class Workbench {
   private halt(): void {
     this.sim?.stop();
     this.sim = null;
+    this.recorder?.close();
+    this.recorder = null;
     if (this.flushTimer) clearInterval(this.flushTimer);
     if (this.countersTimer) clearInterval(this.countersTimer);
     this.flushTimer = null;
@@ -197,6 +227,12 @@ export class Workbench {
     Object.assign(this.tally, ZERO_COUNTERS);
     this.rateWindow = [];
     for (const c of this.connections) c.streamer.restart();
+  }
+
+  /** The recorder stopped (disk full, folder gone): say so; the session goes on. */
+  private onCaptureTrouble(message: string): void {
+    this.captureError = message;
+    this.broadcast('session.state', this.status());
   }
 
   private onRecord(record: PacketRecord): void {

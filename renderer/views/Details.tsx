@@ -11,6 +11,7 @@ export function Details(): React.JSX.Element {
   const missing = useWorkbench((s) => s.detailsMissing);
   const selectedNo = useWorkbench((s) => s.selectedNo);
   const field = useWorkbench((s) => s.field);
+  const capture = useWorkbench((s) => s.session.info?.capture);
   return (
     <section className="details" aria-label="Packet details" data-testid="details">
       <div className="pane-title">
@@ -22,7 +23,8 @@ export function Details(): React.JSX.Element {
         {selectedNo === null && <div className="empty small">Select a packet.</div>}
         {missing && (
           <div className="empty small">
-            Its bytes are no longer in memory (they are in the capture).
+            Its bytes are no longer in memory
+            {capture ? ` (they are in ${capture})` : ' (and this session was not recorded)'}.
           </div>
         )}
         {selectedNo !== null && <Summary no={selectedNo} />}

@@ -1,8 +1,10 @@
 import { useWorkbench } from '../store/workbench';
-import { formatCount } from './format';
+import { formatCount, shortPath } from './format';
 
 export function StatusBar(props: { mode: 'electron' | 'web' }): React.JSX.Element {
   const s = useWorkbench();
+  const capture = s.session.info?.capture;
+  const recording = s.session.state === 'running' && !s.session.captureError;
   const connection =
     s.connection === 'open'
       ? 'connected'
@@ -28,8 +30,23 @@ export function StatusBar(props: { mode: 'electron' | 'web' }): React.JSX.Elemen
       {s.paused && (
         <span className="warn">View paused · {formatCount(s.pendingWhilePaused)} new</span>
       )}
+      {capture && (
+        <span data-testid="capture" title={capture}>
+          {recording ? 'Recording to ' : 'Recorded to '}
+          <code className="path">{shortPath(capture)}</code> · {formatCount(s.counters.frames)}{' '}
+          frames
+        </span>
+      )}
+      {s.session.captureError && (
+        <span className="err" data-testid="capture-error">
+          {s.session.captureError}
+        </span>
+      )}
       {s.droppedRows > 0 && (
-        <span className="warn">{formatCount(s.droppedRows)} older rows only in the capture</span>
+        <span className="warn" data-testid="dropped">
+          {formatCount(s.droppedRows)} older rows left the view
+          {capture ? `; they are in ${shortPath(capture)}` : ' (not recorded)'}
+        </span>
       )}
       {s.session.error && <span className="err">{s.session.error}</span>}
       {s.lastError && (

@@ -70,3 +70,9 @@ export function formatBytes(n: number): string {
 }
 
 export const formatCount = (n: number): string => n.toLocaleString('en-US');
+
+/** `…/kdscope-2026-11-25-10-00-00.pcap`: the file name of a path, from either OS. */
+export function shortPath(path: string): string {
+  const cut = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
+  return cut < 0 ? path : `…${path[cut]}${path.slice(cut + 1)}`;
+}

@@ -58,6 +58,8 @@ export const CHROMIUM_ARGS = [
 export interface Harness {
   readonly server: WebServer;
   readonly workbench: Workbench;
+  /** Where the sessions record (a temp folder removed by close(), unless options gave one). */
+  readonly capturesDir: string;
   readonly context: BrowserContext;
   readonly page: Page;
   /** Console errors and page errors seen so far (a clean UI has none). */
@@ -76,7 +78,13 @@ export async function startHarness(
   requireChromium();
   await ensureRendererBuilt();
   mkdirSync(screenshotDir, { recursive: true });
-  const workbench = new Workbench(options.workbench);
+  const ownCaptures = options.workbench?.capturesDir === undefined;
+  const capturesDir =
+    options.workbench?.capturesDir ?? mkdtempSync(join(tmpdir(), 'kdscope-e2e-captures-'));
+  const removeCaptures = (): void => {
+    if (ownCaptures) rmSync(capturesDir, { recursive: true, force: true });
+  };
+  const workbench = new Workbench({ ...options.workbench, capturesDir });
   const server = await startWebServer({ workbench, staticDir: rendererDir });
   const profile = mkdtempSync(join(tmpdir(), 'kdscope-e2e-profile-'));
   let context: BrowserContext;
@@ -91,6 +99,7 @@ export async function startHarness(
     await server.close();
     workbench.dispose();
     rmSync(profile, { recursive: true, force: true });
+    removeCaptures();
     throw error;
   }
   const page = context.pages()[0] ?? (await context.newPage());
@@ -102,6 +111,7 @@ export async function startHarness(
   return {
     server,
     workbench,
+    capturesDir,
     context,
     page,
     errors,
@@ -115,6 +125,7 @@ export async function startHarness(
       await server.close();
       workbench.dispose();
       rmSync(profile, { recursive: true, force: true });
+      removeCaptures();
     },
   };
 }

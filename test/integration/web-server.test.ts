@@ -21,7 +21,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'kdscope-web-'));
   writeFileSync(join(dir, 'index.html'), '<!doctype html><title>kdscope</title>');
   writeFileSync(join(tmpdir(), 'kdscope-secret.txt'), 'secret');
-  workbench = new Workbench({ batchRows: 64 });
+  workbench = new Workbench({ batchRows: 64, capturesDir: dir });
   server = await startWebServer({ workbench, staticDir: dir });
 });
 
