@@ -2,17 +2,23 @@
 // read its fields and highlighted bytes, keyboard navigation. Screenshots on every run.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness, type Harness } from './harness';
+import { existsSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { screenshotDir, startHarness, type Harness } from './harness';
 
 let h: Harness;
+let closed: Promise<void> | undefined;
+const closeMain = (): Promise<void> => (closed ??= h ? h.close() : Promise.resolve());
 
 beforeAll(async () => {
   h = await startHarness();
 }, 120_000);
 
 afterAll(async () => {
-  await h?.close();
+  await closeMain();
 });
+
+const CAPTURE_NAME = /kdscope-\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d(-\d+)?\.pcap/;
 
 const displayed = async (): Promise<number> => {
   const text = (await h.page.getByTestId('displayed').textContent()) ?? '';
@@ -65,6 +71,25 @@ describe('workbench in a browser (web mode)', () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     await h.shot('02-streaming');
+  });
+
+  it('names the capture the session records to, in the status bar', async () => {
+    const { page } = h;
+    const capture = page.getByTestId('capture');
+    await waitFor(
+      async () => /· [1-9][\d,]* frames/.test((await capture.textContent()) ?? ''),
+      'frames recorded',
+    );
+    const text = (await capture.textContent()) ?? '';
+    expect(text).toMatch(new RegExp(`^Recording to …/${CAPTURE_NAME.source} · [\\d,]+ frames$`));
+    const path = (await capture.getAttribute('title')) ?? '';
+    expect(dirname(path)).toBe(h.capturesDir);
+    expect(text).toContain(basename(path));
+    expect(existsSync(path) && statSync(path).size).toBeGreaterThan(24);
+    expect(await page.getByTestId('capture-error').count()).toBe(0);
+    await page
+      .getByTestId('statusbar')
+      .screenshot({ path: join(screenshotDir, '06-statusbar-capture.png') });
   });
 
   it('pauses and resumes the view, follows on request, clears', async () => {
@@ -131,6 +156,7 @@ describe('workbench in a browser (web mode)', () => {
     expect(await page.getByTestId('statusbar').textContent()).toMatch(
       /Filter: type == STATE_MANIPULATE/,
     );
+    expect(await page.getByTestId('capture').textContent()).toMatch(/^Recorded to …\//);
   });
 
   it('selects a packet: details tree, highlighted hex, and the link back', async () => {
@@ -208,5 +234,39 @@ describe('workbench in a browser (web mode)', () => {
     await page.getByText('Clear filter').click();
     await waitFor(async () => (await displayed()) > 150, 'all rows');
     expect(h.errors).toEqual([]);
+  });
+});
+
+describe('a view that falls behind the engine', () => {
+  let small: Harness;
+
+  beforeAll(async () => {
+    await closeMain();
+    // The engine keeps 64 rows: at flood pace the page cannot keep up and skips rows.
+    small = await startHarness({ workbench: { capacityRows: 64, batchRows: 16 } });
+  }, 120_000);
+
+  afterAll(async () => {
+    await small?.close();
+  });
+
+  it('says the rows that left the view are in the session capture', async () => {
+    const { page } = small;
+    await page.goto(small.server.url);
+    await page.getByText('connected').first().waitFor();
+    await page.getByLabel('Simulated VM pace').selectOption('50000');
+    await page.getByTestId('start').click();
+    const dropped = page.getByTestId('dropped');
+    await dropped.waitFor({ timeout: 20_000 });
+    await page.getByTestId('stop').click();
+    const path = (await page.getByTestId('capture').getAttribute('title')) ?? '';
+    expect(dirname(path)).toBe(small.capturesDir);
+    expect(await dropped.textContent()).toMatch(
+      new RegExp(
+        `^[\\d,]+ older rows left the view; they are in …/${basename(path).replace(/\./g, '\\.')}$`,
+      ),
+    );
+    await small.shot('07-dropped-rows-in-capture');
+    expect(small.errors).toEqual([]);
   });
 });
