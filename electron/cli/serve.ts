@@ -31,14 +31,14 @@ export const serveCommand: Command = {
     const port = Number(portText);
     if (!/^\d+$/.test(portText) || port > 65535)
       throw new UsageError(`--port: not a port number: '${portText}'`);
+    const capturesOption = parsed.value('captures');
+    if (capturesOption === '') throw new UsageError('--captures: empty path');
     const staticDir = parsed.value('ui') ?? defaultStaticDir();
     if (!existsSync(join(staticDir, 'index.html'))) {
       throw new RuntimeError(
         `the UI is not built (${join(staticDir, 'index.html')} missing); run npm run build`,
       );
     }
-    const capturesOption = parsed.value('captures');
-    if (capturesOption === '') throw new UsageError('--captures: empty path');
     const problem = capturesOption === undefined ? undefined : ensureCapturesDir(capturesOption);
     if (problem) throw new RuntimeError(problem);
     const capturesDir = capturesOption ?? defaultCapturesDir();
