@@ -1,7 +1,9 @@
 // Reading captures: `openCapture` (pcap in either byte order, nanosecond pcap, pcapng, gzip
-// of any) and `openRawPair` (two raw byte streams). A source delivers CaptureChunks in
-// capture order through one synchronous callback; the whole file is read into one buffer and
-// chunks are views into it, which keeps a 170 k-frame capture to a few tens of ms.
+// of any) and `openRawPair` (two raw byte streams). A source delivers its chunks in capture
+// order through one synchronous callback: as CaptureChunks whose bytes stay valid (forEach:
+// the whole file in one buffer, chunks are views into it), or as ranges of a reused read
+// block (forEachRange: nothing allocated per frame, the file never all in memory), which
+// keeps a 170 k-frame capture to a few tens of ms.
 
 import { readFileSync } from 'node:fs';
 import type { Direction } from '../../protocol/kd/events';
@@ -10,6 +12,7 @@ import type { KdnetStats } from '../../protocol/kdnet/decoder';
 import { hasKdnetMagic } from '../../protocol/kdnet/datagram';
 import { KdnetKeyError, parseKdnetKey } from '../../protocol/kdnet/key';
 import { CaptureError, errorText } from './capture-error';
+import { BLOCK_SIZE, CaptureInput } from './capture-input';
 import { parsePcap, parsePcapng, sniffContainer } from './container-parsers';
 import type { ContainerFormat, RecordSink } from './container-parsers';
 import { gunzipCapture, isGzip } from './gunzip';
@@ -49,6 +52,19 @@ export interface CaptureStats {
   firstKdnetRejection?: { frame: number; detail: string };
 }
 
+/**
+ * A chunk as a range: bytes[start, end) of `dir`, read during the call only (the array is
+ * reused for the next chunks). frame and timeUs as in CaptureChunk.
+ */
+export type ChunkRangeSink = (
+  dir: Direction,
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  timeUs: number,
+  frame: number | undefined,
+) => void;
+
 export interface CaptureSource {
   readonly path: string;
   readonly format: CaptureFormat;
@@ -58,6 +74,11 @@ export interface CaptureSource {
    * or corrupt (its message names the byte offset and frame). Can be called again.
    */
   forEach(callback: (chunk: CaptureChunk) => void): CaptureStats;
+  /**
+   * forEach for a consumer that reads each chunk's bytes at once and keeps none (a decoder):
+   * the same chunks, errors and stats, as ranges of a reused buffer.
+   */
+  forEachRange(callback: ChunkRangeSink): CaptureStats;
   /** Counters of the last (or current) forEach; complete even after a CaptureError. */
   readonly stats: CaptureStats;
 }
@@ -88,23 +109,37 @@ function emptyStats(format: CaptureFormat, compressed: boolean): CaptureStats {
   };
 }
 
+/** The first block of a file, or all of it when it is shorter; whether that is all of it. */
+function readHead(path: string): { bytes: Uint8Array; whole: boolean } {
+  const input = CaptureInput.openFile(path, 'capture');
+  try {
+    const whole = !input.has(0, BLOCK_SIZE);
+    return { bytes: input.buf.subarray(0, input.end), whole };
+  } finally {
+    input.close();
+  }
+}
+
 /** Opens and sniffs a capture; throws CaptureError (unreadable, unknown format, bad key). */
 export function openCapture(path: string, options: OpenCaptureOptions = {}): CaptureSource {
-  const file = readWhole(path, 'capture');
-  let buf = file;
+  const head = readHead(path);
+  // In memory when it has to be (gzip) or already is (a small file); else read again per pass.
+  let buf: Uint8Array | undefined = head.whole ? head.bytes : undefined;
   let gzipError: string | undefined;
-  const compressed = isGzip(file);
+  const compressed = isGzip(head.bytes);
   if (compressed) {
-    const out = gunzipCapture(file);
+    const out = gunzipCapture(buf ?? readWhole(path, 'capture'));
     buf = plainBytes(out.bytes);
     gzipError = out.error;
   }
-  const format = sniffContainer(buf);
+  const format = sniffContainer(buf ?? head.bytes);
   if (!format) {
     if (gzipError) throw new CaptureError(`${path}: ${gzipError}`, 0);
-    const head = Array.from(buf.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
+    const first = Array.from((buf ?? head.bytes).subarray(0, 4), (b) =>
+      b.toString(16).padStart(2, '0'),
+    ).join(' ');
     throw new CaptureError(
-      `${path} is not a pcap or pcapng capture${compressed ? ' (after gunzip)' : ''} (starts with ${head || 'nothing'})`,
+      `${path} is not a pcap or pcapng capture${compressed ? ' (after gunzip)' : ''} (starts with ${first || 'nothing'})`,
       0,
     );
   }
@@ -122,12 +157,15 @@ export function openCapture(path: string, options: OpenCaptureOptions = {}): Cap
 
 class FileCaptureSource implements CaptureSource {
   stats: CaptureStats;
+  /** The whole capture, read by the first forEach: its chunks are views into it. */
+  private whole: Uint8Array | undefined;
 
   constructor(
     readonly path: string,
     readonly format: ContainerFormat,
     readonly compressed: boolean,
-    private readonly buf: Uint8Array,
+    /** The capture when it is in memory already (decompressed, or small). */
+    private readonly inMemory: Uint8Array | undefined,
     private readonly gzipError: string | undefined,
     private readonly startKey: Uint8Array | undefined,
   ) {
@@ -135,6 +173,24 @@ class FileCaptureSource implements CaptureSource {
   }
 
   forEach(callback: (chunk: CaptureChunk) => void): CaptureStats {
+    this.whole ??= this.inMemory ?? readWhole(this.path, 'capture');
+    return this.read(CaptureInput.ofBytes(this.whole), (dir, bytes, start, end, timeUs, frame) =>
+      callback({ frame, timeUs, dir, bytes: bytes.subarray(start, end) }),
+    );
+  }
+
+  forEachRange(callback: ChunkRangeSink): CaptureStats {
+    const data = this.inMemory ?? this.whole;
+    if (data !== undefined) return this.read(CaptureInput.ofBytes(data), callback);
+    const input = CaptureInput.openFile(this.path, 'capture');
+    try {
+      return this.read(input, callback);
+    } finally {
+      input.close();
+    }
+  }
+
+  private read(input: CaptureInput, callback: ChunkRangeSink): CaptureStats {
     const stats = emptyStats(this.format, this.compressed);
     this.stats = stats;
     const kdnet = this.startKey ? new KdnetDecoder(this.startKey, nodeKdnetCrypto) : undefined;
@@ -143,18 +199,17 @@ class FileCaptureSource implements CaptureSource {
       stats.skipped++;
       stats.skippedBy[reason] = (stats.skippedBy[reason] ?? 0) + 1;
     };
-    const deliver = (frame: number, timeUs: number, dir: Direction, bytes: Uint8Array): void => {
-      stats.chunks++;
-      stats.bytes[dir] += bytes.length;
-      callback({ frame, timeUs, dir, bytes });
-    };
+    const bytesOf = stats.bytes;
 
     const onRecord: RecordSink = (frame, timeUs, linkType, buf, start, end, epbFlags) => {
       stats.frames++;
       if (isUserLinkType(linkType)) {
         const dir = directionFromEpbFlags(epbFlags);
-        if (dir) deliver(frame, timeUs, dir, buf.subarray(start, end));
-        else skip('no-direction');
+        if (dir) {
+          stats.chunks++;
+          bytesOf[dir] += end - start;
+          callback(dir, buf, start, end, timeUs, frame);
+        } else skip('no-direction');
         return;
       }
       if (!isSupportedLinkType(linkType)) return skip('unsupported-linktype');
@@ -162,24 +217,33 @@ class FileCaptureSource implements CaptureSource {
       if (why) return skip(why);
       if (udp.end < udp.fullEnd) stats.snapped++;
       const dir = wrapDirection(udp.srcPort, udp.dstPort);
-      if (dir) return deliver(frame, timeUs, dir, buf.subarray(udp.start, udp.end));
+      if (dir) {
+        stats.chunks++;
+        bytesOf[dir] += udp.end - udp.start;
+        return callback(dir, buf, udp.start, udp.end, timeUs, frame);
+      }
       const payload = buf.subarray(udp.start, udp.end);
       if (!hasKdnetMagic(payload)) return skip('other-udp');
       if (!kdnet) return skip('kdnet-no-key');
       stats.kdnet = kdnet.stats;
       const outcome = kdnet.decode(payload);
-      if (outcome.kind === 'kd') return deliver(frame, timeUs, outcome.dir, outcome.bytes);
+      if (outcome.kind === 'kd') {
+        stats.chunks++;
+        bytesOf[outcome.dir] += outcome.bytes.length;
+        return callback(outcome.dir, outcome.bytes, 0, outcome.bytes.length, timeUs, frame);
+      }
       if (outcome.kind === 'control') return skip('kdnet-control');
       stats.firstKdnetRejection ??= { frame, detail: outcome.detail };
       skip('kdnet-rejected');
     };
 
-    if (this.format === 'pcapng') parsePcapng(this.buf, onRecord);
-    else parsePcap(this.buf, onRecord);
+    if (this.format === 'pcapng') parsePcapng(input, onRecord);
+    else parsePcap(input, onRecord);
     if (this.gzipError) {
+      const size = input.base + input.end;
       throw new CaptureError(
-        `${this.gzipError} after ${this.buf.length} decompressed bytes (frame ${stats.frames})`,
-        this.buf.length,
+        `${this.gzipError} after ${size} decompressed bytes (frame ${stats.frames})`,
+        size,
         stats.frames,
       );
     }
@@ -228,15 +292,21 @@ class RawPairSource implements CaptureSource {
   }
 
   forEach(callback: (chunk: CaptureChunk) => void): CaptureStats {
+    return this.forEachRange((dir, bytes, start, end) =>
+      callback({ frame: undefined, timeUs: 0, dir, bytes: bytes.subarray(start, end) }),
+    );
+  }
+
+  forEachRange(callback: ChunkRangeSink): CaptureStats {
     const stats = emptyStats('raw-pair', false);
     this.stats = stats;
     const d = this.debuggerBytes;
     const t = this.targetBytes;
-    const emit = (dir: Direction, bytes: Uint8Array): void => {
-      if (bytes.length === 0) return;
+    const emit = (dir: Direction, bytes: Uint8Array, start: number, end: number): void => {
+      if (end === start) return;
       stats.chunks++;
-      stats.bytes[dir] += bytes.length;
-      callback({ frame: undefined, timeUs: 0, dir, bytes });
+      stats.bytes[dir] += end - start;
+      callback(dir, bytes, start, end, 0, undefined);
     };
     const pieces = Math.max(1, Math.ceil(Math.max(d.length, t.length) / this.pieceSize));
     let dAt = 0;
@@ -244,8 +314,8 @@ class RawPairSource implements CaptureSource {
     for (let i = 1; i <= pieces; i++) {
       const dEnd = Math.round((d.length * i) / pieces);
       const tEnd = Math.round((t.length * i) / pieces);
-      emit('debugger->target', d.subarray(dAt, dEnd));
-      emit('target->debugger', t.subarray(tAt, tEnd));
+      emit('debugger->target', d, dAt, dEnd);
+      emit('target->debugger', t, tAt, tEnd);
       dAt = dEnd;
       tAt = tEnd;
     }

@@ -1,8 +1,9 @@
-// pcap and pcapng container parsing over one in-memory buffer. Each record is handed on before
-// the next is read, so a truncated or corrupt file delivers everything readable and then
-// throws a CaptureError naming the byte offset and frame.
+// pcap and pcapng container parsing over a CaptureInput (all in memory, or a file read in
+// blocks). Each record is handed on before the next is read, so a truncated or corrupt file
+// delivers everything readable and then throws a CaptureError naming the byte offset and frame.
 
 import { CaptureError } from './capture-error';
+import type { CaptureInput } from './capture-input';
 import {
   PCAP_HEADER_SIZE,
   PCAP_MAGIC_NS,
@@ -22,7 +23,8 @@ import {
 
 /**
  * One captured frame: bytes [start, end) of `buf` (offsets, not a view: no allocation per
- * frame). epbFlags is -1 when absent.
+ * frame). `buf` is the input's current window: read it during the call only. epbFlags is -1
+ * when absent.
  */
 export type RecordSink = (
   frame: number,
@@ -51,11 +53,18 @@ export function sniffContainer(buf: Uint8Array): ContainerFormat | undefined {
   return undefined;
 }
 
-export function parsePcap(buf: Uint8Array, sink: RecordSink): number {
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  if (buf.length < PCAP_HEADER_SIZE) {
-    throw new CaptureError(`truncated pcap file header at byte 0 (${buf.length} of 24 bytes)`, 0);
+export function parsePcap(input: CaptureInput, sink: RecordSink): number {
+  if (!input.has(0, PCAP_HEADER_SIZE)) {
+    throw new CaptureError(
+      `truncated pcap file header at byte 0 (${input.base + input.end} of 24 bytes)`,
+      0,
+    );
   }
+  // The window moves as the file is read: these are reloaded after each input.has().
+  let buf = input.buf;
+  let view = input.view;
+  let base = input.base;
+  let avail = base + input.end;
   const magicLe = view.getUint32(0, true);
   const le = magicLe === PCAP_MAGIC_US || magicLe === PCAP_MAGIC_NS;
   const nano = (le ? magicLe : view.getUint32(0, false)) === PCAP_MAGIC_NS;
@@ -67,18 +76,28 @@ export function parsePcap(buf: Uint8Array, sink: RecordSink): number {
 
   let at = PCAP_HEADER_SIZE;
   let frame = 0;
-  while (at < buf.length) {
-    frame++;
-    if (at + PCAP_RECORD_HEADER_SIZE > buf.length) {
-      throw new CaptureError(
-        `truncated packet record header at byte ${at} (frame ${frame})`,
-        at,
-        frame,
-      );
+  for (;;) {
+    if (at + PCAP_RECORD_HEADER_SIZE > avail) {
+      const ok = input.has(at, PCAP_RECORD_HEADER_SIZE);
+      buf = input.buf;
+      view = input.view;
+      base = input.base;
+      avail = base + input.end;
+      if (!ok) {
+        if (at >= avail) break;
+        frame++;
+        throw new CaptureError(
+          `truncated packet record header at byte ${at} (frame ${frame})`,
+          at,
+          frame,
+        );
+      }
     }
-    const seconds = view.getUint32(at, le);
-    const fraction = view.getUint32(at + 4, le);
-    const captured = view.getUint32(at + 8, le);
+    frame++;
+    const h = at - base;
+    const seconds = view.getUint32(h, le);
+    const fraction = view.getUint32(h + 4, le);
+    const captured = view.getUint32(h + 8, le);
     if (captured > limit) {
       throw new CaptureError(
         `corrupt packet record at byte ${at} (frame ${frame}): captured length ${captured} exceeds ${limit}`,
@@ -87,14 +106,30 @@ export function parsePcap(buf: Uint8Array, sink: RecordSink): number {
       );
     }
     const data = at + PCAP_RECORD_HEADER_SIZE;
-    if (data + captured > buf.length) {
-      throw new CaptureError(
-        `truncated packet record at byte ${at} (frame ${frame}): ${captured} bytes announced, ${buf.length - data} present`,
-        at,
-        frame,
-      );
+    if (data + captured > avail) {
+      // The record header comes along, so the window starts at the record.
+      const ok = input.has(at, PCAP_RECORD_HEADER_SIZE + captured);
+      buf = input.buf;
+      view = input.view;
+      base = input.base;
+      avail = base + input.end;
+      if (!ok) {
+        throw new CaptureError(
+          `truncated packet record at byte ${at} (frame ${frame}): ${captured} bytes announced, ${avail - data} present`,
+          at,
+          frame,
+        );
+      }
     }
-    sink(frame, seconds * 1e6 + fraction / fracPerUs, linkType, buf, data, data + captured, -1);
+    sink(
+      frame,
+      seconds * 1e6 + fraction / fracPerUs,
+      linkType,
+      buf,
+      data - base,
+      data - base + captured,
+      -1,
+    );
     at = data + captured;
   }
   return frame;
@@ -133,66 +168,88 @@ function walkOptions(
   return true;
 }
 
-export function parsePcapng(buf: Uint8Array, sink: RecordSink): number {
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+export function parsePcapng(input: CaptureInput, sink: RecordSink): number {
   let le = true;
   let interfaces: Interface[] = [];
   let frame = 0;
   let at = 0;
+  // The window moves as the file is read: these are reloaded after each input.has().
+  let buf = input.buf;
+  let view = input.view;
+  let base = input.base;
+  let avail = base + input.end;
   const corrupt = (what: string, where: number): never => {
     throw new CaptureError(`${what} at byte ${where} (frame ${frame + 1})`, where, frame + 1);
   };
+  /** Makes [at, at + n) readable; false when the capture ends first. */
+  const need = (n: number): boolean => {
+    const ok = input.has(at, n);
+    buf = input.buf;
+    view = input.view;
+    base = input.base;
+    avail = base + input.end;
+    return ok;
+  };
 
-  while (at < buf.length) {
-    if (at + 12 > buf.length) corrupt('truncated block header', at);
-    let type = view.getUint32(at, le);
+  for (;;) {
+    if (at + 12 > avail && !need(12)) {
+      if (at >= avail) break;
+      corrupt('truncated block header', at);
+    }
+    let r = at - base;
+    let type = view.getUint32(r, le);
     if (type === BLOCK_SHB) {
-      if (at + 28 > buf.length) corrupt('truncated section header block', at);
-      const bom = view.getUint32(at + 8, true);
+      if (at + 28 > avail && !need(28)) corrupt('truncated section header block', at);
+      r = at - base;
+      const bom = view.getUint32(r + 8, true);
       if (bom === BYTE_ORDER_MAGIC) le = true;
       else if (bom === 0x4d3c2b1a) le = false;
       else corrupt('corrupt section header block (bad byte-order magic)', at);
       type = BLOCK_SHB;
       interfaces = [];
     }
-    const length = view.getUint32(at + 4, le);
+    const length = view.getUint32(r + 4, le);
     if (length < 12 || length % 4 !== 0 || length > MAX_RECORD) {
       corrupt(`corrupt block length ${length}`, at);
     }
-    if (at + length > buf.length) {
-      corrupt(`truncated block of ${length} bytes (${buf.length - at} present)`, at);
+    if (at + length > avail && !need(length)) {
+      corrupt(`truncated block of ${length} bytes (${avail - at} present)`, at);
     }
-    if (view.getUint32(at + length - 4, le) !== length) {
+    r = at - base;
+    if (view.getUint32(r + length - 4, le) !== length) {
       corrupt('corrupt block (trailing length differs)', at);
     }
-    const bodyEnd = at + length - 4;
+    const bodyEnd = r + length - 4;
 
     if (type === BLOCK_IDB) {
       if (length < 20) corrupt('corrupt interface description block', at);
       let unitsPerUs = 1;
       let offsetUs = 0;
-      walkOptions(view, le, at + 16, bodyEnd, (code, o, len) => {
-        if (code === OPT_IF_TSRESOL && len >= 1) unitsPerUs = tsresolUnitsPerUs(view.getUint8(o));
+      const idbView = view;
+      walkOptions(view, le, r + 16, bodyEnd, (code, o, len) => {
+        if (code === OPT_IF_TSRESOL && len >= 1)
+          unitsPerUs = tsresolUnitsPerUs(idbView.getUint8(o));
         if (code === OPT_IF_TSOFFSET && len >= 8) {
-          offsetUs = Number(view.getBigInt64(o, le)) * 1e6;
+          offsetUs = Number(idbView.getBigInt64(o, le)) * 1e6;
         }
       });
-      interfaces.push({ linkType: view.getUint16(at + 8, le), unitsPerUs, offsetUs });
+      interfaces.push({ linkType: view.getUint16(r + 8, le), unitsPerUs, offsetUs });
     } else if (type === BLOCK_EPB || type === BLOCK_PB) {
       frame++;
       if (length < 32) corrupt('corrupt packet block', at);
-      const id = type === BLOCK_EPB ? view.getUint32(at + 8, le) : view.getUint16(at + 8, le);
+      const id = type === BLOCK_EPB ? view.getUint32(r + 8, le) : view.getUint16(r + 8, le);
       const iface = interfaces[id];
       if (!iface) corrupt(`packet block for undeclared interface ${id}`, at);
-      const high = view.getUint32(at + 12, le);
-      const low = view.getUint32(at + 16, le);
-      const captured = view.getUint32(at + 20, le);
-      const data = at + 28;
+      const high = view.getUint32(r + 12, le);
+      const low = view.getUint32(r + 16, le);
+      const captured = view.getUint32(r + 20, le);
+      const data = r + 28;
       if (data + captured > bodyEnd)
         corrupt(`corrupt packet block (captured length ${captured})`, at);
       let flags = -1;
+      const epbView = view;
       walkOptions(view, le, data + ((captured + 3) & ~3), bodyEnd, (code, o, len) => {
-        if (code === OPT_EPB_FLAGS && len >= 4) flags = view.getUint32(o, le);
+        if (code === OPT_EPB_FLAGS && len >= 4) flags = epbView.getUint32(o, le);
       });
       const timeUs = (high * 0x100000000 + low) / iface!.unitsPerUs + iface!.offsetUs;
       sink(frame, timeUs, iface!.linkType, buf, data, data + captured, flags);
@@ -200,8 +257,8 @@ export function parsePcapng(buf: Uint8Array, sink: RecordSink): number {
       frame++;
       const iface = interfaces[0];
       if (!iface) corrupt('simple packet block without an interface', at);
-      const captured = Math.min(view.getUint32(at + 8, le), bodyEnd - (at + 12));
-      sink(frame, 0, iface!.linkType, buf, at + 12, at + 12 + captured, -1);
+      const captured = Math.min(view.getUint32(r + 8, le), bodyEnd - (r + 12));
+      sink(frame, 0, iface!.linkType, buf, r + 12, r + 12 + captured, -1);
     }
     at += length;
   }

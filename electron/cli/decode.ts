@@ -124,8 +124,8 @@ export const decodeCommand: Command = {
     io.signal.addEventListener('abort', onAbort);
     let failure: CaptureError | undefined;
     try {
-      source.forEach((chunk) => {
-        decoder.push(chunk.dir, chunk.bytes, chunk.timeUs / 1000, chunk.frame);
+      source.forEachRange((dir, bytes, start, end, timeUs, frame) => {
+        decoder.pushRange(dir, bytes, start, end, timeUs / 1000, frame);
         if (stop || out.closed) throw new OutputClosed();
       });
     } catch (error) {

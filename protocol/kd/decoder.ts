@@ -79,8 +79,15 @@ function breakinEvent(offset: number, length: number): KdBreakinEvent {
 
 export class KdStreamDecoder {
   private readonly maxGarbageRun: number;
-  /** Stream offset of the current chunk's first byte (during push) or of the next byte. */
+  /** Stream offset of the next byte to be pushed. */
   private base = 0;
+  /**
+   * During push: the stream offset of index 0 of the pushed array (base - start), and the
+   * end of the pushed range. Ranges let a caller push a frame out of its read buffer
+   * without making a view of it.
+   */
+  private origin = 0;
+  private limit = 0;
 
   // Scanning: a pending noise run, then possibly a pending run of one special byte
   // (0x30 / 0x69 leader candidates, 0x62 break-in). runByte 0 = no run.
@@ -122,12 +129,18 @@ export class KdStreamDecoder {
    * exception thrown by `emit` propagates and leaves this decoder unusable.
    */
   push(chunk: Uint8Array, emit: KdEventSink): void {
-    const len = chunk.length;
-    let i = 0;
-    while (i < len) {
-      i = this.carrying ? this.fill(chunk, i, emit) : this.scan(chunk, i, emit);
+    this.pushRange(chunk, 0, chunk.length, emit);
+  }
+
+  /** push(bytes.subarray(start, end), emit) without the view; bytes are read during the call only. */
+  pushRange(bytes: Uint8Array, start: number, end: number, emit: KdEventSink): void {
+    this.origin = this.base - start;
+    this.limit = end;
+    let i = start;
+    while (i < end) {
+      i = this.carrying ? this.fill(bytes, i, emit) : this.scan(bytes, i, emit);
     }
-    this.base += len;
+    this.base += end - start;
   }
 
   /**
@@ -178,8 +191,8 @@ export class KdStreamDecoder {
 
   /** Scans chunk from `start` for leaders; decodes whole packets in place. Returns the next index. */
   private scan(chunk: Uint8Array, start: number, emit: KdEventSink): number {
-    const len = chunk.length;
-    const base = this.base;
+    const len = this.limit;
+    const base = this.origin;
     let i = start;
     while (i < len) {
       const c = chunk[i]!;
@@ -199,7 +212,7 @@ export class KdStreamDecoder {
           const extra = this.runCount - LEADER_SIZE;
           if (extra > 0) this.noise(this.runStart, extra, emit);
           this.emitGarbage(emit);
-          i = this.packet(chunk, i, run === BYTE_DATA_LEADER, this.runStart + extra, emit);
+          i = this.packet(chunk, i, len, run === BYTE_DATA_LEADER, this.runStart + extra, emit);
           if (this.carrying) return i;
           continue;
         } else {
@@ -216,7 +229,7 @@ export class KdStreamDecoder {
           chunk[i + 4] !== c
         ) {
           this.emitGarbage(emit);
-          i = this.packet(chunk, i + LEADER_SIZE, c === BYTE_DATA_LEADER, base + i, emit);
+          i = this.packet(chunk, i + LEADER_SIZE, len, c === BYTE_DATA_LEADER, base + i, emit);
           if (this.carrying) return i;
           continue;
         }
@@ -246,19 +259,19 @@ export class KdStreamDecoder {
   }
 
   /**
-   * A leader was found; `p` indexes header byte 4 (the PacketType) in `buf`, `offset` is the
-   * stream offset of the leader. Decodes the packet if all of it is in `buf`, else starts
-   * carrying it. Returns the index after what was consumed.
+   * A leader was found; `p` indexes header byte 4 (the PacketType) in `buf`, whose bytes end
+   * at `len`; `offset` is the stream offset of the leader. Decodes the packet if all of it is
+   * there, else starts carrying it. Returns the index after what was consumed.
    */
   private packet(
     buf: Uint8Array,
     p: number,
+    len: number,
     isData: boolean,
     offset: number,
     emit: KdEventSink,
   ): number {
-    const len = buf.length;
-    if (p + HEADER_REST > len) return this.startCarry(buf, p, isData, offset);
+    if (p + HEADER_REST > len) return this.startCarry(buf, p, len, isData, offset);
     const type = buf[p]! | (buf[p + 1]! << 8);
     const byteCount = buf[p + 2]! | (buf[p + 3]! << 8);
     const id = (buf[p + 4]! | (buf[p + 5]! << 8) | (buf[p + 6]! << 16) | (buf[p + 7]! << 24)) >>> 0;
@@ -287,7 +300,7 @@ export class KdStreamDecoder {
       return body;
     }
     const trailer = body + byteCount;
-    if (trailer >= len) return this.startCarry(buf, p, isData, offset);
+    if (trailer >= len) return this.startCarry(buf, p, len, isData, offset);
     const length = HEADER_SIZE + byteCount + 1;
     if (buf[trailer] !== PACKET_TRAILER) {
       emit(garbageEvent(offset, length, 'bad-trailer'));
@@ -325,15 +338,20 @@ export class KdStreamDecoder {
     return new Uint8Array(slab.buffer, at, n);
   }
 
-  /** Copies an incomplete packet's bytes from buf[p..] (header byte 4 on) into the carry. */
-  private startCarry(buf: Uint8Array, p: number, isData: boolean, offset: number): number {
+  /** Copies an incomplete packet's bytes from buf[p..len) (header byte 4 on) into the carry. */
+  private startCarry(
+    buf: Uint8Array,
+    p: number,
+    len: number,
+    isData: boolean,
+    offset: number,
+  ): number {
     const carry = this.carry;
     const leaderByte = isData ? BYTE_DATA_LEADER : BYTE_CONTROL_LEADER;
     carry[0] = leaderByte;
     carry[1] = leaderByte;
     carry[2] = leaderByte;
     carry[3] = leaderByte;
-    const len = buf.length;
     // Callers come here only when the packet does not fit, so the rest of buf is all its own.
     this.copyIn(buf, p, len - p, LEADER_SIZE);
     this.carried = LEADER_SIZE + len - p;
@@ -352,7 +370,7 @@ export class KdStreamDecoder {
 
   /** Continues a carried packet with chunk[i..]; decodes it once complete. Returns the next index. */
   private fill(chunk: Uint8Array, start: number, emit: KdEventSink): number {
-    const len = chunk.length;
+    const len = this.limit;
     let i = start;
     for (;;) {
       const need = this.carryNeed();
@@ -366,7 +384,7 @@ export class KdStreamDecoder {
     }
     this.carrying = false;
     this.carried = 0;
-    this.packet(this.carry, LEADER_SIZE, this.carryIsData, this.carryOffset, emit);
+    this.packet(this.carry, LEADER_SIZE, CARRY_SIZE, this.carryIsData, this.carryOffset, emit);
     return i;
   }
 

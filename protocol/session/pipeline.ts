@@ -99,6 +99,21 @@ export class SessionDecoder {
 
   /** Decodes the next bytes of `dir`; `frame` is the capture frame they came from, if any. */
   push(dir: Direction, bytes: Uint8Array, timeMs: number, frame?: number): void {
+    this.pushRange(dir, bytes, 0, bytes.length, timeMs, frame);
+  }
+
+  /**
+   * push() of bytes[start, end) without making a view of them (a capture reader hands out
+   * ranges of its read buffer); the bytes are read during the call only.
+   */
+  pushRange(
+    dir: Direction,
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    timeMs: number,
+    frame?: number,
+  ): void {
     const pipe = this.pipes[dir];
     // When one side speaks, the other side's pending break-in or noise run is over as far as
     // time goes: report it now, so a break-in is listed before the state change it causes.
@@ -112,9 +127,9 @@ export class SessionDecoder {
       pipe.frames.add(pipe.position, frame);
       pipe.hasFrames = true;
     }
-    pipe.position += bytes.length;
+    pipe.position += end - start;
     this.time = timeMs;
-    pipe.decoder.push(bytes, pipe.emit);
+    pipe.decoder.pushRange(bytes, start, end, pipe.emit);
   }
 
   /** Live use after an idle period: report pending break-in and garbage runs now. */

@@ -147,6 +147,39 @@ describe('KdStreamDecoder properties', () => {
     );
   });
 
+  it('pushRange over ranges of a larger buffer decodes like push of the same bytes', () => {
+    // The bytes around each range are leader and trailer bytes: reading past a range shows.
+    const junk = (n: number): number[] =>
+      Array.from({ length: n }, (_, k) => [0x30, 0x69, 0xaa, 0x62][k % 4]!);
+    fc.assert(
+      fc.property(
+        arbWireBytes(600).chain((bytes) =>
+          fc.record({
+            bytes: fc.constant(bytes),
+            cuts: arbCuts(bytes.length, 30),
+            pad: fc.integer({ min: 0, max: 40 }),
+          }),
+        ),
+        ({ bytes, cuts, pad }) => {
+          const expected = decodeChunks(splitAt(bytes, cuts));
+          const decoder = new KdStreamDecoder();
+          const events: KdEvent[] = [];
+          const sink = (e: KdEvent): void => {
+            events.push(e);
+          };
+          for (const chunk of splitAt(bytes, cuts)) {
+            const framed = Uint8Array.from([...junk(pad), ...chunk, ...junk(pad + 16)]);
+            decoder.pushRange(framed, pad, pad + chunk.length, sink);
+          }
+          decoder.end(sink);
+          expect(events).toEqual(expected);
+          expect(decoder.position).toBe(bytes.length);
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
   it('agrees with the reference on garbage mixed with real packets', () => {
     fc.assert(
       fc.property(
