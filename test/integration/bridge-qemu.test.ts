@@ -11,14 +11,24 @@ import { promisify } from 'node:util';
 import { PacketType, StateChange } from '../../protocol/kd/constants';
 import { concatBytes, encodeDataPacket, encodeReset } from '../../protocol/kd/encoder';
 import { buildPrintString, buildStateChange64, ansiBytes } from '../../protocol/kd/payloads';
-import { kdBootSector, startQemuGuest, type QemuGuest } from '../support/qemu-kd-guest';
-import { readBytes } from '../support/socket-read';
+import {
+  exchangeWithGuest,
+  kdBootSector,
+  startQemuGuest,
+  type QemuGuest,
+} from '../support/qemu-kd-guest';
 import { requireTool } from '../support/tools';
 
 const run = promisify(execFile);
 const kdscope = join(__dirname, '../../bin/kdscope.mjs');
 const lua = join(__dirname, '../../resources/wireshark/kdscope.lua');
 
+/** What the guest repeats until the debugger answers: a DbgPrint nobody acknowledged yet. */
+const greeting = encodeDataPacket(
+  PacketType.DEBUG_IO,
+  0x80800800,
+  buildPrintString('guest up, waiting for a debugger\n'),
+);
 const guestStream = concatBytes([
   encodeReset(),
   encodeDataPacket(PacketType.DEBUG_IO, 0x80800800, buildPrintString('Hello from a real VM\n')),
@@ -58,8 +68,12 @@ describe('bridge <-> a real QEMU VM', () => {
   let guest: QemuGuest;
 
   beforeAll(async () => {
-    // The guest answers after the 16 bytes of the debugger's RESET.
-    guest = startQemuGuest(join(dir, 'boot.img'), kdBootSector(guestStream, 16), vmSocket);
+    // The guest greets until the debugger's RESET arrives, and answers after its 16 bytes.
+    guest = startQemuGuest(
+      join(dir, 'boot.img'),
+      kdBootSector(guestStream, 16, greeting),
+      vmSocket,
+    );
     await guest.ready;
   });
   afterAll(() => {
@@ -85,17 +99,19 @@ describe('bridge <-> a real QEMU VM', () => {
       },
     );
     let bridgeErr = '';
+    let bridgeOut = '';
     bridge.stderr.on('data', (d: Buffer) => (bridgeErr += d.toString()));
+    bridge.stdout.on('data', (d: Buffer) => (bridgeOut += d.toString()));
     try {
       const debuggerSide = await connectWithRetry(debuggerSocket);
-      const got = readBytes(
+      // The guest repeats its greeting until a byte comes back: once one has crossed the bridge,
+      // the guest is past its BIOS and the bridge carries both ways.
+      await exchangeWithGuest(
         debuggerSide,
-        guestStream.length,
-        20_000,
-        () => `VM answer incomplete; bridge said: ${bridgeErr}`,
+        { greeting, answer: guestStream },
+        encodeReset(),
+        () => `no greeting/answer from the VM; bridge said: ${bridgeOut} ${bridgeErr}`,
       );
-      debuggerSide.write(encodeReset());
-      expect(Buffer.compare(await got, Buffer.from(guestStream))).toBe(0);
       debuggerSide.destroy();
     } finally {
       const exited = new Promise((r) => bridge.once('exit', r));
@@ -109,7 +125,18 @@ describe('bridge <-> a real QEMU VM', () => {
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
-    const packets = events.filter((e) => e.kind === 'packet');
+    // The greeting (once or more, repeated by the guest; a copy may still be in flight when the
+    // debugger's RESET goes out), then the RESET exchange and the answer.
+    const all = events.filter((e) => e.kind === 'packet');
+    const isGreeting = (e: Record<string, unknown>): boolean =>
+      e.type === 'DEBUG_IO' && e.text === 'guest up, waiting for a debugger\n';
+    const greetings = all.filter(isGreeting);
+    expect(greetings.length).toBeGreaterThan(0);
+    for (const g of greetings)
+      expect(g).toMatchObject({ dir: 'target->debugger', checksumOk: true });
+    const fromTarget = all.filter((e) => e.dir === 'target->debugger');
+    expect(fromTarget.slice(0, greetings.length)).toEqual(greetings);
+    const packets = all.filter((e) => !isGreeting(e));
     expect(packets.map((p) => [p.dir, p.type])).toEqual([
       ['debugger->target', 'RESET'],
       ['target->debugger', 'RESET'],
@@ -142,11 +169,8 @@ describe('bridge <-> a real QEMU VM', () => {
       .trim()
       .split('\n')
       .map((l) => l.split('\t'));
-    expect(lines.flatMap(([names]) => (names ? names.split(',') : []))).toEqual([
-      'RESET',
-      'RESET',
-      'DEBUG_IO',
-      'STATE_CHANGE64',
-    ]);
+    expect(lines.flatMap(([names]) => (names ? names.split(',') : []))).toEqual(
+      all.map((e) => e.type),
+    );
   });
 });

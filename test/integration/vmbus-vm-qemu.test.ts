@@ -12,10 +12,16 @@ import { join } from 'node:path';
 import { PacketType } from '../../protocol/kd/constants';
 import { concatBytes, encodeDataPacket, encodeReset } from '../../protocol/kd/encoder';
 import { buildPrintString } from '../../protocol/kd/payloads';
-import { kdBootSector, startQemuGuest, type QemuGuest } from '../support/qemu-kd-guest';
-import { readBytes } from '../support/socket-read';
+import {
+  exchangeWithGuest,
+  kdBootSector,
+  startQemuGuest,
+  type QemuGuest,
+} from '../support/qemu-kd-guest';
 
 const kdscope = join(__dirname, '../../bin/kdscope.mjs');
+/** What the guest repeats until the debugger answers (it also shows the guest is past its BIOS). */
+const greeting = encodeDataPacket(PacketType.DEBUG_IO, 0x80800800, buildPrintString('up\n'));
 const guestStream = concatBytes([
   encodeReset(),
   encodeDataPacket(PacketType.DEBUG_IO, 0x80800800, buildPrintString('found by name\n')),
@@ -29,7 +35,7 @@ describe('kdscope bridge --target vm:NAME (a real QEMU)', () => {
   beforeAll(async () => {
     guest = startQemuGuest(
       join(dir, 'boot.img'),
-      kdBootSector(guestStream, 16),
+      kdBootSector(guestStream, 16, greeting),
       join(dir, 'com1.sock'),
       name,
     );
@@ -69,14 +75,12 @@ describe('kdscope bridge --target vm:NAME (a real QEMU)', () => {
       expect(out).toContain(`target vm:${name}`);
       const socket = net.connect(debuggerSocket);
       await once(socket, 'connect');
-      const got = readBytes(
+      await exchangeWithGuest(
         socket,
-        guestStream.length,
-        20_000,
+        { greeting, answer: guestStream },
+        encodeReset(),
         () => `no answer; bridge said: ${err}`,
       );
-      socket.write(encodeReset());
-      expect(Buffer.compare(await got, Buffer.from(guestStream))).toBe(0);
       socket.destroy();
     } finally {
       bridge.kill('SIGINT');
