@@ -1,8 +1,12 @@
 // Decompresses a .gz capture in memory. A cut or corrupt stream still yields every byte
 // before the damage, plus the error to report once those bytes have been delivered.
 
-import { constants, gunzipSync } from 'node:zlib';
+import type * as Zlib from 'node:zlib';
 import { errorText } from './capture-error';
+
+/** node:zlib, loaded on first use: most captures are not compressed (it costs ~1 ms). */
+let zlibModule: typeof Zlib | undefined;
+const zlib = (): typeof Zlib => (zlibModule ??= process.getBuiltinModule('node:zlib'));
 
 export interface Gunzipped {
   readonly bytes: Uint8Array;
@@ -16,6 +20,7 @@ export function isGzip(buf: Uint8Array): boolean {
 
 function partial(input: Uint8Array): Uint8Array | undefined {
   try {
+    const { constants, gunzipSync } = zlib();
     return gunzipSync(input, { finishFlush: constants.Z_SYNC_FLUSH });
   } catch {
     return undefined;
@@ -24,7 +29,7 @@ function partial(input: Uint8Array): Uint8Array | undefined {
 
 export function gunzipCapture(input: Uint8Array): Gunzipped {
   try {
-    return { bytes: gunzipSync(input) };
+    return { bytes: zlib().gunzipSync(input) };
   } catch (err) {
     const message = errorText(err);
     const cut = partial(input);

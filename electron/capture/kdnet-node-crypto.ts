@@ -1,7 +1,11 @@
 // node:crypto behind protocol/kdnet's KdnetCrypto interface.
 
-import { createCipheriv, createDecipheriv, createHash, createHmac } from 'node:crypto';
+import type * as NodeCrypto from 'node:crypto';
 import type { KdnetCrypto } from '../../protocol/kdnet/primitives';
+
+/** node:crypto, loaded on first use: only KDNET needs it, and loading it costs ~2 ms. */
+let cryptoModule: typeof NodeCrypto | undefined;
+const crypto = (): typeof NodeCrypto => (cryptoModule ??= process.getBuiltinModule('node:crypto'));
 
 /** A plain Uint8Array over a Buffer's bytes: Buffer.slice() would not copy, Uint8Array's does. */
 export function plainBytes(buf: Uint8Array): Uint8Array {
@@ -9,7 +13,7 @@ export function plainBytes(buf: Uint8Array): Uint8Array {
 }
 
 function cbc(
-  make: typeof createCipheriv | typeof createDecipheriv,
+  make: typeof NodeCrypto.createCipheriv | typeof NodeCrypto.createDecipheriv,
   key: Uint8Array,
   iv: Uint8Array,
   data: Uint8Array,
@@ -22,15 +26,15 @@ function cbc(
 }
 
 export const nodeKdnetCrypto: KdnetCrypto = {
-  aes256CbcDecrypt: (key, iv, data) => cbc(createDecipheriv, key, iv, data),
-  aes256CbcEncrypt: (key, iv, data) => cbc(createCipheriv, key, iv, data),
+  aes256CbcDecrypt: (key, iv, data) => cbc(crypto().createDecipheriv, key, iv, data),
+  aes256CbcEncrypt: (key, iv, data) => cbc(crypto().createCipheriv, key, iv, data),
   hmacSha256(key, parts) {
-    const mac = createHmac('sha256', key);
+    const mac = crypto().createHmac('sha256', key);
     for (const part of parts) mac.update(part);
     return plainBytes(mac.digest());
   },
   sha256(parts) {
-    const hash = createHash('sha256');
+    const hash = crypto().createHash('sha256');
     for (const part of parts) hash.update(part);
     return plainBytes(hash.digest());
   },

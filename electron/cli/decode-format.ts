@@ -25,7 +25,6 @@ const NDJSON_FLAG_BYTES = NDJSON_FLAGS.map(
 const encoder = new TextEncoder();
 const ascii = (text: string): Uint8Array => encoder.encode(text);
 
-const K_NO = ascii('{"no":');
 // `,"kind":…,"dir":…,"offset":` for each kind and direction.
 const K_PACKET_D2T = ascii(',"kind":"packet","dir":"debugger->target","offset":');
 const K_PACKET_T2D = ascii(',"kind":"packet","dir":"target->debugger","offset":');
@@ -37,11 +36,13 @@ const K_FRAME = ascii(',"frame":');
 const K_TIME = ascii(',"time":');
 const K_LENGTH = ascii(',"length":');
 const K_REASON = ascii(',"reason":');
-const K_BYTE_COUNT = ascii(',"byteCount":');
-const K_CHECKSUM_OK = ascii(',"checksumOk":true,"retransmit":');
-const K_CHECKSUM_BAD = ascii(',"checksumOk":false,"retransmit":');
-const K_TRUE = ascii('true');
-const K_FALSE = ascii('false');
+/** `,"checksumOk":…,"retransmit":…` by (checksum bad ? 2 : 0) | (retransmit ? 1 : 0). */
+const K_CHECKSUM_RETRANSMIT = [
+  ascii(',"checksumOk":true,"retransmit":false'),
+  ascii(',"checksumOk":true,"retransmit":true'),
+  ascii(',"checksumOk":false,"retransmit":false'),
+  ascii(',"checksumOk":false,"retransmit":true'),
+] as const;
 const K_API = ascii(',"api":');
 const K_API_NAME = ascii(',"apiName":');
 const K_RETURN_STATUS = ascii(',"returnStatus":');
@@ -53,7 +54,6 @@ const K_PAIR = ascii(',"pair":');
 const K_RTT = ascii(',"rttMs":');
 const K_RESEND_OF = ascii(',"resendOf":');
 const K_FLAGS = ascii(',"flags":[');
-const K_END = ascii('}\n');
 
 const quotedBytes = new Map<string, Uint8Array>();
 
@@ -183,13 +183,16 @@ const apiCache = new NamedBytesCache(
   (api, apiName) => `,"api":${api},"apiName":${JSON.stringify(apiName)}`,
 );
 
-/** Packet ids repeat (two per direction in a serial session): their digits are cached. */
+/**
+ * Packet ids repeat (two per direction in a serial session): their digits are cached, with
+ * the key that always follows them (one copy instead of two per record).
+ */
 const idDigits: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(64).fill(undefined);
 const idValues = new Float64Array(64).fill(-1);
 function idBytes(id: number): Uint8Array {
   const slot = ((id >>> 0) ^ (id >>> 16)) & 63;
   if (idValues[slot] === id) return idDigits[slot]!;
-  const bytes = ascii(String(id));
+  const bytes = ascii(`${id},"byteCount":`);
   idValues[slot] = id;
   idDigits[slot] = bytes;
   return bytes;
@@ -213,8 +216,15 @@ export class NdjsonWriter {
     // Everything but the text fits in 1 KiB (cached names are short).
     sink.reserve(1024 + (text === undefined ? 0 : text.length * 3));
     const buf = sink.buf;
-    let pos = put(buf, sink.pos, K_NO);
-    pos = uint(buf, pos, r.no);
+    let pos = sink.pos;
+    // `{"no":` and, below, `}\n` by hand: a TypedArray.set call costs more than a few stores.
+    buf[pos] = 0x7b;
+    buf[pos + 1] = 0x22;
+    buf[pos + 2] = 0x6e;
+    buf[pos + 3] = 0x6f;
+    buf[pos + 4] = 0x22;
+    buf[pos + 5] = 0x3a;
+    pos = uint(buf, pos + 6, r.no);
     const toTarget = r.dir === 'debugger->target';
     pos = put(
       buf,
@@ -247,7 +257,7 @@ export class NdjsonWriter {
         pos = put(buf, pos, K_REASON);
         pos = put(buf, pos, nameBytes(r.garbageReason));
       }
-      sink.pos = put(buf, pos, K_END);
+      sink.pos = endLine(buf, pos);
       return;
     }
     pos = put(
@@ -256,10 +266,14 @@ export class NdjsonWriter {
       leaderTypeCache.get((r.leader === 'data' ? 0x10000 : 0) | (r.type! & 0xffff), r.typeName!),
     );
     pos = put(buf, pos, idBytes(r.id!));
-    pos = put(buf, pos, K_BYTE_COUNT);
     pos = uint(buf, pos, r.byteCount!);
-    pos = put(buf, pos, r.checksumOk ? K_CHECKSUM_OK : K_CHECKSUM_BAD);
-    pos = put(buf, pos, (r.flags & PacketFlag.RETRANSMIT) !== 0 ? K_TRUE : K_FALSE);
+    pos = put(
+      buf,
+      pos,
+      K_CHECKSUM_RETRANSMIT[
+        (r.checksumOk ? 0 : 2) | ((r.flags & PacketFlag.RETRANSMIT) !== 0 ? 1 : 0)
+      ]!,
+    );
     if (r.api !== undefined && r.apiName !== undefined) {
       pos = put(buf, pos, apiCache.get(r.api, r.apiName));
     } else if (r.api !== undefined) {
@@ -312,8 +326,15 @@ export class NdjsonWriter {
       }
       buf[pos++] = 0x5d;
     }
-    sink.pos = put(buf, pos, K_END);
+    sink.pos = endLine(buf, pos);
   }
+}
+
+/** `}\n`; returns the new position. */
+function endLine(buf: Uint8Array, pos: number): number {
+  buf[pos] = 0x7d;
+  buf[pos + 1] = 0x0a;
+  return pos + 2;
 }
 
 export function ndjsonSummary(summary: SessionSummary, extra: Record<string, unknown>): string {
