@@ -1,7 +1,8 @@
 // The decode path end to end: `kdscope decode` as a process against tshark on the same 17 MB
 // seed-format capture (decode-cli.ts), the in-process session pipeline (capture reader ->
-// framing -> describePacket -> tracker -> NDJSON bytes) with each stage's share, and the
-// framing codec alone on 200 MB when decode-codec.ts provides measureCodec.
+// framing -> describePacket -> tracker -> NDJSON bytes, read as `kdscope decode` reads: in
+// ranges of a reused block) with each stage's share, and the framing codec alone on 200 MB
+// when decode-codec.ts provides measureCodec.
 
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,7 +38,10 @@ function inProcessStages(path: string): void {
   } as unknown as NodeJS.WritableStream;
   let sink = 0;
   const stages: [string, () => void][] = [
-    ['read frames (baseline)', () => source.forEach((c) => (sink += c.bytes.length))],
+    [
+      'read frames (baseline)',
+      () => source.forEachRange((dir, b, start, end) => (sink += end - start)),
+    ],
     [
       '+ framing',
       () => {
@@ -46,7 +50,9 @@ function inProcessStages(path: string): void {
         const emit = (e: KdEvent): void => {
           sink += e.length;
         };
-        source.forEach((c) => (c.dir === 'debugger->target' ? d : t).push(c.bytes, emit));
+        source.forEachRange((dir, b, start, end) =>
+          (dir === 'debugger->target' ? d : t).pushRange(b, start, end, emit),
+        );
       },
     ],
     [
@@ -58,14 +64,18 @@ function inProcessStages(path: string): void {
           if (e.kind === 'packet' && e.leader === 'data')
             sink += describePacket(e.type, e.payload).api ?? 0;
         };
-        source.forEach((c) => (c.dir === 'debugger->target' ? d : t).push(c.bytes, emit));
+        source.forEachRange((dir, b, start, end) =>
+          (dir === 'debugger->target' ? d : t).pushRange(b, start, end, emit),
+        );
       },
     ],
     [
       '+ tracker (SessionDecoder)',
       () => {
         const s = new SessionDecoder({ onRecord: (r) => (sink += r.length) });
-        source.forEach((c) => s.push(c.dir, c.bytes, c.timeUs / 1000, c.frame));
+        source.forEachRange((dir, b, start, end, timeUs, frame) =>
+          s.pushRange(dir, b, start, end, timeUs / 1000, frame),
+        );
         s.end();
       },
     ],
@@ -80,7 +90,9 @@ function inProcessStages(path: string): void {
             if (out.pos > 1 << 19) out.pos = 0;
           },
         });
-        source.forEach((c) => s.push(c.dir, c.bytes, c.timeUs / 1000, c.frame));
+        source.forEachRange((dir, b, start, end, timeUs, frame) =>
+          s.pushRange(dir, b, start, end, timeUs / 1000, frame),
+        );
         s.end();
       },
     ],
