@@ -20,23 +20,33 @@ if (built.status !== 0) {
   process.exit(built.status ?? 1);
 }
 
+// A Linux machine without a display server cannot show a window: web mode, say why.
+const headless =
+  process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY;
+
 let binary = electronBinary();
-if (!binary && existsSync(join(electronDir, 'install.js'))) {
+let why = headless ? 'no display server: DISPLAY is not set' : '';
+if (!binary && !headless && existsSync(join(electronDir, 'install.js'))) {
   console.log('kdscope: fetching the Electron binary (once)...');
-  spawnSync(process.execPath, [join(electronDir, 'install.js')], {
+  const fetched = spawnSync(process.execPath, [join(electronDir, 'install.js')], {
     cwd: electronDir,
-    stdio: 'inherit',
+    encoding: 'utf8',
     timeout: 180_000,
   });
   binary = electronBinary();
+  // install.js prints a stack trace on failure; its first line says what went wrong.
+  const firstLine = `${fetched.stderr ?? ''}${fetched.stdout ?? ''}`
+    .split('\n')
+    .map((l) => l.trim())
+    .find((l) => l !== '');
+  why = `its binary could not be fetched${firstLine ? `: ${firstLine}` : ''}`;
 }
 
-const child = binary
-  ? spawn(binary, [root], { stdio: 'inherit' })
-  : (console.log(
-      'kdscope: Electron is not available (its binary could not be fetched); starting web mode instead',
-    ),
-    spawn(process.execPath, [join(root, 'bin/kdscope.mjs'), 'serve'], { stdio: 'inherit' }));
+const child =
+  binary && !headless
+    ? spawn(binary, [root], { stdio: 'inherit' })
+    : (console.log(`kdscope: not starting Electron (${why}); starting web mode instead`),
+      spawn(process.execPath, [join(root, 'bin/kdscope.mjs'), 'serve'], { stdio: 'inherit' }));
 
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
 child.on('exit', (code, signal) => process.exit(signal ? 1 : (code ?? 0)));
