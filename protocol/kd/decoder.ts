@@ -97,8 +97,13 @@ export class KdStreamDecoder {
   private runStart = 0;
   private runCount = 0;
 
-  // A packet that spans chunks is assembled here (leader bytes included), never more than one.
+  // A packet that spans chunks is assembled (leader bytes included) in carryBuf from
+  // carryBase: in `carry` until its header is known, then, for a data packet with a body, in
+  // its own place in the slab, so its payload is not copied a second time when it completes
+  // (a kdcom sender writes header, body and trailer separately: most packets span chunks).
   private readonly carry = new Uint8Array(CARRY_SIZE);
+  private carryBuf = this.carry;
+  private carryBase = 0;
   private carrying = false;
   private carried = 0;
   private carryIsData = false;
@@ -186,6 +191,8 @@ export class KdStreamDecoder {
       emit(garbageEvent(this.carryOffset, this.carried, 'truncated'));
       this.carrying = false;
       this.carried = 0;
+      this.carryBuf = this.carry;
+      this.carryBase = 0;
     }
   }
 
@@ -270,6 +277,7 @@ export class KdStreamDecoder {
     isData: boolean,
     offset: number,
     emit: KdEventSink,
+    inSlab = false,
   ): number {
     if (p + HEADER_REST > len) return this.startCarry(buf, p, len, isData, offset);
     const type = buf[p]! | (buf[p + 1]! << 8);
@@ -307,8 +315,12 @@ export class KdStreamDecoder {
       return trailer + 1;
     }
     // Own copy: the chunk may be a Node Buffer, whose slice() is a view. A copy plus a
-    // separate sum measured faster than one loop that copies and sums.
-    const payload = this.copyOut(buf, body, byteCount);
+    // separate sum measured faster than one loop that copies and sums. A packet assembled
+    // in the slab is its own copy already.
+    const payload =
+      inSlab && byteCount > 0
+        ? new Uint8Array(buf.buffer, buf.byteOffset + body, byteCount)
+        : this.copyOut(buf, body, byteCount);
     // Summing the copy reads one array type always (buf is a Node Buffer or the carry).
     const ok = byteSum(payload) === checksum;
     emit(packetEvent(offset, 'data', type, byteCount, id, checksum, ok, payload, length));
@@ -322,13 +334,7 @@ export class KdStreamDecoder {
    */
   private copyOut(buf: Uint8Array, from: number, n: number): Uint8Array {
     if (n === 0) return EMPTY_PAYLOAD;
-    if (this.slabUsed + n > SLAB_SIZE) {
-      this.slab = new Uint8Array(SLAB_SIZE);
-      this.slabUsed = 0;
-    }
-    const at = this.slabUsed;
-    // 8-byte aligned starts keep the word-wise checksum on its fast path.
-    this.slabUsed = (at + n + 7) & ~7;
+    const at = this.reserve(n);
     const slab = this.slab;
     if (n <= SMALL_COPY) {
       for (let k = 0; k < n; k++) slab[at + k] = buf[from + k]!;
@@ -336,6 +342,19 @@ export class KdStreamDecoder {
       slab.set(new Uint8Array(buf.buffer, buf.byteOffset + from, n), at);
     }
     return new Uint8Array(slab.buffer, at, n);
+  }
+
+  /** n bytes of the slab (a new slab when they do not fit); returns their index. */
+  private reserve(n: number): number {
+    if (this.slabUsed + n > SLAB_SIZE) {
+      this.slab = new Uint8Array(SLAB_SIZE);
+      this.slabUsed = 0;
+    }
+    const at = this.slabUsed;
+    // 8-byte aligned starts keep the word-wise checksum on its fast path (a packet assembled
+    // in the slab has its payload 16 bytes in: aligned too).
+    this.slabUsed = (at + n + 7) & ~7;
+    return at;
   }
 
   /** Copies an incomplete packet's bytes from buf[p..len) (header byte 4 on) into the carry. */
@@ -358,14 +377,29 @@ export class KdStreamDecoder {
     this.carryIsData = isData;
     this.carryOffset = offset;
     this.carrying = true;
+    this.toSlab();
     return len;
   }
 
   /** Bytes the carried packet has on the wire, as far as the carried bytes tell. */
   private carryNeed(): number {
     if (this.carried < HEADER_SIZE || !this.carryIsData) return HEADER_SIZE;
-    const byteCount = this.carry[6]! | (this.carry[7]! << 8);
+    const at = this.carryBase + 6;
+    const byteCount = this.carryBuf[at]! | (this.carryBuf[at + 1]! << 8);
     return byteCount > PACKET_MAX_SIZE ? HEADER_SIZE : HEADER_SIZE + byteCount + 1;
+  }
+
+  /** Once a carried data packet's header announces a body, moves the packet to the slab. */
+  private toSlab(): void {
+    if (this.carryBuf !== this.carry) return;
+    const need = this.carryNeed();
+    if (need <= HEADER_SIZE + 1) return;
+    const at = this.reserve(need);
+    const slab = this.slab;
+    const carry = this.carry;
+    for (let k = 0; k < this.carried; k++) slab[at + k] = carry[k]!;
+    this.carryBuf = slab;
+    this.carryBase = at;
   }
 
   /** Continues a carried packet with chunk[i..]; decodes it once complete. Returns the next index. */
@@ -381,19 +415,33 @@ export class KdStreamDecoder {
       if (this.carried < need) return i;
       // The header just completed and announces a body: carry on.
       if (this.carryNeed() === need) break;
+      this.toSlab();
     }
+    const buf = this.carryBuf;
+    const base = this.carryBase;
     this.carrying = false;
     this.carried = 0;
-    this.packet(this.carry, LEADER_SIZE, CARRY_SIZE, this.carryIsData, this.carryOffset, emit);
+    this.carryBuf = this.carry;
+    this.carryBase = 0;
+    this.packet(
+      buf,
+      base + LEADER_SIZE,
+      base + CARRY_SIZE,
+      this.carryIsData,
+      this.carryOffset,
+      emit,
+      buf !== this.carry,
+    );
     return i;
   }
 
   private copyIn(src: Uint8Array, from: number, count: number, to: number): void {
-    const carry = this.carry;
+    const carry = this.carryBuf;
+    const at = this.carryBase + to;
     if (count < SMALL_COPY) {
-      for (let k = 0; k < count; k++) carry[to + k] = src[from + k]!;
+      for (let k = 0; k < count; k++) carry[at + k] = src[from + k]!;
     } else {
-      carry.set(src.subarray(from, from + count), to);
+      carry.set(src.subarray(from, from + count), at);
     }
   }
 
