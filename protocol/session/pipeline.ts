@@ -24,32 +24,52 @@ export interface SessionDecoderOptions {
 /**
  * Stream offset -> capture frame for one direction. Events arrive in offset order, so a queue
  * of chunk starts with a moving head answers each lookup in amortised O(1). It holds only the
- * chunks since the start of the oldest event still being assembled.
+ * chunks since the start of the oldest event still being assembled, in a ring that grows when
+ * full (nothing is allocated per chunk).
  */
 class FrameCursor {
-  private starts: number[] = [];
-  private frames: number[] = [];
+  private starts = new Float64Array(64);
+  private frames = new Float64Array(64);
+  private mask = 63;
+  /** Ring index of the oldest entry. */
   private head = 0;
+  private count = 0;
 
   add(start: number, frame: number): void {
-    const last = this.frames.length - 1;
-    if (last >= this.head && this.frames[last] === frame) return;
-    if (this.head > 1024 && this.head * 2 > this.starts.length) {
-      this.starts = this.starts.slice(this.head);
-      this.frames = this.frames.slice(this.head);
-      this.head = 0;
-    }
-    this.starts.push(start);
-    this.frames.push(frame);
+    if (this.count > 0 && this.frames[(this.head + this.count - 1) & this.mask] === frame) return;
+    if (this.count > this.mask) this.grow();
+    const at = (this.head + this.count) & this.mask;
+    this.starts[at] = start;
+    this.frames[at] = frame;
+    this.count++;
   }
 
   at(offset: number): number | undefined {
-    const starts = this.starts;
+    if (this.count === 0) return undefined;
+    const mask = this.mask;
     let head = this.head;
-    if (head >= starts.length) return undefined;
-    while (head + 1 < starts.length && starts[head + 1]! <= offset) head++;
+    let count = this.count;
+    while (count > 1 && this.starts[(head + 1) & mask]! <= offset) {
+      head = (head + 1) & mask;
+      count--;
+    }
     this.head = head;
+    this.count = count;
     return this.frames[head];
+  }
+
+  private grow(): void {
+    const size = this.starts.length;
+    const starts = new Float64Array(size * 2);
+    const frames = new Float64Array(size * 2);
+    for (let i = 0; i < this.count; i++) {
+      starts[i] = this.starts[(this.head + i) & this.mask]!;
+      frames[i] = this.frames[(this.head + i) & this.mask]!;
+    }
+    this.starts = starts;
+    this.frames = frames;
+    this.mask = size * 2 - 1;
+    this.head = 0;
   }
 }
 

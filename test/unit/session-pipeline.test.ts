@@ -1,5 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { PacketType } from '../../protocol/kd/constants';
+import { encodeAck, encodeDataPacket } from '../../protocol/kd/encoder';
 import type { Direction } from '../../protocol/kd/events';
 import { SessionDecoder } from '../../protocol/session/pipeline';
 import type { PacketRecord } from '../../protocol/session/record';
@@ -95,6 +97,36 @@ describe('SessionDecoder on any bytes, cut and interleaved anyhow', () => {
       ),
       { numRuns: 300 },
     );
+  });
+
+  it('names the right frames when a packet spans hundreds of frames after the ring has wrapped', () => {
+    // Whole ACKs move the frame cursor's head around its ring; the data packet then comes a
+    // byte per frame, so the ring grows while its entries wrap.
+    const pieces: Piece[] = [];
+    const starts: number[] = [];
+    let offset = 0;
+    const add = (bytes: Uint8Array): void => {
+      pieces.push({ dir: D2T, bytes, frame: 1000 + pieces.length });
+      offset += bytes.length;
+    };
+    for (let i = 0; i < 100; i++) {
+      starts.push(offset);
+      add(encodeAck(0x80800000 + (i & 1)));
+    }
+    const packet = encodeDataPacket(PacketType.DEBUG_IO, 0x80800000, new Uint8Array(700).fill(7));
+    starts.push(offset);
+    for (let i = 0; i < packet.length; i++) add(packet.subarray(i, i + 1));
+    starts.push(offset);
+    add(encodeAck(0x80800001));
+    const records = run(pieces);
+    expect(records.map((r) => r.offset)).toEqual(starts);
+    const frameOf = new Map<number, number>();
+    let at = 0;
+    for (const p of pieces) {
+      if (!frameOf.has(at)) frameOf.set(at, p.frame);
+      at += p.bytes.length;
+    }
+    expect(records.map((r) => r.frame)).toEqual(starts.map((s) => frameOf.get(s)));
   });
 
   it('gives the same records whatever the chunking when the directions do not interleave', () => {
