@@ -1,37 +1,40 @@
 #!/usr/bin/env node
 // Runs the bundled CLI, rebuilding it first when a source is newer (so a fresh clone works
 // right after `npm install`, which runs no scripts; see .npmrc).
-import { readdirSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bundle = join(root, 'dist/cli/entry.mjs');
 
-function newestSource(dir) {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
-    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
-  }
-  return newest;
+function mtime(path) {
+  return statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? -1;
 }
 
-function bundleTime() {
+/**
+ * The build lists the sources it bundled (dist/cli/inputs.json): only those are checked,
+ * one stat each, instead of walking the source folders. A new source is always imported
+ * by an edited one; a listed source that is gone means a rebuild too.
+ */
+function isStale() {
+  const built = mtime(bundle);
+  if (built < 0) return true;
+  let inputs;
   try {
-    return statSync(bundle).mtimeMs;
+    inputs = JSON.parse(readFileSync(join(root, 'dist/cli/inputs.json'), 'utf8'));
   } catch {
-    return -1;
+    return true;
   }
+  if (!Array.isArray(inputs) || inputs.length === 0) return true;
+  for (const input of inputs) {
+    const time = mtime(join(root, input));
+    if (time < 0 || time > built) return true;
+  }
+  return false;
 }
 
-const built = bundleTime();
-if (
-  built < 0 ||
-  newestSource(join(root, 'protocol')) > built ||
-  newestSource(join(root, 'electron')) > built
-) {
+if (isStale()) {
   const { buildCli } = await import('../scripts/build-cli.mjs');
   await buildCli();
 }
