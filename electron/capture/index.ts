@@ -8,6 +8,7 @@ export type {
   CaptureFormat,
   CaptureSource,
   CaptureStats,
+  ChunkRangeSink,
   OpenCaptureOptions,
   RawPairOptions,
 } from './capture-source';
