@@ -185,11 +185,14 @@ describe('recorder', () => {
         if (e.kind === 'error') errors.push(e.message);
       });
       const big = new Uint8Array(3000).fill(0x41);
-      for (let i = 0; i < 40 && errors.length === 0; i++) {
+      // 64 KiB fill after ~21 chunks; the taps see chunks up to TAP_DELAY_MS later, so give the
+      // recorder time to meet the full disk rather than counting turns of the event loop.
+      for (let i = 0; i < 200 && errors.length === 0; i++) {
         const got = once(tgt, 'data');
-        dbg.write(big);
+        if (i < 40) dbg.write(big);
+        else dbg.write(Uint8Array.of(0x41));
         await got;
-        await new Promise((r) => setImmediate(r));
+        await new Promise((r) => setTimeout(r, 5));
       }
       expect(errors[0]).toMatch(/recording stopped .*ENOSPC|no space/i);
       const frames: number[] = [];
