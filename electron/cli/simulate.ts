@@ -16,7 +16,7 @@ import {
   parseFault,
   runScriptedDebugger,
   serveSimTarget,
-  simTargetFactory,
+  simVmbusTargetFactory,
   type SimFault,
 } from '../engine/simulators';
 
@@ -26,7 +26,7 @@ const USAGE = `usage: kdscope simulate target --listen EP [--seed N] [--latency 
   target    serves a simulated AMD64 KD target on EP (unix:PATH, tcp:HOST:PORT, pipe:NAME)
             until SIGINT/SIGTERM; each connection gets a fresh target.
             --fault drop:N | corrupt:N | garble:N  misbehave on every Nth packet (for tests)
-  debugger  connects to EP (or 'sim', the built-in target) and runs a scripted session:
+  debugger  connects to EP (or 'sim' / 'sim:vmbus', the built-in target) and runs a scripted session:
             RESET, GetVersion, memory and context reads, a breakpoint, Continue2, break-in.
             Exits 0 when it completed, 1 when the target misbehaved (saying what), 2 for bad usage.`;
 
@@ -112,7 +112,7 @@ async function runDebugger(args: readonly string[], io: CliIo): Promise<number> 
   const verbose = parsed.booleans.has('verbose');
   const dialer = (() => {
     try {
-      return createDialer(ep, { simTarget: simTargetFactory() });
+      return createDialer(ep, { simTarget: simVmbusTargetFactory() });
     } catch (error) {
       return transportFailure(error);
     }

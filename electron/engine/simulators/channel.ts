@@ -46,14 +46,13 @@ export function createSimTargetChannel(options: SimTargetOptions = {}): SimTarge
 
 /**
  * The transports' hook for the `sim` endpoint (TransportDeps.simTarget): a fresh in-process
- * target per dial. `sim:vmbus` (the target behind simulated VMBus rings) is not built yet.
+ * target per dial. `sim:vmbus` needs the rings too: simVmbusTargetFactory (vmbus-target.ts)
+ * serves both flavours.
  */
 export function simTargetFactory(options: SimTargetOptions = {}): SimTargetFactory {
   return (endpoint) => {
     if (endpoint.flavour !== 'com') {
-      throw new TransportError(
-        'sim:vmbus: the simulated target behind VMBus rings is not built yet',
-      );
+      throw new TransportError('sim:vmbus needs the VMBus rings: use simVmbusTargetFactory');
     }
     return createSimTargetChannel(options).stream;
   };

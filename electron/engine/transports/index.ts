@@ -50,18 +50,8 @@ export function createDialer(ep: Endpoint, deps: TransportDeps = {}): Dialer {
   }
 }
 
-function notYet(ep: Extract<Endpoint, { kind: 'udp' | 'vmbus' | 'vm' }>): TransportError {
-  switch (ep.kind) {
-    case 'udp':
-      return unsupported(ep, 'KDNET (UDP) bridging is not supported yet');
-    case 'vmbus':
-      return unsupported(ep, 'VMBus bridging is not supported yet');
-    case 'vm':
-      return unsupported(
-        ep,
-        'VMs by name are not supported by the bridge yet; give the pipe or socket',
-      );
-  }
+function notYet(ep: Extract<Endpoint, { kind: 'udp' }>): TransportError {
+  return unsupported(ep, 'KDNET (UDP) bridging is not supported yet');
 }
 
 export async function createAcceptor(
@@ -81,9 +71,10 @@ export async function createAcceptor(
         ep,
         'the simulator is a target; the debugger side needs a pipe, socket or port',
       );
-    case 'udp':
     case 'vmbus':
     case 'vm':
+      throw unsupported(ep, 'a VM is a target; the debugger side needs a pipe, socket or port');
+    case 'udp':
       throw notYet(ep);
   }
 }
