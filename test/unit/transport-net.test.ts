@@ -154,6 +154,9 @@ describe('named pipe mapping (Windows seams)', () => {
     );
     expect(() => createDialer(parseEndpoint('sim'))).toThrow(/simulated target is not available/);
     await expect(createAcceptor(parseEndpoint('sim'))).rejects.toThrow(/the simulator is a target/);
-    await expect(createAcceptor(parseEndpoint('vmbus:x'))).rejects.toThrow(/VMBus/);
+    await expect(createAcceptor(parseEndpoint('vmbus:x'))).rejects.toThrow(
+      /vmbus:x: a VM is a target; the debugger side needs a pipe, socket or port/,
+    );
+    await expect(createAcceptor(parseEndpoint('vm:x'))).rejects.toThrow(/vm:x: a VM is a target/);
   });
 });
