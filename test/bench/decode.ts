@@ -4,6 +4,7 @@
 // ranges of a reused block) with each stage's share, and the framing codec alone on 200 MB
 // when decode-codec.ts provides measureCodec.
 
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -117,6 +118,21 @@ export async function run(): Promise<void> {
     generateSessionCapture(path);
     console.log('in-process stages on the same capture (best of 5):');
     inProcessStages(path);
+    // What Wireshark users run today: tshark dissecting KD (our Lua dissector; one run, slow).
+    const lua = join(ROOT, 'resources/wireshark/kdscope.lua');
+    const started = performance.now();
+    const dissected = spawnSync(
+      'tshark',
+      ['-X', `lua_script:${lua}`, '-r', path, '-T', 'fields', '-e', 'kd.type'],
+      {
+        stdio: ['ignore', 'ignore', 'ignore'],
+      },
+    );
+    if (dissected.status === 0) {
+      console.log(
+        `tshark with the KD Lua dissector (-e kd.type): ${(performance.now() - started).toFixed(0)} ms wall, once`,
+      );
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
