@@ -96,6 +96,11 @@ export const bridgeCommand: Command = {
     }
     const debuggerEp = endpoint('debugger', parsed.value('debugger'));
     const targetEp = endpoint('target', parsed.value('target'));
+    // Checked before a capture file is created: WinDbg reaches us on a pipe, socket or port.
+    if (!['pipe', 'unix', 'tcp', 'serial'].includes(debuggerEp.kind))
+      throw new UsageError(
+        `--debugger ${parsed.value('debugger')}: WinDbg connects to a pipe, unix or tcp socket, or serial port; ${debuggerEp.kind === 'sim' || debuggerEp.kind === 'vm' || debuggerEp.kind === 'vmbus' ? 'this names a target' : 'KDNET bridging is not supported yet'}`,
+      );
     const vmbusTarget =
       targetEp.kind === 'vmbus' || (targetEp.kind === 'sim' && targetEp.flavour === 'vmbus');
     const mode = parsed.value('mode') ?? (vmbusTarget ? 'vmbus' : 'com');
