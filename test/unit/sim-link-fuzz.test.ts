@@ -10,31 +10,9 @@ import {
   SYNC_PACKET_ID,
 } from '../../protocol/kd/constants';
 import { encodeReset } from '../../protocol/kd/encoder';
-import { KdLink, type LinkTimers } from '../../protocol/kd/link';
+import { KdLink } from '../../protocol/kd/link';
 import { prng } from '../../electron/engine/simulators/memory';
-
-class FakeClock implements LinkTimers {
-  now = 0;
-  private timers: { at: number; seq: number; fn: () => void; live: boolean }[] = [];
-  private seq = 0;
-  set(ms: number, fn: () => void): () => void {
-    const timer = { at: this.now + ms, seq: this.seq++, fn, live: true };
-    this.timers.push(timer);
-    return () => {
-      timer.live = false;
-    };
-  }
-  /** Runs the earliest due timer; false when none is left. */
-  step(): boolean {
-    this.timers = this.timers.filter((t) => t.live);
-    const next = this.timers.sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
-    if (!next) return false;
-    next.live = false;
-    this.now = Math.max(this.now, next.at);
-    next.fn();
-    return true;
-  }
-}
+import { FakeClock } from '../support/fake-clock';
 
 const validIds = new Set([
   INITIAL_PACKET_ID,

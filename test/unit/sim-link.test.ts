@@ -2,32 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { PacketType } from '../../protocol/kd/constants';
 import { encodeAck, encodeControlPacket, encodeDataPacket } from '../../protocol/kd/encoder';
 import type { KdPacketEvent } from '../../protocol/kd/events';
-import { KdLink, LinkError, type KdLinkOptions, type LinkTimers } from '../../protocol/kd/link';
-
-/** Timers driven by hand: advance() fires what is due, in order. */
-class FakeClock implements LinkTimers {
-  now = 0;
-  private timers: { at: number; fn: () => void; live: boolean }[] = [];
-  set(ms: number, fn: () => void): () => void {
-    const timer = { at: this.now + ms, fn, live: true };
-    this.timers.push(timer);
-    return () => {
-      timer.live = false;
-    };
-  }
-  advance(ms: number): void {
-    const end = this.now + ms;
-    for (;;) {
-      const due = this.timers.filter((t) => t.live && t.at <= end).sort((a, b) => a.at - b.at)[0];
-      if (!due) break;
-      due.live = false;
-      this.now = due.at;
-      due.fn();
-    }
-    this.now = end;
-    this.timers = this.timers.filter((t) => t.live);
-  }
-}
+import { KdLink, LinkError, type KdLinkOptions } from '../../protocol/kd/link';
+import { FakeClock } from '../support/fake-clock';
 
 /** The header fields of encoded bytes as a framing event (what KdStreamDecoder emits). */
 function eventOf(bytes: Uint8Array, checksumOk = true): KdPacketEvent {

@@ -5,31 +5,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ManipulateApi, PacketType } from '../../protocol/kd/constants';
-import { KdLink, type LinkPacket, type LinkTimers } from '../../protocol/kd/link';
+import { KdLink, type LinkPacket } from '../../protocol/kd/link';
 import { buildManipulate, decodeManipulate } from '../../protocol/kd/payloads/manipulate';
 import { SimTarget } from '../../electron/engine/simulators/target';
-
-class FakeClock implements LinkTimers {
-  now = 0;
-  private timers: { at: number; seq: number; fn: () => void; live: boolean }[] = [];
-  private seq = 0;
-  set(ms: number, fn: () => void): () => void {
-    const timer = { at: this.now + ms, seq: this.seq++, fn, live: true };
-    this.timers.push(timer);
-    return () => {
-      timer.live = false;
-    };
-  }
-  step(): boolean {
-    this.timers = this.timers.filter((t) => t.live);
-    const next = this.timers.sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
-    if (!next) return false;
-    next.live = false;
-    this.now = Math.max(this.now, next.at);
-    next.fn();
-    return true;
-  }
-}
+import { FakeClock } from '../support/fake-clock';
 
 const apis = Object.values(ManipulateApi) as number[];
 const CONTINUES: readonly number[] = [ManipulateApi.Continue, ManipulateApi.Continue2];

@@ -13,7 +13,7 @@ import {
   encodePipeFeedback,
   type PipeMessage,
 } from '../../protocol/vmbus/pipe-message';
-import { PipeChannel, type PipeClock } from '../../electron/engine/vmbus/pipe-channel';
+import { PipeChannel } from '../../electron/engine/vmbus/pipe-channel';
 import { MessageReader, type ReaderItem } from '../../electron/engine/vmbus/message-reader';
 import {
   frameMessage,
@@ -21,6 +21,7 @@ import {
   type PipeTransport,
   type PipeTransportHandlers,
 } from '../../electron/engine/vmbus/pipe-transport';
+import { FakeClock } from '../support/fake-clock';
 
 /** A transport that records what the channel writes and lets the test play the VM. */
 class RecordingTransport implements PipeTransport {
@@ -53,30 +54,6 @@ class RecordingTransport implements PipeTransport {
       if (!r.ok) throw new Error(r.error);
       return r.message;
     });
-  }
-}
-
-class FakeClock implements PipeClock {
-  time = 0;
-  private timers: { at: number; fn: () => void; live: boolean }[] = [];
-  setTimeout(fn: () => void, ms: number): () => void {
-    const timer = { at: this.time + ms, fn, live: true };
-    this.timers.push(timer);
-    return () => (timer.live = false);
-  }
-  now(): number {
-    return this.time;
-  }
-  advance(ms: number): void {
-    const until = this.time + ms;
-    for (;;) {
-      const due = this.timers.filter((t) => t.live && t.at <= until).sort((a, b) => a.at - b.at)[0];
-      if (!due) break;
-      due.live = false;
-      this.time = due.at;
-      due.fn();
-    }
-    this.time = until;
   }
 }
 
