@@ -3,6 +3,7 @@
 // the display filter evaluates.
 
 import type { Direction, GarbageReason } from '../kd/events';
+import type { PacketSummary } from '../kd/summary';
 
 /** Bits of PacketRecord.flags. */
 export const PacketFlag = {
@@ -29,7 +30,9 @@ export const PacketFlag = {
 } as const;
 export type PacketFlagName = keyof typeof PacketFlag;
 
-export interface PacketRecord {
+/** The payload's summary fields (api, apiName, returnStatus, newState, newStateName, text, info)
+ * come from describePacket. */
+export interface PacketRecord extends Omit<PacketSummary, 'malformed'> {
   /** 1-based, over both directions, in the order the bytes were seen. */
   readonly no: number;
   /** Milliseconds since the Unix epoch (fractional), from the capture or the clock. */
@@ -48,13 +51,6 @@ export interface PacketRecord {
   readonly id?: number;
   readonly byteCount?: number;
   readonly checksumOk?: boolean;
-  readonly api?: number;
-  readonly apiName?: string;
-  readonly returnStatus?: number;
-  readonly newState?: number;
-  readonly newStateName?: string;
-  readonly text?: string;
-  readonly info?: string;
   readonly garbageReason?: GarbageReason;
   /** PacketFlag bits. */
   readonly flags: number;
