@@ -1,6 +1,6 @@
 // Hyper-V VMs (Windows): names, states and COM pipes through PowerShell's Hyper-V module.
 // Generation 2 VMs can also be reached through windbg-uefi's VMBus pipe channel (vmbus:NAME).
-import { firstLine, runCommand, ToolMissingError, type CommandRunner } from './run-command';
+import { firstLine, runCommand, runListing, type CommandRunner } from './run-command';
 import type { ProviderResult, VmChannel, VmInfo, VmProvider } from './types';
 
 /** The script: one JSON array, COM paths and generation per VM, nothing else on stdout. */
@@ -107,17 +107,15 @@ export function hypervProvider(
     name: 'hyperv',
     async list(signal): Promise<ProviderResult> {
       if (platform !== 'win32') return { vms: [], problem: 'Hyper-V is on Windows only' };
-      let result;
-      try {
-        result = await run('powershell.exe', powershellArgs(HYPERV_LIST_SCRIPT), {
-          signal,
-          timeoutMs: 20_000,
-        });
-      } catch (error) {
-        if (error instanceof ToolMissingError) return { vms: [], problem: error.message };
-        throw error;
-      }
-      if (result.code !== 0) return { vms: [], problem: explainHyperVError(result.stderr) };
+      const listing = await runListing(
+        run,
+        'powershell.exe',
+        powershellArgs(HYPERV_LIST_SCRIPT),
+        { signal, timeoutMs: 20_000 },
+        (r) => explainHyperVError(r.stderr),
+      );
+      if ('problem' in listing) return { vms: [], problem: listing.problem };
+      const { result } = listing;
       try {
         return { vms: parseHyperVList(result.stdout) };
       } catch {

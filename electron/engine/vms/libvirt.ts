@@ -1,5 +1,5 @@
 // libvirt-managed VMs (virt-manager, virsh): their serial ports from the domain XML.
-import { firstLine, runCommand, ToolMissingError, type CommandRunner } from './run-command';
+import { runCommand, runListing, type CommandRunner } from './run-command';
 import type { ProviderResult, VmChannel, VmInfo, VmProvider } from './types';
 
 const STATES: Record<string, VmInfo['state']> = {
@@ -53,16 +53,9 @@ export function libvirtProvider(
   return {
     name: 'libvirt',
     async list(signal): Promise<ProviderResult> {
-      let listing;
-      try {
-        listing = await run('virsh', ['-c', uri, 'list', '--all'], { signal });
-      } catch (error) {
-        if (error instanceof ToolMissingError) return { vms: [], problem: error.message };
-        throw error;
-      }
-      if (listing.code !== 0) {
-        return { vms: [], problem: `virsh: ${firstLine(listing.stderr) || 'failed'}` };
-      }
+      const listed = await runListing(run, 'virsh', ['-c', uri, 'list', '--all'], { signal });
+      if ('problem' in listed) return { vms: [], problem: listed.problem };
+      const listing = listed.result;
       const vms: VmInfo[] = [];
       // " Id   Name   State" then "----" then rows like " 3    win11  running" / " -  dev  shut off".
       for (const line of listing.stdout.split('\n').slice(2)) {

@@ -50,3 +50,25 @@ export function firstLine(text: string): string {
       .find((l) => l !== '') ?? ''
   );
 }
+
+/**
+ * Runs a provider's listing command: its result, or the one line that says why the provider
+ * sees nothing (tool missing, or it failed: `explain` turns its output into the line).
+ */
+export async function runListing(
+  run: CommandRunner,
+  command: string,
+  args: readonly string[],
+  options: { readonly signal?: AbortSignal; readonly timeoutMs?: number } = {},
+  explain: (result: CommandResult) => string = (r) =>
+    `${command}: ${firstLine(r.stderr || r.stdout) || 'failed'}`,
+): Promise<{ readonly result: CommandResult } | { readonly problem: string }> {
+  let result: CommandResult;
+  try {
+    result = await run(command, args, options);
+  } catch (error) {
+    if (error instanceof ToolMissingError) return { problem: error.message };
+    throw error;
+  }
+  return result.code === 0 ? { result } : { problem: explain(result) };
+}

@@ -1,5 +1,5 @@
 // VirtualBox VMs: names and states from VBoxManage, serial ports from --machinereadable info.
-import { firstLine, runCommand, ToolMissingError, type CommandRunner } from './run-command';
+import { runCommand, runListing, type CommandRunner } from './run-command';
 import type { ProviderResult, VmChannel, VmInfo, VmProvider } from './types';
 
 /** `key="value"` lines of `VBoxManage showvminfo --machinereadable`. */
@@ -59,16 +59,9 @@ export function virtualBoxProvider(run: CommandRunner = runCommand): VmProvider 
   return {
     name: 'virtualbox',
     async list(signal): Promise<ProviderResult> {
-      let listing;
-      try {
-        listing = await run('VBoxManage', ['list', 'vms'], { signal });
-      } catch (error) {
-        if (error instanceof ToolMissingError) return { vms: [], problem: error.message };
-        throw error;
-      }
-      if (listing.code !== 0) {
-        return { vms: [], problem: `VBoxManage: ${firstLine(listing.stderr) || 'failed'}` };
-      }
+      const listed = await runListing(run, 'VBoxManage', ['list', 'vms'], { signal });
+      if ('problem' in listed) return { vms: [], problem: listed.problem };
+      const listing = listed.result;
       const vms: VmInfo[] = [];
       for (const m of listing.stdout.matchAll(/^"(.*)" \{([0-9a-f-]+)\}$/gim)) {
         const [, name, uuid] = m as unknown as [string, string, string];

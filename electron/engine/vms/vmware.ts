@@ -1,7 +1,7 @@
 // VMware Workstation/Fusion/Player VMs: running ones from `vmrun list`, serial ports from the .vmx.
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { firstLine, runCommand, ToolMissingError, type CommandRunner } from './run-command';
+import { runCommand, runListing, type CommandRunner } from './run-command';
 import type { ProviderResult, VmChannel, VmInfo, VmProvider } from './types';
 
 /** `key = "value"` lines of a .vmx file (keys are case-insensitive). */
@@ -44,19 +44,9 @@ export function vmwareProvider(run: CommandRunner = runCommand): VmProvider {
   return {
     name: 'vmware',
     async list(signal): Promise<ProviderResult> {
-      let listing;
-      try {
-        listing = await run('vmrun', ['list'], { signal });
-      } catch (error) {
-        if (error instanceof ToolMissingError) return { vms: [], problem: error.message };
-        throw error;
-      }
-      if (listing.code !== 0) {
-        return {
-          vms: [],
-          problem: `vmrun: ${firstLine(listing.stderr || listing.stdout) || 'failed'}`,
-        };
-      }
+      const listed = await runListing(run, 'vmrun', ['list'], { signal });
+      if ('problem' in listed) return { vms: [], problem: listed.problem };
+      const listing = listed.result;
       const vms: VmInfo[] = [];
       // "Total running VMs: N" then one .vmx path a line.
       for (const path of listing.stdout
