@@ -13,6 +13,7 @@ import { createLiveSink, createStreamServerSink } from '../../electron/engine/li
 import { openCapture } from '../../electron/capture';
 import { PacketType } from '../../protocol/kd/constants';
 import { concatBytes, encodeAck, encodeDataPacket, encodeReset } from '../../protocol/kd/encoder';
+import { untilWithin } from '../support/until';
 
 const hasTshark = spawnSync('tshark', ['-v']).status === 0;
 let dir: string;
@@ -33,13 +34,7 @@ function tshark(args: string[]): string {
   return run.stdout;
 }
 
-async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+const until = untilWithin(10_000, 5);
 
 async function pair(taps: Parameters<typeof Bridge.start>[0]['taps']): Promise<{
   bridge: Bridge;

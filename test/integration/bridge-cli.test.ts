@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { openCapture } from '../../electron/capture';
 import { runScriptedDebugger } from '../../electron/engine/simulators';
+import { untilWithin } from '../support/until';
 
 const root = join(__dirname, '../..');
 const bin = join(root, 'bin/kdscope.mjs');
@@ -37,13 +38,7 @@ function kdscope(args: string[]): { child: ChildProcess; out: () => string; err:
   return { child, out: () => out, err: () => err };
 }
 
-async function until(check: () => boolean, what: string, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const until = untilWithin(20_000);
 
 async function scriptedSession(path: string, loops = 1): Promise<void> {
   const socket = connect({ path });

@@ -16,6 +16,7 @@ import {
   encodeDataPacket,
   encodeReset,
 } from '../../protocol/kd/encoder';
+import { untilWithin } from '../support/until';
 
 let dir: string;
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -136,13 +137,7 @@ async function writeInPieces(socket: Socket, bytes: Uint8Array): Promise<void> {
 
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
-async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+const until = untilWithin(10_000, 5);
 
 describe('Bridge relay', () => {
   it('relays both ways at once, byte-exact (sha256), garbage included, and taps every chunk', async () => {

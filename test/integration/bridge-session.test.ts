@@ -13,6 +13,7 @@ import { runScriptedDebugger, simTargetFactory } from '../../electron/engine/sim
 import type { PacketRecord } from '../../protocol/session/record';
 import { PacketFlag } from '../../protocol/session/record';
 import { encodeReset } from '../../protocol/kd/encoder';
+import { untilWithin } from '../support/until';
 
 let dir: string;
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -24,13 +25,7 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+const until = untilWithin(10_000, 5);
 
 describe('a KD session through the bridge', () => {
   it('scripted debugger <-> simulated target: the session completes, twice, and every packet is decoded', async () => {

@@ -24,6 +24,7 @@ import {
   type PipeTransport,
 } from '../../electron/engine/vmbus/pipe-transport';
 import { SimVmbusRings } from '../../electron/engine/simulators/vmbus-rings';
+import { untilWithin } from '../support/until';
 
 const bin = join(__dirname, '../../bin/kdscope.mjs');
 let dir: string;
@@ -48,13 +49,7 @@ async function scriptedSession(path: string): Promise<void> {
   }
 }
 
-async function until(check: () => boolean, what: string, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const until = untilWithin(20_000);
 
 describe('sim:vmbus in process', () => {
   it.each([false, true])(

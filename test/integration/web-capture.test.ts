@@ -13,6 +13,7 @@ import type { ConnectionHandlers, Emit } from '../../electron/api/server';
 import { batchFromBytes, decodeRecord } from '../../protocol/records/columns';
 import { SessionDecoder } from '../../protocol/session/pipeline';
 import type { PacketRecord } from '../../protocol/session/record';
+import { untilWithin } from '../support/until';
 
 let dir: string;
 const disposers: (() => void)[] = [];
@@ -24,15 +25,7 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until(check: () => boolean, what: string, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
+const until = untilWithin(15_000, 10);
 
 interface View {
   handlers: ConnectionHandlers;
