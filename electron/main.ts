@@ -5,8 +5,8 @@ import { app, BrowserWindow, ipcMain, session, type IpcMainEvent } from 'electro
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { serveConnection } from './api/server';
-import { Workbench } from './engine/workbench';
-import { defaultCapturesDir } from './engine/workbench-captures';
+import { Workbench } from './engine/workbench/workbench';
+import { defaultCapturesDir } from './engine/workbench/captures-dir';
 import {
   CONTENT_SECURITY_POLICY,
   IPC_CHANNEL,

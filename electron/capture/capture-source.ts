@@ -12,6 +12,7 @@ import type { KdnetStats } from '../../protocol/kdnet/decoder';
 import { hasKdnetMagic } from '../../protocol/kdnet/datagram';
 import { KdnetKeyError, parseKdnetKey } from '../../protocol/kdnet/key';
 import { CaptureError, errorText } from './capture-error';
+import type { StreamChunk } from './chunk';
 import { BLOCK_SIZE, CaptureInput } from './capture-input';
 import { parsePcap, parsePcapng, sniffContainer } from './container-parsers';
 import type { ContainerFormat, RecordSink } from './container-parsers';
@@ -21,16 +22,6 @@ import { findUdp, isSupportedLinkType, isUserLinkType } from './link-layer';
 import type { SkipReason, UdpView } from './link-layer';
 import { directionFromEpbFlags } from './pcapng-format';
 import { wrapDirection } from './udp-wrap';
-
-export interface CaptureChunk {
-  /** 1-based capture frame; undefined for raw streams. */
-  readonly frame: number | undefined;
-  /** Microseconds since the Unix epoch (0 when the source has no clock). */
-  readonly timeUs: number;
-  readonly dir: Direction;
-  /** Stream bytes of that direction; a view valid as long as the source (copy to keep). */
-  readonly bytes: Uint8Array;
-}
 
 export type CaptureFormat = ContainerFormat | 'raw-pair';
 
@@ -54,7 +45,7 @@ export interface CaptureStats {
 
 /**
  * A chunk as a range: bytes[start, end) of `dir`, read during the call only (the array is
- * reused for the next chunks). frame and timeUs as in CaptureChunk.
+ * reused for the next chunks). frame and timeUs as in StreamChunk.
  */
 export type ChunkRangeSink = (
   dir: Direction,
@@ -73,7 +64,7 @@ export interface CaptureSource {
    * Delivers every readable chunk in order, then throws CaptureError if the capture is cut
    * or corrupt (its message names the byte offset and frame). Can be called again.
    */
-  forEach(callback: (chunk: CaptureChunk) => void): CaptureStats;
+  forEach(callback: (chunk: StreamChunk) => void): CaptureStats;
   /**
    * forEach for a consumer that reads each chunk's bytes at once and keeps none (a decoder):
    * the same chunks, errors and stats, as ranges of a reused buffer.
@@ -172,7 +163,7 @@ class FileCaptureSource implements CaptureSource {
     this.stats = emptyStats(format, compressed);
   }
 
-  forEach(callback: (chunk: CaptureChunk) => void): CaptureStats {
+  forEach(callback: (chunk: StreamChunk) => void): CaptureStats {
     this.whole ??= this.inMemory ?? readWhole(this.path, 'capture');
     return this.read(CaptureInput.ofBytes(this.whole), (dir, bytes, start, end, timeUs, frame) =>
       callback({ frame, timeUs, dir, bytes: bytes.subarray(start, end) }),
@@ -291,7 +282,7 @@ class RawPairSource implements CaptureSource {
     this.path = `${debuggerPath} + ${targetPath}`;
   }
 
-  forEach(callback: (chunk: CaptureChunk) => void): CaptureStats {
+  forEach(callback: (chunk: StreamChunk) => void): CaptureStats {
     return this.forEachRange((dir, bytes, start, end) =>
       callback({ frame: undefined, timeUs: 0, dir, bytes: bytes.subarray(start, end) }),
     );

@@ -2,7 +2,8 @@
 // is encoded into one buffer and written with one synchronous call, so the file is a valid
 // capture up to the last whole frame at any moment.
 
-import type { CaptureFrame, FrameWriter } from './frame-writer';
+import type { StreamChunk } from './chunk';
+import type { FrameWriter } from './frame-writer';
 import { FileSink } from './file-sink';
 import { pcapFileHeader, pcapRecordsInto, pcapRecordsSize } from './pcap-format';
 import { pcapngHeader, pcapngPacketBlocksInto, pcapngPacketBlocksSize } from './pcapng-format';
@@ -55,7 +56,7 @@ abstract class SinkWriter implements FrameWriter {
   }
 
   /** Throws CaptureWriteError (one line) when the write fails; the file stays valid. */
-  write(frame: CaptureFrame): void {
+  write(frame: StreamChunk): void {
     const pieces = Math.max(1, Math.ceil(frame.bytes.length / this.maxPayload));
     const size = this.encodedSize(frame);
     if (this.used + size > this.buffer.length) {
@@ -87,11 +88,11 @@ abstract class SinkWriter implements FrameWriter {
     }
   }
 
-  protected abstract encodedSize(frame: CaptureFrame): number;
+  protected abstract encodedSize(frame: StreamChunk): number;
   protected abstract encodeInto(
     out: Uint8Array,
     at: number,
-    frame: CaptureFrame,
+    frame: StreamChunk,
     ipId: number,
   ): number;
 }
@@ -112,11 +113,11 @@ export class PcapWriter extends SinkWriter {
     return new PcapWriter(FileSink.fromFd(fd, options.label, options.closeFd), options);
   }
 
-  protected encodedSize(frame: CaptureFrame): number {
+  protected encodedSize(frame: StreamChunk): number {
     return pcapRecordsSize(frame, this.maxPayload);
   }
 
-  protected encodeInto(out: Uint8Array, at: number, frame: CaptureFrame, ipId: number): number {
+  protected encodeInto(out: Uint8Array, at: number, frame: StreamChunk, ipId: number): number {
     return pcapRecordsInto(out, at, frame, ipId, this.maxPayload);
   }
 }
@@ -146,11 +147,11 @@ export class PcapngWriter extends SinkWriter {
     return new PcapngWriter(FileSink.fromFd(fd, options.label, options.closeFd), options);
   }
 
-  protected encodedSize(frame: CaptureFrame): number {
+  protected encodedSize(frame: StreamChunk): number {
     return pcapngPacketBlocksSize(frame, this.encapsulation, this.maxPayload);
   }
 
-  protected encodeInto(out: Uint8Array, at: number, frame: CaptureFrame, ipId: number): number {
+  protected encodeInto(out: Uint8Array, at: number, frame: StreamChunk, ipId: number): number {
     return pcapngPacketBlocksInto(out, at, frame, this.encapsulation, ipId, this.maxPayload);
   }
 }

@@ -4,7 +4,6 @@ export { PcapWriter, PcapngWriter, openCaptureWriter } from './capture-writers';
 export type { CaptureWriterOptions, PcapngWriterOptions } from './capture-writers';
 export { openCapture, openRawPair } from './capture-source';
 export type {
-  CaptureChunk,
   CaptureFormat,
   CaptureSource,
   CaptureStats,
@@ -21,5 +20,6 @@ export {
   pcapngPacketBlocksInto,
   pcapngPacketBlocksSize,
 } from './pcapng-format';
-export type { CaptureFrame, FrameWriter } from './frame-writer';
+export type { StreamChunk } from './chunk';
+export type { FrameWriter } from './frame-writer';
 export type { SkipReason } from './link-layer';

@@ -1,6 +1,6 @@
 // Classic pcap (libpcap) bytes: the seed's format. A live Wireshark sink can stream these too.
 
-import type { CaptureFrame } from './frame-writer';
+import type { StreamChunk } from './chunk';
 import { MAX_WRAP_PAYLOAD, SNAPLEN, WRAP_HEADER_SIZE, writeWrappedFrame } from './udp-wrap';
 
 export const PCAP_MAGIC_US = 0xa1b2c3d4;
@@ -24,7 +24,7 @@ export function pcapFileHeader(): Uint8Array {
 }
 
 /** Bytes pcapRecordsInto writes for `frame`. */
-export function pcapRecordsSize(frame: CaptureFrame, maxPayload = MAX_WRAP_PAYLOAD): number {
+export function pcapRecordsSize(frame: StreamChunk, maxPayload = MAX_WRAP_PAYLOAD): number {
   const max = Math.min(maxPayload, MAX_WRAP_PAYLOAD);
   const pieces = Math.max(1, Math.ceil(frame.bytes.length / max));
   return pieces * (PCAP_RECORD_HEADER_SIZE + WRAP_HEADER_SIZE) + frame.bytes.length;
@@ -38,7 +38,7 @@ export function pcapRecordsSize(frame: CaptureFrame, maxPayload = MAX_WRAP_PAYLO
 export function pcapRecordsInto(
   out: Uint8Array,
   at: number,
-  frame: CaptureFrame,
+  frame: StreamChunk,
   ipId = 0,
   maxPayload = MAX_WRAP_PAYLOAD,
 ): number {
@@ -72,7 +72,7 @@ export function pcapRecordsInto(
 
 /** The records for one frame as a new array (see pcapRecordsInto). */
 export function pcapRecords(
-  frame: CaptureFrame,
+  frame: StreamChunk,
   ipId = 0,
   maxPayload = MAX_WRAP_PAYLOAD,
 ): Uint8Array {

@@ -3,7 +3,7 @@
 // survives even where the UDP wrap does not (encapsulation 'raw': the KD bytes alone).
 
 import type { Direction } from '../../protocol/kd/events';
-import type { CaptureFrame } from './frame-writer';
+import type { StreamChunk } from './chunk';
 import { LINKTYPE_ETHERNET, writeU32le } from './pcap-format';
 import { MAX_WRAP_PAYLOAD, SNAPLEN, WRAP_HEADER_SIZE, writeWrappedFrame } from './udp-wrap';
 
@@ -120,7 +120,7 @@ function pieceLimit(encapsulation: PcapngEncapsulation, maxPayload: number): num
 
 /** Bytes pcapngPacketBlocksInto writes for `frame`. */
 export function pcapngPacketBlocksSize(
-  frame: CaptureFrame,
+  frame: StreamChunk,
   encapsulation: PcapngEncapsulation = 'udp',
   maxPayload = MAX_WRAP_PAYLOAD,
 ): number {
@@ -138,7 +138,7 @@ export function pcapngPacketBlocksSize(
 export function pcapngPacketBlocksInto(
   out: Uint8Array,
   at: number,
-  frame: CaptureFrame,
+  frame: StreamChunk,
   encapsulation: PcapngEncapsulation = 'udp',
   ipId = 0,
   maxPayload = MAX_WRAP_PAYLOAD,
@@ -185,7 +185,7 @@ export function pcapngPacketBlocksInto(
 
 /** The EPBs for one frame as a new array (see pcapngPacketBlocksInto). */
 export function pcapngPacketBlocks(
-  frame: CaptureFrame,
+  frame: StreamChunk,
   encapsulation: PcapngEncapsulation = 'udp',
   ipId = 0,
   maxPayload = MAX_WRAP_PAYLOAD,

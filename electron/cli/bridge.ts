@@ -3,15 +3,15 @@
 
 import { parseArgs } from './args';
 import { EXIT_OK, RuntimeError, UsageError, type CliIo, type Command } from './command';
-import { Bridge, type BridgeEvent, type BridgeTap } from '../engine/bridge';
-import { sessionBridgeDecoder } from '../engine/bridge-decoder';
+import { Bridge, type BridgeEvent, type BridgeTap } from '../engine/bridge/bridge';
+import { sessionBridgeDecoder } from '../engine/session/decoder';
 import { EndpointError, parseEndpoint, type Endpoint } from '../engine/endpoint';
-import { createLiveSink, type LiveSink } from '../engine/live-sink';
-import { Recorder, defaultCaptureName } from '../engine/recorder';
+import { createLiveSink, type LiveSink } from '../engine/bridge/live-sink';
+import { Recorder, defaultCaptureName } from '../engine/bridge/recorder';
 import { simVmbusTargetFactory } from '../engine/simulators/vmbus-target';
 import { formatRingStats, type SimVmbusRings } from '../engine/simulators/vmbus-rings';
 import type { PipeChannel, VmbusDialOptions } from '../engine/vmbus';
-import type { Side } from '../engine/health';
+import type { Side } from '../engine/bridge/health';
 
 const USAGE = `usage: kdscope bridge --debugger EP --target EP [--pcap FILE] [--pcapng] [--no-pcap]
                       [--wireshark PIPE] [--mode com|vmbus|kdnet] [--feedback] [--key W.X.Y.Z]

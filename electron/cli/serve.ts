@@ -6,8 +6,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from './args';
 import { RuntimeError, UsageError, type Command } from './command';
-import { Workbench } from '../engine/workbench';
-import { defaultCapturesDir, ensureCapturesDir } from '../engine/workbench-captures';
+import { Workbench } from '../engine/workbench/workbench';
+import { defaultCapturesDir, ensureCapturesDir } from '../engine/workbench/captures-dir';
 import { startWebServer } from '../web/server';
 
 /** dist/renderer, from the bundle (dist/cli/*.mjs) or from the sources (electron/cli/serve.ts). */

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { decodeFrame, encodeFrame } from '../api/contract-wire';
 import { serveConnection } from '../api/server';
-import type { Workbench } from '../engine/workbench';
+import type { Workbench } from '../engine/workbench/workbench';
 import {
   appUrl,
   contentSecurityPolicy,

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { openCapture } from '../../electron/capture/capture-source';
 import { PcapWriter } from '../../electron/capture/capture-writers';
-import type { CaptureFrame } from '../../electron/capture/frame-writer';
+import type { StreamChunk } from '../../electron/capture/chunk';
 import { makeTempDir } from '../support/pcap-fixtures';
 
 const FRAMES = 170_000;
@@ -25,8 +25,8 @@ function timeMs(runs: number, fn: () => void): number {
   return median(times);
 }
 
-function makeFrames(): CaptureFrame[] {
-  const frames: CaptureFrame[] = [];
+function makeFrames(): StreamChunk[] {
+  const frames: StreamChunk[] = [];
   for (let i = 0; i < FRAMES; i++) {
     // Mostly short pieces (ACKs, headers), some packet bodies: ~42 bytes on average.
     const size = i % 10 === 0 ? 250 : 17 + (i % 13);

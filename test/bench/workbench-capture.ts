@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Workbench } from '../../electron/engine/workbench';
+import { Workbench } from '../../electron/engine/workbench/workbench';
 
 const ROUND_MS = 2000;
 const ROUNDS = 3;

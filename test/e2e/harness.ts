@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { Workbench, type WorkbenchOptions } from '../../electron/engine/workbench';
+import { Workbench, type WorkbenchOptions } from '../../electron/engine/workbench/workbench';
 import { startWebServer, type WebServer } from '../../electron/web/server';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '../..');

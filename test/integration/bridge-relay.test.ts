@@ -6,7 +6,8 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { Bridge, type BridgeEvent, type RelayedChunk } from '../../electron/engine/bridge';
+import { Bridge, type BridgeEvent } from '../../electron/engine/bridge/bridge';
+import type { StreamChunk } from '../../electron/capture/chunk';
 import { parseEndpoint } from '../../electron/engine/endpoint';
 import { PacketType } from '../../protocol/kd/constants';
 import {
@@ -68,7 +69,7 @@ async function fakeDebugger(path: string): Promise<Socket> {
 }
 
 async function startBridge(
-  taps?: RelayedChunk[][],
+  taps?: StreamChunk[][],
   events: BridgeEvent[] = [],
 ): Promise<{ bridge: Bridge; dbgPath: string; tgtPath: string }> {
   const dbgPath = join(dir, 'dbg.sock');
@@ -141,7 +142,7 @@ const until = untilWithin(10_000, 5);
 
 describe('Bridge relay', () => {
   it('relays both ways at once, byte-exact (sha256), garbage included, and taps every chunk', async () => {
-    const taps: RelayedChunk[][] = [];
+    const taps: StreamChunk[][] = [];
     const events: BridgeEvent[] = [];
     const target = await fakeTarget(join(dir, 'tgt.sock'));
     const { bridge, dbgPath } = await startBridge(taps, events);
@@ -323,7 +324,7 @@ describe('Bridge taps', () => {
     const tgtPath = join(dir, 't.sock');
     const target = await fakeTarget(tgtPath);
     let badClosed = 0;
-    const good: RelayedChunk[] = [];
+    const good: StreamChunk[] = [];
     const bridge = await Bridge.start({
       debugger: parseEndpoint(`unix:${dbgPath}`),
       target: parseEndpoint(`unix:${tgtPath}`),

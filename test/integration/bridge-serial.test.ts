@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { Bridge } from '../../electron/engine/bridge';
+import { Bridge } from '../../electron/engine/bridge/bridge';
 import { parseEndpoint } from '../../electron/engine/endpoint';
 import { createDialer, type ByteChannel } from '../../electron/engine/transports';
 import { concatBytes, encodeAck, encodeReset } from '../../protocol/kd/encoder';

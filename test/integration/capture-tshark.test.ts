@@ -1,7 +1,7 @@
 // tshark (and editcap) read what we write, and we read what they write.
 import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { CaptureFrame } from '../../electron/capture/frame-writer';
+import type { StreamChunk } from '../../electron/capture/chunk';
 import { makeTempDir, readCapture, streamsOf, writeCapture } from '../support/pcap-fixtures';
 import type { WriterFormat } from '../support/pcap-fixtures';
 import { requireTool } from '../support/tools';
@@ -24,7 +24,7 @@ const fields = (file: string, ...names: string[]): string[][] =>
   );
 
 // A mixed session: single break-in bytes, small packets, a chunk over one frame, empty.
-const frames: CaptureFrame[] = [
+const frames: StreamChunk[] = [
   { dir: 'debugger->target', timeUs: 1_700_000_000_000_001, bytes: Uint8Array.of(0x62) },
   { dir: 'target->debugger', timeUs: 1_700_000_000_000_500, bytes: new Uint8Array(300).fill(0x30) },
   {

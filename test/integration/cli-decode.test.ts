@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, truncateSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CaptureFrame } from '../../electron/capture/frame-writer';
+import type { StreamChunk } from '../../electron/capture/chunk';
 import { SessionDecoder } from '../../protocol/session/pipeline';
 import type { PacketRecord } from '../../protocol/session/record';
 import { SESSION_BASIC } from '../fixtures/session-basic';
@@ -32,7 +32,7 @@ function lines(stdout: string): Record<string, unknown>[] {
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
-const frames: CaptureFrame[] = SESSION_BASIC.map((s) => ({
+const frames: StreamChunk[] = SESSION_BASIC.map((s) => ({
   dir: s.dir,
   timeUs: s.timeMs * 1000,
   bytes: s.bytes,
@@ -184,7 +184,7 @@ describe('kdscope decode (process)', () => {
 
   it('stops quietly when its reader goes away (| head)', async () => {
     // A capture long enough that the output outlives a reader that reads one chunk.
-    const many: CaptureFrame[] = [];
+    const many: StreamChunk[] = [];
     for (let i = 0; i < 400; i++)
       for (const f of frames) many.push({ ...f, timeUs: f.timeUs + i * 2_000_000 });
     const path = tmp.file('long.pcap');

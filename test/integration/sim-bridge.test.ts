@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PacketFlag, type PacketRecord } from '../../protocol/session/record';
 import { SessionDecoder } from '../../protocol/session/pipeline';
-import { Bridge, type RelayedChunk } from '../../electron/engine/bridge';
+import { Bridge } from '../../electron/engine/bridge/bridge';
+import type { StreamChunk } from '../../electron/capture/chunk';
 import type { Endpoint } from '../../electron/engine/endpoint';
 import { createDialer } from '../../electron/engine/transports';
 import {
@@ -36,7 +37,7 @@ function trackerTap() {
     records,
     tap: {
       name: 'test-tracker',
-      write(batch: readonly RelayedChunk[]) {
+      write(batch: readonly StreamChunk[]) {
         for (const chunk of batch) decoder.push(chunk.dir, chunk.bytes, chunk.timeUs / 1000);
       },
       close() {

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Bridge } from '../../electron/engine/bridge';
+import { Bridge } from '../../electron/engine/bridge/bridge';
 import type { Endpoint } from '../../electron/engine/endpoint';
 import { runScriptedDebugger, SimTarget } from '../../electron/engine/simulators';
 import {

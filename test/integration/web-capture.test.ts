@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { Workbench } from '../../electron/engine/workbench';
+import { Workbench } from '../../electron/engine/workbench/workbench';
 import { openCapture } from '../../electron/capture';
 import type { RecordsEvent, SessionStatus } from '../../electron/api/contract';
 import type { ConnectionHandlers, Emit } from '../../electron/api/server';

@@ -6,7 +6,7 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import WebSocket from 'ws';
-import { Workbench } from '../../electron/engine/workbench';
+import { Workbench } from '../../electron/engine/workbench/workbench';
 import { startWebServer, type WebServer } from '../../electron/web/server';
 import { decodeFrame, encodeFrame, type ServerMessage } from '../../electron/api/contract-wire';
 import { createClient } from '../../electron/api/contract-client';

@@ -8,10 +8,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CaptureError } from '../../electron/capture/capture-error';
 import { BLOCK_SIZE, CaptureInput } from '../../electron/capture/capture-input';
 import { openCapture } from '../../electron/capture/capture-source';
-import type { CaptureChunk } from '../../electron/capture/capture-source';
 import { parsePcap, parsePcapng } from '../../electron/capture/container-parsers';
-import type { CaptureFrame } from '../../electron/capture/frame-writer';
-import { arbCaptureFrames, makeTempDir, writeCapture } from '../support/pcap-fixtures';
+import type { StreamChunk } from '../../electron/capture/chunk';
+import { arbStreamChunks, makeTempDir, writeCapture } from '../support/pcap-fixtures';
 import type { WriterFormat } from '../support/pcap-fixtures';
 
 const tmp = makeTempDir('kdscope-blocks-');
@@ -53,7 +52,7 @@ describe('capture read in blocks', () => {
     fc.assert(
       fc.property(
         fc.constantFrom(...formats),
-        arbCaptureFrames(12),
+        arbStreamChunks(12),
         fc.integer({ min: 1, max: 700 }),
         fc.option(fc.nat(), { nil: undefined }),
         fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { maxLength: 2 }),
@@ -71,8 +70,8 @@ describe('capture read in blocks', () => {
     );
   });
 
-  function bigFrames(): CaptureFrame[] {
-    const frames: CaptureFrame[] = [];
+  function bigFrames(): StreamChunk[] {
+    const frames: StreamChunk[] = [];
     for (let i = 0; i < 3000; i++) {
       const n = i % 97 === 0 ? 3000 + i : (i * 37) % 400;
       frames.push({
@@ -84,7 +83,7 @@ describe('capture read in blocks', () => {
     return frames;
   }
 
-  type Copied = Omit<CaptureChunk, 'bytes'> & { bytes: number[] };
+  type Copied = Omit<StreamChunk, 'bytes'> & { bytes: number[] };
 
   function readBoth(path: string): {
     views: Copied[];

@@ -4,9 +4,9 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CaptureError } from '../../electron/capture/capture-error';
 import { openCapture } from '../../electron/capture/capture-source';
-import type { CaptureFrame } from '../../electron/capture/frame-writer';
+import type { StreamChunk } from '../../electron/capture/chunk';
 import {
-  arbCaptureFrames,
+  arbStreamChunks,
   makeTempDir,
   readCapture,
   streamsOf,
@@ -38,10 +38,10 @@ describe('writer -> reader round trips', () => {
   it('property: both directions, random sizes, every format, with and without gzip', () => {
     fc.assert(
       fc.property(
-        arbCaptureFrames(12),
+        arbStreamChunks(12),
         fc.constantFrom(...formats),
         fc.boolean(),
-        (frames: CaptureFrame[], format, gzip) => {
+        (frames: StreamChunk[], format, gzip) => {
           const path = tmp.file(`rt-${fileNo++}.${format === 'pcap' ? 'pcap' : 'pcapng'}`);
           writeCapture(path, frames, format, { gzip });
           const result = readCapture(path);
@@ -69,7 +69,7 @@ describe('writer -> reader round trips', () => {
 });
 
 describe('damaged captures', () => {
-  const frames: CaptureFrame[] = [
+  const frames: StreamChunk[] = [
     { dir: 'debugger->target', timeUs: 1e15, bytes: Uint8Array.of(0x62) },
     { dir: 'target->debugger', timeUs: 1e15 + 1, bytes: new Uint8Array(40).fill(0x30) },
     {

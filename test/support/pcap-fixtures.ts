@@ -15,12 +15,8 @@ import { fromSerialFraming } from '../../protocol/kdnet/serial-framing';
 import { CaptureError } from '../../electron/capture/capture-error';
 import { PcapWriter, PcapngWriter } from '../../electron/capture/capture-writers';
 import { openCapture } from '../../electron/capture/capture-source';
-import type {
-  CaptureChunk,
-  CaptureStats,
-  OpenCaptureOptions,
-} from '../../electron/capture/capture-source';
-import type { CaptureFrame } from '../../electron/capture/frame-writer';
+import type { CaptureStats, OpenCaptureOptions } from '../../electron/capture/capture-source';
+import type { StreamChunk } from '../../electron/capture/chunk';
 import { nodeKdnetCrypto } from '../../electron/capture/kdnet-node-crypto';
 import {
   WRAP_HEADER_SIZE,
@@ -56,7 +52,7 @@ export type WriterFormat = 'pcap' | 'pcapng' | 'pcapng-raw';
 /** Writes `frames` with our writers; `gzip` compresses the finished file in place. */
 export function writeCapture(
   path: string,
-  frames: readonly CaptureFrame[],
+  frames: readonly StreamChunk[],
   format: WriterFormat = 'pcap',
   options: { gzip?: boolean; maxPayload?: number } = {},
 ): void {
@@ -200,7 +196,7 @@ export function buildPcapng(
 
 export interface ReadResult {
   /** Copies of the delivered chunks. */
-  readonly chunks: CaptureChunk[];
+  readonly chunks: StreamChunk[];
   readonly stats: CaptureStats;
   /** The CaptureError thrown after the readable chunks, if any. */
   readonly error?: CaptureError;
@@ -211,7 +207,7 @@ export interface ReadResult {
  * returned; one thrown by openCapture itself (unreadable, unknown format) propagates.
  */
 export function readCapture(path: string, options: OpenCaptureOptions = {}): ReadResult {
-  const chunks: CaptureChunk[] = [];
+  const chunks: StreamChunk[] = [];
   const source = openCapture(path, options);
   try {
     source.forEach((c) => chunks.push({ ...c, bytes: c.bytes.slice() }));
@@ -254,7 +250,7 @@ export const arbDirection: fc.Arbitrary<Direction> = fc.constantFrom(
 );
 
 /** Frames with random directions, sizes (mostly small, some over one frame) and times. */
-export function arbCaptureFrames(maxFrames = 20): fc.Arbitrary<CaptureFrame[]> {
+export function arbStreamChunks(maxFrames = 20): fc.Arbitrary<StreamChunk[]> {
   const size = fc.oneof(
     { weight: 8, arbitrary: fc.integer({ min: 0, max: 300 }) },
     { weight: 1, arbitrary: fc.integer({ min: 60000, max: 140000 }) },

@@ -8,7 +8,7 @@ import {
   ensureCapturesDir,
   openSessionCapture,
   sessionCapturePath,
-} from '../../electron/engine/workbench-captures';
+} from '../../electron/engine/workbench/captures-dir';
 
 let dir: string;
 beforeEach(() => {

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RecordsEvent } from '../../electron/api/contract';
-import { BatchStore } from '../../electron/engine/workbench-store';
-import { BatchStreamer } from '../../electron/engine/workbench-stream';
-import { encodeRecords } from '../../electron/engine/workbench';
-import { ByteLog } from '../../electron/engine/workbench-bytes';
-import { PacketIndex } from '../../electron/engine/workbench-index';
+import { BatchStore } from '../../electron/engine/workbench/batch-store';
+import { BatchStreamer } from '../../electron/engine/workbench/batch-streamer';
+import { encodeRecords } from '../../electron/engine/workbench/workbench';
+import { ByteLog } from '../../electron/engine/session/byte-log';
+import { PacketIndex } from '../../electron/engine/session/packet-index';
 import { batchFromBytes, decodeRecord } from '../../protocol/records/columns';
 import type { PacketRecord } from '../../protocol/session/record';
 

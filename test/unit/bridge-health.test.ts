@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { HealthMonitor, type HealthPacket, type HealthStatus } from '../../electron/engine/health';
+import {
+  HealthMonitor,
+  type HealthPacket,
+  type HealthStatus,
+} from '../../electron/engine/bridge/health';
 import { PacketType } from '../../protocol/kd/constants';
 
 function setup(options: ConstructorParameters<typeof HealthMonitor>[0] = {}) {

@@ -286,7 +286,7 @@ describe('openRawPair', () => {
     const d = Uint8Array.from({ length: 1000 }, (_, i) => i & 0xff);
     const t = Uint8Array.from({ length: 10000 }, (_, i) => (i * 3) & 0xff);
     const source = openRawPair(save('d.bin', d), save('t.bin', t), { pieceSize: 1024 });
-    const chunks: { dir: string; frame: number | undefined; bytes: Uint8Array }[] = [];
+    const chunks: { dir: string; frame?: number | undefined; bytes: Uint8Array }[] = [];
     source.forEach((c) => chunks.push({ ...c, bytes: c.bytes.slice() }));
     expect(chunks.every((c) => c.frame === undefined)).toBe(true);
     expect(chunks.length).toBe(20);

@@ -4,7 +4,7 @@
 
 import type { Duplex } from 'node:stream';
 import type { Endpoint } from '../endpoint';
-import type { VmbusDialOptions } from '../vmbus/dialers';
+import type { VmbusDialOptions } from '../vmbus/pipe-channel';
 
 export type ByteChannel = Duplex;
 

@@ -9,15 +9,11 @@ import { TransportError, type ByteChannel, type Dialer } from '../transports/typ
 import { listVms as defaultListVms, type VmInfo, type VmListing } from '../vms';
 import type { CommandRunner } from '../vms/run-command';
 import { resolveVmId } from './hyperv-vm-id';
-import { PipeChannel, type PipeChannelOptions } from './pipe-channel';
+import { PipeChannel, type VmbusDialOptions } from './pipe-channel';
 import { lengthPrefixedTransport } from './pipe-transport';
 import { handleTransport, loadVmbusApi, offerAndConnect } from './vmbuspiper';
 
-/** How the target speaks windbg-uefi's pipe messages (`--mode vmbus`, `--feedback`). */
-export type VmbusDialOptions = Omit<PipeChannelOptions, 'role'> & {
-  /** Sees each connected channel (its stats, for status lines). */
-  readonly onChannel?: (channel: PipeChannel) => void;
-};
+export type { VmbusDialOptions };
 
 function hostChannel(
   transport: ConstructorParameters<typeof PipeChannel>[0],

@@ -60,6 +60,12 @@ export interface PipeChannelOptions {
   readonly reportEveryMs?: number;
 }
 
+/** How the bridge's target speaks windbg-uefi's pipe messages (`--mode vmbus`, `--feedback`). */
+export type VmbusDialOptions = Omit<PipeChannelOptions, 'role'> & {
+  /** Sees each connected channel (its stats, for status lines). */
+  readonly onChannel?: (channel: PipeChannel) => void;
+};
+
 export interface PipeChannelStats {
   messagesOut: number;
   messagesIn: number;

@@ -1,24 +1,14 @@
 // Shapes the bridge shares with its taps (recorder, live sink, decoder) and its users.
 
-import type { Direction } from '../../protocol/kd/events';
-import type { PacketRecord } from '../../protocol/session/record';
+import type { StreamChunk } from '../../capture/chunk';
+import type { Direction } from '../../../protocol/kd/events';
+import type { PacketRecord } from '../../../protocol/session/record';
 import type { HealthStatus, Side } from './health';
-
-/** One chunk as relayed, in relay order. */
-export interface RelayedChunk {
-  readonly dir: Direction;
-  /** Microseconds since the Unix epoch, taken when the chunk arrived. */
-  readonly timeUs: number;
-  /** The bytes as read (the relay never changes them; taps must not either). */
-  readonly bytes: Uint8Array;
-  /** False when nobody was on the other side to receive it (it was dropped, and counted). */
-  readonly delivered: boolean;
-}
 
 /** Sees relayed chunks after they were written, in batches (one per event-loop turn). */
 export interface BridgeTap {
   readonly name: string;
-  write(batch: readonly RelayedChunk[]): void;
+  write(batch: readonly StreamChunk[]): void;
   /** The bridge hands over how to report back; called once, before the first write. */
   bind?(host: TapHost): void;
   /** Flush and release; called once by Bridge.close(). */

@@ -1,8 +1,8 @@
 // The built-in simulated VM for the UI: the simulated KD target and the scripted debugger,
 // wired in-process with the workbench tapping every chunk between them (what a bridge sees).
 
-import type { Direction } from '../../protocol/kd/events';
-import { ScriptedDebugger, SimTarget, type DebuggerReport } from './simulators';
+import type { Direction } from '../../../protocol/kd/events';
+import { ScriptedDebugger, SimTarget, type DebuggerReport } from '../simulators';
 
 export interface SimSessionOptions {
   /** Packets per second to aim for; above ~20 k/s the pair runs flat out. */

@@ -3,7 +3,7 @@
 // Bounded by rows: the oldest batches are dropped and a lagging client skips ahead to what is
 // still held ("older rows are in the capture") instead of the engine queueing without end.
 
-import type { PacketRecord } from '../../protocol/session/record';
+import type { PacketRecord } from '../../../protocol/session/record';
 
 export interface SealedBatch {
   /** Position in the store's history: 0, 1, 2... never reused. */

@@ -1,8 +1,8 @@
 // Feeds one connection from the BatchStore with a window of unacknowledged batches: a slow
 // renderer gets fewer, larger catch-up steps, never an unbounded queue.
 
-import type { RecordsEvent } from '../api/contract';
-import type { BatchStore } from './workbench-store';
+import type { RecordsEvent } from '../../api/contract';
+import type { BatchStore } from './batch-store';
 
 export class BatchStreamer {
   private window = 0;

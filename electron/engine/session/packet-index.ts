@@ -1,7 +1,7 @@
 // Where each recent packet's bytes are: no. -> (direction, stream offset, length), in chunked
 // typed arrays (13 bytes a row), bounded like the record store.
 
-import type { Direction } from '../../protocol/kd/events';
+import type { Direction } from '../../../protocol/kd/events';
 
 const CHUNK = 65536;
 

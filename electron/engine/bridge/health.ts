@@ -2,8 +2,8 @@
 // bounce loop, a peer that stopped acknowledging. Pure logic over an injected clock; the
 // bridge feeds it bytes, connection changes and decoded packets, and ticks it.
 
-import { SYNC_PACKET_ID, PacketType } from '../../protocol/kd/constants';
-import type { Direction } from '../../protocol/kd/events';
+import { SYNC_PACKET_ID, PacketType } from '../../../protocol/kd/constants';
+import type { Direction } from '../../../protocol/kd/events';
 
 export type Side = 'debugger' | 'target';
 export type ConnectionState = 'waiting' | 'connected' | 'gone';

@@ -10,20 +10,20 @@ import {
   type SessionState,
   type SessionStatus,
   type StartOptions,
-} from '../api/contract';
-import type { ConnectionHandlers, Emit } from '../api/server';
-import type { Direction } from '../../protocol/kd/events';
-import { batchToBytes, encodeBatch } from '../../protocol/records/columns';
-import { SessionDecoder } from '../../protocol/session/pipeline';
-import { PacketFlag, type PacketRecord } from '../../protocol/session/record';
-import type { Recorder } from './recorder';
-import { ByteLog } from './workbench-bytes';
-import { defaultCapturesDir, openSessionCapture } from './workbench-captures';
-import { packetFields } from './workbench-details';
-import { PacketIndex } from './workbench-index';
-import { BatchStore } from './workbench-store';
-import { BatchStreamer } from './workbench-stream';
-import { startSimSession, type SimSession } from './workbench-sim';
+} from '../../api/contract';
+import type { ConnectionHandlers, Emit } from '../../api/server';
+import type { Direction } from '../../../protocol/kd/events';
+import { batchToBytes, encodeBatch } from '../../../protocol/records/columns';
+import { SessionDecoder } from '../../../protocol/session/pipeline';
+import { PacketFlag, type PacketRecord } from '../../../protocol/session/record';
+import type { Recorder } from '../bridge/recorder';
+import { ByteLog } from '../session/byte-log';
+import { defaultCapturesDir, openSessionCapture } from './captures-dir';
+import { packetFields } from './packet-fields';
+import { PacketIndex } from '../session/packet-index';
+import { BatchStore } from './batch-store';
+import { BatchStreamer } from './batch-streamer';
+import { startSimSession, type SimSession } from './sim-session';
 
 export interface WorkbenchOptions {
   /** Folder each session's capture goes to (defaultCapturesDir() when not given). */

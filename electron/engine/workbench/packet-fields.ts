@@ -1,8 +1,8 @@
 // The details tree of one packet for the UI: the protocol's own dissector (offsets relative to
 // the first byte on the wire, so the hex view can highlight them).
 
-import { dissectPacket } from '../../protocol/kd/payloads';
-import type { FieldNode } from '../../protocol/kd/summary';
+import { dissectPacket } from '../../../protocol/kd/payloads';
+import type { FieldNode } from '../../../protocol/kd/summary';
 
 export function packetFields(bytes: Uint8Array): FieldNode[] {
   try {

@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Recorder, defaultCaptureName } from './recorder';
+import { Recorder, defaultCaptureName } from '../bridge/recorder';
 
 /** Creates `dir` (and its parents); returns a one-line reason when it cannot. */
 export function ensureCapturesDir(dir: string): string | undefined {

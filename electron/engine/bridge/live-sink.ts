@@ -6,9 +6,10 @@
 import { constants, lstatSync, openSync, unlinkSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { Socket, createServer, type Server } from 'node:net';
-import { pcapFileHeader, pcapRecords } from '../capture';
-import type { BridgeTap, RelayedChunk, TapHost } from './bridge-types';
-import { pipePath } from './endpoint';
+import { pcapFileHeader, pcapRecords } from '../../capture';
+import type { StreamChunk } from '../../capture/chunk';
+import type { BridgeTap, TapHost } from './types';
+import { pipePath } from '../endpoint';
 
 export interface LiveSinkOptions {
   /** How often to look for a FIFO reader (default 200 ms). */
@@ -59,7 +60,7 @@ abstract class PcapStreamSink implements LiveSink {
     this.report = (message) => host.report(message);
   }
 
-  write(batch: readonly RelayedChunk[]): void {
+  write(batch: readonly StreamChunk[]): void {
     if (this.readers === 0) return;
     for (const chunk of batch) {
       const records = pcapRecords(chunk, this.ipId);

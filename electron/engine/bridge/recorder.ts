@@ -3,9 +3,10 @@
 // after `kill -9`. A failed write (disk full, directory gone) stops recording with one line;
 // the relay goes on.
 
-import { PcapWriter, PcapngWriter } from '../capture';
-import type { FrameWriter } from '../capture';
-import type { BridgeTap, RelayedChunk, TapHost } from './bridge-types';
+import { PcapWriter, PcapngWriter } from '../../capture';
+import type { FrameWriter } from '../../capture';
+import type { StreamChunk } from '../../capture/chunk';
+import type { BridgeTap, TapHost } from './types';
 
 export type CaptureFormat = 'pcap' | 'pcapng';
 
@@ -51,7 +52,7 @@ export class Recorder implements BridgeTap {
     return !this.stopped;
   }
 
-  write(batch: readonly RelayedChunk[]): void {
+  write(batch: readonly StreamChunk[]): void {
     if (this.stopped) return;
     for (const chunk of batch) {
       try {

@@ -1,10 +1,10 @@
 // The session pipeline as the bridge's decoder: SessionDecoder reports records through a
 // constructor callback; the bridge wants them per push, so route them to the current emit.
 
-import type { Direction } from '../../protocol/kd/events';
-import { SessionDecoder } from '../../protocol/session/pipeline';
-import type { PacketRecord } from '../../protocol/session/record';
-import type { BridgeDecoder } from './bridge-types';
+import type { Direction } from '../../../protocol/kd/events';
+import { SessionDecoder } from '../../../protocol/session/pipeline';
+import type { PacketRecord } from '../../../protocol/session/record';
+import type { BridgeDecoder } from '../bridge/types';
 
 export interface SessionBridgeDecoder extends BridgeDecoder {
   readonly session: SessionDecoder;

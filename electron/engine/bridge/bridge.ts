@@ -3,9 +3,9 @@
 // decoding, health) is a tap that sees the chunks after they were written, batched once per
 // event-loop turn, so it can never slow or alter the relay.
 
-import { formatEndpoint, type Endpoint } from './endpoint';
-import type { Direction } from '../../protocol/kd/events';
-import type { PacketRecord } from '../../protocol/session/record';
+import { formatEndpoint, type Endpoint } from '../endpoint';
+import type { Direction } from '../../../protocol/kd/events';
+import type { PacketRecord } from '../../../protocol/session/record';
 import {
   Backoff,
   createAcceptor,
@@ -16,18 +16,13 @@ import {
   type ByteChannel,
   type Dialer,
   type TransportDeps,
-} from './transports';
-import type { BackoffOptions } from './transports/backoff';
+} from '../transports';
+import type { BackoffOptions } from '../transports/backoff';
 import { HealthMonitor, type HealthOptions, type Side } from './health';
-import type {
-  BridgeCounters,
-  BridgeDecoder,
-  BridgeEvent,
-  BridgeTap,
-  RelayedChunk,
-} from './bridge-types';
+import type { BridgeCounters, BridgeDecoder, BridgeEvent, BridgeTap } from './types';
+import type { StreamChunk } from '../../capture/chunk';
 
-export type * from './bridge-types';
+export type * from './types';
 
 export interface BridgeOptions {
   readonly debugger: Endpoint;
@@ -75,7 +70,7 @@ export class Bridge {
   };
   private readonly listeners = new Set<(event: BridgeEvent) => void>();
   private readonly stop = new AbortController();
-  private queue: RelayedChunk[] = [];
+  private queue: StreamChunk[] = [];
   private flushScheduled = false;
   private queuedBytes = 0;
   private tapTimer: NodeJS.Timeout | undefined;
