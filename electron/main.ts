@@ -111,8 +111,8 @@ app.whenReady().then(
       if (BrowserWindow.getAllWindows().length === 0) openWindow(workbench);
     });
     app.on('window-all-closed', () => {
-      workbench.dispose();
-      app.quit();
+      // The capture is closed cleanly before the app goes.
+      void workbench.dispose().finally(() => app.quit());
     });
   },
   (error: unknown) => {

@@ -17,16 +17,97 @@ const none = (args: readonly unknown[]): boolean =>
 
 export const MAX_SIM_RATE = 1_000_000;
 export const MAX_WINDOW = 64;
+/** Endpoint texts, paths and command lines: generous, but bounded. */
+export const MAX_TEXT = 4096;
+export const MAX_NAME = 256;
+
+const isText = (v: unknown, max = MAX_TEXT): v is string =>
+  typeof v === 'string' && v.length <= max && !v.includes('\0');
+const isNonEmpty = (v: unknown, max = MAX_TEXT): v is string => isText(v, max) && v.trim() !== '';
+const optional = (v: unknown, check: (v: unknown) => boolean): boolean =>
+  v === undefined || check(v);
+const oneOf =
+  <T extends string>(...values: readonly T[]) =>
+  (v: unknown): v is T =>
+    typeof v === 'string' && (values as readonly string[]).includes(v);
+const isMode = oneOf('com', 'vmbus', 'kdnet');
+const isFormat = oneOf('pcap', 'pcapng');
+const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
+
+const START_KEYS = [
+  'debugger',
+  'target',
+  'mode',
+  'feedback',
+  'key',
+  'captureFormat',
+  'captureDir',
+  'rate',
+  'launch',
+  'profile',
+] as const;
+
+/** Shapes only: whether the endpoints parse and fit together is the engine's to say. */
+function isStartOptions(o: unknown): boolean {
+  return (
+    isPlainObject(o) &&
+    onlyKeys(o, START_KEYS) &&
+    isNonEmpty(o.debugger) &&
+    isNonEmpty(o.target) &&
+    optional(o.mode, isMode) &&
+    optional(o.feedback, isBool) &&
+    optional(o.key, (v) => isText(v, MAX_NAME)) &&
+    optional(o.captureFormat, isFormat) &&
+    optional(o.captureDir, (v) => isNonEmpty(v)) &&
+    optional(o.rate, (v) => isCount(v, MAX_SIM_RATE) && v > 0) &&
+    optional(o.launch, (v) => isNonEmpty(v)) &&
+    optional(o.profile, (v) => isNonEmpty(v, MAX_NAME))
+  );
+}
+
+const PROFILE_KEYS = [
+  'name',
+  'target',
+  'debugger',
+  'channel',
+  'mode',
+  'feedback',
+  'key',
+  'launch',
+  'captureDir',
+  'captureFormat',
+] as const;
+
+function isProfile(o: unknown): boolean {
+  return (
+    isPlainObject(o) &&
+    onlyKeys(o, PROFILE_KEYS) &&
+    isNonEmpty(o.name, MAX_NAME) &&
+    isNonEmpty(o.target) &&
+    isNonEmpty(o.debugger) &&
+    optional(o.channel, (v) => isText(v, MAX_NAME)) &&
+    optional(o.mode, isMode) &&
+    optional(o.feedback, isBool) &&
+    optional(o.key, (v) => isText(v, MAX_NAME)) &&
+    optional(o.launch, (v) => isText(v)) &&
+    optional(o.captureDir, (v) => isText(v)) &&
+    optional(o.captureFormat, isFormat)
+  );
+}
 
 export const validators: { readonly [K in OpName]: ArgsValidator<K> } = {
-  'session.start': (args): args is OpArgs<'session.start'> => {
-    const o = args[0];
-    if (args.length !== 1 || !isPlainObject(o) || !onlyKeys(o, ['target', 'rate'])) return false;
-    if (o.target !== 'sim') return false;
-    return o.rate === undefined || (isCount(o.rate, MAX_SIM_RATE) && o.rate > 0);
-  },
+  'session.plan': (args): args is OpArgs<'session.plan'> =>
+    args.length === 1 && isStartOptions(args[0]),
+  'session.start': (args): args is OpArgs<'session.start'> =>
+    args.length === 1 && isStartOptions(args[0]),
   'session.stop': (args): args is [] => none(args),
   'session.status': (args): args is [] => none(args),
+  'vms.list': (args): args is [] => none(args),
+  'profiles.list': (args): args is [] => none(args),
+  'profiles.save': (args): args is OpArgs<'profiles.save'> =>
+    args.length === 1 && isProfile(args[0]),
+  'profiles.delete': (args): args is [string] => args.length === 1 && isNonEmpty(args[0], MAX_NAME),
+  'captures.list': (args): args is [] => none(args),
   'packets.bytes': (args): args is [number] =>
     args.length === 1 && isCount(args[0], Number.MAX_SAFE_INTEGER) && args[0] >= 1,
   'stream.ready': (args): args is OpArgs<'stream.ready'> => {

@@ -8,30 +8,108 @@
 import type { FieldNode } from '../../protocol/kd/summary';
 import type { Direction } from '../../protocol/kd/events';
 
-export type SessionTarget = 'sim';
+/** Which end of the bridge: WinDbg's, or the VM's. */
+export type Side = 'debugger' | 'target';
+/** com: KD serial bytes; vmbus: windbg-uefi's VMBus pipe messages; kdnet: KDNET over UDP. */
+export type SessionMode = 'com' | 'vmbus' | 'kdnet';
+export type CaptureFormat = 'pcap' | 'pcapng';
 
+/**
+ * A session is the bridge: the debugger's endpoint (served for WinDbg), the target's endpoint
+ * (connected to), what they speak, and where it is recorded. The simulators are presets:
+ * target 'sim' or 'sim:vmbus', debugger 'sim' (the built-in scripted debugger).
+ */
 export interface StartOptions {
-  /** The built-in simulated VM is the only target the UI can start without a VM provider. */
-  readonly target: SessionTarget;
-  /** Packets per second the simulated session aims for (default: a human pace). */
+  /** Endpoint text (pipe:NAME, unix:PATH, tcp:HOST:PORT, serial:DEV, udp:…), or 'sim'. */
+  readonly debugger: string;
+  /** Endpoint text (sim, sim:vmbus, unix:PATH, tcp:HOST:PORT, pipe:NAME, vm:NAME, vmbus:NAME…). */
+  readonly target: string;
+  /** Default: vmbus for vmbus:/sim:vmbus targets, kdnet for udp:, else com. */
+  readonly mode?: SessionMode;
+  /** windbg-uefi's feedback/resend mode (vmbus only). */
+  readonly feedback?: boolean;
+  /** KDNET key W.X.Y.Z (kdnet only). Never logged. */
+  readonly key?: string;
+  /** Default pcap (the seed's format). */
+  readonly captureFormat?: CaptureFormat;
+  /** Folder for this session's capture (default: the engine's captures folder). */
+  readonly captureDir?: string;
+  /** Packets per second the built-in scripted debugger aims for (debugger 'sim' only). */
   readonly rate?: number;
+  /**
+   * A debugger command to run once the bridge listens ("start debugger"); the engine stops it
+   * with the session, and never touches a process it did not start.
+   */
+  readonly launch?: string;
+  /** The profile (per VM) the session was started from. */
+  readonly profile?: string;
+}
+
+/** One way to point a debugger at the bridge, ready to paste. */
+export interface DebuggerCommand {
+  readonly label: string;
+  readonly command: string;
+}
+
+/** What starting with these options would do (session.plan), or why it cannot. */
+export interface SessionPlan {
+  readonly debugger: string;
+  readonly target: string;
+  readonly mode: SessionMode;
+  /** Command lines for the debugger, best first (WinDbg pipe/TCP/serial forms, kd, …). */
+  readonly debuggerCommands: readonly DebuggerCommand[];
+  /** What "start debugger" runs here by default (WinDbg where it exists, else the scripted one). */
+  readonly defaultLaunch?: string;
+  /** Why these options cannot start (one line); absent when they can. */
+  readonly problem?: string;
 }
 
 export interface SessionInfo {
   readonly id: string;
-  readonly target: SessionTarget;
+  /** Canonical endpoint texts. */
+  readonly debugger: string;
+  readonly target: string;
+  readonly mode: SessionMode;
   /** Milliseconds since the Unix epoch. */
   readonly startedAt: number;
   /** The debugger command line the user would run against this session's endpoint. */
   readonly debuggerCommand: string;
   /**
-   * The pcap this session records every relayed chunk to (one frame per chunk, flushed per
+   * The capture this session records every relayed chunk to (one frame per chunk, flushed per
    * frame); absent when it could not be created (SessionStatus.captureError says why).
    */
   readonly capture?: string;
+  /** Recording stops (with a line in captureError) when the capture reaches this size. */
+  readonly captureLimitBytes?: number;
+  readonly profile?: string;
 }
 
 export type SessionState = 'idle' | 'running' | 'stopped' | 'failed';
+
+/** One side's link in plain words (the bridge's health monitor). */
+export interface PeerStatus {
+  readonly connection: 'waiting' | 'connected' | 'gone';
+  /**
+   * waiting, talking, silent, gone; reset-loop: stale RESETs bounce between the sides;
+   * no-ack: this side stopped acknowledging; error: the last attempt to reach it failed.
+   */
+  readonly condition: 'waiting' | 'talking' | 'silent' | 'gone' | 'reset-loop' | 'no-ack' | 'error';
+  /** One plain line, e.g. "target: connected, silent for 12 s (running, or is the VM paused?)". */
+  readonly line: string;
+  /** Connections so far (a reconnect makes it 2, 3…). */
+  readonly connections: number;
+  /** The last transport error on this side, one line (pipe busy, refused, …). */
+  readonly error?: string;
+}
+
+/** A debugger process the session started. */
+export interface LaunchedDebugger {
+  readonly command: string;
+  readonly pid?: number;
+  readonly state: 'running' | 'exited' | 'failed';
+  /** Exit code, or why it could not start / how it ended, one line. */
+  readonly detail?: string;
+}
 
 export interface Counters {
   readonly packets: number;
@@ -50,10 +128,72 @@ export interface SessionStatus {
   readonly state: SessionState;
   readonly info: SessionInfo | null;
   readonly counters: Counters;
+  /** Each side's link, while a session exists. */
+  readonly peers?: Readonly<Record<Side, PeerStatus>>;
+  readonly launched?: LaunchedDebugger;
   /** Why the session failed, one line. */
   readonly error?: string;
   /** Why the session is not (or no longer) recording, one line; the session goes on. */
   readonly captureError?: string;
+}
+
+/** A VM a provider sees (what `kdscope vms` lists). */
+export interface VmView {
+  readonly provider: string;
+  readonly name: string;
+  readonly state: 'running' | 'stopped' | 'paused' | 'saved' | 'unknown';
+  readonly id?: string;
+  readonly channels: readonly VmChannelView[];
+}
+
+export interface VmChannelView {
+  readonly kind: 'com-pipe' | 'unix' | 'tcp' | 'pty' | 'serial' | 'vmbus' | 'sim';
+  readonly port: string;
+  readonly path: string;
+  /** The target endpoint that reaches it, when kdscope can. */
+  readonly endpoint?: string;
+  readonly note?: string;
+}
+
+export interface VmList {
+  readonly vms: readonly VmView[];
+  /** Providers that saw nothing, and why (tool missing, access denied). */
+  readonly problems: readonly { readonly provider: string; readonly problem: string }[];
+}
+
+/** What the attach page remembers per VM (saved to profiles.json in the user's config dir). */
+export interface Profile {
+  /** The VM's name (or any name for a free endpoint pair). */
+  readonly name: string;
+  readonly target: string;
+  readonly debugger: string;
+  /** The VM channel's port label (COM1, VMBus pipe, …), to preselect it. */
+  readonly channel?: string;
+  readonly mode?: SessionMode;
+  readonly feedback?: boolean;
+  readonly key?: string;
+  readonly launch?: string;
+  readonly captureDir?: string;
+  readonly captureFormat?: CaptureFormat;
+}
+
+/** A capture in the captures folder (a recorded session). */
+export interface RecordedCapture {
+  readonly name: string;
+  readonly path: string;
+  readonly bytes: number;
+  /** Milliseconds since the Unix epoch. */
+  readonly modifiedAt: number;
+  /** True for the running session's capture. */
+  readonly live?: boolean;
+}
+
+/** One line of the engine's log (errors, state changes), for the UI's log tab. */
+export interface LogLine {
+  readonly time: number;
+  readonly level: 'info' | 'warn' | 'error';
+  readonly source: string;
+  readonly message: string;
 }
 
 export interface PacketBytes {
@@ -72,9 +212,18 @@ export interface StreamReady {
 
 /** Operations the UI can invoke. Every operation takes at most one argument. */
 export interface WorkbenchApi {
+  /** What these options would do: endpoints, the debugger command lines, or the problem. */
+  'session.plan': (o: StartOptions) => Promise<SessionPlan>;
   'session.start': (o: StartOptions) => Promise<SessionInfo>;
   'session.stop': () => Promise<void>;
   'session.status': () => Promise<SessionStatus>;
+  'vms.list': () => Promise<VmList>;
+  'profiles.list': () => Promise<Profile[]>;
+  /** Saves (replaces) the profile of that name. */
+  'profiles.save': (p: Profile) => Promise<void>;
+  'profiles.delete': (name: string) => Promise<void>;
+  /** Recorded sessions in the captures folder, newest first. */
+  'captures.list': () => Promise<RecordedCapture[]>;
   /** The raw bytes and details tree of one packet, or null when it is no longer in memory. */
   'packets.bytes': (no: number) => Promise<PacketBytes | null>;
   /** The client is subscribed and wants record batches (Fiddle's ready signal). */
@@ -106,6 +255,7 @@ export interface WorkbenchEvents {
   records: RecordsEvent;
   counters: Counters;
   'session.state': SessionStatus;
+  log: LogLine;
 }
 
 export type OpName = keyof WorkbenchApi;
@@ -115,9 +265,15 @@ export type OpResult<K extends OpName> = Awaited<ReturnType<WorkbenchApi[K]>>;
 
 /** The runtime allowlist; `satisfies` keeps it equal to the type's keys. */
 const opTable = {
+  'session.plan': true,
   'session.start': true,
   'session.stop': true,
   'session.status': true,
+  'vms.list': true,
+  'profiles.list': true,
+  'profiles.save': true,
+  'profiles.delete': true,
+  'captures.list': true,
   'packets.bytes': true,
   'stream.ready': true,
   'stream.ack': true,
@@ -129,6 +285,7 @@ const eventTable = {
   records: true,
   counters: true,
   'session.state': true,
+  log: true,
 } as const satisfies Record<EventName, true>;
 export const EVENT_NAMES = Object.keys(eventTable) as EventName[];
 

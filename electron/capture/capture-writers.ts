@@ -55,6 +55,11 @@ abstract class SinkWriter implements FrameWriter {
     return this.sink.label;
   }
 
+  /** Bytes in the capture so far, header included (gathered frames not yet flushed count too). */
+  get bytesWritten(): number {
+    return this.sink.bytesWritten + this.used;
+  }
+
   /** Throws CaptureWriteError (one line) when the write fails; the file stays valid. */
   write(frame: StreamChunk): void {
     const pieces = Math.max(1, Math.ceil(frame.bytes.length / this.maxPayload));

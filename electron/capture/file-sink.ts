@@ -19,7 +19,7 @@ export class FileSink {
   ) {
     const stat = fstatSync(fd);
     this.regularFile = stat.isFile();
-    this.goodSize = stat.size;
+    this.goodSize = this.regularFile ? stat.size : 0;
   }
 
   /** Creates (or truncates) `path`. */
@@ -46,6 +46,11 @@ export class FileSink {
         errnoCode(err),
       );
     }
+  }
+
+  /** Bytes written so far (the file's size, for a file that started empty). */
+  get bytesWritten(): number {
+    return this.goodSize;
   }
 
   write(bytes: Uint8Array): void {

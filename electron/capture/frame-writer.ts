@@ -5,5 +5,7 @@ import type { StreamChunk } from './chunk';
 export interface FrameWriter {
   /** Writes one frame; the file is valid up to this frame once the call returns. */
   write(frame: StreamChunk): void;
+  /** Bytes in the capture so far. */
+  readonly bytesWritten: number;
   close(): void;
 }

@@ -3,15 +3,14 @@
 
 import { parseArgs } from './args';
 import { EXIT_OK, RuntimeError, UsageError, type CliIo, type Command } from './command';
-import { Bridge, type BridgeEvent, type BridgeTap } from '../engine/bridge/bridge';
-import { sessionBridgeDecoder } from '../engine/session/decoder';
-import { EndpointError, parseEndpoint, type Endpoint } from '../engine/endpoint';
-import { createLiveSink, type LiveSink } from '../engine/bridge/live-sink';
-import { Recorder, defaultCaptureName } from '../engine/bridge/recorder';
-import { simVmbusTargetFactory } from '../engine/simulators/vmbus-target';
-import { formatRingStats, type SimVmbusRings } from '../engine/simulators/vmbus-rings';
-import type { PipeChannel, VmbusDialOptions } from '../engine/vmbus';
+import type { BridgeEvent } from '../engine/bridge/bridge';
 import type { Side } from '../engine/bridge/health';
+import { defaultCaptureName } from '../engine/bridge/recorder';
+import { LiveSession } from '../engine/session/live-session';
+import { CLI_NAMES, SessionOptionError, resolveSession } from '../engine/session/plan';
+import { primaryDebuggerCommand } from '../engine/session/debugger-commands';
+import { formatRingStats, type RingStats } from '../engine/simulators/vmbus-rings';
+import type { PipeChannelStats } from '../engine/vmbus/pipe-channel';
 
 const USAGE = `usage: kdscope bridge --debugger EP --target EP [--pcap FILE] [--pcapng] [--no-pcap]
                       [--wireshark PIPE] [--mode com|vmbus|kdnet] [--feedback] [--key W.X.Y.Z]
@@ -19,7 +18,8 @@ const USAGE = `usage: kdscope bridge --debugger EP --target EP [--pcap FILE] [--
 Serves EP for the debugger (WinDbg connects to it), connects to the target's EP, relays both
 ways unchanged, records every chunk and decodes the session, until Ctrl+C.
 
-  --debugger EP    where WinDbg connects: pipe:NAME, unix:PATH, tcp:HOST:PORT, serial:DEV[,baud]
+  --debugger EP    where WinDbg connects: pipe:NAME, unix:PATH, tcp:HOST:PORT, serial:DEV[,baud];
+                   or sim: the built-in scripted debugger, in process (--rate N packets/s)
   --target EP      the VM or target: pipe:NAME, unix:PATH, tcp:HOST:PORT, serial:DEV[,baud],
                    vmbus:VMNAME (Hyper-V), vm:NAME (a VM by name), sim, sim:vmbus
   --pcap FILE      capture file (default kdscope-YYYY-MM-DD-HH-mm-ss.pcap here)
@@ -32,19 +32,6 @@ ways unchanged, records every chunk and decodes the session, until Ctrl+C.
   --feedback       windbg-uefi's feedback mode (vmbus): acknowledge every message, resend
                    unacknowledged ones after 30 s`;
 
-const MODES = ['com', 'vmbus', 'kdnet'];
-
-function endpoint(flag: string, value: string | undefined): Endpoint {
-  if (value === undefined)
-    throw new UsageError(`--${flag} EP is required (see kdscope bridge --help)`);
-  try {
-    return parseEndpoint(value);
-  } catch (error) {
-    if (error instanceof EndpointError) throw new UsageError(`--${flag}: ${error.message}`);
-    throw error;
-  }
-}
-
 function size(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
@@ -52,9 +39,8 @@ function size(bytes: number): string {
 }
 
 /** The VMBus pipe's counters, when the target is one: "vmbus 120/118 msgs, 2 resends, 1 bad". */
-function pipeStatus(pipe: PipeChannel | undefined): string {
-  if (!pipe) return '';
-  const s = pipe.stats;
+function pipeStatus(s: PipeChannelStats | undefined): string {
+  if (!s) return '';
   const trouble = [
     s.resends > 0 ? `${s.resends} resends` : '',
     s.badMessages + s.badChecksums > 0 ? `${s.badMessages + s.badChecksums} bad` : '',
@@ -62,11 +48,11 @@ function pipeStatus(pipe: PipeChannel | undefined): string {
   return ` | vmbus ${s.messagesOut} out/${s.messagesIn} in${trouble.length > 0 ? `, ${trouble.join(', ')}` : ''}`;
 }
 
-function statusLine(
-  bridge: Bridge,
-  rings: SimVmbusRings | undefined,
-  pipe: PipeChannel | undefined,
-): string {
+const ringStatus = (stats: RingStats[] | undefined): string =>
+  stats ? ` | ${formatRingStats(stats)}` : '';
+
+function statusLine(session: LiveSession): string {
+  const { bridge } = session;
   const c = bridge.counters();
   const side = (s: Side): string => {
     const status = bridge.health.status(s);
@@ -76,9 +62,17 @@ function statusLine(
     `${c.packets} packets | dbg->tgt ${size(c['debugger->target'].bytes)} | ` +
     `tgt->dbg ${size(c['target->debugger'].bytes)} | ${c.errors} errors | ` +
     `${side('debugger')} | ${side('target')}` +
-    pipeStatus(pipe) +
-    (rings ? ` | ${formatRingStats(rings.stats())}` : '')
+    pipeStatus(session.pipeStats()) +
+    ringStatus(session.ringStats())
   );
+}
+
+function positiveNumber(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < 1)
+    throw new UsageError(`--${flag} must be a whole number >= 1, not '${text}'`);
+  return value;
 }
 
 export const bridgeCommand: Command = {
@@ -86,7 +80,7 @@ export const bridgeCommand: Command = {
   usage: USAGE,
   async run(args: readonly string[], io: CliIo): Promise<number> {
     const parsed = parseArgs(args, {
-      values: ['debugger', 'target', 'pcap', 'wireshark', 'mode', 'key'],
+      values: ['debugger', 'target', 'pcap', 'wireshark', 'mode', 'key', 'rate'],
       booleans: ['pcapng', 'no-pcap', 'feedback'],
     });
     if (parsed.positional.length > 0) {
@@ -94,91 +88,69 @@ export const bridgeCommand: Command = {
         `unexpected argument '${parsed.positional[0]}' (see kdscope bridge --help)`,
       );
     }
-    const debuggerEp = endpoint('debugger', parsed.value('debugger'));
-    const targetEp = endpoint('target', parsed.value('target'));
-    // Checked before a capture file is created: WinDbg reaches us on a pipe, socket or port.
-    if (!['pipe', 'unix', 'tcp', 'serial'].includes(debuggerEp.kind))
+    for (const flag of ['debugger', 'target'] as const)
+      if (parsed.value(flag) === undefined)
+        throw new UsageError(`--${flag} EP is required (see kdscope bridge --help)`);
+    let resolved;
+    try {
+      resolved = resolveSession(
+        {
+          debugger: parsed.value('debugger')!,
+          target: parsed.value('target')!,
+          ...(parsed.value('mode') === undefined ? {} : { mode: parsed.value('mode') }),
+          feedback: parsed.booleans.has('feedback'),
+          ...(parsed.value('key') === undefined ? {} : { key: parsed.value('key') }),
+        },
+        CLI_NAMES,
+      );
+    } catch (error) {
+      if (error instanceof SessionOptionError)
+        throw error.unsupported ? new RuntimeError(error.message) : new UsageError(error.message);
+      throw error;
+    }
+    const rate = positiveNumber('rate', parsed.value('rate'));
+    if (rate !== undefined && resolved.debugger.kind !== 'sim')
       throw new UsageError(
-        `--debugger ${parsed.value('debugger')}: WinDbg connects to a pipe, unix or tcp socket, or serial port; ${debuggerEp.kind === 'sim' || debuggerEp.kind === 'vm' || debuggerEp.kind === 'vmbus' ? 'this names a target' : 'KDNET bridging is not supported yet'}`,
+        '--rate applies to --debugger sim (the built-in scripted debugger) only',
       );
-    const vmbusTarget =
-      targetEp.kind === 'vmbus' || (targetEp.kind === 'sim' && targetEp.flavour === 'vmbus');
-    const mode = parsed.value('mode') ?? (vmbusTarget ? 'vmbus' : 'com');
-    if (!MODES.includes(mode))
-      throw new UsageError(`--mode must be com, vmbus or kdnet, not '${mode}'`);
-    if (mode === 'kdnet')
-      throw new RuntimeError(
-        `--mode kdnet is not supported by the bridge yet (com and vmbus work)`,
-      );
-    if (mode === 'com' && vmbusTarget)
-      throw new UsageError(
-        `--target ${parsed.value('target')} speaks VMBus pipe messages, not --mode com`,
-      );
-    if (mode === 'vmbus' && !vmbusTarget && !['unix', 'tcp', 'pipe', 'vm'].includes(targetEp.kind))
-      throw new UsageError(
-        targetEp.kind === 'sim'
-          ? '--mode vmbus: the simulated COM target speaks no VMBus messages; use --target sim:vmbus'
-          : `--mode vmbus needs vmbus:NAME, sim:vmbus, vm:NAME or a socket/pipe carrying the VM's messages`,
-      );
-    if (parsed.booleans.has('feedback') && mode !== 'vmbus')
-      throw new UsageError('--feedback applies to --mode vmbus only');
-    if (parsed.value('key') !== undefined)
-      throw new UsageError('--key applies to --mode kdnet only');
     if (
       parsed.booleans.has('no-pcap') &&
       (parsed.value('pcap') !== undefined || parsed.booleans.has('pcapng'))
     ) {
       throw new UsageError('--no-pcap contradicts --pcap/--pcapng');
     }
-
-    const taps: BridgeTap[] = [];
-    let recorder: Recorder | undefined;
-    let live: LiveSink | undefined;
-    const closeTaps = (): void => {
-      for (const tap of taps) void tap.close();
-    };
-    try {
-      if (!parsed.booleans.has('no-pcap')) {
-        const format = parsed.booleans.has('pcapng') ? 'pcapng' : 'pcap';
-        const path = parsed.value('pcap') ?? defaultCaptureName(new Date(), format);
-        recorder = Recorder.open(path, format);
-        taps.push(recorder);
-      }
-      const wireshark = parsed.value('wireshark');
-      if (wireshark !== undefined) {
-        live = createLiveSink(wireshark);
-        taps.push(live);
-      }
-    } catch (error) {
-      closeTaps();
-      throw new RuntimeError((error as Error).message);
-    }
+    const format = parsed.booleans.has('pcapng') ? 'pcapng' : 'pcap';
 
     // Pipe trouble (bad messages, resends) goes to stderr once `say` exists, one line each.
     let report = (line: string): void => void io.stderr.write(`kdscope bridge: ${line}\n`);
-    let rings: SimVmbusRings | undefined;
-    let pipe: PipeChannel | undefined;
-    const vmbus: VmbusDialOptions = {
-      feedback: parsed.booleans.has('feedback'),
-      report: (line) => report(line),
-      onChannel: (channel) => (pipe = channel),
-    };
-    let bridge: Bridge;
+    let session: LiveSession;
     try {
-      bridge = await Bridge.start({
-        debugger: debuggerEp,
-        target: targetEp,
-        deps: {
-          simTarget: simVmbusTargetFactory({ pipe: vmbus }, (sim) => (rings = sim.rings)),
-          ...(mode === 'vmbus' ? { vmbus } : {}),
-        },
-        taps,
-        decoder: sessionBridgeDecoder(),
+      session = await LiveSession.start({
+        resolved,
+        ...(parsed.booleans.has('no-pcap')
+          ? {}
+          : {
+              capture: {
+                path: parsed.value('pcap') ?? defaultCaptureName(new Date(), format),
+                format,
+              },
+            }),
+        ...(parsed.value('wireshark') === undefined
+          ? {}
+          : { wireshark: parsed.value('wireshark') }),
+        ...(rate === undefined ? {} : { rate }),
+        report: (line) => report(line),
+        onScriptEnd: (r) =>
+          report(
+            r.ok
+              ? `the scripted debugger finished (${r.requests} requests)`
+              : `the scripted debugger stopped: ${r.error ?? 'the session failed'}`,
+          ),
       });
     } catch (error) {
-      closeTaps();
       throw new RuntimeError((error as Error).message);
     }
+    const { bridge, recorder, live } = session;
 
     const tty = (io.stdout as NodeJS.WriteStream).isTTY === true;
     let statusShown = false;
@@ -195,10 +167,15 @@ export const bridgeCommand: Command = {
     const unsubscribe = bridge.subscribe(onEvent);
     say(
       io.stdout,
-      `bridge: debugger on ${bridge.debuggerEndpoint}, target ${bridge.targetEndpoint}` +
+      `bridge: debugger on ${resolved.debugger.kind === 'sim' ? 'the built-in scripted debugger' : bridge.debuggerEndpoint}, target ${bridge.targetEndpoint}` +
         (recorder ? `, recording to ${recorder.label}` : '') +
         (live ? `, live view at ${live.path}` : ''),
     );
+    if (resolved.debugger.kind !== 'sim')
+      say(
+        io.stdout,
+        `point the debugger here, e.g.: ${primaryDebuggerCommand(resolved.debugger, resolved.mode)}`,
+      );
 
     for (const side of ['debugger', 'target'] as const)
       say(io.stdout, bridge.health.status(side).line);
@@ -207,7 +184,7 @@ export const bridgeCommand: Command = {
     let lastLine = '';
     const timer = setInterval(
       () => {
-        const line = statusLine(bridge, rings, pipe);
+        const line = statusLine(session);
         if (tty) {
           // Redraw only what changed (or after an event line scrolled it away).
           if (line === lastLine && statusShown) return;
@@ -226,9 +203,10 @@ export const bridgeCommand: Command = {
       else io.signal.addEventListener('abort', () => resolve(), { once: true });
     });
     clearInterval(timer);
-    await bridge.close();
+    await session.close();
     unsubscribe();
     const c = bridge.counters();
+    const pipe = session.pipeStats();
     say(
       io.stdout,
       `bridge closed: ${c.packets} packets, ${size(c['debugger->target'].bytes)} debugger->target, ` +
@@ -237,7 +215,7 @@ export const bridgeCommand: Command = {
           ? `; capture ${recorder.label} (${recorder.frames} frames${recorder.failure ? ', stopped early' : ''})`
           : '') +
         (pipe ? `;${pipeStatus(pipe).slice(2)}` : '') +
-        (rings ? `; ${formatRingStats(rings.stats())}` : ''),
+        (session.ringStats() ? `; ${formatRingStats(session.ringStats()!)}` : ''),
     );
     return EXIT_OK;
   },

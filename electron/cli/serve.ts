@@ -47,7 +47,7 @@ export const serveCommand: Command = {
     try {
       server = await startWebServer({ workbench, staticDir, port });
     } catch (error) {
-      workbench.dispose();
+      await workbench.dispose();
       throw new RuntimeError(`cannot listen on 127.0.0.1:${port}: ${(error as Error).message}`);
     }
     io.stdout.write(`kdscope web mode: open ${server.url}\n`);
@@ -57,7 +57,7 @@ export const serveCommand: Command = {
       else io.signal.addEventListener('abort', () => resolve(), { once: true });
     });
     await server.close();
-    workbench.dispose();
+    await workbench.dispose();
     return 0;
   },
 };

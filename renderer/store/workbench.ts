@@ -9,6 +9,7 @@ import {
   type PacketBytes,
   type RecordsEvent,
   type SessionStatus,
+  type StartOptions,
   type WorkbenchClient,
 } from '../../electron/api/contract';
 import type { FilterError } from '../../protocol/filter/ast';
@@ -220,14 +221,11 @@ function report(error: unknown): void {
 }
 
 export const actions = {
-  async start(rate?: number): Promise<void> {
+  async start(options: StartOptions): Promise<void> {
     if (!client) return;
     set({ lastError: null });
     try {
-      await client.invoke(
-        'session.start',
-        rate === undefined ? { target: 'sim' } : { target: 'sim', rate },
-      );
+      await client.invoke('session.start', options);
     } catch (error) {
       report(error);
     }

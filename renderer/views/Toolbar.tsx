@@ -35,7 +35,7 @@ export function Toolbar(): React.JSX.Element {
         className="primary"
         data-testid="start"
         disabled={running || !connected}
-        onClick={() => void actions.start(rate)}
+        onClick={() => void actions.start({ debugger: 'sim', target: 'sim', rate })}
       >
         ▶ Start
       </button>

@@ -18,7 +18,7 @@ async function round(capturesDir: string): Promise<{ rate: number; frames: numbe
   });
   await handlers['stream.ready']({ window: 8 });
   const t0 = performance.now();
-  workbench.start({ target: 'sim', rate: 1_000_000 });
+  workbench.start({ debugger: 'sim', target: 'sim', rate: 1_000_000 });
   await new Promise((r) => setTimeout(r, ROUND_MS));
   const { counters } = workbench.status();
   const seconds = (performance.now() - t0) / 1000;

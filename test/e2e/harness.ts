@@ -97,7 +97,7 @@ export async function startHarness(
     });
   } catch (error) {
     await server.close();
-    workbench.dispose();
+    await workbench.dispose();
     rmSync(profile, { recursive: true, force: true });
     removeCaptures();
     throw error;
@@ -123,7 +123,7 @@ export async function startHarness(
     async close() {
       await context.close().catch(() => undefined);
       await server.close();
-      workbench.dispose();
+      await workbench.dispose();
       rmSync(profile, { recursive: true, force: true });
       removeCaptures();
     },

@@ -130,7 +130,10 @@ describe('kdscope bridge (process)', () => {
       /--mode must be com, vmbus or kdnet/,
     ],
     [['bridge', '--debugger', 'unix:/x', '--target', 'sim', '--bogus'], /unknown option --bogus/],
-    [['bridge', '--debugger', 'sim', '--target', 'sim'], /--debugger sim: .*this names a target/],
+    [
+      ['bridge', '--debugger', 'sim:vmbus', '--target', 'sim'],
+      /--debugger sim:vmbus: .*this names a target/,
+    ],
   ])('bad usage %j: exit 2 and one line', async (args, pattern) => {
     const run = kdscope(args);
     const [code] = (await once(run.child, 'exit')) as [number];

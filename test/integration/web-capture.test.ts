@@ -90,7 +90,11 @@ describe('UI session captures', () => {
     const workbench = newWorkbench({ capturesDir, capacityRows: 512, batchRows: 64 });
     const live = connectView(workbench, 64, true);
     const lagging = connectView(workbench, 1, false);
-    const info = await live.handlers['session.start']({ target: 'sim', rate: 20_000 });
+    const info = await live.handlers['session.start']({
+      debugger: 'sim',
+      target: 'sim',
+      rate: 20_000,
+    });
     expect(info.capture).toBeDefined();
     const capture = info.capture!;
     expect(capture.startsWith(capturesDir)).toBe(true);
@@ -124,7 +128,11 @@ describe('UI session captures', () => {
       throw new Error('tshark is not installed (apt-get install tshark): needed to check captures');
     const workbench = newWorkbench({ capturesDir: dir });
     const view = connectView(workbench, 64, true);
-    const info = await view.handlers['session.start']({ target: 'sim', rate: 2000 });
+    const info = await view.handlers['session.start']({
+      debugger: 'sim',
+      target: 'sim',
+      rate: 2000,
+    });
     await until(() => view.rows.length >= 100, '100 rows');
     await view.handlers['session.stop']();
     const run = spawnSync(
@@ -143,7 +151,11 @@ describe('UI session captures', () => {
     const view = connectView(workbench, 64, true);
     const paths: string[] = [];
     for (let i = 0; i < 3; i++) {
-      const info = await view.handlers['session.start']({ target: 'sim', rate: 5000 });
+      const info = await view.handlers['session.start']({
+        debugger: 'sim',
+        target: 'sim',
+        rate: 5000,
+      });
       paths.push(info.capture!);
       await until(() => workbench.status().counters.frames >= 20, 'frames');
       await view.handlers['session.stop']();
@@ -165,7 +177,11 @@ describe('UI session captures', () => {
       const workbench = newWorkbench({ capturesDir });
       if (capturesDir === gone) rmSync(gone, { recursive: true });
       const view = connectView(workbench, 64, true);
-      const info = await view.handlers['session.start']({ target: 'sim', rate: 5000 });
+      const info = await view.handlers['session.start']({
+        debugger: 'sim',
+        target: 'sim',
+        rate: 5000,
+      });
       expect(info.capture).toBeUndefined();
       const status = workbench.status();
       expect(status.state).toBe('running');

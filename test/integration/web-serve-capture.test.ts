@@ -109,7 +109,11 @@ describe('kdscope serve --captures', () => {
     const { child, url, out } = await serve(['--captures', captures]);
     expect(out()).toContain(`sessions are recorded to ${captures}\n`);
     const client = await clientFor(url);
-    const info = await client.invoke('session.start', { target: 'sim', rate: 5000 });
+    const info = await client.invoke('session.start', {
+      debugger: 'sim',
+      target: 'sim',
+      rate: 5000,
+    });
     expect(dirname(info.capture!)).toBe(captures);
     const status = await until(
       () => client.invoke('session.status'),
@@ -133,7 +137,11 @@ describe('kdscope serve --captures', () => {
     const client = await clientFor(url);
     const states: SessionStatus[] = [];
     client.on('session.state', (s) => states.push(s));
-    const info = await client.invoke('session.start', { target: 'sim', rate: 5000 });
+    const info = await client.invoke('session.start', {
+      debugger: 'sim',
+      target: 'sim',
+      rate: 5000,
+    });
     const failed = await until(
       () => client.invoke('session.status'),
       (s) => s.captureError !== undefined,

@@ -27,7 +27,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server.close();
-  workbench.dispose();
+  await workbench.dispose();
   rmSync(dir, { recursive: true, force: true });
   rmSync(join(tmpdir(), 'kdscope-secret.txt'), { force: true });
 });
@@ -146,7 +146,11 @@ describe('web mode streaming', () => {
     const batches: RecordsEvent[] = [];
     client.on('records', (e) => batches.push(e));
     await client.invoke('stream.ready', { window: 1 });
-    const info = await client.invoke('session.start', { target: 'sim', rate: 5000 });
+    const info = await client.invoke('session.start', {
+      debugger: 'sim',
+      target: 'sim',
+      rate: 5000,
+    });
     expect(info.target).toBe('sim');
     await new Promise((r) => setTimeout(r, 300));
     // Window 1 and no ack: exactly one batch in flight however much the engine produced.
@@ -165,9 +169,9 @@ describe('web mode streaming', () => {
     const bytes = await client.invoke('packets.bytes', 3);
     expect(bytes?.bytes.length).toBeGreaterThanOrEqual(16);
     expect(bytes?.fields[0]?.name).toBeTruthy();
-    await expect(client.invoke('session.start', { target: 'sim' })).rejects.toThrow(
-      /already running/,
-    );
+    await expect(
+      client.invoke('session.start', { debugger: 'sim', target: 'sim' }),
+    ).rejects.toThrow(/already running/);
     await client.invoke('session.stop');
     expect((await client.invoke('session.status')).state).toBe('stopped');
     client.dispose();
@@ -180,7 +184,7 @@ describe('web mode streaming', () => {
     client.on('session.state', (s) => seen.push(s.state));
     const counters: number[] = [];
     client.on('counters', (c) => counters.push(c.packets));
-    await client.invoke('session.start', { target: 'sim', rate: 1000 });
+    await client.invoke('session.start', { debugger: 'sim', target: 'sim', rate: 1000 });
     await new Promise((r) => setTimeout(r, 600));
     await client.invoke('session.stop');
     await new Promise((r) => setTimeout(r, 50));

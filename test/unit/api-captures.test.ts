@@ -1,14 +1,15 @@
 // Where UI sessions record: the default folder, its fallback, and names that never collide.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import {
   defaultCapturesDir,
   ensureCapturesDir,
-  openSessionCapture,
+  listCaptures,
   sessionCapturePath,
 } from '../../electron/engine/workbench/captures-dir';
+import { Recorder } from '../../electron/engine/bridge/recorder';
 
 let dir: string;
 beforeEach(() => {
@@ -38,28 +39,35 @@ describe('captures folder', () => {
   });
 
   it('names a session like the bridge, with -2, -3 for sessions of the same second', () => {
-    const first = sessionCapturePath(dir, date);
-    expect(basename(first)).toBe('kdscope-2026-11-25-10-00-00.pcap');
-    const opened = [openSessionCapture(dir, date), openSessionCapture(dir, date)];
-    opened.push(openSessionCapture(dir, date));
-    expect(opened.map((o) => basename(o.recorder!.label))).toEqual([
+    const names: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const path = sessionCapturePath(dir, date);
+      Recorder.open(path).close();
+      expect(statSync(path).size).toBe(24);
+      names.push(basename(path));
+    }
+    expect(names).toEqual([
       'kdscope-2026-11-25-10-00-00.pcap',
       'kdscope-2026-11-25-10-00-00-2.pcap',
       'kdscope-2026-11-25-10-00-00-3.pcap',
     ]);
-    for (const o of opened) {
-      o.recorder!.close();
-      expect(statSync(o.recorder!.label).size).toBe(24);
-    }
+    expect(basename(sessionCapturePath(dir, date, 'pcapng'))).toBe(
+      'kdscope-2026-11-25-10-00-00.pcapng',
+    );
   });
 
-  it('reports a capture it cannot create as one line, not a throw', () => {
-    const gone = join(dir, 'gone');
-    const out = openSessionCapture(gone, date);
-    expect(out.recorder).toBeUndefined();
-    expect(out.error).toMatch(
-      /^not recording: cannot create capture .*gone\/kdscope-.*\.pcap: .*ENOENT/,
-    );
-    expect(existsSync(gone)).toBe(false);
+  it('lists the captures newest first, marks the live one, skips other files', () => {
+    const older = join(dir, 'a.pcap');
+    const newer = join(dir, 'b.pcapng.gz');
+    writeFileSync(older, 'x');
+    writeFileSync(newer, 'yy');
+    writeFileSync(join(dir, 'notes.txt'), 'z');
+    utimesSync(older, 1000, 1000);
+    const list = listCaptures(dir, newer);
+    expect(list.map((c) => [c.name, c.bytes, c.live ?? false])).toEqual([
+      ['b.pcapng.gz', 2, true],
+      ['a.pcap', 1, false],
+    ]);
+    expect(listCaptures(join(dir, 'gone'))).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { OP_NAMES, isOpName } from '../../electron/api/contract';
-import { MockWorkbench, connectMock } from '../../electron/api/contract-mock';
+import { MockWorkbench, connectMock } from '../support/contract-mock';
 import {
   ProtocolError,
   decodeFrame,
@@ -18,7 +18,11 @@ describe('workbench API over the registry', () => {
     const { client, close } = connectMock(mock);
     const states: string[] = [];
     const off = client.on('session.state', (s) => states.push(s.state));
-    const info = await client.invoke('session.start', { target: 'sim', rate: 100 });
+    const info = await client.invoke('session.start', {
+      debugger: 'sim',
+      target: 'sim',
+      rate: 100,
+    });
     expect(info.target).toBe('sim');
     await client.invoke('session.stop');
     expect(await client.invoke('packets.bytes', 7)).toBeNull();

@@ -1,6 +1,6 @@
 // The renderer's store against a fresh mock engine through the real registry and messages.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { MockWorkbench, connectMock } from '../../electron/api/contract-mock';
+import { MockWorkbench, connectMock } from '../support/contract-mock';
 import { encodeRecords } from '../../electron/engine/workbench/workbench';
 import type { PacketRecord } from '../../protocol/session/record';
 

@@ -153,7 +153,12 @@ describe('named pipe mapping (Windows seams)', () => {
       /KDNET \(UDP\) bridging is not supported yet/,
     );
     expect(() => createDialer(parseEndpoint('sim'))).toThrow(/simulated target is not available/);
-    await expect(createAcceptor(parseEndpoint('sim'))).rejects.toThrow(/the simulator is a target/);
+    await expect(createAcceptor(parseEndpoint('sim'))).rejects.toThrow(
+      /the built-in scripted debugger is not available here/,
+    );
+    await expect(createAcceptor(parseEndpoint('sim:vmbus'))).rejects.toThrow(
+      /sim:vmbus is a target/,
+    );
     await expect(createAcceptor(parseEndpoint('vmbus:x'))).rejects.toThrow(
       /vmbus:x: a VM is a target; the debugger side needs a pipe, socket or port/,
     );

@@ -19,7 +19,7 @@ import {
 } from '../transports';
 import type { BackoffOptions } from '../transports/backoff';
 import { HealthMonitor, type HealthOptions, type Side } from './health';
-import type { BridgeCounters, BridgeDecoder, BridgeEvent, BridgeTap } from './types';
+import type { BridgeCounters, BridgeDecoder, BridgeEvent, BridgeTap, RecordSink } from './types';
 import type { StreamChunk } from '../../capture/chunk';
 
 export type * from './types';
@@ -152,7 +152,8 @@ export class Bridge {
     for (const side of ['debugger', 'target'] as const) this.channels[side]?.destroy();
     await this.targetLoop;
     this.flushTaps();
-    if (this.options.decoder) this.drainDecoder((emit) => this.options.decoder!.flush(emit));
+    const decoder = this.options.decoder;
+    if (decoder) this.drainDecoder((sink) => (decoder.end ?? decoder.flush).call(decoder, sink));
     for (const tap of this.taps) {
       try {
         await tap.close();
@@ -303,24 +304,25 @@ export class Bridge {
     for (const chunk of batch) this.health.observeBytes(chunk.dir, chunk.bytes.length);
     const decoder = this.options.decoder;
     if (decoder) {
-      this.drainDecoder((emit) => {
-        for (const chunk of batch) decoder.push(chunk.dir, chunk.bytes, chunk.timeUs / 1000, emit);
+      this.drainDecoder((sink) => {
+        for (const chunk of batch) decoder.push(chunk.dir, chunk.bytes, chunk.timeUs / 1000, sink);
       });
     }
   }
 
-  private drainDecoder(run: (emit: (record: PacketRecord) => void) => void): void {
+  private drainDecoder(run: (sink: RecordSink) => void): void {
     const records: PacketRecord[] = [];
+    const updates: PacketRecord[] = [];
     try {
-      run((record) => records.push(record));
+      run({ record: (r) => records.push(r), update: (r) => updates.push(r) });
     } catch (error) {
       this.error('decoder', (error as Error).message);
     }
-    this.onPackets(records);
+    this.onPackets(records, updates);
   }
 
-  private onPackets(records: readonly PacketRecord[]): void {
-    if (records.length === 0) return;
+  private onPackets(records: readonly PacketRecord[], updates: readonly PacketRecord[]): void {
+    if (records.length === 0 && updates.length === 0) return;
     let packets = 0;
     for (const record of records) {
       if (record.kind === 'packet') packets++;
@@ -328,12 +330,12 @@ export class Bridge {
     }
     this.counts.packets += packets;
     this.health.tick();
-    this.emit({ kind: 'packets', records });
+    this.emit({ kind: 'packets', records, updates });
   }
 
   private onTick(): void {
     const decoder = this.options.decoder;
-    if (decoder) this.drainDecoder((emit) => decoder.flush(emit));
+    if (decoder) this.drainDecoder((sink) => decoder.flush(sink));
     this.health.tick();
   }
 }

@@ -23,6 +23,17 @@ export function defaultCaptureName(
   return `kdscope-${stamp}.${format}`;
 }
 
+export interface RecorderOptions {
+  /**
+   * Recording stops (with one line; the relay goes on) before a frame would take the capture
+   * past this size, so a session left running cannot fill the disk.
+   */
+  readonly limitBytes?: number;
+}
+
+/** Record header and wrap of one frame, at most (pcapng with the UDP wrap, padded). */
+const FRAME_OVERHEAD = 96;
+
 export class Recorder implements BridgeTap {
   readonly name = 'recorder';
   private report: (message: string) => void = () => undefined;
@@ -36,12 +47,22 @@ export class Recorder implements BridgeTap {
   constructor(
     private readonly writer: FrameWriter,
     readonly label: string,
+    private readonly options: RecorderOptions = {},
   ) {}
 
   /** Creates the file now, so a bad path fails before the bridge starts (CaptureWriteError). */
-  static open(path: string, format: CaptureFormat = 'pcap'): Recorder {
+  static open(
+    path: string,
+    format: CaptureFormat = 'pcap',
+    options: RecorderOptions = {},
+  ): Recorder {
     const writer = format === 'pcapng' ? PcapngWriter.open(path) : PcapWriter.open(path);
-    return new Recorder(writer, path);
+    return new Recorder(writer, path, options);
+  }
+
+  /** Bytes in the capture so far. */
+  get bytesWritten(): number {
+    return this.writer.bytesWritten;
   }
 
   bind(host: TapHost): void {
@@ -54,7 +75,18 @@ export class Recorder implements BridgeTap {
 
   write(batch: readonly StreamChunk[]): void {
     if (this.stopped) return;
+    const limit = this.options.limitBytes;
     for (const chunk of batch) {
+      if (
+        limit !== undefined &&
+        this.writer.bytesWritten + chunk.bytes.length + FRAME_OVERHEAD > limit
+      ) {
+        this.stopped = true;
+        this.failure = `the capture reached its size limit (${formatLimit(limit)})`;
+        this.report(`recording stopped (the relay goes on): ${this.failure}`);
+        this.closeWriter();
+        return;
+      }
       try {
         this.writer.write(chunk);
         this.frames++;
@@ -82,4 +114,15 @@ export class Recorder implements BridgeTap {
       this.report((error as Error).message);
     }
   }
+}
+
+function formatLimit(bytes: number): string {
+  const units: [number, string][] = [
+    [1024 ** 3, 'GiB'],
+    [1024 ** 2, 'MiB'],
+    [1024, 'KiB'],
+  ];
+  for (const [size, unit] of units)
+    if (bytes >= size) return `${+(bytes / size).toFixed(1)} ${unit}`;
+  return `${bytes} B`;
 }

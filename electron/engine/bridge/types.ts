@@ -21,16 +21,20 @@ export interface TapHost {
   report(message: string): void;
 }
 
+/** Where a decoder reports: new records, and records it reported earlier that changed. */
+export interface RecordSink {
+  record(record: PacketRecord): void;
+  /** The tracker linked an earlier record (ACK, request/response pair, RTT) or cleared a flag. */
+  update(record: PacketRecord): void;
+}
+
 /** Decodes relayed bytes into packet records (the session pipeline, adapted). */
 export interface BridgeDecoder {
-  push(
-    dir: Direction,
-    bytes: Uint8Array,
-    timeMs: number,
-    emit: (record: PacketRecord) => void,
-  ): void;
+  push(dir: Direction, bytes: Uint8Array, timeMs: number, sink: RecordSink): void;
   /** After an idle spell: report pending garbage/break-in runs now. */
-  flush(emit: (record: PacketRecord) => void): void;
+  flush(sink: RecordSink): void;
+  /** The bridge closed: an unfinished packet is reported as truncated (flush() when absent). */
+  end?(sink: RecordSink): void;
 }
 
 export interface DirectionCounters {
@@ -53,4 +57,9 @@ export type BridgeEvent =
   | { readonly kind: 'side'; readonly side: Side; readonly state: 'waiting' | 'connected' | 'gone' }
   | { readonly kind: 'error'; readonly source: string; readonly message: string }
   | { readonly kind: 'health'; readonly status: HealthStatus }
-  | { readonly kind: 'packets'; readonly records: readonly PacketRecord[] };
+  | {
+      readonly kind: 'packets';
+      readonly records: readonly PacketRecord[];
+      /** Earlier records the tracker changed since (latest version of each). */
+      readonly updates: readonly PacketRecord[];
+    };

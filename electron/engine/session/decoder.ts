@@ -1,33 +1,70 @@
-// The session pipeline as the bridge's decoder: SessionDecoder reports records through a
-// constructor callback; the bridge wants them per push, so route them to the current emit.
+// The session pipeline as the bridge's decoder. SessionDecoder reports records and late updates
+// through constructor callbacks; the bridge wants them per push, so they are routed to the sink
+// of the current call. With `keepBytes`, the decoded stream of each direction is kept (bounded)
+// with an index of where each record lies in it, so the UI can show any recent packet's bytes.
 
 import type { Direction } from '../../../protocol/kd/events';
 import { SessionDecoder } from '../../../protocol/session/pipeline';
-import type { PacketRecord } from '../../../protocol/session/record';
-import type { BridgeDecoder } from '../bridge/types';
+import type { SessionSummary } from '../../../protocol/session/summary';
+import type { BridgeDecoder, RecordSink } from '../bridge/types';
+import { ByteLog } from './byte-log';
+import { PacketIndex, type PacketLocation } from './packet-index';
 
-export interface SessionBridgeDecoder extends BridgeDecoder {
-  readonly session: SessionDecoder;
+export interface SessionBridgeDecoderOptions {
+  /** Keep the stream bytes and a record index (rows the UI may ask the bytes of). */
+  readonly keepBytes?: { readonly rows?: number; readonly bytesPerDirection?: number };
 }
 
-export function sessionBridgeDecoder(): SessionBridgeDecoder {
-  let emit: ((record: PacketRecord) => void) | undefined;
-  const session = new SessionDecoder({ onRecord: (record) => emit?.(record) });
-  const run = (sink: (record: PacketRecord) => void, work: () => void): void => {
-    emit = sink;
+export interface SessionBridgeDecoder extends BridgeDecoder {
+  summary(): SessionSummary;
+  /** The bytes of record `no` as on the wire, or null when not kept (or no longer). */
+  recordBytes(no: number): { location: PacketLocation; bytes: Uint8Array } | null;
+}
+
+const NO_SINK: RecordSink = { record: () => undefined, update: () => undefined };
+
+export function sessionBridgeDecoder(
+  options: SessionBridgeDecoderOptions = {},
+): SessionBridgeDecoder {
+  let sink = NO_SINK;
+  const keep = options.keepBytes;
+  const index = keep ? new PacketIndex(keep.rows) : undefined;
+  const logs: Record<Direction, ByteLog> | undefined = keep && {
+    'debugger->target': new ByteLog(keep.bytesPerDirection),
+    'target->debugger': new ByteLog(keep.bytesPerDirection),
+  };
+  const session = new SessionDecoder({
+    onRecord: (record) => {
+      index?.set(record.no, record.dir, record.offset, record.length);
+      sink.record(record);
+    },
+    onUpdate: (record) => sink.update(record),
+  });
+  const run = (to: RecordSink, work: () => void): void => {
+    sink = to;
     try {
       work();
     } finally {
-      emit = undefined;
+      sink = NO_SINK;
     }
   };
   return {
-    session,
-    push(dir: Direction, bytes: Uint8Array, timeMs: number, sink) {
-      run(sink, () => session.push(dir, bytes, timeMs));
+    push(dir, bytes, timeMs, to) {
+      logs?.[dir].append(bytes);
+      run(to, () => session.push(dir, bytes, timeMs));
     },
-    flush(sink) {
-      run(sink, () => session.flush());
+    flush(to) {
+      run(to, () => session.flush());
+    },
+    end(to) {
+      run(to, () => session.end());
+    },
+    summary: () => session.summary(),
+    recordBytes(no) {
+      const location = index?.get(no);
+      if (!location || !logs) return null;
+      const bytes = logs[location.dir].read(location.offset, location.length);
+      return bytes && { location, bytes };
     },
   };
 }

@@ -14,6 +14,7 @@ export { describeTransportError } from './errors';
 export { netAcceptor, netAddress, netDialer } from './net';
 export { serialDialer } from './serial';
 export { dialingAcceptor } from './dialing-acceptor';
+export { memoryPair } from './memory-pair';
 
 function unsupported(ep: Endpoint, why: string): TransportError {
   return new TransportError(`${formatEndpoint(ep)}: ${why}`);
@@ -67,9 +68,12 @@ export async function createAcceptor(
     case 'serial':
       return dialingAcceptor(serialDialer(ep), options);
     case 'sim':
+      if (ep.flavour === 'com' && deps.simDebugger) return deps.simDebugger();
       throw unsupported(
         ep,
-        'the simulator is a target; the debugger side needs a pipe, socket or port',
+        ep.flavour === 'com'
+          ? 'the built-in scripted debugger is not available here'
+          : 'sim:vmbus is a target; the debugger side needs a pipe, socket or port',
       );
     case 'vmbus':
     case 'vm':

@@ -33,6 +33,8 @@ export type SimTargetFactory = (
 export interface TransportDeps {
   readonly platform?: NodeJS.Platform;
   readonly simTarget?: SimTargetFactory;
+  /** The built-in scripted debugger as the debugger endpoint `sim` (the session provides it). */
+  readonly simDebugger?: () => Acceptor;
   /**
    * Set when the target speaks windbg-uefi's VMBus pipe messages (`--mode vmbus`): a socket or
    * pipe then carries length-prefixed messages; `vmbus:NAME` takes its options from here.

@@ -1,10 +1,11 @@
 // Where UI sessions record: a captures folder (~/.kdscope/captures by default), one pcap per
 // session named like the bridge's default capture, never overwriting an earlier one.
 
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Recorder, defaultCaptureName } from '../bridge/recorder';
+import type { CaptureFormat, RecordedCapture } from '../../api/contract';
+import { defaultCaptureName } from '../bridge/recorder';
 
 /** Creates `dir` (and its parents); returns a one-line reason when it cannot. */
 export function ensureCapturesDir(dir: string): string | undefined {
@@ -26,23 +27,45 @@ export function defaultCapturesDir(home: string = homedir()): string {
  * A free capture path in `dir` for a session started at `date`: the bridge's name, with `-2`,
  * `-3`... when a session of the same second already has it (two quick restarts).
  */
-export function sessionCapturePath(dir: string, date: Date): string {
-  const name = defaultCaptureName(date, 'pcap');
-  const stem = name.slice(0, -'.pcap'.length);
+export function sessionCapturePath(
+  dir: string,
+  date: Date,
+  format: CaptureFormat = 'pcap',
+): string {
+  const name = defaultCaptureName(date, format);
+  const stem = name.slice(0, -`.${format}`.length);
   let path = join(dir, name);
-  for (let n = 2; existsSync(path); n++) path = join(dir, `${stem}-${n}.pcap`);
+  for (let n = 2; existsSync(path); n++) path = join(dir, `${stem}-${n}.${format}`);
   return path;
 }
 
-export type SessionCapture =
-  | { readonly recorder: Recorder; readonly error?: undefined }
-  | { readonly recorder?: undefined; readonly error: string };
+const CAPTURE_FILE = /\.(pcap|pcapng|cap)(\.gz)?$/i;
 
-/** Opens the session's capture; a failure (folder gone or unwritable) is one line, not a throw. */
-export function openSessionCapture(dir: string, date: Date): SessionCapture {
+/** The captures in `dir`, newest first (at most `max`); `live` marks the running session's. */
+export function listCaptures(dir: string, live?: string, max = 200): RecordedCapture[] {
+  let names: string[];
   try {
-    return { recorder: Recorder.open(sessionCapturePath(dir, date), 'pcap') };
-  } catch (error) {
-    return { error: `not recording: ${(error as Error).message}` };
+    names = readdirSync(dir);
+  } catch {
+    return [];
   }
+  const found: RecordedCapture[] = [];
+  for (const name of names) {
+    if (!CAPTURE_FILE.test(name)) continue;
+    const path = join(dir, name);
+    try {
+      const stat = statSync(path);
+      if (!stat.isFile()) continue;
+      found.push({
+        name,
+        path,
+        bytes: stat.size,
+        modifiedAt: stat.mtimeMs,
+        ...(path === live ? { live: true } : {}),
+      });
+    } catch {
+      // Gone between readdir and stat: not listed.
+    }
+  }
+  return found.sort((a, b) => b.modifiedAt - a.modifiedAt).slice(0, max);
 }

@@ -1,39 +1,59 @@
-// The engine facade the UI talks to (through electron/api): one live session at a time, its
-// records streamed in batches to every connected window or browser, packet bytes on demand.
+// The engine facade the UI talks to (through electron/api): one live session at a time — the
+// same LiveSession `kdscope bridge` runs — its records streamed in batches to every connected
+// window or browser, packet bytes on demand, the VMs to attach to, profiles and captures.
 
 import { randomUUID } from 'node:crypto';
 import {
   ZERO_COUNTERS,
   type Counters,
+  type LogLine,
   type PacketBytes,
+  type PeerStatus,
   type SessionInfo,
+  type SessionPlan,
   type SessionState,
   type SessionStatus,
+  type Side,
   type StartOptions,
+  type VmList,
 } from '../../api/contract';
 import type { ConnectionHandlers, Emit } from '../../api/server';
-import type { Direction } from '../../../protocol/kd/events';
+import { CaptureWriteError } from '../../capture/capture-error';
 import { batchToBytes, encodeBatch } from '../../../protocol/records/columns';
-import { SessionDecoder } from '../../../protocol/session/pipeline';
 import { PacketFlag, type PacketRecord } from '../../../protocol/session/record';
-import type { Recorder } from '../bridge/recorder';
-import { ByteLog } from '../session/byte-log';
-import { defaultCapturesDir, openSessionCapture } from './captures-dir';
-import { packetFields } from './packet-fields';
-import { PacketIndex } from '../session/packet-index';
+import type { BridgeEvent } from '../bridge/types';
+import { formatEndpoint } from '../endpoint';
+import { ProfileStore } from '../profiles/profile-store';
+import { debuggerCommands, primaryDebuggerCommand } from '../session/debugger-commands';
+import { LiveSession } from '../session/live-session';
+import { SessionOptionError, resolveSession, type ResolvedSession } from '../session/plan';
+import { listVms as defaultListVms, type VmListing } from '../vms';
 import { BatchStore } from './batch-store';
 import { BatchStreamer } from './batch-streamer';
-import { startSimSession, type SimSession } from './sim-session';
+import {
+  defaultCapturesDir,
+  ensureCapturesDir,
+  listCaptures,
+  sessionCapturePath,
+} from './captures-dir';
+import { packetFields } from './packet-fields';
 
 export interface WorkbenchOptions {
   /** Folder each session's capture goes to (defaultCapturesDir() when not given). */
   readonly capturesDir?: string;
+  /** A session's capture stops growing at this size (default 1 GiB). */
+  readonly captureLimitBytes?: number;
   /** Rows the engine keeps for the UI (older ones are only in the capture). */
   readonly capacityRows?: number;
   /** Rows per streamed batch at most. */
   readonly batchRows?: number;
   readonly now?: () => number;
+  /** Seams: where profiles are kept, how VMs are listed. */
+  readonly profiles?: ProfileStore;
+  readonly listVms?: (signal?: AbortSignal) => Promise<VmListing>;
 }
+
+export const DEFAULT_CAPTURE_LIMIT = 1024 ** 3;
 
 const ERROR_FLAGS =
   PacketFlag.CHECKSUM_ERROR |
@@ -41,6 +61,7 @@ const ERROR_FLAGS =
   PacketFlag.UNEXPECTED_ID |
   PacketFlag.ERROR_STATUS;
 const COUNTERS_MS = 250;
+const SIDES: readonly Side[] = ['debugger', 'target'];
 
 export class WorkbenchError extends Error {
   override readonly name = 'WorkbenchError';
@@ -51,31 +72,32 @@ export const encodeRecords = (records: readonly PacketRecord[]): Uint8Array =>
 
 export class Workbench {
   private readonly store: BatchStore;
-  private readonly index: PacketIndex;
-  private readonly logs: Record<Direction, ByteLog> = {
-    'debugger->target': new ByteLog(),
-    'target->debugger': new ByteLog(),
-  };
   private readonly connections = new Set<{ emit: Emit; streamer: BatchStreamer }>();
   private readonly now: () => number;
   private readonly capturesDir: string;
-  private recorder: Recorder | null = null;
+  private readonly captureLimit: number;
+  private readonly profiles: ProfileStore;
+  private readonly listVms: (signal?: AbortSignal) => Promise<VmListing>;
+  private session: LiveSession | null = null;
+  /** Set while a start is under way, so a second start is refused at once. */
+  private starting = false;
   private captureError: string | undefined;
   private state: SessionState = 'idle';
   private info: SessionInfo | null = null;
   /** Updated per packet, so mutable; copied out for status and the counters event. */
   private readonly tally: { -readonly [K in keyof Counters]: number } = { ...ZERO_COUNTERS };
   private failure: string | undefined;
-  private sim: SimSession | null = null;
-  private decoder: SessionDecoder | null = null;
-  private flushTimer: ReturnType<typeof setInterval> | null = null;
+  private readonly sideErrors: Partial<Record<Side, string>> = {};
   private countersTimer: ReturnType<typeof setInterval> | null = null;
   private rateWindow: { time: number; packets: number }[] = [];
+  private offBridge: (() => void) | null = null;
 
   constructor(options: WorkbenchOptions = {}) {
     this.now = options.now ?? (() => performance.timeOrigin + performance.now());
     this.capturesDir = options.capturesDir ?? defaultCapturesDir();
-    this.index = new PacketIndex(options.capacityRows);
+    this.captureLimit = options.captureLimitBytes ?? DEFAULT_CAPTURE_LIMIT;
+    this.profiles = options.profiles ?? new ProfileStore();
+    this.listVms = options.listVms ?? ((signal) => defaultListVms(undefined, signal));
     this.store = new BatchStore({
       encode: encodeRecords,
       ...(options.capacityRows ? { capacityRows: options.capacityRows } : {}),
@@ -88,95 +110,174 @@ export class Workbench {
       state: this.state,
       info: this.info,
       counters: { ...this.tally },
+      ...(this.session ? { peers: this.peers(this.session) } : {}),
       ...(this.failure ? { error: this.failure } : {}),
       ...(this.captureError ? { captureError: this.captureError } : {}),
     };
   }
 
-  start(options: StartOptions): SessionInfo {
-    if (this.state === 'running')
+  /** What starting with these options would do; a problem is an answer, not an error. */
+  plan(options: StartOptions): SessionPlan {
+    let resolved: ResolvedSession;
+    try {
+      resolved = resolveSession(options);
+    } catch (error) {
+      if (!(error instanceof SessionOptionError)) throw error;
+      return {
+        debugger: options.debugger,
+        target: options.target,
+        mode: options.mode ?? 'com',
+        debuggerCommands: [],
+        problem: error.message,
+      };
+    }
+    return {
+      debugger: formatEndpoint(resolved.debugger),
+      target: formatEndpoint(resolved.target),
+      mode: resolved.mode,
+      debuggerCommands: debuggerCommands(resolved.debugger, resolved.mode),
+    };
+  }
+
+  async start(options: StartOptions): Promise<SessionInfo> {
+    if (this.state === 'running' || this.starting)
       throw new WorkbenchError('a session is already running; stop it first');
-    this.resetData();
+    let resolved: ResolvedSession;
+    try {
+      resolved = resolveSession(options);
+    } catch (error) {
+      if (error instanceof SessionOptionError) throw new WorkbenchError(error.message);
+      throw error;
+    }
+    this.starting = true;
+    try {
+      return await this.startResolved(options, resolved);
+    } finally {
+      this.starting = false;
+    }
+  }
+
+  private async startResolved(
+    options: StartOptions,
+    resolved: ResolvedSession,
+  ): Promise<SessionInfo> {
     const startedAt = Date.now();
-    const capture = openSessionCapture(this.capturesDir, new Date(startedAt));
-    const recorder = capture.recorder ?? null;
-    recorder?.bind({
-      report: (message) =>
-        this.onCaptureTrouble(
-          recorder.failure === undefined
-            ? message
-            : `recording stopped after ${recorder.frames} frames (the session goes on): ${recorder.failure}`,
-        ),
-    });
-    this.recorder = recorder;
-    this.captureError = capture.error;
+    const format = options.captureFormat ?? 'pcap';
+    const dir = options.captureDir ?? this.capturesDir;
+    const dirProblem = options.captureDir === undefined ? undefined : ensureCapturesDir(dir);
+    const capturePath = dirProblem
+      ? undefined
+      : sessionCapturePath(dir, new Date(startedAt), format);
+    let session: LiveSession;
+    let captureError = dirProblem && `not recording: ${dirProblem}`;
+    const startSession = (withCapture: boolean): Promise<LiveSession> =>
+      LiveSession.start({
+        resolved,
+        keepBytes: true,
+        ...(withCapture && capturePath
+          ? { capture: { path: capturePath, format, limitBytes: this.captureLimit } }
+          : {}),
+        ...(options.rate === undefined ? {} : { rate: options.rate }),
+        report: (line) => this.log('warn', 'vmbus', line),
+        onScriptEnd: (report) => {
+          if (this.session === session)
+            void this.finish(report.ok ? undefined : (report.error ?? 'the session failed'));
+        },
+      });
+    try {
+      session = await startSession(true);
+    } catch (error) {
+      const message = (error as Error).message;
+      // The capture could not be created (folder gone, unwritable): the session goes on without.
+      if (!(error instanceof CaptureWriteError)) throw new WorkbenchError(message);
+      captureError = `not recording: ${message}`;
+      try {
+        session = await startSession(false);
+      } catch (second) {
+        throw new WorkbenchError((second as Error).message);
+      }
+    }
+    this.resetData();
+    this.session = session;
+    this.captureError = captureError;
     const info: SessionInfo = {
       id: randomUUID(),
-      target: options.target,
+      debugger: formatEndpoint(resolved.debugger),
+      target: formatEndpoint(resolved.target),
+      mode: resolved.mode,
       startedAt,
-      debuggerCommand: 'built-in scripted debugger attached to the simulated target',
-      ...(recorder ? { capture: recorder.label } : {}),
+      debuggerCommand: primaryDebuggerCommand(resolved.debugger, resolved.mode),
+      ...(session.recorder
+        ? { capture: session.recorder.label, captureLimitBytes: this.captureLimit }
+        : {}),
+      ...(options.profile ? { profile: options.profile } : {}),
     };
     this.info = info;
     this.state = 'running';
     this.failure = undefined;
-    const decoder = new SessionDecoder({
-      onRecord: (record) => this.onRecord(record),
-      onUpdate: (record) => this.store.update(record),
-    });
-    this.decoder = decoder;
-    this.sim = startSimSession({
-      ...(options.rate === undefined ? {} : { rate: options.rate }),
-      onBytes: (dir, bytes) => {
-        const time = this.now();
-        if (recorder?.recording) {
-          recorder.write([{ dir, timeUs: Math.round(time * 1000), bytes, delivered: true }]);
-          this.tally.frames = recorder.frames;
-        }
-        this.logs[dir].append(bytes);
-        this.tally.bytes += bytes.length;
-        decoder.push(dir, bytes, time);
-      },
-      onEnd: (report) =>
-        this.finish(report.ok ? undefined : (report.error ?? 'the session failed')),
-    });
-    // A break-in byte or a noise run ends only when the next byte comes; report it when idle.
-    this.flushTimer = setInterval(() => decoder.flush(this.now()), 100);
+    for (const side of SIDES) delete this.sideErrors[side];
+    this.offBridge = session.bridge.subscribe((event) => this.onBridgeEvent(event));
     this.countersTimer = setInterval(
       () => this.broadcast('counters', this.updateRate()),
       COUNTERS_MS,
+    );
+    this.log(
+      'info',
+      'session',
+      `session started: debugger ${info.debugger}, target ${info.target}`,
     );
     this.broadcast('session.state', this.status());
     return info;
   }
 
-  stop(): void {
-    this.finish(undefined);
+  async stop(): Promise<void> {
+    await this.finish(undefined);
   }
 
-  private finish(failure: string | undefined): void {
-    if (this.state !== 'running') return;
-    this.halt();
-    this.decoder?.end(this.now());
-    this.decoder = null;
+  private async finish(failure: string | undefined): Promise<void> {
+    const session = this.session;
+    if (this.state !== 'running' || !session) return;
+    // The state changes at once (the UI stops offering Stop); closing may take a moment.
     this.state = failure === undefined ? 'stopped' : 'failed';
     this.failure = failure;
+    if (this.countersTimer) clearInterval(this.countersTimer);
+    this.countersTimer = null;
+    await session.close();
+    this.offBridge?.();
+    this.offBridge = null;
+    this.tally.frames = session.recorder?.frames ?? 0;
     this.store.seal();
+    this.log(
+      failure === undefined ? 'info' : 'error',
+      'session',
+      failure === undefined ? 'session stopped' : `session failed: ${failure}`,
+    );
     this.broadcast('counters', this.updateRate());
     this.broadcast('session.state', this.status());
   }
 
   bytes(no: number): PacketBytes | null {
-    const at = this.index.get(no);
-    if (!at) return null;
-    const bytes = this.logs[at.dir].read(at.offset, at.length);
-    if (!bytes) return null;
-    return { no, dir: at.dir, bytes, fields: packetFields(bytes) };
+    const found = this.session?.decoder.recordBytes(no);
+    if (!found) return null;
+    return {
+      no,
+      dir: found.location.dir,
+      bytes: found.bytes,
+      fields: packetFields(found.bytes),
+    };
   }
 
-  /** Rows decoded elsewhere (a capture import, the UI bench) into the live view. */
+  /** Rows decoded elsewhere (the UI bench) into the live view. */
   ingestRecords(records: readonly PacketRecord[]): void {
     for (const record of records) this.onRecord(record);
+  }
+
+  async vms(): Promise<VmList> {
+    const listing = await this.listVms();
+    return {
+      vms: listing.vms,
+      problems: [...listing.problems].map(([provider, problem]) => ({ provider, problem })),
+    };
   }
 
   /** The operations for one UI connection; dispose() when it goes away. */
@@ -185,9 +286,15 @@ export class Workbench {
     const connection = { emit, streamer };
     this.connections.add(connection);
     return {
-      'session.start': async (o) => this.start(o),
-      'session.stop': async () => this.stop(),
+      'session.plan': async (o) => this.plan(o),
+      'session.start': (o) => this.start(o),
+      'session.stop': () => this.stop(),
       'session.status': async () => this.status(),
+      'vms.list': () => this.vms(),
+      'profiles.list': async () => this.profiles.list(),
+      'profiles.save': async (p) => this.profiles.save(p),
+      'profiles.delete': async (name) => this.profiles.delete(name),
+      'captures.list': async () => listCaptures(this.capturesDir, this.info?.capture),
       'packets.bytes': async (no) => this.bytes(no),
       'stream.ready': async (o) => streamer.ready(o.window),
       'stream.ack': async (seq) => streamer.ack(seq),
@@ -202,41 +309,80 @@ export class Workbench {
     };
   }
 
-  dispose(): void {
-    this.halt();
+  async dispose(): Promise<void> {
+    if (this.countersTimer) clearInterval(this.countersTimer);
+    this.countersTimer = null;
+    const session = this.session;
+    this.session = null;
+    this.offBridge?.();
+    await session?.close();
     this.store.dispose();
     for (const c of this.connections) c.streamer.dispose();
     this.connections.clear();
   }
 
-  private halt(): void {
-    this.sim?.stop();
-    this.sim = null;
-    this.recorder?.close();
-    this.recorder = null;
-    if (this.flushTimer) clearInterval(this.flushTimer);
-    if (this.countersTimer) clearInterval(this.countersTimer);
-    this.flushTimer = null;
-    this.countersTimer = null;
+  private peers(session: LiveSession): Record<Side, PeerStatus> {
+    const { bridge } = session;
+    const counters = bridge.counters();
+    const peer = (side: Side): PeerStatus => {
+      const health = bridge.health.status(side);
+      const error = this.sideErrors[side];
+      const connections =
+        side === 'debugger' ? counters.debuggerConnections : counters.targetConnections;
+      // Not connected and the last attempt failed: that failure is the news, not "waiting".
+      const failing = error !== undefined && !bridge.connected(side);
+      return {
+        connection: bridge.connected(side) ? 'connected' : connections > 0 ? 'gone' : 'waiting',
+        condition: failing ? 'error' : health.condition,
+        line: failing ? `${side}: ${error}` : health.line,
+        connections,
+        ...(error ? { error } : {}),
+      };
+    };
+    return { debugger: peer('debugger'), target: peer('target') };
+  }
+
+  private onBridgeEvent(event: BridgeEvent): void {
+    switch (event.kind) {
+      case 'packets':
+        for (const record of event.records) this.onRecord(record);
+        for (const record of event.updates) this.store.update(record);
+        return;
+      case 'side':
+        if (event.state === 'connected') delete this.sideErrors[event.side];
+        this.log('info', event.side, `${event.side} ${event.state}`);
+        this.broadcast('session.state', this.status());
+        return;
+      case 'health':
+        this.broadcast('session.state', this.status());
+        return;
+      case 'error':
+        if (event.source === 'debugger' || event.source === 'target')
+          this.sideErrors[event.source] = event.message;
+        if (event.source === 'recorder') return this.onCaptureTrouble(this.session);
+        this.log('error', event.source, event.message);
+        this.broadcast('session.state', this.status());
+        return;
+    }
   }
 
   private resetData(): void {
     this.store.clear();
-    this.index.clear();
-    for (const log of Object.values(this.logs)) log.clear();
     Object.assign(this.tally, ZERO_COUNTERS);
     this.rateWindow = [];
     for (const c of this.connections) c.streamer.restart();
   }
 
-  /** The recorder stopped (disk full, folder gone): say so; the session goes on. */
-  private onCaptureTrouble(message: string): void {
-    this.captureError = message;
+  /** The recorder stopped (disk full, size limit): say so; the session goes on. */
+  private onCaptureTrouble(session: LiveSession | null): void {
+    const recorder = session?.recorder;
+    if (!recorder) return;
+    this.captureError = `recording stopped after ${recorder.frames} frames (the session goes on): ${recorder.failure ?? 'write failed'}`;
+    this.log('error', 'recorder', this.captureError);
     this.broadcast('session.state', this.status());
   }
 
   private onRecord(record: PacketRecord): void {
-    this.index.set(record.no, record.dir, record.offset, record.length);
     this.store.add(record);
     const t = this.tally;
     t.packets++;
@@ -247,6 +393,12 @@ export class Workbench {
 
   private updateRate(): Counters {
     const t = this.now();
+    const session = this.session;
+    if (session) {
+      const c = session.bridge.counters();
+      this.tally.bytes = c['debugger->target'].bytes + c['target->debugger'].bytes;
+      if (session.recorder) this.tally.frames = session.recorder.frames;
+    }
     this.rateWindow.push({ time: t, packets: this.tally.packets });
     while (this.rateWindow.length > 2 && t - this.rateWindow[0]!.time > 1000)
       this.rateWindow.shift();
@@ -257,9 +409,13 @@ export class Workbench {
     return { ...this.tally };
   }
 
-  private broadcast<E extends 'counters' | 'session.state'>(
+  private log(level: LogLine['level'], source: string, message: string): void {
+    this.broadcast('log', { time: Date.now(), level, source, message });
+  }
+
+  private broadcast<E extends 'counters' | 'session.state' | 'log'>(
     name: E,
-    data: E extends 'counters' ? Counters : SessionStatus,
+    data: E extends 'counters' ? Counters : E extends 'log' ? LogLine : SessionStatus,
   ): void {
     for (const c of this.connections) c.emit(name, data as never);
   }

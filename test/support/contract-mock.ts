@@ -5,16 +5,20 @@ import {
   ZERO_COUNTERS,
   type Disposer,
   type PacketBytes,
+  type Profile,
+  type RecordedCapture,
   type SessionInfo,
+  type SessionPlan,
   type SessionStatus,
   type StartOptions,
   type StreamReady,
+  type VmList,
   type WorkbenchApi,
   type WorkbenchClient,
-} from './contract';
-import { createClient } from './contract-client';
-import type { ClientMessage, ServerMessage } from './contract-wire';
-import { serveConnection, type Emit } from './server';
+} from '../../electron/api/contract';
+import { createClient } from '../../electron/api/contract-client';
+import type { ClientMessage, ServerMessage } from '../../electron/api/contract-wire';
+import { serveConnection, type Emit } from '../../electron/api/server';
 
 export class MockWorkbench implements WorkbenchApi {
   readonly calls: { op: keyof WorkbenchApi; arg: unknown }[] = [];
@@ -24,11 +28,26 @@ export class MockWorkbench implements WorkbenchApi {
   window = 0;
   emit: Emit = () => undefined;
 
+  vms: VmList = { vms: [], problems: [] };
+  profiles = new Map<string, Profile>();
+  captures: RecordedCapture[] = [];
+
+  'session.plan' = async (o: StartOptions): Promise<SessionPlan> => {
+    this.calls.push({ op: 'session.plan', arg: o });
+    return {
+      debugger: o.debugger,
+      target: o.target,
+      mode: o.mode ?? 'com',
+      debuggerCommands: [{ label: 'WinDbg', command: `windbg -k ${o.debugger}` }],
+    };
+  };
   'session.start' = async (o: StartOptions): Promise<SessionInfo> => {
     this.calls.push({ op: 'session.start', arg: o });
     const info: SessionInfo = {
       id: 'mock-1',
+      debugger: o.debugger,
       target: o.target,
+      mode: o.mode ?? 'com',
       startedAt: 0,
       debuggerCommand: 'windbg -k com:pipe,port=\\\\.\\pipe\\mock',
     };
@@ -42,6 +61,17 @@ export class MockWorkbench implements WorkbenchApi {
     this.emit('session.state', this.status);
   };
   'session.status' = async (): Promise<SessionStatus> => this.status;
+  'vms.list' = async (): Promise<VmList> => this.vms;
+  'profiles.list' = async (): Promise<Profile[]> => [...this.profiles.values()];
+  'profiles.save' = async (p: Profile): Promise<void> => {
+    this.calls.push({ op: 'profiles.save', arg: p });
+    this.profiles.set(p.name, p);
+  };
+  'profiles.delete' = async (name: string): Promise<void> => {
+    this.calls.push({ op: 'profiles.delete', arg: name });
+    this.profiles.delete(name);
+  };
+  'captures.list' = async (): Promise<RecordedCapture[]> => this.captures;
   'packets.bytes' = async (no: number): Promise<PacketBytes | null> => {
     this.calls.push({ op: 'packets.bytes', arg: no });
     return this.packets.get(no) ?? null;

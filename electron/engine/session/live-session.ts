@@ -1,0 +1,137 @@
+// One live session, the same for `kdscope bridge` and the workbench: the bridge between the two
+// endpoints with its taps (recorder, live Wireshark sink) and the session decoder (framing,
+// payloads, tracker with its late updates). The CLI prints what it sees; the workbench streams
+// it to the UI. So for the same bytes both write the same capture and decode the same records.
+
+import { rmSync } from 'node:fs';
+import type { CaptureFormat } from '../../api/contract';
+import { Bridge, type BridgeOptions, type BridgeTap } from '../bridge/bridge';
+import { createLiveSink, type LiveSink } from '../bridge/live-sink';
+import { Recorder } from '../bridge/recorder';
+import type { DebuggerReport } from '../simulators/debugger';
+import type { SimTargetOptions } from '../simulators/target';
+import { simVmbusTargetFactory } from '../simulators/vmbus-target';
+import type { RingStats, SimVmbusRings } from '../simulators/vmbus-rings';
+import type { TransportDeps } from '../transports/types';
+import type { PipeChannel, PipeChannelStats, VmbusDialOptions } from '../vmbus/pipe-channel';
+import { sessionBridgeDecoder, type SessionBridgeDecoder } from './decoder';
+import type { ResolvedSession } from './plan';
+import { scriptedDebuggerAcceptor, scriptedPace } from './scripted-debugger';
+
+export interface SessionCapture {
+  readonly path: string;
+  readonly format: CaptureFormat;
+  /** Recording stops (the session goes on) before the file would pass this size. */
+  readonly limitBytes?: number;
+}
+
+export interface LiveSessionOptions {
+  readonly resolved: ResolvedSession;
+  readonly capture?: SessionCapture;
+  /** FIFO path (Unix) or pipe name (Windows) Wireshark reads live. */
+  readonly wireshark?: string;
+  /** Keep the decoded streams so every recent record's bytes can be shown. */
+  readonly keepBytes?: boolean;
+  /** Packets per second the scripted debugger (debugger `sim`) aims for. */
+  readonly rate?: number;
+  /** The simulated target's options (fault injection), for target `sim` / `sim:vmbus`. */
+  readonly simTarget?: SimTargetOptions;
+  /** One line per kind of VMBus pipe trouble (bad messages, resends). */
+  readonly report?: (line: string) => void;
+  /** How the scripted debugger's script ended (debugger `sim`). */
+  readonly onScriptEnd?: (report: DebuggerReport) => void;
+  /** Seams for tests (platform, other transports). */
+  readonly deps?: TransportDeps;
+  readonly bridge?: Pick<BridgeOptions, 'backoff' | 'health' | 'tickMs'>;
+}
+
+export class LiveSession {
+  private rings: SimVmbusRings | undefined;
+  private pipe: PipeChannel | undefined;
+
+  private constructor(
+    readonly resolved: ResolvedSession,
+    readonly decoder: SessionBridgeDecoder,
+    readonly recorder: Recorder | undefined,
+    readonly live: LiveSink | undefined,
+  ) {}
+
+  // Assigned once in start(), before anyone can see the session.
+  bridge!: Bridge;
+
+  /** Creates the capture and the live sink (failing before anything listens), then the bridge. */
+  static async start(options: LiveSessionOptions): Promise<LiveSession> {
+    const { resolved } = options;
+    const taps: BridgeTap[] = [];
+    const closeTaps = (): void => {
+      for (const tap of taps) void Promise.resolve(tap.close()).catch(() => undefined);
+    };
+    let recorder: Recorder | undefined;
+    let live: LiveSink | undefined;
+    try {
+      if (options.capture) {
+        recorder = Recorder.open(options.capture.path, options.capture.format, {
+          ...(options.capture.limitBytes ? { limitBytes: options.capture.limitBytes } : {}),
+        });
+        taps.push(recorder);
+      }
+      if (options.wireshark !== undefined) {
+        live = createLiveSink(options.wireshark);
+        taps.push(live);
+      }
+    } catch (error) {
+      closeTaps();
+      throw error;
+    }
+    const decoder = sessionBridgeDecoder(options.keepBytes ? { keepBytes: {} } : {});
+    const session = new LiveSession(resolved, decoder, recorder, live);
+    const pace = scriptedPace(options.rate);
+    const report = options.report ?? (() => undefined);
+    const vmbus: VmbusDialOptions = {
+      feedback: resolved.feedback,
+      report: (line) => report(line),
+      onChannel: (channel) => (session.pipe = channel),
+    };
+    const deps: TransportDeps = {
+      ...options.deps,
+      simTarget: simVmbusTargetFactory(
+        { target: { ...pace.targetOptions, ...options.simTarget }, pipe: vmbus },
+        (sim) => (session.rings = sim.rings),
+      ),
+      simDebugger: () =>
+        scriptedDebuggerAcceptor(pace.debuggerOptions, (r) => options.onScriptEnd?.(r)),
+      ...(resolved.mode === 'vmbus' ? { vmbus } : {}),
+    };
+    try {
+      session.bridge = await Bridge.start({
+        ...options.bridge,
+        debugger: resolved.debugger,
+        target: resolved.target,
+        deps,
+        taps,
+        decoder,
+      });
+    } catch (error) {
+      closeTaps();
+      // Nothing was recorded: leave no empty capture behind.
+      if (recorder) rmSync(recorder.label, { force: true });
+      throw error;
+    }
+    return session;
+  }
+
+  /** The simulated VMBus rings' fill (target sim:vmbus). */
+  ringStats(): RingStats[] | undefined {
+    return this.rings?.stats();
+  }
+
+  /** The VMBus pipe channel's counters (mode vmbus). */
+  pipeStats(): PipeChannelStats | undefined {
+    return this.pipe?.stats;
+  }
+
+  /** Stops relaying, flushes and closes the capture and the live sink. */
+  close(): Promise<void> {
+    return this.bridge.close();
+  }
+}

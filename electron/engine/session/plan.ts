@@ -1,0 +1,128 @@
+// What a session's options mean, checked once for the CLI and the UI alike: the two endpoints,
+// the mode they speak, and whether they fit together. The built-in scripted debugger is the
+// debugger endpoint `sim`, as the built-in target is the target endpoint `sim`.
+
+import type { CaptureFormat, SessionMode } from '../../api/contract';
+import { EndpointError, parseEndpoint, type Endpoint } from '../endpoint';
+
+export interface SessionRequest {
+  readonly debugger: string;
+  readonly target: string;
+  readonly mode?: string;
+  readonly feedback?: boolean;
+  readonly key?: string;
+}
+
+export interface ResolvedSession {
+  /** `{ kind: 'sim' }` is the built-in scripted debugger. */
+  readonly debugger: Endpoint;
+  readonly target: Endpoint;
+  readonly mode: SessionMode;
+  readonly feedback: boolean;
+  readonly key?: string;
+}
+
+/** How the options are named where they came from (CLI flags, or the attach page's fields). */
+export interface OptionNames {
+  readonly debugger: string;
+  readonly target: string;
+  readonly mode: string;
+  readonly feedback: string;
+  readonly key: string;
+}
+
+export const CLI_NAMES: OptionNames = {
+  debugger: '--debugger',
+  target: '--target',
+  mode: '--mode',
+  feedback: '--feedback',
+  key: '--key',
+};
+
+export const UI_NAMES: OptionNames = {
+  debugger: 'debugger endpoint',
+  target: 'target endpoint',
+  mode: 'mode',
+  feedback: 'feedback',
+  key: 'KDNET key',
+};
+
+/**
+ * Options that cannot work, in one line. `unsupported` is for what kdscope cannot do here (a
+ * runtime limit, exit 1 in the CLI); the rest are the user's to fix (exit 2).
+ */
+export class SessionOptionError extends Error {
+  override readonly name = 'SessionOptionError';
+  constructor(
+    message: string,
+    readonly unsupported = false,
+  ) {
+    super(message);
+  }
+}
+
+export const MODES: readonly SessionMode[] = ['com', 'vmbus', 'kdnet'];
+export const CAPTURE_FORMATS: readonly CaptureFormat[] = ['pcap', 'pcapng'];
+
+/** True for the endpoint that is the built-in scripted debugger. */
+export const isScriptedDebugger = (ep: Endpoint): boolean =>
+  ep.kind === 'sim' && ep.flavour === 'com';
+
+const isVmbusTarget = (ep: Endpoint): boolean =>
+  ep.kind === 'vmbus' || (ep.kind === 'sim' && ep.flavour === 'vmbus');
+
+function endpoint(name: string, text: string): Endpoint {
+  try {
+    return parseEndpoint(text);
+  } catch (error) {
+    if (error instanceof EndpointError) throw new SessionOptionError(`${name}: ${error.message}`);
+    throw error;
+  }
+}
+
+export function resolveSession(
+  request: SessionRequest,
+  names: OptionNames = UI_NAMES,
+): ResolvedSession {
+  const debuggerEp = endpoint(names.debugger, request.debugger);
+  const targetEp = endpoint(names.target, request.target);
+  // WinDbg reaches us on a pipe, socket or port; `sim` is the scripted debugger.
+  if (!['pipe', 'unix', 'tcp', 'serial', 'udp'].includes(debuggerEp.kind)) {
+    if (!isScriptedDebugger(debuggerEp))
+      throw new SessionOptionError(
+        `${names.debugger} ${request.debugger}: WinDbg connects to a pipe, unix or tcp socket, or serial port; this names a target`,
+      );
+  }
+  const vmbus = isVmbusTarget(targetEp);
+  const mode = request.mode ?? (vmbus ? 'vmbus' : targetEp.kind === 'udp' ? 'kdnet' : 'com');
+  if (!(MODES as readonly string[]).includes(mode))
+    throw new SessionOptionError(`${names.mode} must be com, vmbus or kdnet, not '${mode}'`);
+  if (mode === 'kdnet')
+    throw new SessionOptionError(
+      `${names.mode} kdnet is not supported by the bridge yet (com and vmbus work)`,
+      true,
+    );
+  if (debuggerEp.kind === 'udp' || targetEp.kind === 'udp')
+    throw new SessionOptionError(`udp: endpoints carry KDNET: use ${names.mode} kdnet`);
+  if (mode === 'com' && vmbus)
+    throw new SessionOptionError(
+      `${names.target} ${request.target} speaks VMBus pipe messages, not ${names.mode} com`,
+    );
+  if (mode === 'vmbus' && !vmbus && !['unix', 'tcp', 'pipe', 'vm'].includes(targetEp.kind))
+    throw new SessionOptionError(
+      targetEp.kind === 'sim'
+        ? `${names.mode} vmbus: the simulated COM target speaks no VMBus messages; use ${names.target} sim:vmbus`
+        : `${names.mode} vmbus needs vmbus:NAME, sim:vmbus, vm:NAME or a socket/pipe carrying the VM's messages`,
+    );
+  if (request.feedback && mode !== 'vmbus')
+    throw new SessionOptionError(`${names.feedback} applies to ${names.mode} vmbus only`);
+  if (request.key !== undefined && request.key !== '' && mode !== 'kdnet')
+    throw new SessionOptionError(`${names.key} applies to ${names.mode} kdnet only`);
+  return {
+    debugger: debuggerEp,
+    target: targetEp,
+    mode: mode as SessionMode,
+    feedback: request.feedback === true,
+    ...(request.key ? { key: request.key } : {}),
+  };
+}
