@@ -41,13 +41,28 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: nodeBuiltins, message: 'protocol/ is pure: no Node APIs.' },
             {
-              group: ['electron', 'react', '**/electron/**', '**/renderer/**', '**/test/**'],
+              // Anything not relative is a Node built-in or an npm package.
+              regex: '^[^.]',
+              message: 'protocol/ is pure: no Node built-ins and no npm packages.',
+            },
+            {
+              regex: '(^|/)(electron|renderer|test|resources|scripts)/',
               message: 'protocol/ imports nothing of ours outside protocol/.',
             },
           ],
         },
+      ],
+      'no-restricted-globals': [
+        'error',
+        ...['Buffer', 'process', 'require', 'global', '__dirname', '__filename'].map((name) => ({
+          name,
+          message: 'protocol/ runs in the renderer and workers too: no Node globals.',
+        })),
+        ...['setImmediate', 'clearImmediate'].map((name) => ({
+          name,
+          message: 'protocol/ has no event loop of its own: take timers from the caller.',
+        })),
       ],
     },
   },
@@ -68,9 +83,33 @@ export default tseslint.config(
               message: 'The renderer talks to the engine only through the typed API.',
             },
             {
-              regex: '(^|/)electron/(?!api/contract)',
+              regex: '(^|/)electron/(?!api/contract(-client|-wire|-validators)?$)',
               message:
-                'The renderer may import only electron/api/contract (types) from the main side.',
+                'The renderer may import only electron/api/contract* (the typed API) from the main side.',
+            },
+            {
+              regex: '(^|/)test/',
+              message: 'The renderer never imports test code (the contract mock lives in test/).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['electron/api/contract*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(?!\\.)',
+              message: 'The contract runs in the renderer too: no Node built-ins or packages.',
+            },
+            {
+              regex: '(^|/)(engine|cli|web|capture)/',
+              message: 'The contract imports only protocol/ types and its siblings.',
             },
           ],
         },
@@ -79,7 +118,7 @@ export default tseslint.config(
   },
   {
     files: ['electron/**/*.ts'],
-    ignores: ['electron/main.ts', 'electron/preload.ts', 'electron/ipc/**'],
+    ignores: ['electron/main.ts', 'electron/preload.ts', 'electron/api/contract*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -88,9 +127,32 @@ export default tseslint.config(
             {
               group: ['electron'],
               message:
-                'Only electron/main.ts, preload.ts and electron/ipc/ import Electron; the engine runs under plain Node.',
+                'Only electron/main.ts and preload.ts import Electron; the engine runs under plain Node.',
             },
             { group: ['**/renderer/**'], message: 'The main side never imports the renderer.' },
+            { group: ['**/test/**'], message: 'Shipped code never imports test code.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['electron/engine/**/*.ts', 'electron/capture/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['electron'],
+              message: 'The engine runs under plain Node: no Electron.',
+            },
+            { group: ['**/renderer/**'], message: 'The main side never imports the renderer.' },
+            { group: ['**/test/**'], message: 'Shipped code never imports test code.' },
+            {
+              regex: '(^|/)(cli|web)/',
+              message: 'The engine serves the CLI and web mode; it never imports them.',
+            },
           ],
         },
       ],
