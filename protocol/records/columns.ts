@@ -33,7 +33,7 @@ export const CHECKSUM_OK = 2;
 /**
  * Every column, one entry per row. Values a row does not have are 0 with their `present` bit
  * clear (ids and NTSTATUS values use all 32 bits, so no value can serve as a sentinel); rttMs is
- * NaN when absent; pair and ack are stored as `partner no - own no` (0 = absent, a record is never
+ * NaN when absent; pair, ack and resendOf are stored as `partner no - own no` (0 = absent, a record is never
  * its own partner) so they stay exact in 32 bits however large `no` grows.
  * String columns hold indices into `strings`; index 0 is reserved for "absent".
  */
@@ -51,6 +51,7 @@ export interface Columns {
   flags: Uint32Array;
   pair: Int32Array;
   ack: Int32Array;
+  resendOf: Int32Array;
   /** PacketType is a USHORT in the KD header. */
   type: Uint16Array;
   /** ByteCount is a USHORT in the KD header. */
@@ -91,6 +92,7 @@ export const COLUMN_LAYOUT: readonly (readonly [ColumnName, ColumnCtor])[] = [
   ['flags', Uint32Array],
   ['pair', Int32Array],
   ['ack', Int32Array],
+  ['resendOf', Int32Array],
   ['typeName', Uint32Array],
   ['apiName', Uint32Array],
   ['newStateName', Uint32Array],
@@ -202,6 +204,7 @@ export function writeRecord(c: Columns, i: number, r: PacketRecord, dict: String
   c.present[i] = present;
   c.pair[i] = r.pair === undefined ? 0 : r.pair - r.no;
   c.ack[i] = r.ack === undefined ? 0 : r.ack - r.no;
+  c.resendOf[i] = r.resendOf === undefined ? 0 : r.resendOf - r.no;
   c.rttMs[i] = r.rttMs === undefined ? NaN : r.rttMs;
   c.typeName[i] = dict.intern(r.typeName);
   c.apiName[i] = dict.intern(r.apiName);
@@ -255,6 +258,8 @@ export function readRecord(c: Columns, strings: readonly string[], i: number): P
   if (pair !== 0) r.pair = no + pair;
   const ack = c.ack[i] ?? 0;
   if (ack !== 0) r.ack = no + ack;
+  const resendOf = c.resendOf[i] ?? 0;
+  if (resendOf !== 0) r.resendOf = no + resendOf;
   const rtt = c.rttMs[i] ?? NaN;
   if (!Number.isNaN(rtt)) r.rttMs = rtt;
   return r;
@@ -262,7 +267,7 @@ export function readRecord(c: Columns, strings: readonly string[], i: number): P
 
 /**
  * Encodes records into one batch. Field domains: type and byteCount are 16-bit (KD header
- * USHORTs), frame/length/id/api/returnStatus/newState/flags 32-bit unsigned, and pair/ack within
+ * USHORTs), frame/length/id/api/returnStatus/newState/flags 32-bit unsigned, and pair/ack/resendOf within
  * 2^31 rows of their own `no`; values outside are stored modulo their width.
  */
 export function encodeBatch(records: readonly PacketRecord[]): RecordBatch {
@@ -288,7 +293,7 @@ export class BatchFormatError extends Error {
 
 // Wire form: header | columns (each padded to 8) | string lengths (Uint32) | UTF-8 bytes.
 const MAGIC = 0x4252444b; // "KDRB" little-endian
-const VERSION = 1;
+const VERSION = 2;
 const HEADER = 16;
 
 /** Serializes a batch into one buffer for a WebSocket binary message. */

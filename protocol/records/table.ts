@@ -184,8 +184,8 @@ export class PacketTable {
   }
 
   /**
-   * Rewrites what the session tracker learns about a row after sending it: flags, pair, ack
-   * and rttMs of the row with `record.no`. Returns its row, or -1 when it is not in memory
+   * Rewrites what the session tracker learns about a row after sending it: flags, pair, ack,
+   * resendOf and rttMs of the row with `record.no`. Returns its row, or -1 when it is not in memory
    * (dropped, or never appended). Filters already run over it are not re-run.
    */
   patch(record: PacketRecord): number {
@@ -196,6 +196,7 @@ export class PacketTable {
     c.flags[i] = record.flags;
     c.pair[i] = record.pair === undefined ? 0 : record.pair - record.no;
     c.ack[i] = record.ack === undefined ? 0 : record.ack - record.no;
+    c.resendOf[i] = record.resendOf === undefined ? 0 : record.resendOf - record.no;
     c.rttMs[i] = record.rttMs ?? NaN;
     this.rev++;
     return row;

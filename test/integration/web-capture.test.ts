@@ -8,11 +8,8 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Workbench } from '../../electron/engine/workbench/workbench';
 import { openCapture } from '../../electron/capture';
-import type { RecordsEvent, SessionStatus } from '../../electron/api/contract';
-import type { ConnectionHandlers, Emit } from '../../electron/api/server';
-import { batchFromBytes, decodeRecord } from '../../protocol/records/columns';
-import { SessionDecoder } from '../../protocol/session/pipeline';
 import type { PacketRecord } from '../../protocol/session/record';
+import { connectView as connect, decodeCapture } from '../support/workbench-view';
 import { untilWithin } from '../support/until';
 
 let dir: string;
@@ -27,50 +24,10 @@ afterEach(() => {
 
 const until = untilWithin(15_000, 10);
 
-interface View {
-  handlers: ConnectionHandlers;
-  rows: PacketRecord[];
-  skipped: number;
-  states: SessionStatus[];
-  /** Acknowledge batches as they come (a view that keeps up) or only when told. */
-  autoAck: boolean;
-  unacked: number[];
-}
-
-function connectView(workbench: Workbench, window: number, autoAck: boolean): View {
-  const view: View = {
-    handlers: undefined as unknown as ConnectionHandlers,
-    rows: [],
-    skipped: 0,
-    states: [],
-    autoAck,
-    unacked: [],
-  };
-  const emit: Emit = (name, data) => {
-    if (name === 'session.state') view.states.push(data as SessionStatus);
-    if (name !== 'records') return;
-    const event = data as RecordsEvent;
-    view.skipped += event.skipped;
-    const batch = batchFromBytes(event.batch);
-    for (let i = 0; i < batch.count; i++) view.rows.push(decodeRecord(batch, i));
-    if (view.autoAck) queueMicrotask(() => void view.handlers['stream.ack'](event.seq));
-    else view.unacked.push(event.seq);
-  };
-  view.handlers = workbench.connect(emit);
+function connectView(workbench: Workbench, window: number, autoAck: boolean) {
+  const view = connect(workbench, window, autoAck);
   disposers.push(() => view.handlers.dispose());
-  void view.handlers['stream.ready']({ window });
   return view;
-}
-
-/** The capture decoded the way `kdscope decode` does: one chunk per frame, then the end. */
-function decodeCapture(path: string): { rows: PacketRecord[]; frames: number } {
-  const rows: PacketRecord[] = [];
-  const decoder = new SessionDecoder({ onRecord: (r) => rows.push(r) });
-  const stats = openCapture(path).forEach((chunk) =>
-    decoder.push(chunk.dir, chunk.bytes, chunk.timeUs / 1000, chunk.frame),
-  );
-  decoder.end();
-  return { rows, frames: stats.frames };
 }
 
 const identity = (r: PacketRecord): string =>

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeBatch } from '../../protocol/records/columns';
+import { BYTES_PER_ROW, encodeBatch } from '../../protocol/records/columns';
 import { PacketTable } from '../../protocol/records/table';
 import type { PacketRecord } from '../../protocol/session/record';
 import { recordsArb } from '../property/filter-arbitraries';
@@ -107,6 +107,6 @@ describe('PacketTable', () => {
     for (let k = 0; k < 20; k++) table.append(batch);
     const { columns } = table.memoryBytes();
     expect(table.length).toBe(1 << 16);
-    expect(columns / table.length).toBeLessThanOrEqual(104);
+    expect(columns / table.length).toBeLessThanOrEqual(BYTES_PER_ROW);
   });
 });
