@@ -7,7 +7,6 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Workbench } from '../../electron/engine/workbench/workbench';
-import { openCapture } from '../../electron/capture';
 import type { PacketRecord } from '../../protocol/session/record';
 import { connectView as connect, decodeCapture } from '../support/workbench-view';
 import { untilWithin } from '../support/until';
