@@ -18,13 +18,13 @@ async function round(capturesDir: string): Promise<{ rate: number; frames: numbe
   });
   await handlers['stream.ready']({ window: 8 });
   const t0 = performance.now();
-  workbench.start({ debugger: 'sim', target: 'sim', rate: 1_000_000 });
+  await workbench.start({ debugger: 'sim', target: 'sim', rate: 1_000_000 });
   await new Promise((r) => setTimeout(r, ROUND_MS));
   const { counters } = workbench.status();
   const seconds = (performance.now() - t0) / 1000;
-  workbench.stop();
+  await workbench.stop();
   handlers.dispose();
-  workbench.dispose();
+  await workbench.dispose();
   return { rate: counters.packets / seconds, frames: counters.frames };
 }
 
