@@ -195,7 +195,6 @@ export async function run(): Promise<void> {
       'the bridge to reach the target',
     );
     const before = await rowsInPage(h);
-    const t0 = performance.now();
     const dbg = node(PEER, [
       'connect',
       debuggerPath,
@@ -204,6 +203,9 @@ export async function run(): Promise<void> {
       String(SECONDS),
     ]);
     children.push(dbg);
+    // From the first row in the page (not from spawning the peer) to the last.
+    await until(async () => (await rowsInPage(h)) > before, 'the first rows');
+    const t0 = performance.now();
     const busy = await frameTimes(h, SECONDS * 1000);
     const expected = RATE * SECONDS;
     await until(
