@@ -188,6 +188,50 @@ export interface RecordedCapture {
   readonly live?: boolean;
 }
 
+/** One direction of the bridge at one moment (cumulative counts, current queue). */
+export interface DirectionSample {
+  readonly bytes: number;
+  readonly packets: number;
+  /** Relayed bytes nobody received (the other side was not connected). */
+  readonly droppedBytes: number;
+  /** Bytes the bridge holds for the receiving side (its socket's write buffer). */
+  readonly queuedBytes: number;
+  /** Backpressure: the bridge stopped reading the sending side until the other drains. */
+  readonly paused: boolean;
+}
+
+/** A VMBus ring's fill (the simulated rings of sim:vmbus). */
+export interface RingSample {
+  readonly ring: string;
+  readonly size: number;
+  readonly occupancy: number;
+  readonly highWater: number;
+  /** Writes refused because the ring was full. */
+  readonly refused: number;
+}
+
+/** The VMBus pipe channel's counters (mode vmbus). */
+export interface PipeSample {
+  readonly messagesOut: number;
+  readonly messagesIn: number;
+  readonly resends: number;
+  readonly bad: number;
+  readonly feedbackSent: number;
+  readonly feedbackReceived: number;
+  /** KD bytes accepted and not yet sent (feedback mode waits for the peer). */
+  readonly queuedBytes: number;
+}
+
+/** The link sampled a few times a second, for the occupancy and I/O graphs. */
+export interface LinkSample {
+  /** Milliseconds since the Unix epoch. */
+  readonly time: number;
+  readonly 'debugger->target': DirectionSample;
+  readonly 'target->debugger': DirectionSample;
+  readonly rings?: readonly RingSample[];
+  readonly pipe?: PipeSample;
+}
+
 /** One line of the engine's log (errors, state changes), for the UI's log tab. */
 export interface LogLine {
   readonly time: number;
@@ -222,6 +266,8 @@ export interface WorkbenchApi {
   /** Saves (replaces) the profile of that name. */
   'profiles.save': (p: Profile) => Promise<void>;
   'profiles.delete': (name: string) => Promise<void>;
+  /** The session's link samples so far (bounded: the last ten minutes). */
+  'session.stats': () => Promise<LinkSample[]>;
   /** Recorded sessions in the captures folder, newest first. */
   'captures.list': () => Promise<RecordedCapture[]>;
   /** The raw bytes and details tree of one packet, or null when it is no longer in memory. */
@@ -255,6 +301,8 @@ export interface WorkbenchEvents {
   records: RecordsEvent;
   counters: Counters;
   'session.state': SessionStatus;
+  /** A link sample, a few times a second while a session runs. */
+  stats: LinkSample;
   log: LogLine;
 }
 
@@ -273,6 +321,7 @@ const opTable = {
   'profiles.list': true,
   'profiles.save': true,
   'profiles.delete': true,
+  'session.stats': true,
   'captures.list': true,
   'packets.bytes': true,
   'stream.ready': true,
@@ -285,6 +334,7 @@ const eventTable = {
   records: true,
   counters: true,
   'session.state': true,
+  stats: true,
   log: true,
 } as const satisfies Record<EventName, true>;
 export const EVENT_NAMES = Object.keys(eventTable) as EventName[];

@@ -4,6 +4,7 @@
 import {
   ZERO_COUNTERS,
   type Disposer,
+  type LinkSample,
   type PacketBytes,
   type Profile,
   type RecordedCapture,
@@ -71,6 +72,8 @@ export class MockWorkbench implements WorkbenchApi {
     this.calls.push({ op: 'profiles.delete', arg: name });
     this.profiles.delete(name);
   };
+  stats: LinkSample[] = [];
+  'session.stats' = async (): Promise<LinkSample[]> => this.stats;
   'captures.list' = async (): Promise<RecordedCapture[]> => this.captures;
   'packets.bytes' = async (no: number): Promise<PacketBytes | null> => {
     this.calls.push({ op: 'packets.bytes', arg: no });

@@ -129,6 +129,18 @@ export class Bridge {
     };
   }
 
+  /** What the bridge holds toward each direction's receiver, and whether it paused the sender. */
+  queues(): Record<Direction, { queuedBytes: number; paused: boolean }> {
+    const toward = (receiver: Side, sender: Side) => ({
+      queuedBytes: this.channels[receiver]?.writableLength ?? 0,
+      paused: this.blocked[sender],
+    });
+    return {
+      'debugger->target': toward('target', 'debugger'),
+      'target->debugger': toward('debugger', 'target'),
+    };
+  }
+
   connected(side: Side): boolean {
     return this.channels[side] !== undefined;
   }

@@ -16,7 +16,9 @@ import {
   type Side,
   type StartOptions,
   type VmList,
+  type WorkbenchEvents,
 } from '../../api/contract';
+import type { Direction } from '../../../protocol/kd/events';
 import type { ConnectionHandlers, Emit } from '../../api/server';
 import { CaptureWriteError } from '../../capture/capture-error';
 import { batchToBytes, encodeBatch } from '../../../protocol/records/columns';
@@ -36,6 +38,7 @@ import {
   listCaptures,
   sessionCapturePath,
 } from './captures-dir';
+import { LinkHistory, SAMPLE_MS } from './link-history';
 import { packetFields } from './packet-fields';
 
 export interface WorkbenchOptions {
@@ -60,7 +63,6 @@ const ERROR_FLAGS =
   PacketFlag.GARBAGE |
   PacketFlag.UNEXPECTED_ID |
   PacketFlag.ERROR_STATUS;
-const COUNTERS_MS = 250;
 const SIDES: readonly Side[] = ['debugger', 'target'];
 
 export class WorkbenchError extends Error {
@@ -90,6 +92,11 @@ export class Workbench {
   private readonly sideErrors: Partial<Record<Side, string>> = {};
   private countersTimer: ReturnType<typeof setInterval> | null = null;
   private rateWindow: { time: number; packets: number }[] = [];
+  private readonly history = new LinkHistory();
+  private readonly packetsByDir: Record<Direction, number> = {
+    'debugger->target': 0,
+    'target->debugger': 0,
+  };
   private offBridge: (() => void) | null = null;
 
   constructor(options: WorkbenchOptions = {}) {
@@ -217,10 +224,7 @@ export class Workbench {
     this.failure = undefined;
     for (const side of SIDES) delete this.sideErrors[side];
     this.offBridge = session.bridge.subscribe((event) => this.onBridgeEvent(event));
-    this.countersTimer = setInterval(
-      () => this.broadcast('counters', this.updateRate()),
-      COUNTERS_MS,
-    );
+    this.countersTimer = setInterval(() => this.onSampleTick(session), SAMPLE_MS);
     this.log(
       'info',
       'session',
@@ -252,8 +256,13 @@ export class Workbench {
       'session',
       failure === undefined ? 'session stopped' : `session failed: ${failure}`,
     );
-    this.broadcast('counters', this.updateRate());
+    this.onSampleTick(session);
     this.broadcast('session.state', this.status());
+  }
+
+  private onSampleTick(session: LiveSession): void {
+    this.broadcast('counters', this.updateRate());
+    this.broadcast('stats', this.history.sample(session, this.packetsByDir));
   }
 
   bytes(no: number): PacketBytes | null {
@@ -294,6 +303,7 @@ export class Workbench {
       'profiles.list': async () => this.profiles.list(),
       'profiles.save': async (p) => this.profiles.save(p),
       'profiles.delete': async (name) => this.profiles.delete(name),
+      'session.stats': async () => this.history.all(),
       'captures.list': async () => listCaptures(this.capturesDir, this.info?.capture),
       'packets.bytes': async (no) => this.bytes(no),
       'stream.ready': async (o) => streamer.ready(o.window),
@@ -369,6 +379,9 @@ export class Workbench {
   private resetData(): void {
     this.store.clear();
     Object.assign(this.tally, ZERO_COUNTERS);
+    this.packetsByDir['debugger->target'] = 0;
+    this.packetsByDir['target->debugger'] = 0;
+    this.history.clear();
     this.rateWindow = [];
     for (const c of this.connections) c.streamer.restart();
   }
@@ -384,6 +397,7 @@ export class Workbench {
 
   private onRecord(record: PacketRecord): void {
     this.store.add(record);
+    this.packetsByDir[record.dir]++;
     const t = this.tally;
     t.packets++;
     if (record.flags & ERROR_FLAGS) t.errors++;
@@ -413,9 +427,9 @@ export class Workbench {
     this.broadcast('log', { time: Date.now(), level, source, message });
   }
 
-  private broadcast<E extends 'counters' | 'session.state' | 'log'>(
+  private broadcast<E extends 'counters' | 'session.state' | 'log' | 'stats'>(
     name: E,
-    data: E extends 'counters' ? Counters : E extends 'log' ? LogLine : SessionStatus,
+    data: WorkbenchEvents[E],
   ): void {
     for (const c of this.connections) c.emit(name, data as never);
   }
