@@ -45,7 +45,12 @@ export const serveCommand: Command = {
     const workbench = new Workbench({ capturesDir });
     let server;
     try {
-      server = await startWebServer({ workbench, staticDir, port });
+      server = await startWebServer({
+        workbench,
+        staticDir,
+        port,
+        log: (line) => io.stderr.write(`kdscope serve: ${line}\n`),
+      });
     } catch (error) {
       workbench.dispose();
       throw new RuntimeError(`cannot listen on 127.0.0.1:${port}: ${(error as Error).message}`);

@@ -110,7 +110,11 @@ describe('web mode security', () => {
   });
 
   it('refuses requests without the token, with a wrong token, a foreign Host or a path outside', async () => {
-    expect((await get('/')).status).toBe(403);
+    const bare = await get('/');
+    expect(bare.status).toBe(403);
+    // It says where the URL with the token is printed, whichever way web mode was started.
+    for (const how of ['kdscope serve', 'npm run web', 'npm start'])
+      expect(bare.body).toContain(how);
     expect((await get('/index.html')).status).toBe(403);
     expect((await get(`/t/${server.token.slice(1)}x/`)).status).toBe(403);
     expect((await get(`/t/wrong/`)).status).toBe(403);
