@@ -12,7 +12,7 @@ import { requireTool } from '../support/tools';
 
 const ROOT = join(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'bin/kdscope.mjs');
-const REAL_KDNET = join(ROOT, '../shared/captures/windbg-uncut.pcapng.gz');
+const REAL_KDNET = join(ROOT, 'test/fixtures/windbg-uncut.pcapng.gz');
 
 interface Run {
   status: number | null;
