@@ -5,14 +5,14 @@
 // block (forEachRange: nothing allocated per frame, the file never all in memory), which
 // keeps a 170 k-frame capture to a few tens of ms.
 
-import { readFileSync } from 'node:fs';
+import { closeSync, readFileSync } from 'node:fs';
 import type { Direction } from '../../protocol/kd/events';
 import { KdnetDecoder } from '../../protocol/kdnet/decoder';
 import type { KdnetStats } from '../../protocol/kdnet/decoder';
 import { hasKdnetMagic } from '../../protocol/kdnet/datagram';
 import { KdnetKeyError, parseKdnetKey } from '../../protocol/kdnet/key';
 import { CaptureError, errorText } from './capture-error';
-import { BLOCK_SIZE, CaptureInput } from './capture-input';
+import { BLOCK_SIZE, CaptureInput, openRegularFile } from './capture-input';
 import { parsePcap, parsePcapng, sniffContainer } from './container-parsers';
 import type { ContainerFormat, RecordSink } from './container-parsers';
 import { gunzipCapture, isGzip } from './gunzip';
@@ -89,10 +89,13 @@ export interface OpenCaptureOptions {
 }
 
 function readWhole(path: string, what: string): Uint8Array {
+  const fd = openRegularFile(path, what);
   try {
-    return plainBytes(readFileSync(path));
+    return plainBytes(readFileSync(fd));
   } catch (err) {
     throw new CaptureError(`cannot read ${what} ${path}: ${errorText(err)}`);
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -84,6 +84,7 @@ const NO_INFO = { info: false } as const;
 export const decodeCommand: Command = {
   name: 'decode',
   usage: USAGE,
+  synchronous: true,
   async run(args: readonly string[], io: CliIo): Promise<number> {
     const request = parseRequest(args);
     let source: CaptureSource;

@@ -109,6 +109,7 @@ function exportMatching(
 export const exportCommand: Command = {
   name: 'export',
   usage: USAGE,
+  synchronous: true,
   async run(args: readonly string[], io: CliIo): Promise<number> {
     const parsed = parseArgs(args, { values: ['out', 'filter', 'key'] });
     if (parsed.positional.length !== 1)
