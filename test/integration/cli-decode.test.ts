@@ -173,6 +173,8 @@ describe('kdscope decode (process)', () => {
       [['decode', BIN], /is not a pcap or pcapng capture/],
       [['decode', tmp.file('basic.pcap'), '--key', 'not-a-key'], /key/i],
       [['decode', tmp.file('basic.pcap'), '--bogus'], /unknown option --bogus/],
+      [['decode', tmp.file('basic.pcap'), '-x'], /^kdscope decode: unknown option -x\n$/],
+      [['export', tmp.file('basic.pcap'), '-o', 'x.pcap'], /^kdscope export: unknown option -o\n$/],
     ];
     for (const [args, message] of cases) {
       const run = kdscope(...args);
