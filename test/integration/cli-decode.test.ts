@@ -7,7 +7,14 @@ import type { CaptureFrame } from '../../electron/capture/frame-writer';
 import { SessionDecoder } from '../../protocol/session/pipeline';
 import type { PacketRecord } from '../../protocol/session/record';
 import { SESSION_BASIC } from '../fixtures/session-basic';
-import { makeTempDir, writeCapture, type TempDir } from '../support/pcap-fixtures';
+import {
+  buildPcap,
+  makeTempDir,
+  udpFrame,
+  writeCapture,
+  type TempDir,
+} from '../support/pcap-fixtures';
+import { SEED_ENDS } from '../../electron/capture/udp-wrap';
 import { requireTool } from '../support/tools';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -181,6 +188,37 @@ describe('kdscope decode (process)', () => {
       expect(run.status, args.join(' ')).toBe(2);
       expect(run.stderr).toMatch(message);
       expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    }
+  });
+
+  it('says there was nothing to decode (exit 2) when the input holds no KD bytes', () => {
+    const empty = tmp.file('empty.bin');
+    writeFileSync(empty, new Uint8Array(0));
+    const headerOnly = tmp.file('header-only.pcap');
+    writeFileSync(headerOnly, buildPcap([]));
+    const dns = tmp.file('dns.pcap');
+    const ends = { ...SEED_ENDS['debugger->target'], srcPort: 5353, dstPort: 53 };
+    writeFileSync(dns, buildPcap([{ timeUs: 0, data: udpFrame(ends, new Uint8Array(20)) }]));
+    const cases: [string[], RegExp][] = [
+      [
+        ['--debugger', '/dev/null', '--target', '/dev/null'],
+        /\/dev\/null \+ \/dev\/null: both streams are empty/,
+      ],
+      [['--debugger', empty, '--target', empty], /both streams are empty/],
+      [[headerOnly], /header-only\.pcap: the capture has no frames/],
+      [[dns], /dns\.pcap: none of its 1 frames carries KD bytes \(other-udp 1\)/],
+    ];
+    for (const [args, message] of cases) {
+      const run = kdscope('decode', ...args);
+      expect(run.status, args.join(' ')).toBe(2);
+      // The summary is still printed, for a reader that expects one.
+      expect(lines(run.stdout).at(-1), args.join(' ')).toMatchObject({
+        kind: 'summary',
+        packets: 0,
+      });
+      expect(run.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(run.stderr, args.join(' ')).toMatch(/^kdscope decode: nothing to decode: /);
+      expect(run.stderr, args.join(' ')).toMatch(message);
     }
   });
 
