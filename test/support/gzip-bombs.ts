@@ -74,13 +74,13 @@ function* sessionThenPadding(repeat: number, padding: number): Generator<Uint8Ar
 }
 
 export interface GzipFixtures {
-  /** BOMB_BYTES of zeros. */
+  /** bombBytes of zeros. */
   readonly zeros: string;
-  /** A pcap header, then one record claiming 15 MiB, then BOMB_BYTES of zeros. */
+  /** A pcap header, then one record claiming 15 MiB, then bombBytes of zeros. */
   readonly giantFrame: string;
   /** A pcap header, then a record claiming 2 GiB. */
   readonly hugeRecord: string;
-  /** A real capture: KD frames, then ~90 MB of padding frames (other UDP). */
+  /** A real capture: KD frames, then paddingFrames frames of other UDP (60 kB each). */
   readonly intact: string;
   /** `intact` with bytes in its compressed padding overwritten. */
   readonly corruptTail: string;
@@ -92,19 +92,29 @@ export interface GzipFixtures {
   readonly twoMembersPlain: string;
 }
 
-export async function makeGzipFixtures(dir: string): Promise<GzipFixtures> {
+export interface GzipFixtureSizes {
+  /** What the bombs inflate to (default BOMB_BYTES). */
+  readonly bombBytes?: number;
+  /** Padding frames of 60 kB in `intact` (default 1500: ~90 MB). */
+  readonly paddingFrames?: number;
+}
+
+export async function makeGzipFixtures(
+  dir: string,
+  { bombBytes = BOMB_BYTES, paddingFrames = 1500 }: GzipFixtureSizes = {},
+): Promise<GzipFixtures> {
   const f = (name: string): string => join(dir, name);
-  await gzipTo(f('zeros.gz'), zeros(BOMB_BYTES));
+  await gzipTo(f('zeros.gz'), zeros(bombBytes));
   await gzipTo(
     f('giant-frame.pcap.gz'),
     (function* () {
       yield pcapHeader(0xffffffff);
       yield pcapRecordHeader(15 * MIB);
-      yield* zeros(BOMB_BYTES);
+      yield* zeros(bombBytes);
     })(),
   );
   await gzipTo(f('huge-record.pcap.gz'), [pcapHeader(0xffffffff), pcapRecordHeader(0x7fffffff)]);
-  await gzipTo(f('intact.pcap.gz'), sessionThenPadding(100, 1500));
+  await gzipTo(f('intact.pcap.gz'), sessionThenPadding(100, paddingFrames));
   const intact = readFileSync(f('intact.pcap.gz'));
   // The KD frames compress to the first few kB; the padding is the rest.
   const damageAt = Math.floor(intact.length * 0.9);
