@@ -18,14 +18,14 @@ let zlibModule: typeof Zlib | undefined;
 const zlib = (): typeof Zlib => (zlibModule ??= process.getBuiltinModule('node:zlib'));
 
 /**
- * pako, loaded on first use (required, not bundled): only a large or damaged .gz needs it,
- * and every `kdscope decode` would otherwise pay for loading it.
+ * pako, loaded on first use: only a large or damaged .gz needs it, and every `kdscope decode`
+ * would otherwise pay for evaluating it. A require (bundled, evaluated when called) because the
+ * capture readers are synchronous: the Electron main bundle is CommonJS, the CLI bundle defines
+ * `require` in its banner, and vitest provides one.
  */
 let pakoModule: typeof Pako | undefined;
-const pako = (): typeof Pako =>
-  (pakoModule ??= process.getBuiltinModule('node:module').createRequire(import.meta.url)(
-    'pako',
-  ) as typeof Pako);
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const pako = (): typeof Pako => (pakoModule ??= require('pako') as typeof Pako);
 
 /**
  * Decompressed size up to which a .gz capture is held in memory (its chunks are then views
