@@ -4,6 +4,7 @@ import { existsSync, readFileSync, truncateSync, statSync, writeFileSync } from 
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CaptureFrame } from '../../electron/capture/frame-writer';
+import { openCapture } from '../../electron/capture/capture-source';
 import { SessionDecoder } from '../../protocol/session/pipeline';
 import type { PacketRecord } from '../../protocol/session/record';
 import { SESSION_BASIC } from '../fixtures/session-basic';
@@ -305,6 +306,21 @@ describe('kdscope export (process)', () => {
     });
     expect(t.status).toBe(0);
     expect(t.stdout.trim().split('\n').map(Number)).toEqual([81, 81, 81, 81, 81, 81]);
+  });
+
+  it('of a cut capture: the frames before the damage, and the count the file holds', () => {
+    const cut = tmp.file('cut-for-export.pcap');
+    writeFileSync(cut, readFileSync(tmp.file('basic.pcap')));
+    truncateSync(cut, statSync(cut).size - 40);
+    for (const filter of [[], ['--filter', 'checksumOk || !checksumOk']]) {
+      const out = tmp.file('cut-export.pcapng');
+      const run = kdscope('export', cut, '--out', out, ...filter);
+      expect(run.status).toBe(2);
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+      const n = Number(/wrote the (\d+) frames before it/.exec(run.stderr)?.[1]);
+      expect(n, run.stderr).toBeGreaterThan(10);
+      expect(openCapture(out).forEach(() => undefined).frames).toBe(n);
+    }
   });
 
   it('refuses a bad filter, a bad --out and a missing capture with one line', () => {
