@@ -61,10 +61,10 @@ export function gunzipSmall(input: Uint8Array): Uint8Array | undefined {
 }
 
 /**
- * A .gz file (an open descriptor the caller closes) inflated on demand: read() fills the caller's buffer and returns how many bytes
- * it wrote, 0 at the end. A damaged stream ends early with `damage` set (one line, naming the
- * compressed offset); concatenated members are read as one stream, and zeros after the last
- * member are padding, as node:zlib reads them.
+ * A .gz file (an open descriptor the caller closes) inflated on demand: read() fills the
+ * caller's buffer and returns how many bytes it wrote, 0 at the end. A damaged stream ends
+ * early with `damage` set (one line, naming the compressed offset); concatenated members are
+ * read as one stream, and zeros after the last member are padding, as node:zlib reads them.
  */
 export class GunzipStream {
   /** Why the stream ended before its end, once it has. */
