@@ -6,7 +6,6 @@ import { extname, join, normalize, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { decodeFrame, encodeFrame } from '../api/contract-wire';
-import { errorText } from '../capture/capture-error';
 import { serveConnection } from '../api/server';
 import type { Workbench } from '../engine/workbench';
 import {
@@ -110,7 +109,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   });
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE });
   // An 'error' event without a listener ends the process: no client may cause one.
-  wss.on('error', (error) => log(`WebSocket server error: ${errorText(error)}`));
+  wss.on('error', (error) => log(`WebSocket server error: ${error.message}`));
 
   http.on('upgrade', (req, socket, head) => {
     // After the upgrade event the HTTP server no longer listens for errors on this socket: a
@@ -135,7 +134,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     // once per socket. The client is dropped at once rather than waiting for a close
     // handshake it will not complete.
     ws.on('error', (error) => {
-      log(`dropped client ${peer}: ${errorText(error)}`);
+      log(`dropped client ${peer}: ${error.message}`);
       ws.terminate();
     });
     serveConnection(
@@ -187,7 +186,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     });
   });
   port = (http.address() as AddressInfo).port;
-  http.on('error', (error) => log(`HTTP server error: ${errorText(error)}`));
+  http.on('error', (error) => log(`HTTP server error: ${error.message}`));
 
   return {
     url: appUrl(port, token),
