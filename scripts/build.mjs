@@ -2,10 +2,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildCli, buildElectronMain, root } from './build-cli.mjs';
+import { buildRenderer } from './build-renderer.mjs';
 
 await buildCli();
 await buildElectronMain();
-if (existsSync(join(root, 'renderer/index.html'))) {
-  const { build } = await import('vite');
-  await build({ configFile: join(root, 'vite.config.ts'), logLevel: 'warn' });
-}
+if (existsSync(join(root, 'renderer/index.html'))) await buildRenderer();

@@ -1,13 +1,66 @@
-// The bytes a container parser walks: a whole capture in memory (a gunzipped one, or one whose
-// chunks must stay valid), or a file read in one reused block. Reading an 18 MB capture into
-// a fresh 18 MB buffer costs a page fault per 4 KiB and a pass through memory; a 256 KiB
-// block that is filled again and again stays in the cache, and the file is never all in
-// memory.
+// The bytes a container parser walks: a whole capture in memory (a small gunzipped one, or one
+// whose chunks must stay valid), or a file read in one reused block (a .gz one inflated into
+// that block). Reading an 18 MB capture into a fresh 18 MB buffer costs a page fault per 4 KiB
+// and a pass through memory; a 256 KiB block that is filled again and again stays in the
+// cache, and the file is never all in memory, whatever it inflates to.
 
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { devNull } from 'node:os';
 import { CaptureError, errorText } from './capture-error';
+import { GunzipStream } from './gunzip';
 
 export const BLOCK_SIZE = 256 * 1024;
+
+/** What a path that is not a regular file is, and what to do instead (one line). */
+function notAFile(stat: Stats): string {
+  if (stat.isDirectory()) return 'a directory';
+  const kind = stat.isFIFO()
+    ? 'a FIFO (named pipe)'
+    : stat.isCharacterDevice()
+      ? 'a character device'
+      : stat.isBlockDevice()
+        ? 'a block device'
+        : stat.isSocket()
+          ? 'a socket'
+          : 'a special file';
+  return `${kind}, not a regular file (save the stream to a file first)`;
+}
+
+/** The null device reads as an empty file: `--target /dev/null` for a one-sided stream. */
+function isNullDevice(stat: Stats): boolean {
+  if (!stat.isCharacterDevice()) return false;
+  const nul = statSync(devNull, { throwIfNoEntry: false });
+  return nul !== undefined && nul.isCharacterDevice() && nul.rdev === stat.rdev;
+}
+
+/**
+ * Opens a regular file for reading; throws CaptureError (`cannot read WHAT PATH: ...`) for
+ * anything else. The open never blocks: a FIFO without a writer would otherwise hold the
+ * thread (and with it every signal handler) until one comes; a FIFO, a device or a socket is
+ * a stream without end or size that the capture readers cannot bound, so it is refused (the
+ * null device excepted: it is empty).
+ */
+export function openRegularFile(path: string, what: string): number {
+  let fd: number;
+  try {
+    // O_NONBLOCK does not exist on Windows, where opening a pipe does not wait for a writer.
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch (err) {
+    throw new CaptureError(`cannot read ${what} ${path}: ${errorText(err)}`);
+  }
+  let stat: Stats;
+  try {
+    stat = fstatSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    throw new CaptureError(`cannot read ${what} ${path}: ${errorText(err)}`);
+  }
+  if (!stat.isFile() && !isNullDevice(stat)) {
+    closeSync(fd);
+    throw new CaptureError(`cannot read ${what} ${path}: it is ${notAFile(stat)}`);
+  }
+  return fd;
+}
 
 /**
  * A window on the capture that moves forward: bytes [0, end) of `buf` are the capture's bytes
@@ -23,7 +76,8 @@ export class CaptureInput {
   private constructor(
     buf: Uint8Array,
     end: number,
-    private readonly file: { readonly fd: number; readonly what: string } | undefined,
+    private readonly file:
+      { readonly fd: number; readonly what: string; readonly gunzip?: GunzipStream } | undefined,
   ) {
     this.buf = buf;
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -41,13 +95,23 @@ export class CaptureInput {
    * (`cannot read capture PATH: ...`, like an unreadable file at open).
    */
   static openFile(path: string, what: string, blockSize = BLOCK_SIZE): CaptureInput {
-    let fd: number;
-    try {
-      fd = openSync(path, 'r');
-    } catch (err) {
-      throw new CaptureError(`cannot read ${what} ${path}: ${errorText(err)}`);
-    }
+    const fd = openRegularFile(path, what);
     return new CaptureInput(new Uint8Array(blockSize), 0, { fd, what: `${what} ${path}` });
+  }
+
+  /**
+   * Reads the decompressed bytes of the .gz file `path`, inflated block by block as the window
+   * moves (never more than the window holds); `close` must follow.
+   */
+  static openGzip(path: string, what: string, blockSize = BLOCK_SIZE): CaptureInput {
+    const fd = openRegularFile(path, what);
+    const gunzip = new GunzipStream(fd, `${what} ${path}`);
+    return new CaptureInput(new Uint8Array(blockSize), 0, { fd, what: `${what} ${path}`, gunzip });
+  }
+
+  /** Why a .gz capture ended early (set once the window has met its end). */
+  get gzipDamage(): string | undefined {
+    return this.file?.gunzip?.damage;
   }
 
   close(): void {
@@ -78,11 +142,13 @@ export class CaptureInput {
     }
     this.end -= keep;
     this.base = from;
-    const { fd, what } = this.file!;
+    const { fd, what, gunzip } = this.file!;
     while (this.end < buf.length) {
       let got: number;
       try {
-        got = readSync(fd, buf, this.end, buf.length - this.end, this.base + this.end);
+        got = gunzip
+          ? gunzip.read(buf, this.end, buf.length - this.end)
+          : readSync(fd, buf, this.end, buf.length - this.end, this.base + this.end);
       } catch (err) {
         // No offset: like a file unreadable at open, this is not damage at a place in it.
         throw new CaptureError(`cannot read ${what}: ${errorText(err)}`);

@@ -1,11 +1,11 @@
 // Reading captures: `openCapture` (pcap in either byte order, nanosecond pcap, pcapng, gzip
 // of any) and `openRawPair` (two raw byte streams). A source delivers its chunks in capture
-// order through one synchronous callback: as CaptureChunks whose bytes stay valid (forEach:
+// order through one synchronous callback: as StreamChunks whose bytes stay valid (forEach:
 // the whole file in one buffer, chunks are views into it), or as ranges of a reused read
 // block (forEachRange: nothing allocated per frame, the file never all in memory), which
 // keeps a 170 k-frame capture to a few tens of ms.
 
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, readFileSync, readSync } from 'node:fs';
 import type { Direction } from '../../protocol/kd/events';
 import { KdnetDecoder } from '../../protocol/kdnet/decoder';
 import type { KdnetStats } from '../../protocol/kdnet/decoder';
@@ -13,10 +13,10 @@ import { hasKdnetMagic } from '../../protocol/kdnet/datagram';
 import { KdnetKeyError, parseKdnetKey } from '../../protocol/kdnet/key';
 import { CaptureError, errorText } from './capture-error';
 import type { StreamChunk } from './chunk';
-import { BLOCK_SIZE, CaptureInput } from './capture-input';
+import { BLOCK_SIZE, CaptureInput, openRegularFile } from './capture-input';
 import { parsePcap, parsePcapng, sniffContainer } from './container-parsers';
 import type { ContainerFormat, RecordSink } from './container-parsers';
-import { gunzipCapture, isGzip } from './gunzip';
+import { IN_MEMORY_LIMIT, gunzipSmall, isGzip } from './gunzip';
 import { nodeKdnetCrypto, plainBytes } from './kdnet-node-crypto';
 import { findUdp, isSupportedLinkType, isUserLinkType } from './link-layer';
 import type { SkipReason, UdpView } from './link-layer';
@@ -80,10 +80,13 @@ export interface OpenCaptureOptions {
 }
 
 function readWhole(path: string, what: string): Uint8Array {
+  const fd = openRegularFile(path, what);
   try {
-    return plainBytes(readFileSync(path));
+    return plainBytes(readFileSync(fd));
   } catch (err) {
     throw new CaptureError(`cannot read ${what} ${path}: ${errorText(err)}`);
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -111,24 +114,68 @@ function readHead(path: string): { bytes: Uint8Array; whole: boolean } {
   }
 }
 
+/**
+ * A .gz capture whose decompressed size is at most IN_MEMORY_LIMIT, decompressed; undefined
+ * when it is larger (by the size its trailer announces, or found while inflating) or damaged.
+ */
+function smallGzip(
+  path: string,
+  head: { bytes: Uint8Array; whole: boolean },
+): Uint8Array | undefined {
+  const fd = openRegularFile(path, 'capture');
+  try {
+    const size = head.whole ? head.bytes.length : fstatSync(fd).size;
+    if (size > IN_MEMORY_LIMIT || size < 18) return undefined;
+    // ISIZE, the last member's length mod 2^32: a hint only (gunzipSmall is bounded anyway),
+    // but it spares inflating 8 MiB of a large capture to learn that it is large.
+    const trailer = new Uint8Array(4);
+    if (readSync(fd, trailer, 0, 4, size - 4) !== 4) return undefined;
+    if (new DataView(trailer.buffer).getUint32(0, true) > IN_MEMORY_LIMIT) return undefined;
+    return gunzipSmall(head.whole ? head.bytes : readFileSync(fd));
+  } catch (err) {
+    throw new CaptureError(`cannot read capture ${path}: ${errorText(err)}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The first decompressed bytes of a .gz capture, and its damage if it ends in them. */
+function gzipHead(path: string): { bytes: Uint8Array; damage: string | undefined } {
+  const input = CaptureInput.openGzip(path, 'capture');
+  try {
+    input.has(0, 32);
+    return { bytes: input.buf.slice(0, Math.min(input.end, 32)), damage: input.gzipDamage };
+  } finally {
+    input.close();
+  }
+}
+
 /** Opens and sniffs a capture; throws CaptureError (unreadable, unknown format, bad key). */
 export function openCapture(path: string, options: OpenCaptureOptions = {}): CaptureSource {
   const head = readHead(path);
-  // In memory when it has to be (gzip) or already is (a small file); else read again per pass.
-  let buf: Uint8Array | undefined = head.whole ? head.bytes : undefined;
-  let gzipError: string | undefined;
   const compressed = isGzip(head.bytes);
-  if (compressed) {
-    const out = gunzipCapture(buf ?? readWhole(path, 'capture'));
-    buf = plainBytes(out.bytes);
-    gzipError = out.error;
+  // In memory when it is small (a plain file, or a .gz that inflates to little); otherwise
+  // read again, block by block, on each pass: a .gz inflated as the block moves.
+  let inMemory: Uint8Array | undefined;
+  let sniffed: Uint8Array;
+  if (!compressed) {
+    inMemory = head.whole ? head.bytes : undefined;
+    sniffed = head.bytes;
+  } else {
+    inMemory = smallGzip(path, head);
+    if (inMemory !== undefined) sniffed = inMemory;
+    else {
+      const gz = gzipHead(path);
+      sniffed = gz.bytes;
+      if (sniffContainer(sniffed) === undefined && gz.damage)
+        throw new CaptureError(`${path}: ${gz.damage}`, 0);
+    }
   }
-  const format = sniffContainer(buf ?? head.bytes);
+  const format = sniffContainer(sniffed);
   if (!format) {
-    if (gzipError) throw new CaptureError(`${path}: ${gzipError}`, 0);
-    const first = Array.from((buf ?? head.bytes).subarray(0, 4), (b) =>
-      b.toString(16).padStart(2, '0'),
-    ).join(' ');
+    const first = Array.from(sniffed.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(
+      ' ',
+    );
     throw new CaptureError(
       `${path} is not a pcap or pcapng capture${compressed ? ' (after gunzip)' : ''} (starts with ${first || 'nothing'})`,
       0,
@@ -143,7 +190,7 @@ export function openCapture(path: string, options: OpenCaptureOptions = {}): Cap
       throw err;
     }
   }
-  return new FileCaptureSource(path, format, compressed, buf, gzipError, startKey);
+  return new FileCaptureSource(path, format, compressed, inMemory, startKey);
 }
 
 class FileCaptureSource implements CaptureSource {
@@ -157,13 +204,23 @@ class FileCaptureSource implements CaptureSource {
     readonly compressed: boolean,
     /** The capture when it is in memory already (decompressed, or small). */
     private readonly inMemory: Uint8Array | undefined,
-    private readonly gzipError: string | undefined,
     private readonly startKey: Uint8Array | undefined,
   ) {
     this.stats = emptyStats(format, compressed);
   }
 
+  /** A .gz too large (or too damaged) to hold: inflated again on each pass. */
+  private get streamed(): boolean {
+    return this.compressed && this.inMemory === undefined;
+  }
+
   forEach(callback: (chunk: StreamChunk) => void): CaptureStats {
+    // Chunks outlive the call: a streamed capture's are copied out of the reused block
+    // (whatever it inflates to, only what the caller keeps stays in memory).
+    if (this.streamed)
+      return this.forEachRange((dir, bytes, start, end, timeUs, frame) =>
+        callback({ frame, timeUs, dir, bytes: bytes.slice(start, end) }),
+      );
     this.whole ??= this.inMemory ?? readWhole(this.path, 'capture');
     return this.read(CaptureInput.ofBytes(this.whole), (dir, bytes, start, end, timeUs, frame) =>
       callback({ frame, timeUs, dir, bytes: bytes.subarray(start, end) }),
@@ -173,7 +230,9 @@ class FileCaptureSource implements CaptureSource {
   forEachRange(callback: ChunkRangeSink): CaptureStats {
     const data = this.inMemory ?? this.whole;
     if (data !== undefined) return this.read(CaptureInput.ofBytes(data), callback);
-    const input = CaptureInput.openFile(this.path, 'capture');
+    const input = this.streamed
+      ? CaptureInput.openGzip(this.path, 'capture')
+      : CaptureInput.openFile(this.path, 'capture');
     try {
       return this.read(input, callback);
     } finally {
@@ -228,12 +287,18 @@ class FileCaptureSource implements CaptureSource {
       skip('kdnet-rejected');
     };
 
-    if (this.format === 'pcapng') parsePcapng(input, onRecord);
-    else parsePcap(input, onRecord);
-    if (this.gzipError) {
+    try {
+      if (this.format === 'pcapng') parsePcapng(input, onRecord);
+      else parsePcap(input, onRecord);
+    } catch (err) {
+      // A record cut short by a damaged .gz: the damage is what to report.
+      if (!(err instanceof CaptureError) || input.gzipDamage === undefined) throw err;
+    }
+    const damage = input.gzipDamage;
+    if (damage !== undefined) {
       const size = input.base + input.end;
       throw new CaptureError(
-        `${this.gzipError} after ${size} decompressed bytes (frame ${stats.frames})`,
+        `${damage} after ${size} decompressed bytes (frame ${stats.frames})`,
         size,
         stats.frames,
       );

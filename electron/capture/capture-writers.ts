@@ -27,13 +27,16 @@ export interface PcapngWriterOptions extends CaptureWriterOptions {
 }
 
 abstract class SinkWriter implements FrameWriter {
-  /** Frames written (a split chunk counts once per piece). */
+  /** Frames in the file (a split chunk counts once per piece); gathered ones count once written. */
   framesWritten = 0;
   chunksWritten = 0;
   protected ipId = 1;
   /** Frames are encoded here; in buffered mode they gather here until it is full. */
   private buffer = new Uint8Array(65536);
   private used = 0;
+  /** Frames and chunks encoded in `buffer`, not yet in the file. */
+  private pendingFrames = 0;
+  private pendingChunks = 0;
   private readonly bufferBytes: number;
 
   protected constructor(
@@ -71,8 +74,8 @@ abstract class SinkWriter implements FrameWriter {
     }
     this.used += this.encodeInto(this.buffer, this.used, frame, this.ipId);
     this.ipId = (this.ipId + pieces) & 0xffff;
-    this.framesWritten += pieces;
-    this.chunksWritten++;
+    this.pendingFrames += pieces;
+    this.pendingChunks++;
     if (this.used >= this.bufferBytes) this.flush();
   }
 
@@ -80,9 +83,16 @@ abstract class SinkWriter implements FrameWriter {
   flush(): void {
     if (this.used === 0) return;
     const bytes = this.buffer.subarray(0, this.used);
-    // Dropped even when the write fails: the sink has cut the file back to whole frames.
+    const frames = this.pendingFrames;
+    const chunks = this.pendingChunks;
+    // Dropped even when the write fails: the sink has cut the file back to whole frames, and
+    // the counts say what the file holds.
     this.used = 0;
+    this.pendingFrames = 0;
+    this.pendingChunks = 0;
     this.sink.write(bytes);
+    this.framesWritten += frames;
+    this.chunksWritten += chunks;
   }
 
   close(): void {

@@ -38,8 +38,12 @@ export type RecordSink = (
 
 export type ContainerFormat = 'pcap' | 'pcap-ns' | 'pcapng';
 
-/** Larger records than this are corruption, whatever the file's snaplen says. */
-const MAX_RECORD = 64 * 1024 * 1024;
+/**
+ * Larger records than this are corruption, whatever the file's snaplen says: KD captures hold
+ * frames of at most 64 KiB (a UDP datagram), and a record is held whole in the reader's
+ * window, so this bounds its memory too.
+ */
+const MAX_RECORD = 16 * 1024 * 1024;
 const OPT_IF_TSOFFSET = 14;
 
 export function sniffContainer(buf: Uint8Array): ContainerFormat | undefined {

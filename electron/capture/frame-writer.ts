@@ -3,6 +3,11 @@
 import type { StreamChunk } from './chunk';
 
 export interface FrameWriter {
+  /**
+   * Frames the file holds: a chunk too large for one frame is written as several, and a frame
+   * whose write failed (rolled back) is not counted.
+   */
+  readonly framesWritten: number;
   /** Writes one frame; the file is valid up to this frame once the call returns. */
   write(frame: StreamChunk): void;
   /** Bytes in the capture so far. */

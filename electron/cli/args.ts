@@ -31,10 +31,13 @@ export function parseArgs(args: readonly string[], spec: FlagSpec): ParsedArgs {
       positional.push(...args.slice(i + 1));
       break;
     }
-    if (!arg.startsWith('--') || arg === '-') {
+    if (!arg.startsWith('-') || arg === '-') {
       positional.push(arg);
       continue;
     }
+    // Every option is spelled --name: `-x` is a mistyped option, not a second file (a file
+    // named -x comes after `--`, or as ./-x).
+    if (!arg.startsWith('--')) throw new UsageError(`unknown option ${arg}`);
     const eq = arg.indexOf('=');
     const name = arg.slice(2, eq < 0 ? undefined : eq);
     if (booleanFlags.has(name)) {

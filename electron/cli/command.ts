@@ -10,6 +10,13 @@ export interface CliIo {
 export interface Command {
   readonly name: string;
   readonly usage: string;
+  /**
+   * The command does its work in one synchronous run (decode, export): a SIGINT/SIGTERM
+   * handler could not run before that work is done, or ever when a write blocks on a full
+   * pipe, so none is installed and those signals end the process at once (io.signal then
+   * never fires).
+   */
+  readonly synchronous?: boolean;
   /** Resolves to the process exit code: 0 ok, 1 runtime failure, 2 bad usage or unreadable input. */
   run(args: readonly string[], io: CliIo): Promise<number>;
 }

@@ -9,6 +9,7 @@ import type { PacketRecord } from '../../protocol/session/record';
 import { SettleQueue } from '../../protocol/session/settle';
 import { parseArgs } from './args';
 import { EXIT_OK, EXIT_USAGE, UsageError, type CliIo, type Command } from './command';
+import { nothingToDecode } from './nothing-to-decode';
 import { NdjsonWriter, TableFormatter, ndjsonSummary, tableSummary } from './decode-format';
 import { OutputSink } from './output-sink';
 
@@ -84,6 +85,7 @@ const NO_INFO = { info: false } as const;
 export const decodeCommand: Command = {
   name: 'decode',
   usage: USAGE,
+  synchronous: true,
   async run(args: readonly string[], io: CliIo): Promise<number> {
     const request = parseRequest(args);
     let source: CaptureSource;
@@ -170,6 +172,11 @@ export const decodeCommand: Command = {
       );
     if (failure) {
       io.stderr.write(`kdscope decode: ${errorLine(request.label, failure)}\n`);
+      return EXIT_USAGE;
+    }
+    const nothing = nothingToDecode(request.label, stats);
+    if (nothing !== undefined) {
+      io.stderr.write(`kdscope decode: ${nothing}\n`);
       return EXIT_USAGE;
     }
     return EXIT_OK;

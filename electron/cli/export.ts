@@ -109,6 +109,7 @@ function exportMatching(
 export const exportCommand: Command = {
   name: 'export',
   usage: USAGE,
+  synchronous: true,
   async run(args: readonly string[], io: CliIo): Promise<number> {
     const parsed = parseArgs(args, { values: ['out', 'filter', 'key'] });
     if (parsed.positional.length !== 1)
@@ -152,10 +153,10 @@ export const exportCommand: Command = {
       throw error;
     }
 
-    let frames = 0;
     let failure: CaptureError | undefined;
     try {
-      frames = filter ? exportMatching(source, writer, filter) : exportChunks(source, writer);
+      if (filter) exportMatching(source, writer, filter);
+      else exportChunks(source, writer);
     } catch (error) {
       if (error instanceof CaptureError) failure = error;
       else if (error instanceof CaptureWriteError) throw new RuntimeError(error.message);
@@ -169,6 +170,9 @@ export const exportCommand: Command = {
           throw new RuntimeError(error.message);
       }
     }
+    // What the file holds (a damaged capture ends the loop before it counts; a chunk too large
+    // for one frame is written as several).
+    const frames = writer.framesWritten;
     const noKey = source.stats.skippedBy['kdnet-no-key'] ?? 0;
     if (noKey > 0)
       io.stderr.write(

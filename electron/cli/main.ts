@@ -27,8 +27,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const controller = new AbortController();
   const stop = (): void => controller.abort();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  if (!command.synchronous) {
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  }
   try {
     return await command.run(rest, {
       stdout: process.stdout,

@@ -3,9 +3,9 @@
 
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from './args';
-import { RuntimeError, UsageError, type Command } from './command';
+import { RuntimeError, UsageError, type CliIo, type Command } from './command';
 import { Workbench } from '../engine/workbench/workbench';
 import { defaultCapturesDir, ensureCapturesDir } from '../engine/workbench/captures-dir';
 import { startWebServer } from '../web/server';
@@ -15,6 +15,31 @@ export function defaultStaticDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   const candidates = [join(here, '../renderer'), join(here, '../../dist/renderer')];
   return candidates.find((dir) => existsSync(join(dir, 'index.html'))) ?? candidates[0]!;
+}
+
+interface RendererBuild {
+  rendererIsStale(): boolean;
+  buildRenderer(): Promise<void>;
+}
+
+/**
+ * In a source checkout, builds the UI when it is missing or older than its sources, as
+ * bin/kdscope.mjs does for the CLI: `kdscope serve` works right after `npm install` (which
+ * runs no scripts). Elsewhere (an installed app) the UI is what was shipped.
+ */
+async function ensureUiBuilt(io: CliIo): Promise<void> {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+  const script = join(root, 'scripts/build-renderer.mjs');
+  if (!existsSync(script) || !existsSync(join(root, 'renderer/index.html'))) return;
+  const build = (await import(pathToFileURL(script).href)) as RendererBuild;
+  if (!build.rendererIsStale()) return;
+  io.stderr.write('kdscope serve: building the UI (it is missing or older than its sources)...\n');
+  try {
+    await build.buildRenderer();
+  } catch (error) {
+    const first = String((error as Error).message ?? error).split('\n')[0];
+    throw new RuntimeError(`cannot build the UI: ${first}; run npm run build`);
+  }
 }
 
 export const serveCommand: Command = {
@@ -33,7 +58,9 @@ export const serveCommand: Command = {
       throw new UsageError(`--port: not a port number: '${portText}'`);
     const capturesOption = parsed.value('captures');
     if (capturesOption === '') throw new UsageError('--captures: empty path');
-    const staticDir = parsed.value('ui') ?? defaultStaticDir();
+    const uiOption = parsed.value('ui');
+    if (uiOption === undefined) await ensureUiBuilt(io);
+    const staticDir = uiOption ?? defaultStaticDir();
     if (!existsSync(join(staticDir, 'index.html'))) {
       throw new RuntimeError(
         `the UI is not built (${join(staticDir, 'index.html')} missing); run npm run build`,
@@ -45,7 +72,12 @@ export const serveCommand: Command = {
     const workbench = new Workbench({ capturesDir });
     let server;
     try {
-      server = await startWebServer({ workbench, staticDir, port });
+      server = await startWebServer({
+        workbench,
+        staticDir,
+        port,
+        log: (line) => io.stderr.write(`kdscope serve: ${line}\n`),
+      });
     } catch (error) {
       await workbench.dispose();
       throw new RuntimeError(`cannot listen on 127.0.0.1:${port}: ${(error as Error).message}`);

@@ -24,6 +24,11 @@ export interface WebServerOptions {
   /** 0 (default) picks a free port. */
   readonly port?: number;
   readonly token?: string;
+  /**
+   * One line (no newline) per client dropped for breaking the WebSocket protocol, and per
+   * server error; default: stderr.
+   */
+  readonly log?: (line: string) => void;
 }
 
 export interface WebServer {
@@ -45,6 +50,11 @@ const TYPES: Record<string, string> = {
   '.map': 'application/json',
 };
 
+/** The page a request without the token gets: every way of starting web mode prints the URL. */
+export const NO_TOKEN_TEXT =
+  'forbidden: open the URL with its token that kdscope printed when it started ' +
+  '(kdscope serve, npm run web, or npm start when it falls back to the browser)';
+
 /** Client -> engine messages are small; anything big is hostile. */
 const MAX_CLIENT_MESSAGE = 64 * 1024;
 /** Close a socket whose unsent data grows past this (a stalled browser that ignores the window). */
@@ -53,6 +63,7 @@ const MAX_BUFFERED = 64 * 1024 * 1024;
 export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
   const token = options.token ?? newToken();
   const root = normalize(options.staticDir);
+  const log = options.log ?? ((line: string) => process.stderr.write(`kdscope web: ${line}\n`));
   let port = 0;
 
   const deny = (res: ServerResponse, status: number, text: string): void => {
@@ -66,7 +77,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (!isAllowedHost(req.headers.host, port)) return deny(res, 403, 'forbidden host');
     const path = pathUnderToken(req.url, token);
-    if (path === null) return deny(res, 403, 'forbidden: open the URL kdscope serve printed');
+    if (path === null) return deny(res, 403, NO_TOKEN_TEXT);
     if (req.method !== 'GET' && req.method !== 'HEAD') return deny(res, 405, 'method not allowed');
     let rel: string;
     try {
@@ -97,8 +108,14 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     handle(req, res).catch(() => deny(res, 500, 'internal error'));
   });
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE });
+  // An 'error' event without a listener ends the process: no client may cause one.
+  wss.on('error', (error) => log(`WebSocket server error: ${error.message}`));
 
   http.on('upgrade', (req, socket, head) => {
+    // After the upgrade event the HTTP server no longer listens for errors on this socket: a
+    // client that resets it while we answer would otherwise end the process. A vanished peer
+    // is ordinary; the socket is just dropped.
+    socket.on('error', () => socket.destroy());
     const path = pathUnderToken(req.url, token);
     if (
       !isAllowedHost(req.headers.host, port) ||
@@ -108,10 +125,18 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => attach(ws));
+    const peer = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+    wss.handleUpgrade(req, socket, head, (ws) => attach(ws, peer));
   });
 
-  const attach = (ws: WebSocket): void => {
+  const attach = (ws: WebSocket, peer: string): void => {
+    // A protocol error (an oversized message, reserved bits, an unmasked frame): ws emits it
+    // once per socket. The client is dropped at once rather than waiting for a close
+    // handshake it will not complete.
+    ws.on('error', (error) => {
+      log(`dropped client ${peer}: ${error.message}`);
+      ws.terminate();
+    });
     serveConnection(
       {
         send: (message) => {
@@ -161,6 +186,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     });
   });
   port = (http.address() as AddressInfo).port;
+  http.on('error', (error) => log(`HTTP server error: ${error.message}`));
 
   return {
     url: appUrl(port, token),

@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -121,6 +121,70 @@ describe('kdscope bridge (process)', () => {
     openCapture(pcap).forEach(() => chunks++);
     expect(chunks).toBe(frames);
   });
+
+  it('a file size limit (EFBIG) stops recording; the frames it reports are the frames the file holds', async () => {
+    if (spawnSync('prlimit', ['--version']).status !== 0)
+      throw new Error('prlimit (util-linux) is not installed: needed to limit the capture size');
+    // Built before the limit applies (a rebuild writes files larger than it).
+    expect(spawnSync(process.execPath, [bin, '--help']).status).toBe(0);
+    const dbgSock = join(dir, 'dbg.sock');
+    const tgtSock = join(dir, 'tgt.sock');
+    const pcap = join(dir, 'limited.pcap');
+    // A target that takes everything: the debugger side sends 64 KiB reads, each larger than
+    // one wrapped frame holds, so each chunk is written as two frames.
+    let received = 0;
+    const target = createServer((s) => s.on('data', (d: Buffer) => (received += d.length)));
+    await new Promise<void>((r) => target.listen(tgtSock, r));
+    const limit = 1024 * 1024;
+    const child = spawn(
+      'prlimit',
+      [
+        `--fsize=${limit}`,
+        process.execPath,
+        bin,
+        'bridge',
+        '--debugger',
+        `unix:${dbgSock}`,
+        '--target',
+        `unix:${tgtSock}`,
+        '--pcap',
+        pcap,
+      ],
+      { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    children.push(child);
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    try {
+      await until(() => existsSync(dbgSock), 'the bridge to listen');
+      const debuggerSide = connect({ path: dbgSock });
+      await once(debuggerSide, 'connect');
+      const block = new Uint8Array(256 * 1024).fill(0x41);
+      let sent = 0;
+      // Written as the limit is met, not a fixed amount: the file fills after ~1 MiB.
+      while (!/recording stopped/.test(err) && sent < 64 * 1024 * 1024) {
+        if (!debuggerSide.write(block)) await once(debuggerSide, 'drain');
+        sent += block.length;
+        await until(() => received >= sent - 4 * block.length, 'the target to take the bytes');
+      }
+      await until(() => received === sent, 'every byte to be relayed');
+      debuggerSide.destroy();
+      child.kill('SIGINT');
+      const [code] = (await once(child, 'exit')) as [number];
+      expect(code).toBe(0);
+      expect(err).toMatch(/recording stopped \(the relay goes on\): cannot write capture .*EFBIG/);
+      const reported = Number(/\((\d+) frames, stopped early\)/.exec(out)?.[1]);
+      const stats = openCapture(pcap).forEach(() => undefined);
+      expect(stats.frames).toBeGreaterThan(10);
+      expect(stats.chunks).toBe(stats.frames);
+      expect(reported).toBe(stats.frames);
+      expect(statSync(pcap).size).toBeLessThanOrEqual(limit);
+    } finally {
+      target.close();
+    }
+  }, 60_000);
 
   it.each([
     [['bridge', '--target', 'sim'], /--debugger EP is required/],

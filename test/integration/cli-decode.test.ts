@@ -4,15 +4,23 @@ import { existsSync, readFileSync, truncateSync, statSync, writeFileSync } from 
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StreamChunk } from '../../electron/capture/chunk';
+import { openCapture } from '../../electron/capture/capture-source';
 import { SessionDecoder } from '../../protocol/session/pipeline';
 import type { PacketRecord } from '../../protocol/session/record';
 import { SESSION_BASIC } from '../fixtures/session-basic';
-import { makeTempDir, writeCapture, type TempDir } from '../support/pcap-fixtures';
+import {
+  buildPcap,
+  makeTempDir,
+  udpFrame,
+  writeCapture,
+  type TempDir,
+} from '../support/pcap-fixtures';
+import { SEED_ENDS } from '../../electron/capture/udp-wrap';
 import { requireTool } from '../support/tools';
 
 const ROOT = join(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'bin/kdscope.mjs');
-const REAL_KDNET = join(ROOT, '../shared/captures/windbg-uncut.pcapng.gz');
+const REAL_KDNET = join(ROOT, 'test/fixtures/windbg-uncut.pcapng.gz');
 
 interface Run {
   status: number | null;
@@ -173,12 +181,45 @@ describe('kdscope decode (process)', () => {
       [['decode', BIN], /is not a pcap or pcapng capture/],
       [['decode', tmp.file('basic.pcap'), '--key', 'not-a-key'], /key/i],
       [['decode', tmp.file('basic.pcap'), '--bogus'], /unknown option --bogus/],
+      [['decode', tmp.file('basic.pcap'), '-x'], /^kdscope decode: unknown option -x\n$/],
+      [['export', tmp.file('basic.pcap'), '-o', 'x.pcap'], /^kdscope export: unknown option -o\n$/],
     ];
     for (const [args, message] of cases) {
       const run = kdscope(...args);
       expect(run.status, args.join(' ')).toBe(2);
       expect(run.stderr).toMatch(message);
       expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    }
+  });
+
+  it('says there was nothing to decode (exit 2) when the input holds no KD bytes', () => {
+    const empty = tmp.file('empty.bin');
+    writeFileSync(empty, new Uint8Array(0));
+    const headerOnly = tmp.file('header-only.pcap');
+    writeFileSync(headerOnly, buildPcap([]));
+    const dns = tmp.file('dns.pcap');
+    const ends = { ...SEED_ENDS['debugger->target'], srcPort: 5353, dstPort: 53 };
+    writeFileSync(dns, buildPcap([{ timeUs: 0, data: udpFrame(ends, new Uint8Array(20)) }]));
+    const cases: [string[], RegExp][] = [
+      [
+        ['--debugger', '/dev/null', '--target', '/dev/null'],
+        /\/dev\/null \+ \/dev\/null: both streams are empty/,
+      ],
+      [['--debugger', empty, '--target', empty], /both streams are empty/],
+      [[headerOnly], /header-only\.pcap: the capture has no frames/],
+      [[dns], /dns\.pcap: none of its 1 frames carries KD bytes \(other-udp 1\)/],
+    ];
+    for (const [args, message] of cases) {
+      const run = kdscope('decode', ...args);
+      expect(run.status, args.join(' ')).toBe(2);
+      // The summary is still printed, for a reader that expects one.
+      expect(lines(run.stdout).at(-1), args.join(' ')).toMatchObject({
+        kind: 'summary',
+        packets: 0,
+      });
+      expect(run.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(run.stderr, args.join(' ')).toMatch(/^kdscope decode: nothing to decode: /);
+      expect(run.stderr, args.join(' ')).toMatch(message);
     }
   });
 
@@ -265,6 +306,21 @@ describe('kdscope export (process)', () => {
     });
     expect(t.status).toBe(0);
     expect(t.stdout.trim().split('\n').map(Number)).toEqual([81, 81, 81, 81, 81, 81]);
+  });
+
+  it('of a cut capture: the frames before the damage, and the count the file holds', () => {
+    const cut = tmp.file('cut-for-export.pcap');
+    writeFileSync(cut, readFileSync(tmp.file('basic.pcap')));
+    truncateSync(cut, statSync(cut).size - 40);
+    for (const filter of [[], ['--filter', 'checksumOk || !checksumOk']]) {
+      const out = tmp.file('cut-export.pcapng');
+      const run = kdscope('export', cut, '--out', out, ...filter);
+      expect(run.status).toBe(2);
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+      const n = Number(/wrote the (\d+) frames before it/.exec(run.stderr)?.[1]);
+      expect(n, run.stderr).toBeGreaterThan(10);
+      expect(openCapture(out).forEach(() => undefined).frames).toBe(n);
+    }
   });
 
   it('refuses a bad filter, a bad --out and a missing capture with one line', () => {

@@ -142,6 +142,43 @@ describe('write failures are one clear line', () => {
     writer.close();
     expect(() => writer.write(frame)).toThrow(/closed/);
   });
+
+  it('framesWritten counts the frames the file holds: split pieces, not failed or gathered ones', () => {
+    const fifo = tmp.file('count.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const open = (options: { bufferBytes?: number }) => {
+      const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+      const fd = openSync(fifo, constants.O_WRONLY);
+      const writer = PcapWriter.fromFd(fd, {
+        label: 'count',
+        closeFd: true,
+        maxPayload: 10,
+        ...options,
+      });
+      return { writer, closeReader: () => closeSync(reader) };
+    };
+    const chunk = { dir: 'debugger->target' as const, timeUs: 0, bytes: new Uint8Array(25) };
+
+    const live = open({});
+    live.writer.write(chunk);
+    expect(live.writer.framesWritten).toBe(3);
+    live.closeReader();
+    expect(() => live.writer.write(chunk)).toThrow(/EPIPE/);
+    expect(live.writer.framesWritten).toBe(3);
+    live.writer.close();
+
+    const gathered = open({ bufferBytes: 1 << 20 });
+    gathered.writer.write(chunk);
+    gathered.writer.write(chunk);
+    expect(gathered.writer.framesWritten).toBe(0);
+    gathered.writer.flush();
+    expect(gathered.writer.framesWritten).toBe(6);
+    gathered.writer.write(chunk);
+    gathered.closeReader();
+    expect(() => gathered.writer.flush()).toThrow(/EPIPE/);
+    expect(gathered.writer.framesWritten).toBe(6);
+    gathered.writer.close();
+  });
 });
 
 describe('a failed write leaves a valid capture', () => {

@@ -18,4 +18,12 @@ describe('parseArgs', () => {
     expect(() => parseArgs(['--format'], spec)).toThrow(/needs a value/);
     expect(() => parseArgs(['--key', 'a', '--key', 'b'], spec)).toThrow(/twice/);
   });
+
+  it('refuses single-dash options by their name, not as a second positional', () => {
+    expect(() => parseArgs(['a.pcap', '-x'], spec)).toThrow(/^unknown option -x$/);
+    expect(() => parseArgs(['-format', 'table'], spec)).toThrow(/^unknown option -format$/);
+    // '-' stays a positional, and `--` lets a file named -x through.
+    expect(parseArgs(['-'], spec).positional).toEqual(['-']);
+    expect(parseArgs(['--', '-x'], spec).positional).toEqual(['-x']);
+  });
 });

@@ -9,7 +9,7 @@ import type { Direction, KdEvent } from '../../protocol/kd/events';
 import { FrameIndex } from '../../electron/capture/frame-index';
 import { readCapture } from '../support/pcap-fixtures';
 
-const CAPTURE = join(__dirname, '../../../shared/captures/windbg-uncut.pcapng.gz');
+const CAPTURE = join(__dirname, '../fixtures/windbg-uncut.pcapng.gz');
 
 function requireCapture(): string {
   if (!existsSync(CAPTURE)) {

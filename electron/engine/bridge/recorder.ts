@@ -1,7 +1,7 @@
-// Records relayed chunks into a capture: one frame per chunk, with the time it arrived. The
-// writers write each frame synchronously, so the file is valid up to the last frame even
-// after `kill -9`. A failed write (disk full, directory gone) stops recording with one line;
-// the relay goes on.
+// Records relayed chunks into a capture: one frame per chunk (several for a chunk larger than a
+// frame holds), with the time it arrived. The writers write each frame synchronously, so the
+// file is valid up to the last frame even after `kill -9`. A failed write (disk full,
+// directory gone) stops recording with one line; the relay goes on.
 
 import { PcapWriter, PcapngWriter } from '../../capture';
 import type { FrameWriter } from '../../capture';
@@ -39,8 +39,10 @@ export class Recorder implements BridgeTap {
   private report: (message: string) => void = () => undefined;
   private stopped = false;
   private closed = false;
-  /** Frames written (one per relayed chunk). */
-  frames = 0;
+  /** Frames in the capture: a chunk larger than a frame holds is written as several. */
+  get frames(): number {
+    return this.writer.framesWritten;
+  }
   /** Why recording stopped early, if it did. */
   failure: string | undefined;
 
@@ -89,7 +91,6 @@ export class Recorder implements BridgeTap {
       }
       try {
         this.writer.write(chunk);
-        this.frames++;
       } catch (error) {
         this.stopped = true;
         this.failure = (error as Error).message;

@@ -339,8 +339,9 @@ export class Workbench {
       const error = this.sideErrors[side];
       const connections =
         side === 'debugger' ? counters.debuggerConnections : counters.targetConnections;
-      // Not connected and the last attempt failed: that failure is the news, not "waiting".
-      const failing = error !== undefined && !bridge.connected(side);
+      // The target not reached and the last attempt failed: that failure is the news, not
+      // "waiting" or "gone". (A debugger's errors are those of a connection that then went.)
+      const failing = side === 'target' && error !== undefined && !bridge.connected(side);
       return {
         connection: bridge.connected(side) ? 'connected' : connections > 0 ? 'gone' : 'waiting',
         condition: failing ? 'error' : health.condition,
