@@ -14,7 +14,8 @@ import { KdnetKeyError, parseKdnetKey } from '../../protocol/kdnet/key';
 import { CaptureError, errorText } from './capture-error';
 import type { StreamChunk } from './chunk';
 import { BLOCK_SIZE, CaptureInput, openRegularFile } from './capture-input';
-import { parsePcap, parsePcapng, sniffContainer } from './container-parsers';
+import { pcapParser, pcapngParser, sniffContainer } from './container-parsers';
+import type { ContainerParser } from './container-parsers';
 import type { ContainerFormat, RecordSink } from './container-parsers';
 import { IN_MEMORY_LIMIT, gunzipSmall, isGzip } from './gunzip';
 import { nodeKdnetCrypto, plainBytes } from './kdnet-node-crypto';
@@ -70,8 +71,53 @@ export interface CaptureSource {
    * the same chunks, errors and stats, as ranges of a reused buffer.
    */
   forEachRange(callback: ChunkRangeSink): CaptureStats;
+  /**
+   * forEachRange in steps (an import or export that yields to the event loop between them):
+   * the same chunks, errors and stats; `observe` also sees every frame as captured, with
+   * what it became. The reader must be closed.
+   */
+  reader(callback: ChunkRangeSink, observe?: FrameObserver): ChunkReader;
   /** Counters of the last (or current) forEach; complete even after a CaptureError. */
   readonly stats: CaptureStats;
+}
+
+/** What a captured frame became: a chunk of the KD stream, or why it was skipped. */
+export type FrameOutcome = 'chunk' | SkipReason;
+
+/**
+ * A frame as captured: bytes[start, end) of its link layer (`linkType`), read during the call
+ * only. Called after the frame's chunk (if any) was delivered.
+ */
+export type FrameObserver = (
+  frame: number,
+  timeUs: number,
+  linkType: number,
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  outcome: FrameOutcome,
+) => void;
+
+/** A pass over a capture in steps; see CaptureSource.reader. */
+export interface ChunkReader {
+  /**
+   * Reads at most `maxFrames` more frames (raw pairs: pieces); false once the capture has
+   * ended. Throws CaptureError where forEachRange would.
+   */
+  step(maxFrames: number): boolean;
+  /** Counters of this pass so far. */
+  readonly stats: CaptureStats;
+  close(): void;
+}
+
+/** Runs a reader to its end and closes it. */
+function readAll(reader: ChunkReader): CaptureStats {
+  try {
+    while (reader.step(Infinity));
+    return reader.stats;
+  } finally {
+    reader.close();
+  }
 }
 
 export interface OpenCaptureOptions {
@@ -222,45 +268,64 @@ class FileCaptureSource implements CaptureSource {
         callback({ frame, timeUs, dir, bytes: bytes.slice(start, end) }),
       );
     this.whole ??= this.inMemory ?? readWhole(this.path, 'capture');
-    return this.read(CaptureInput.ofBytes(this.whole), (dir, bytes, start, end, timeUs, frame) =>
-      callback({ frame, timeUs, dir, bytes: bytes.subarray(start, end) }),
+    return readAll(
+      this.read(CaptureInput.ofBytes(this.whole), (dir, bytes, start, end, timeUs, frame) =>
+        callback({ frame, timeUs, dir, bytes: bytes.subarray(start, end) }),
+      ),
     );
   }
 
   forEachRange(callback: ChunkRangeSink): CaptureStats {
+    return readAll(this.reader(callback));
+  }
+
+  reader(callback: ChunkRangeSink, observe?: FrameObserver): ChunkReader {
     const data = this.inMemory ?? this.whole;
-    if (data !== undefined) return this.read(CaptureInput.ofBytes(data), callback);
+    if (data !== undefined) return this.read(CaptureInput.ofBytes(data), callback, observe);
     const input = this.streamed
       ? CaptureInput.openGzip(this.path, 'capture')
       : CaptureInput.openFile(this.path, 'capture');
     try {
-      return this.read(input, callback);
-    } finally {
+      return this.read(input, callback, observe);
+    } catch (error) {
       input.close();
+      throw error;
     }
   }
 
-  private read(input: CaptureInput, callback: ChunkRangeSink): CaptureStats {
+  private read(
+    input: CaptureInput,
+    callback: ChunkRangeSink,
+    observe?: FrameObserver,
+  ): ChunkReader {
     const stats = emptyStats(this.format, this.compressed);
     this.stats = stats;
     const kdnet = this.startKey ? new KdnetDecoder(this.startKey, nodeKdnetCrypto) : undefined;
     const udp: UdpView = { srcPort: 0, dstPort: 0, start: 0, end: 0, fullEnd: 0 };
-    const skip = (reason: SkipReason): void => {
+    const skip = (reason: SkipReason): SkipReason => {
       stats.skipped++;
       stats.skippedBy[reason] = (stats.skippedBy[reason] ?? 0) + 1;
+      return reason;
     };
     const bytesOf = stats.bytes;
 
-    const onRecord: RecordSink = (frame, timeUs, linkType, buf, start, end, epbFlags) => {
+    const classify = (
+      frame: number,
+      timeUs: number,
+      linkType: number,
+      buf: Uint8Array,
+      start: number,
+      end: number,
+      epbFlags: number,
+    ): FrameOutcome => {
       stats.frames++;
       if (isUserLinkType(linkType)) {
         const dir = directionFromEpbFlags(epbFlags);
-        if (dir) {
-          stats.chunks++;
-          bytesOf[dir] += end - start;
-          callback(dir, buf, start, end, timeUs, frame);
-        } else skip('no-direction');
-        return;
+        if (!dir) return skip('no-direction');
+        stats.chunks++;
+        bytesOf[dir] += end - start;
+        callback(dir, buf, start, end, timeUs, frame);
+        return 'chunk';
       }
       if (!isSupportedLinkType(linkType)) return skip('unsupported-linktype');
       const why = findUdp(linkType, buf, start, end, udp);
@@ -270,7 +335,8 @@ class FileCaptureSource implements CaptureSource {
       if (dir) {
         stats.chunks++;
         bytesOf[dir] += udp.end - udp.start;
-        return callback(dir, buf, udp.start, udp.end, timeUs, frame);
+        callback(dir, buf, udp.start, udp.end, timeUs, frame);
+        return 'chunk';
       }
       const payload = buf.subarray(udp.start, udp.end);
       if (!hasKdnetMagic(payload)) return skip('other-udp');
@@ -280,30 +346,63 @@ class FileCaptureSource implements CaptureSource {
       if (outcome.kind === 'kd') {
         stats.chunks++;
         bytesOf[outcome.dir] += outcome.bytes.length;
-        return callback(outcome.dir, outcome.bytes, 0, outcome.bytes.length, timeUs, frame);
+        callback(outcome.dir, outcome.bytes, 0, outcome.bytes.length, timeUs, frame);
+        return 'chunk';
       }
       if (outcome.kind === 'control') return skip('kdnet-control');
       stats.firstKdnetRejection ??= { frame, detail: outcome.detail };
-      skip('kdnet-rejected');
+      return skip('kdnet-rejected');
     };
+    const onRecord: RecordSink = observe
+      ? (frame, timeUs, linkType, buf, start, end, epbFlags) => {
+          const outcome = classify(frame, timeUs, linkType, buf, start, end, epbFlags);
+          observe(frame, timeUs, linkType, buf, start, end, outcome);
+        }
+      : classify;
 
+    const parser =
+      this.format === 'pcapng' ? pcapngParser(input, onRecord) : pcapParser(input, onRecord);
+    return new ParserReader(parser, input, stats);
+  }
+}
+
+/** A container parser's pass with the end-of-input checks of a .gz capture. */
+class ParserReader implements ChunkReader {
+  private closed = false;
+
+  constructor(
+    private readonly parser: ContainerParser,
+    private readonly input: CaptureInput,
+    readonly stats: CaptureStats,
+  ) {}
+
+  step(maxFrames: number): boolean {
+    let more: boolean;
     try {
-      if (this.format === 'pcapng') parsePcapng(input, onRecord);
-      else parsePcap(input, onRecord);
+      more = this.parser.step(maxFrames);
     } catch (err) {
       // A record cut short by a damaged .gz: the damage is what to report.
-      if (!(err instanceof CaptureError) || input.gzipDamage === undefined) throw err;
+      if (!(err instanceof CaptureError) || this.input.gzipDamage === undefined) throw err;
+      more = false;
     }
-    const damage = input.gzipDamage;
-    if (damage !== undefined) {
-      const size = input.base + input.end;
-      throw new CaptureError(
-        `${damage} after ${size} decompressed bytes (frame ${stats.frames})`,
-        size,
-        stats.frames,
-      );
+    if (!more) {
+      const damage = this.input.gzipDamage;
+      if (damage !== undefined) {
+        const size = this.input.base + this.input.end;
+        throw new CaptureError(
+          `${damage} after ${size} decompressed bytes (frame ${this.stats.frames})`,
+          size,
+          this.stats.frames,
+        );
+      }
     }
-    return stats;
+    return more;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.input.close();
   }
 }
 
@@ -354,6 +453,10 @@ class RawPairSource implements CaptureSource {
   }
 
   forEachRange(callback: ChunkRangeSink): CaptureStats {
+    return readAll(this.reader(callback));
+  }
+
+  reader(callback: ChunkRangeSink): ChunkReader {
     const stats = emptyStats('raw-pair', false);
     this.stats = stats;
     const d = this.debuggerBytes;
@@ -367,14 +470,23 @@ class RawPairSource implements CaptureSource {
     const pieces = Math.max(1, Math.ceil(Math.max(d.length, t.length) / this.pieceSize));
     let dAt = 0;
     let tAt = 0;
-    for (let i = 1; i <= pieces; i++) {
-      const dEnd = Math.round((d.length * i) / pieces);
-      const tEnd = Math.round((t.length * i) / pieces);
-      emit('debugger->target', d, dAt, dEnd);
-      emit('target->debugger', t, tAt, tEnd);
-      dAt = dEnd;
-      tAt = tEnd;
-    }
-    return stats;
+    let piece = 0;
+    return {
+      stats,
+      step: (maxPieces) => {
+        const stop = Math.min(pieces, piece + maxPieces);
+        while (piece < stop) {
+          piece++;
+          const dEnd = Math.round((d.length * piece) / pieces);
+          const tEnd = Math.round((t.length * piece) / pieces);
+          emit('debugger->target', d, dAt, dEnd);
+          emit('target->debugger', t, tAt, tEnd);
+          dAt = dEnd;
+          tAt = tEnd;
+        }
+        return piece < pieces;
+      },
+      close: () => undefined,
+    };
   }
 }

@@ -57,86 +57,143 @@ export function sniffContainer(buf: Uint8Array): ContainerFormat | undefined {
   return undefined;
 }
 
-export function parsePcap(input: CaptureInput, sink: RecordSink): number {
-  if (!input.has(0, PCAP_HEADER_SIZE)) {
-    throw new CaptureError(
-      `truncated pcap file header at byte 0 (${input.base + input.end} of 24 bytes)`,
-      0,
-    );
-  }
-  // The window moves as the file is read: these are reloaded after each input.has().
-  let buf = input.buf;
-  let view = input.view;
-  let base = input.base;
-  let avail = base + input.end;
-  const magicLe = view.getUint32(0, true);
-  const le = magicLe === PCAP_MAGIC_US || magicLe === PCAP_MAGIC_NS;
-  const nano = (le ? magicLe : view.getUint32(0, false)) === PCAP_MAGIC_NS;
-  const snaplen = view.getUint32(16, le);
-  // The FCS-length bits share the link-type field (pcap spec); the type is the low 16 bits.
-  const linkType = view.getUint32(20, le) & 0xffff;
-  const limit = Math.min(Math.max(snaplen, 262144), MAX_RECORD);
-  const fracPerUs = nano ? 1000 : 1;
+/**
+ * A container parser that can stop between records and go on later (an export or an import
+ * that yields to the event loop): `step(n)` reads at most n more records and returns false
+ * once the capture has ended. Errors are thrown as by parsePcap / parsePcapng.
+ */
+export interface ContainerParser {
+  step(maxFrames: number): boolean;
+  /** Records read so far. */
+  readonly frames: number;
+}
 
-  let at = PCAP_HEADER_SIZE;
-  let frame = 0;
-  for (;;) {
-    if (at + PCAP_RECORD_HEADER_SIZE > avail) {
-      const ok = input.has(at, PCAP_RECORD_HEADER_SIZE);
-      buf = input.buf;
-      view = input.view;
-      base = input.base;
-      avail = base + input.end;
-      if (!ok) {
-        if (at >= avail) break;
-        frame++;
-        throw new CaptureError(
-          `truncated packet record header at byte ${at} (frame ${frame})`,
-          at,
-          frame,
-        );
-      }
-    }
-    frame++;
-    const h = at - base;
-    const seconds = view.getUint32(h, le);
-    const fraction = view.getUint32(h + 4, le);
-    const captured = view.getUint32(h + 8, le);
-    if (captured > limit) {
+/** Reads every record (one step without a limit); returns how many there were. */
+function parseAll(parser: ContainerParser): number {
+  while (parser.step(Infinity));
+  return parser.frames;
+}
+
+export function parsePcap(input: CaptureInput, sink: RecordSink): number {
+  return parseAll(pcapParser(input, sink));
+}
+
+export function pcapParser(input: CaptureInput, sink: RecordSink): ContainerParser {
+  return new PcapParser(input, sink);
+}
+
+class PcapParser implements ContainerParser {
+  private readonly le: boolean;
+  private readonly linkType: number;
+  private readonly limit: number;
+  private readonly fracPerUs: number;
+  /** Where the next record starts. */
+  private at = PCAP_HEADER_SIZE;
+  frames = 0;
+  private ended = false;
+
+  constructor(
+    private readonly input: CaptureInput,
+    private readonly sink: RecordSink,
+  ) {
+    if (!input.has(0, PCAP_HEADER_SIZE)) {
       throw new CaptureError(
-        `corrupt packet record at byte ${at} (frame ${frame}): captured length ${captured} exceeds ${limit}`,
-        at,
-        frame,
+        `truncated pcap file header at byte 0 (${input.base + input.end} of 24 bytes)`,
+        0,
       );
     }
-    const data = at + PCAP_RECORD_HEADER_SIZE;
-    if (data + captured > avail) {
-      // The record header comes along, so the window starts at the record.
-      const ok = input.has(at, PCAP_RECORD_HEADER_SIZE + captured);
-      buf = input.buf;
-      view = input.view;
-      base = input.base;
-      avail = base + input.end;
-      if (!ok) {
-        throw new CaptureError(
-          `truncated packet record at byte ${at} (frame ${frame}): ${captured} bytes announced, ${avail - data} present`,
-          at,
-          frame,
-        );
-      }
-    }
-    sink(
-      frame,
-      seconds * 1e6 + fraction / fracPerUs,
-      linkType,
-      buf,
-      data - base,
-      data - base + captured,
-      -1,
-    );
-    at = data + captured;
+    const header = input.view;
+    const magicLe = header.getUint32(0, true);
+    const le = magicLe === PCAP_MAGIC_US || magicLe === PCAP_MAGIC_NS;
+    this.le = le;
+    const nano = (le ? magicLe : header.getUint32(0, false)) === PCAP_MAGIC_NS;
+    const snaplen = header.getUint32(16, le);
+    // The FCS-length bits share the link-type field (pcap spec); the type is the low 16 bits.
+    this.linkType = header.getUint32(20, le) & 0xffff;
+    this.limit = Math.min(Math.max(snaplen, 262144), MAX_RECORD);
+    this.fracPerUs = nano ? 1000 : 1;
   }
-  return frame;
+
+  step(maxFrames: number): boolean {
+    if (this.ended) return false;
+    const { input, sink, le, linkType, limit, fracPerUs } = this;
+    // The window moves as the file is read: these are reloaded after each input.has().
+    let buf = input.buf;
+    let view = input.view;
+    let base = input.base;
+    let avail = base + input.end;
+    let at = this.at;
+    let frame = this.frames;
+    const stopAt = frame + Math.min(maxFrames, 0x3fffffff);
+    try {
+      while (frame < stopAt) {
+        if (at + PCAP_RECORD_HEADER_SIZE > avail) {
+          const ok = input.has(at, PCAP_RECORD_HEADER_SIZE);
+          buf = input.buf;
+          view = input.view;
+          base = input.base;
+          avail = base + input.end;
+          if (!ok) {
+            if (at >= avail) {
+              this.ended = true;
+              return false;
+            }
+            frame++;
+            throw new CaptureError(
+              `truncated packet record header at byte ${at} (frame ${frame})`,
+              at,
+              frame,
+            );
+          }
+        }
+        frame++;
+        const h = at - base;
+        const seconds = view.getUint32(h, le);
+        const fraction = view.getUint32(h + 4, le);
+        const captured = view.getUint32(h + 8, le);
+        if (captured > limit) {
+          throw new CaptureError(
+            `corrupt packet record at byte ${at} (frame ${frame}): captured length ${captured} exceeds ${limit}`,
+            at,
+            frame,
+          );
+        }
+        const data = at + PCAP_RECORD_HEADER_SIZE;
+        if (data + captured > avail) {
+          // The record header comes along, so the window starts at the record.
+          const ok = input.has(at, PCAP_RECORD_HEADER_SIZE + captured);
+          buf = input.buf;
+          view = input.view;
+          base = input.base;
+          avail = base + input.end;
+          if (!ok) {
+            throw new CaptureError(
+              `truncated packet record at byte ${at} (frame ${frame}): ${captured} bytes announced, ${avail - data} present`,
+              at,
+              frame,
+            );
+          }
+        }
+        sink(
+          frame,
+          seconds * 1e6 + fraction / fracPerUs,
+          linkType,
+          buf,
+          data - base,
+          data - base + captured,
+          -1,
+        );
+        at = data + captured;
+      }
+      return true;
+    } catch (error) {
+      this.ended = true;
+      throw error;
+    } finally {
+      this.at = at;
+      this.frames = frame;
+    }
+  }
 }
 
 interface Interface {
@@ -173,98 +230,139 @@ function walkOptions(
 }
 
 export function parsePcapng(input: CaptureInput, sink: RecordSink): number {
-  let le = true;
-  let interfaces: Interface[] = [];
-  let frame = 0;
-  let at = 0;
-  // The window moves as the file is read: these are reloaded after each input.has().
-  let buf = input.buf;
-  let view = input.view;
-  let base = input.base;
-  let avail = base + input.end;
-  const corrupt = (what: string, where: number): never => {
-    throw new CaptureError(`${what} at byte ${where} (frame ${frame + 1})`, where, frame + 1);
-  };
-  /** Makes [at, at + n) readable; false when the capture ends first. */
-  const need = (n: number): boolean => {
-    const ok = input.has(at, n);
-    buf = input.buf;
-    view = input.view;
-    base = input.base;
-    avail = base + input.end;
-    return ok;
-  };
+  return parseAll(pcapngParser(input, sink));
+}
 
-  for (;;) {
-    if (at + 12 > avail && !need(12)) {
-      if (at >= avail) break;
-      corrupt('truncated block header', at);
-    }
-    let r = at - base;
-    let type = view.getUint32(r, le);
-    if (type === BLOCK_SHB) {
-      if (at + 28 > avail && !need(28)) corrupt('truncated section header block', at);
-      r = at - base;
-      const bom = view.getUint32(r + 8, true);
-      if (bom === BYTE_ORDER_MAGIC) le = true;
-      else if (bom === 0x4d3c2b1a) le = false;
-      else corrupt('corrupt section header block (bad byte-order magic)', at);
-      type = BLOCK_SHB;
-      interfaces = [];
-    }
-    const length = view.getUint32(r + 4, le);
-    if (length < 12 || length % 4 !== 0 || length > MAX_RECORD) {
-      corrupt(`corrupt block length ${length}`, at);
-    }
-    if (at + length > avail && !need(length)) {
-      corrupt(`truncated block of ${length} bytes (${avail - at} present)`, at);
-    }
-    r = at - base;
-    if (view.getUint32(r + length - 4, le) !== length) {
-      corrupt('corrupt block (trailing length differs)', at);
-    }
-    const bodyEnd = r + length - 4;
+export function pcapngParser(input: CaptureInput, sink: RecordSink): ContainerParser {
+  return new PcapngParser(input, sink);
+}
 
-    if (type === BLOCK_IDB) {
-      if (length < 20) corrupt('corrupt interface description block', at);
-      let unitsPerUs = 1;
-      let offsetUs = 0;
-      const idbView = view;
-      walkOptions(view, le, r + 16, bodyEnd, (code, o, len) => {
-        if (code === OPT_IF_TSRESOL && len >= 1)
-          unitsPerUs = tsresolUnitsPerUs(idbView.getUint8(o));
-        if (code === OPT_IF_TSOFFSET && len >= 8) {
-          offsetUs = Number(idbView.getBigInt64(o, le)) * 1e6;
+class PcapngParser implements ContainerParser {
+  /** Byte order and interfaces of the current section. */
+  private le = true;
+  private interfaces: Interface[] = [];
+  frames = 0;
+  /** Where the next block starts. */
+  private at = 0;
+  private ended = false;
+
+  constructor(
+    private readonly input: CaptureInput,
+    private readonly sink: RecordSink,
+  ) {}
+
+  step(maxFrames: number): boolean {
+    if (this.ended) return false;
+    const { input, sink } = this;
+    let le = this.le;
+    let interfaces = this.interfaces;
+    let frame = this.frames;
+    let at = this.at;
+    const stopAt = frame + Math.min(maxFrames, 0x3fffffff);
+    // The window moves as the file is read: these are reloaded after each input.has().
+    let buf = input.buf;
+    let view = input.view;
+    let base = input.base;
+    let avail = base + input.end;
+    const corrupt = (what: string, where: number): never => {
+      throw new CaptureError(`${what} at byte ${where} (frame ${frame + 1})`, where, frame + 1);
+    };
+    /** Makes [at, at + n) readable; false when the capture ends first. */
+    const need = (n: number): boolean => {
+      const ok = input.has(at, n);
+      buf = input.buf;
+      view = input.view;
+      base = input.base;
+      avail = base + input.end;
+      return ok;
+    };
+
+    try {
+      while (frame < stopAt) {
+        if (at + 12 > avail && !need(12)) {
+          if (at >= avail) {
+            this.ended = true;
+            return false;
+          }
+          corrupt('truncated block header', at);
         }
-      });
-      interfaces.push({ linkType: view.getUint16(r + 8, le), unitsPerUs, offsetUs });
-    } else if (type === BLOCK_EPB || type === BLOCK_PB) {
-      frame++;
-      if (length < 32) corrupt('corrupt packet block', at);
-      const id = type === BLOCK_EPB ? view.getUint32(r + 8, le) : view.getUint16(r + 8, le);
-      const iface = interfaces[id];
-      if (!iface) corrupt(`packet block for undeclared interface ${id}`, at);
-      const high = view.getUint32(r + 12, le);
-      const low = view.getUint32(r + 16, le);
-      const captured = view.getUint32(r + 20, le);
-      const data = r + 28;
-      if (data + captured > bodyEnd)
-        corrupt(`corrupt packet block (captured length ${captured})`, at);
-      let flags = -1;
-      const epbView = view;
-      walkOptions(view, le, data + ((captured + 3) & ~3), bodyEnd, (code, o, len) => {
-        if (code === OPT_EPB_FLAGS && len >= 4) flags = epbView.getUint32(o, le);
-      });
-      const timeUs = (high * 0x100000000 + low) / iface!.unitsPerUs + iface!.offsetUs;
-      sink(frame, timeUs, iface!.linkType, buf, data, data + captured, flags);
-    } else if (type === BLOCK_SPB) {
-      frame++;
-      const iface = interfaces[0];
-      if (!iface) corrupt('simple packet block without an interface', at);
-      const captured = Math.min(view.getUint32(r + 8, le), bodyEnd - (r + 12));
-      sink(frame, 0, iface!.linkType, buf, r + 12, r + 12 + captured, -1);
+        let r = at - base;
+        let type = view.getUint32(r, le);
+        if (type === BLOCK_SHB) {
+          if (at + 28 > avail && !need(28)) corrupt('truncated section header block', at);
+          r = at - base;
+          const bom = view.getUint32(r + 8, true);
+          if (bom === BYTE_ORDER_MAGIC) le = true;
+          else if (bom === 0x4d3c2b1a) le = false;
+          else corrupt('corrupt section header block (bad byte-order magic)', at);
+          type = BLOCK_SHB;
+          interfaces = [];
+        }
+        const length = view.getUint32(r + 4, le);
+        if (length < 12 || length % 4 !== 0 || length > MAX_RECORD) {
+          corrupt(`corrupt block length ${length}`, at);
+        }
+        if (at + length > avail && !need(length)) {
+          corrupt(`truncated block of ${length} bytes (${avail - at} present)`, at);
+        }
+        r = at - base;
+        if (view.getUint32(r + length - 4, le) !== length) {
+          corrupt('corrupt block (trailing length differs)', at);
+        }
+        const bodyEnd = r + length - 4;
+
+        if (type === BLOCK_IDB) {
+          if (length < 20) corrupt('corrupt interface description block', at);
+          let unitsPerUs = 1;
+          let offsetUs = 0;
+          const idbView = view;
+          const idbLe = le;
+          walkOptions(view, le, r + 16, bodyEnd, (code, o, len) => {
+            if (code === OPT_IF_TSRESOL && len >= 1)
+              unitsPerUs = tsresolUnitsPerUs(idbView.getUint8(o));
+            if (code === OPT_IF_TSOFFSET && len >= 8) {
+              offsetUs = Number(idbView.getBigInt64(o, idbLe)) * 1e6;
+            }
+          });
+          interfaces.push({ linkType: view.getUint16(r + 8, le), unitsPerUs, offsetUs });
+        } else if (type === BLOCK_EPB || type === BLOCK_PB) {
+          frame++;
+          if (length < 32) corrupt('corrupt packet block', at);
+          const id = type === BLOCK_EPB ? view.getUint32(r + 8, le) : view.getUint16(r + 8, le);
+          const iface = interfaces[id];
+          if (!iface) corrupt(`packet block for undeclared interface ${id}`, at);
+          const high = view.getUint32(r + 12, le);
+          const low = view.getUint32(r + 16, le);
+          const captured = view.getUint32(r + 20, le);
+          const data = r + 28;
+          if (data + captured > bodyEnd)
+            corrupt(`corrupt packet block (captured length ${captured})`, at);
+          let flags = -1;
+          const epbView = view;
+          const epbLe = le;
+          walkOptions(view, le, data + ((captured + 3) & ~3), bodyEnd, (code, o, len) => {
+            if (code === OPT_EPB_FLAGS && len >= 4) flags = epbView.getUint32(o, epbLe);
+          });
+          const timeUs = (high * 0x100000000 + low) / iface!.unitsPerUs + iface!.offsetUs;
+          sink(frame, timeUs, iface!.linkType, buf, data, data + captured, flags);
+        } else if (type === BLOCK_SPB) {
+          frame++;
+          const iface = interfaces[0];
+          if (!iface) corrupt('simple packet block without an interface', at);
+          const captured = Math.min(view.getUint32(r + 8, le), bodyEnd - (r + 12));
+          sink(frame, 0, iface!.linkType, buf, r + 12, r + 12 + captured, -1);
+        }
+        at += length;
+      }
+      return true;
+    } catch (error) {
+      this.ended = true;
+      throw error;
+    } finally {
+      this.le = le;
+      this.interfaces = interfaces;
+      this.frames = frame;
+      this.at = at;
     }
-    at += length;
   }
-  return frame;
 }
