@@ -6,13 +6,8 @@
 import { resolve } from 'node:path';
 import { CaptureError, CaptureWriteError } from '../capture/capture-error';
 import { openCapture, type CaptureSource } from '../capture/capture-source';
-import { openCaptureWriter } from '../capture/capture-writers';
-import type { FrameWriter } from '../capture/frame-writer';
-import type { Direction } from '../../protocol/kd/events';
+import { CaptureExport } from '../capture/export-capture';
 import { createFilter, type CompiledFilter } from '../../protocol/filter/index';
-import { SessionDecoder } from '../../protocol/session/pipeline';
-import type { PacketRecord } from '../../protocol/session/record';
-import { SettleQueue } from '../../protocol/session/settle';
 import { parseArgs } from './args';
 import { EXIT_OK, EXIT_USAGE, RuntimeError, UsageError, type CliIo, type Command } from './command';
 
@@ -23,87 +18,11 @@ Writes CAPTURE (pcap, pcapng, .gz; KDNET with --key) as the seed's pcap (.pcap) 
 e.g. 'type == STATE_MANIPULATE && !checksumOk') each matching packet, break-in or garbage run
 is one frame holding exactly its bytes.`;
 
-/** Bytes of one direction's stream, kept as the chunks that carried them. */
-class StreamBytes {
-  private starts: number[] = [];
-  private chunks: Uint8Array[] = [];
-  private head = 0;
-  private end = 0;
-
-  add(bytes: Uint8Array): void {
-    this.starts.push(this.end);
-    this.chunks.push(bytes);
-    this.end += bytes.length;
-  }
-
-  /** Bytes [offset, offset + length); ranges are asked for in increasing order. */
-  take(offset: number, length: number): Uint8Array {
-    while (this.head + 1 < this.chunks.length && this.starts[this.head + 1]! <= offset) this.head++;
-    if (this.head > 4096) {
-      this.starts = this.starts.slice(this.head);
-      this.chunks = this.chunks.slice(this.head);
-      this.head = 0;
-    }
-    const out = new Uint8Array(length);
-    let filled = 0;
-    for (let i = this.head; i < this.chunks.length && filled < length; i++) {
-      const chunk = this.chunks[i]!;
-      const from = Math.max(0, offset + filled - this.starts[i]!);
-      const piece = chunk.subarray(from, Math.min(chunk.length, from + length - filled));
-      out.set(piece, filled);
-      filled += piece.length;
-    }
-    return out;
-  }
-}
-
 function captureFailure(path: string, error: CaptureError): string {
   const message = error.message.includes(path) ? error.message : `${path}: ${error.message}`;
   return error.offset !== undefined && !/\bbyte \d/.test(message)
     ? `${message} (byte offset ${error.offset})`
     : message;
-}
-
-function exportChunks(source: CaptureSource, writer: FrameWriter): number {
-  let frames = 0;
-  source.forEach((chunk) => {
-    writer.write({ dir: chunk.dir, timeUs: chunk.timeUs, bytes: chunk.bytes });
-    frames++;
-  });
-  return frames;
-}
-
-function exportMatching(
-  source: CaptureSource,
-  writer: FrameWriter,
-  filter: CompiledFilter,
-): number {
-  const streams: Record<Direction, StreamBytes> = {
-    'debugger->target': new StreamBytes(),
-    'target->debugger': new StreamBytes(),
-  };
-  let frames = 0;
-  const pass = (record: PacketRecord): void => {
-    if (!filter.matchRecord(record)) return;
-    const bytes = streams[record.dir].take(record.offset, record.length);
-    writer.write({ dir: record.dir, timeUs: Math.round(record.time * 1000), bytes });
-    frames++;
-  };
-  const holder: { queue?: SettleQueue } = {};
-  const decoder = new SessionDecoder({ onRecord: (record) => holder.queue!.add(record) });
-  const queue = new SettleQueue(decoder.tracker, pass);
-  holder.queue = queue;
-  try {
-    source.forEach((chunk) => {
-      streams[chunk.dir].add(chunk.bytes);
-      decoder.push(chunk.dir, chunk.bytes, chunk.timeUs / 1000, chunk.frame);
-    });
-  } finally {
-    // What was read before a damaged part is still exported.
-    decoder.end();
-    queue.end();
-  }
-  return frames;
 }
 
 export const exportCommand: Command = {
@@ -144,10 +63,22 @@ export const exportCommand: Command = {
       if (error instanceof CaptureError) throw new UsageError(captureFailure(input, error));
       throw error;
     }
-    let writer: FrameWriter;
+    let job: CaptureExport;
     try {
-      // Gathered writes: an export is a whole file, not a live recording.
-      writer = openCaptureWriter(out, { bufferBytes: 1 << 20 });
+      job = new CaptureExport({
+        source,
+        out,
+        format: /\.pcapng$/i.test(out) ? 'pcapng' : 'pcap',
+        choice: filter
+          ? {
+              kind: 'records',
+              select: (record) => filter.matchRecord(record),
+              settled: true,
+              describe: true,
+            }
+          : { kind: 'all' },
+        stepFrames: 1 << 30,
+      });
     } catch (error) {
       if (error instanceof CaptureWriteError) throw new RuntimeError(error.message);
       throw error;
@@ -155,15 +86,14 @@ export const exportCommand: Command = {
 
     let failure: CaptureError | undefined;
     try {
-      if (filter) exportMatching(source, writer, filter);
-      else exportChunks(source, writer);
+      while (job.step());
+      failure = job.outcome().failure;
     } catch (error) {
-      if (error instanceof CaptureError) failure = error;
-      else if (error instanceof CaptureWriteError) throw new RuntimeError(error.message);
-      else throw error;
+      if (error instanceof CaptureWriteError) throw new RuntimeError(error.message);
+      throw error;
     } finally {
       try {
-        writer.close();
+        job.close();
       } catch (error) {
         if (error instanceof CaptureWriteError && failure === undefined)
           // eslint-disable-next-line no-unsafe-finally
@@ -172,7 +102,7 @@ export const exportCommand: Command = {
     }
     // What the file holds (a damaged capture ends the loop before it counts; a chunk too large
     // for one frame is written as several).
-    const frames = writer.framesWritten;
+    const frames = job.framesWritten;
     const noKey = source.stats.skippedBy['kdnet-no-key'] ?? 0;
     if (noKey > 0)
       io.stderr.write(
