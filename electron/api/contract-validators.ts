@@ -1,7 +1,7 @@
 // Runtime checks of each operation's arguments, before any handler sees them. The Record type
 // makes a new operation in the contract a compile error here until it has a validator.
 
-import type { OpArgs, OpName } from './contract';
+import { MAX_SELECTION_PART, type OpArgs, type OpName } from './contract';
 
 export type ArgsValidator<K extends OpName> = (args: readonly unknown[]) => args is OpArgs<K>;
 
@@ -95,6 +95,35 @@ function isProfile(o: unknown): boolean {
   );
 }
 
+const OPEN_KEYS = ['path', 'debugger', 'target', 'key', 'replace'] as const;
+
+/** A capture path, or a raw pair's two paths; not both. */
+function isOpenRequest(o: unknown): boolean {
+  if (!isPlainObject(o) || !onlyKeys(o, OPEN_KEYS)) return false;
+  const pair = o.debugger !== undefined || o.target !== undefined;
+  return (
+    (pair
+      ? o.path === undefined && isNonEmpty(o.debugger) && isNonEmpty(o.target)
+      : isNonEmpty(o.path)) &&
+    optional(o.key, (v) => isText(v, MAX_NAME)) &&
+    optional(o.replace, isBool)
+  );
+}
+
+const EXPORT_KEYS = ['packets', 'format', 'decrypt', 'out', 'name'] as const;
+
+function isExportRequest(o: unknown): boolean {
+  return (
+    isPlainObject(o) &&
+    onlyKeys(o, EXPORT_KEYS) &&
+    oneOf('all', 'selected')(o.packets) &&
+    isFormat(o.format) &&
+    optional(o.decrypt, isBool) &&
+    optional(o.out, (v) => isNonEmpty(v)) &&
+    optional(o.name, (v) => isNonEmpty(v, MAX_NAME))
+  );
+}
+
 export const validators: { readonly [K in OpName]: ArgsValidator<K> } = {
   'session.plan': (args): args is OpArgs<'session.plan'> =>
     args.length === 1 && isStartOptions(args[0]),
@@ -124,6 +153,33 @@ export const validators: { readonly [K in OpName]: ArgsValidator<K> } = {
   'stream.ack': (args): args is [number] =>
     args.length === 1 && isCount(args[0], Number.MAX_SAFE_INTEGER),
   'view.clear': (args): args is [] => none(args),
+  'captures.open': (args): args is OpArgs<'captures.open'> =>
+    args.length === 1 && isOpenRequest(args[0]),
+  'captures.recent': (args): args is [] => none(args),
+  'export.select': (args): args is [Uint8Array] =>
+    args.length === 1 &&
+    args[0] instanceof Uint8Array &&
+    args[0].length > 0 &&
+    args[0].length <= MAX_SELECTION_PART,
+  'export.start': (args): args is OpArgs<'export.start'> =>
+    args.length === 1 && isExportRequest(args[0]),
+  'export.cancel': (args): args is [string] => args.length === 1 && isNonEmpty(args[0], MAX_NAME),
+  'dialog.openCapture': (args): args is OpArgs<'dialog.openCapture'> => {
+    const o = args[0];
+    return (
+      args.length === 1 && isPlainObject(o) && onlyKeys(o, ['title']) && isText(o.title, MAX_NAME)
+    );
+  },
+  'dialog.saveExport': (args): args is OpArgs<'dialog.saveExport'> => {
+    const o = args[0];
+    return (
+      args.length === 1 &&
+      isPlainObject(o) &&
+      onlyKeys(o, ['name', 'format']) &&
+      isNonEmpty(o.name, MAX_NAME) &&
+      isFormat(o.format)
+    );
+  },
 };
 
 export function validateArgs<K extends OpName>(op: K, args: readonly unknown[]): args is OpArgs<K> {

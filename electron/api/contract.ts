@@ -82,6 +82,11 @@ export interface SessionInfo {
   /** Recording stops (with a line in captureError) when the capture reaches this size. */
   readonly captureLimitBytes?: number;
   readonly profile?: string;
+  /**
+   * Present when the view shows a capture file opened by the user instead of a live session
+   * (debugger and target are then empty, or a raw pair's two files).
+   */
+  readonly opened?: OpenedCapture;
 }
 
 export type SessionState = 'idle' | 'running' | 'stopped' | 'failed';
@@ -254,6 +259,112 @@ export interface StreamReady {
   readonly window: number;
 }
 
+// ---- Opening and exporting captures -------------------------------------------------------
+
+/** A capture file in the view (SessionInfo.opened). */
+export interface OpenedCapture {
+  /** The file's name as the user knows it (an upload keeps its own). */
+  readonly name: string;
+  readonly path: string;
+  /** A raw pair's target stream (path is then the debugger's). */
+  readonly targetPath?: string;
+  readonly format: 'pcap' | 'pcap-ns' | 'pcapng' | 'raw-pair';
+  readonly compressed: boolean;
+  /** Size of the file(s) on disk. */
+  readonly bytes: number;
+  /** Frames read so far; all of them once the state is no longer 'running'. */
+  readonly frames: number;
+  /** The capture holds KDNET datagrams, decrypted with the key given (never sent back). */
+  readonly kdnet?: boolean;
+  /** Reading ended early (a cut or corrupt file: what came before is shown), one line. */
+  readonly problem?: string;
+}
+
+/** What to open: a capture file, or two raw byte streams (one per direction). */
+export interface OpenCaptureRequest {
+  /** pcap or pcapng, optionally .gz. */
+  readonly path?: string;
+  /** A raw pair: what the debugger sent, and what the target sent. */
+  readonly debugger?: string;
+  readonly target?: string;
+  /** KDNET key W.X.Y.Z for encrypted datagrams. Never logged. */
+  readonly key?: string;
+  /** Stop the running live session to open this (the UI asked the user first). */
+  readonly replace?: boolean;
+}
+
+/**
+ * Why captures.open refused, as RemoteError names: the UI asks for a key on the first two
+ * and asks whether to stop the live session on the third.
+ */
+export const OPEN_ERRORS = {
+  keyMissing: 'KdnetKeyMissing',
+  keyRejected: 'KdnetKeyRejected',
+  sessionRunning: 'SessionRunning',
+} as const;
+
+/** A capture opened recently (captures.recent), newest first. */
+export interface RecentCapture {
+  readonly name: string;
+  readonly path: string;
+  readonly targetPath?: string;
+  /** Milliseconds since the Unix epoch. */
+  readonly openedAt: number;
+  readonly bytes: number;
+  /** It needed a KDNET key (the engine remembers it until it exits). */
+  readonly kdnet?: boolean;
+}
+
+/**
+ * Export Specified Packets: 'all' writes the source as it is (every chunk, or every frame of a
+ * KDNET capture); 'selected' writes the rows staged with export.select (no. ranges: the view's
+ * displayed rows, the marked ones, a from-to range), one frame per row.
+ */
+export interface ExportRequest {
+  readonly packets: 'all' | 'selected';
+  readonly format: CaptureFormat;
+  /** A KDNET source: the KD stream in the seed's format instead of the datagrams as captured. */
+  readonly decrypt?: boolean;
+  /** Where to write (the desktop app's save dialog); absent: a file for the page to download. */
+  readonly out?: string;
+  /** The download's file name (absent: one made from the source's). */
+  readonly name?: string;
+}
+
+export interface ExportJob {
+  readonly id: string;
+  /** Frames in the source when known (for a progress bar). */
+  readonly totalFrames?: number;
+  /** Rows chosen ('selected'). */
+  readonly rows?: number;
+}
+
+/** An export's progress, pushed to the connection that started it. */
+export interface ExportProgress {
+  readonly id: string;
+  readonly state: 'running' | 'done' | 'failed' | 'cancelled';
+  /** Passes over the source (2 for chosen rows of a KDNET capture as captured). */
+  readonly pass: number;
+  readonly passes: number;
+  readonly framesRead: number;
+  readonly totalFrames?: number;
+  readonly framesWritten: number;
+  /** Once done: the file; `download` is its URL relative to the page (web mode). */
+  readonly file?: {
+    readonly name: string;
+    readonly bytes: number;
+    readonly path?: string;
+    readonly download?: string;
+  };
+  /** Why it failed, one line. */
+  readonly error?: string;
+  /** Done, but the source was damaged: the frames before the damage were exported. */
+  readonly warning?: string;
+}
+
+/** Largest part of no. ranges one export.select call takes (the socket's messages are small). */
+export const MAX_SELECTION_PART = 48 * 1024;
+
 /** Operations the UI can invoke. Every operation takes at most one argument. */
 export interface WorkbenchApi {
   /** What these options would do: endpoints, the debugger command lines, or the problem. */
@@ -278,6 +389,26 @@ export interface WorkbenchApi {
   'stream.ack': (seq: number) => Promise<void>;
   /** Forget the rows streamed so far for this client; new rows keep coming. */
   'view.clear': () => Promise<void>;
+  /**
+   * Opens a capture into the view instead of a live session; resolves once it is being read
+   * (rows stream like a live session's; 'session.state' says when all are in). Refused with
+   * OPEN_ERRORS names when a key is needed or a live session runs.
+   */
+  'captures.open': (o: OpenCaptureRequest) => Promise<SessionInfo>;
+  /** Captures opened recently that still exist. */
+  'captures.recent': () => Promise<RecentCapture[]>;
+  /** Stages a part of the rows to export (encodeNoRanges bytes); returns the rows staged. */
+  'export.select': (part: Uint8Array) => Promise<number>;
+  /** Starts exporting the view's source; progress comes as 'export' events. */
+  'export.start': (o: ExportRequest) => Promise<ExportJob>;
+  'export.cancel': (id: string) => Promise<void>;
+  /** Desktop app only: the system's open dialog for a capture (null: cancelled). */
+  'dialog.openCapture': (o: { readonly title: string }) => Promise<string | null>;
+  /** Desktop app only: the system's save dialog for an export (null: cancelled). */
+  'dialog.saveExport': (o: {
+    readonly name: string;
+    readonly format: CaptureFormat;
+  }) => Promise<string | null>;
 }
 
 export interface RecordsEvent {
@@ -304,6 +435,8 @@ export interface WorkbenchEvents {
   /** A link sample, a few times a second while a session runs. */
   stats: LinkSample;
   log: LogLine;
+  /** An export this connection started moved on (a few times a second), or ended. */
+  export: ExportProgress;
 }
 
 export type OpName = keyof WorkbenchApi;
@@ -327,6 +460,13 @@ const opTable = {
   'stream.ready': true,
   'stream.ack': true,
   'view.clear': true,
+  'captures.open': true,
+  'captures.recent': true,
+  'export.select': true,
+  'export.start': true,
+  'export.cancel': true,
+  'dialog.openCapture': true,
+  'dialog.saveExport': true,
 } as const satisfies Record<OpName, true>;
 export const OP_NAMES = Object.keys(opTable) as OpName[];
 
@@ -336,6 +476,7 @@ const eventTable = {
   'session.state': true,
   stats: true,
   log: true,
+  export: true,
 } as const satisfies Record<EventName, true>;
 export const EVENT_NAMES = Object.keys(eventTable) as EventName[];
 

@@ -4,6 +4,10 @@
 import {
   ZERO_COUNTERS,
   type Disposer,
+  type ExportJob,
+  type ExportRequest,
+  type OpenCaptureRequest,
+  type RecentCapture,
   type LinkSample,
   type PacketBytes,
   type Profile,
@@ -89,6 +93,44 @@ export class MockWorkbench implements WorkbenchApi {
   'view.clear' = async (): Promise<void> => {
     this.calls.push({ op: 'view.clear', arg: undefined });
   };
+  recent: RecentCapture[] = [];
+  selected: Uint8Array[] = [];
+  'captures.open' = async (o: OpenCaptureRequest): Promise<SessionInfo> => {
+    this.calls.push({ op: 'captures.open', arg: o });
+    const info: SessionInfo = {
+      id: 'mock-capture',
+      debugger: '',
+      target: '',
+      mode: 'com',
+      startedAt: 0,
+      debuggerCommand: '',
+      opened: {
+        name: o.path ?? 'pair',
+        path: o.path ?? o.debugger ?? '',
+        format: 'pcap',
+        compressed: false,
+        bytes: 0,
+        frames: 0,
+      },
+    };
+    this.status = { state: 'stopped', info, counters: ZERO_COUNTERS };
+    this.emit('session.state', this.status);
+    return info;
+  };
+  'captures.recent' = async (): Promise<RecentCapture[]> => this.recent;
+  'export.select' = async (part: Uint8Array): Promise<number> => {
+    this.selected.push(part);
+    return this.selected.length;
+  };
+  'export.start' = async (o: ExportRequest): Promise<ExportJob> => {
+    this.calls.push({ op: 'export.start', arg: o });
+    return { id: 'export-1' };
+  };
+  'export.cancel' = async (id: string): Promise<void> => {
+    this.calls.push({ op: 'export.cancel', arg: id });
+  };
+  'dialog.openCapture' = async (): Promise<string | null> => null;
+  'dialog.saveExport' = async (): Promise<string | null> => null;
 }
 
 /** A client wired to `mock` through serveConnection over an in-memory, structured-clone pair. */

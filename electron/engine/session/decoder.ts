@@ -16,6 +16,8 @@ export interface SessionBridgeDecoderOptions {
 }
 
 export interface SessionBridgeDecoder extends BridgeDecoder {
+  /** push() of bytes read from a capture: `frame` is the capture frame they came from. */
+  push(dir: Direction, bytes: Uint8Array, timeMs: number, sink: RecordSink, frame?: number): void;
   summary(): SessionSummary;
   /** The bytes of record `no` as on the wire, or null when not kept (or no longer). */
   recordBytes(no: number): { location: PacketLocation; bytes: Uint8Array } | null;
@@ -49,9 +51,9 @@ export function sessionBridgeDecoder(
     }
   };
   return {
-    push(dir, bytes, timeMs, to) {
+    push(dir, bytes, timeMs, to, frame) {
       logs?.[dir].append(bytes);
-      run(to, () => session.push(dir, bytes, timeMs));
+      run(to, () => session.push(dir, bytes, timeMs, frame));
     },
     flush(to) {
       run(to, () => session.flush());

@@ -4,8 +4,14 @@
 
 import { randomUUID } from 'node:crypto';
 import {
+  OPEN_ERRORS,
   ZERO_COUNTERS,
+  type CaptureFormat,
   type Counters,
+  type ExportJob,
+  type ExportProgress,
+  type ExportRequest,
+  type OpenCaptureRequest,
   type LogLine,
   type PacketBytes,
   type PeerStatus,
@@ -40,6 +46,22 @@ import {
 } from './captures-dir';
 import { LinkHistory, SAMPLE_MS } from './link-history';
 import { packetFields } from './packet-fields';
+import {
+  CaptureOpenError,
+  CaptureReading,
+  openForView,
+  openedInfo,
+  sourceSpec,
+} from './capture-reading';
+import { ExportError, ExportJobs, type ExportSource } from './export-jobs';
+import { RecentCaptures } from './recent-captures';
+import { openCapture } from '../../capture/capture-source';
+import {
+  decodeNoRanges,
+  normalizeNoRanges,
+  type NoRange,
+} from '../../../protocol/records/no-ranges';
+import { basename, join } from 'node:path';
 
 export interface WorkbenchOptions {
   /** Folder each session's capture goes to (defaultCapturesDir() when not given). */
@@ -54,7 +76,20 @@ export interface WorkbenchOptions {
   /** Seams: where profiles are kept, how VMs are listed. */
   readonly profiles?: ProfileStore;
   readonly listVms?: (signal?: AbortSignal) => Promise<VmListing>;
+  /** The recently opened captures' list (default: a file in the captures folder). */
+  readonly recentFile?: string;
+  /** Where web-mode exports wait to be downloaded (default: a temp folder). */
+  readonly exportsDir?: string;
 }
+
+/** The desktop app's file dialogs, per window (web mode has none: the page uploads). */
+export interface FileDialogs {
+  openCapture(title: string): Promise<string | null>;
+  saveExport(name: string, format: CaptureFormat): Promise<string | null>;
+}
+
+/** Rows staged for one export at most (a filtered view of the engine's whole store, and then some). */
+const MAX_SELECTION_RANGES = 4_000_000;
 
 export const DEFAULT_CAPTURE_LIMIT = 1024 ** 3;
 
@@ -98,6 +133,11 @@ export class Workbench {
     'target->debugger': 0,
   };
   private offBridge: (() => void) | null = null;
+  /** The capture file the view shows instead of a live session, while it is the source. */
+  private reading: CaptureReading | null = null;
+  private opening = false;
+  private readonly exports: ExportJobs;
+  private readonly recent: RecentCaptures;
 
   constructor(options: WorkbenchOptions = {}) {
     this.now = options.now ?? (() => performance.timeOrigin + performance.now());
@@ -105,6 +145,10 @@ export class Workbench {
     this.captureLimit = options.captureLimitBytes ?? DEFAULT_CAPTURE_LIMIT;
     this.profiles = options.profiles ?? new ProfileStore();
     this.listVms = options.listVms ?? ((signal) => defaultListVms(undefined, signal));
+    this.exports = new ExportJobs(options.exportsDir);
+    this.recent = new RecentCaptures(
+      options.recentFile ?? join(this.capturesDir, '.recent-captures.json'),
+    );
     this.store = new BatchStore({
       encode: encodeRecords,
       ...(options.capacityRows ? { capacityRows: options.capacityRows } : {}),
@@ -147,7 +191,7 @@ export class Workbench {
   }
 
   async start(options: StartOptions): Promise<SessionInfo> {
-    if (this.state === 'running' || this.starting)
+    if (this.state === 'running' || this.starting || this.opening)
       throw new WorkbenchError('a session is already running; stop it first');
     let resolved: ResolvedSession;
     try {
@@ -204,6 +248,7 @@ export class Workbench {
         throw new WorkbenchError((second as Error).message);
       }
     }
+    this.dropReading();
     this.resetData();
     this.session = session;
     this.captureError = captureError;
@@ -235,6 +280,8 @@ export class Workbench {
   }
 
   async stop(): Promise<void> {
+    // Stop while a capture streams in: what was read stays in the view.
+    if (this.reading && this.state === 'running') this.reading.cancel();
     await this.finish(undefined);
   }
 
@@ -266,7 +313,7 @@ export class Workbench {
   }
 
   bytes(no: number): PacketBytes | null {
-    const found = this.session?.decoder.recordBytes(no);
+    const found = this.session?.decoder.recordBytes(no) ?? this.reading?.bytesOf(no);
     if (!found) return null;
     return {
       no,
@@ -290,10 +337,17 @@ export class Workbench {
   }
 
   /** The operations for one UI connection; dispose() when it goes away. */
-  connect(emit: Emit): ConnectionHandlers {
+  connect(emit: Emit, extras: { readonly dialogs?: FileDialogs } = {}): ConnectionHandlers {
     const streamer = new BatchStreamer(this.store, (event) => emit('records', event));
     const connection = { emit, streamer };
     this.connections.add(connection);
+    /** Rows this connection staged for its next export (export.select). */
+    let selection: NoRange[] = [];
+    const dialogs = (): FileDialogs => {
+      if (!extras.dialogs)
+        throw new WorkbenchError("file dialogs are the desktop app's; the page uploads instead");
+      return extras.dialogs;
+    };
     return {
       'session.plan': async (o) => this.plan(o),
       'session.start': (o) => this.start(o),
@@ -312,6 +366,28 @@ export class Workbench {
         this.store.seal();
         streamer.skipToHead();
       },
+      'captures.open': (o) => this.open(o),
+      'captures.recent': async () => this.recent.list(),
+      'export.select': async (part) => {
+        let ranges: NoRange[];
+        try {
+          ranges = decodeNoRanges(part);
+        } catch (error) {
+          throw new WorkbenchError(`bad selection: ${(error as Error).message}`);
+        }
+        if (selection.length + ranges.length > MAX_SELECTION_RANGES)
+          throw new WorkbenchError('selection too large');
+        for (const r of ranges) selection.push(r);
+        return selection.reduce((n, [a, b]) => n + b - a + 1, 0);
+      },
+      'export.start': async (o) => {
+        const ranges = o.packets === 'selected' ? normalizeNoRanges(selection) : undefined;
+        selection = [];
+        return this.startExport(o, ranges, (p) => emit('export', p));
+      },
+      'export.cancel': async (id) => this.exports.cancel(id),
+      'dialog.openCapture': (o) => dialogs().openCapture(o.title),
+      'dialog.saveExport': (o) => dialogs().saveExport(o.name, o.format),
       dispose: () => {
         streamer.dispose();
         this.connections.delete(connection);
@@ -322,6 +398,8 @@ export class Workbench {
   async dispose(): Promise<void> {
     if (this.countersTimer) clearInterval(this.countersTimer);
     this.countersTimer = null;
+    this.dropReading();
+    await this.exports.dispose();
     const session = this.session;
     this.session = null;
     this.offBridge?.();
@@ -329,6 +407,170 @@ export class Workbench {
     this.store.dispose();
     for (const c of this.connections) c.streamer.dispose();
     this.connections.clear();
+  }
+
+  /**
+   * Opens a capture file (or a raw pair) into the view: the same pipeline as `kdscope decode`,
+   * streamed to every window like a live session's rows. A running live session is replaced
+   * only when asked (`replace`: the UI asked the user); a KDNET capture without a working key
+   * is refused with OPEN_ERRORS names, so the UI can ask for one.
+   */
+  async open(request: OpenCaptureRequest, name?: string): Promise<SessionInfo> {
+    if (this.starting || this.opening)
+      throw new WorkbenchError('a session or capture is being opened; try again in a moment');
+    const live = this.state === 'running' && this.session !== null;
+    if (live && !request.replace)
+      throw new CaptureOpenError(
+        'a live session is running: stop it to open a capture',
+        OPEN_ERRORS.sessionRunning,
+      );
+    this.opening = true;
+    try {
+      const spec = sourceSpec({
+        ...request,
+        // A reopen in this run needs no prompt: the key it was opened with is remembered.
+        ...(request.key === undefined && request.path !== undefined
+          ? { key: this.recent.keyFor(request.path) }
+          : {}),
+      });
+      const source = openForView(spec);
+      if (live) await this.finish(undefined);
+      this.dropReading();
+      this.offBridge?.();
+      this.offBridge = null;
+      this.session = null;
+      this.resetData();
+      const reading = new CaptureReading(spec, source);
+      this.reading = reading;
+      const opened = openedInfo(spec, source, name);
+      const info: SessionInfo = {
+        id: randomUUID(),
+        debugger: spec.targetPath ? spec.path : '',
+        target: spec.targetPath ?? '',
+        mode: 'com',
+        startedAt: Date.now(),
+        debuggerCommand: '',
+        opened,
+      };
+      this.info = info;
+      this.state = 'running';
+      this.failure = undefined;
+      this.captureError = undefined;
+      this.recent.add({
+        name: opened.name,
+        path: spec.path,
+        ...(spec.targetPath ? { targetPath: spec.targetPath } : {}),
+        ...(spec.key ? { key: spec.key, kdnet: true } : {}),
+      });
+      this.log('info', 'capture', `opened ${opened.name} (${opened.format})`);
+      this.broadcast('session.state', this.status());
+      void this.readIntoView(reading).catch((error: unknown) =>
+        this.log('error', 'capture', `reading stopped: ${(error as Error).message}`),
+      );
+      return info;
+    } finally {
+      this.opening = false;
+    }
+  }
+
+  private async readIntoView(reading: CaptureReading): Promise<void> {
+    let lastCounters = 0;
+    const end = await reading.run({
+      record: (record) => this.onRecord(record),
+      update: (record) => this.store.update(record),
+      progress: (stats) => {
+        this.tally.frames = stats.frames;
+        this.tally.bytes = stats.bytes['debugger->target'] + stats.bytes['target->debugger'];
+        const now = performance.now();
+        if (now - lastCounters >= 100) {
+          lastCounters = now;
+          this.broadcast('counters', this.updateRate());
+        }
+      },
+    });
+    if (this.reading !== reading) return;
+    this.store.seal();
+    const stats = end.stats;
+    this.tally.frames = stats.frames;
+    this.tally.bytes = stats.bytes['debugger->target'] + stats.bytes['target->debugger'];
+    const opened = this.info?.opened;
+    if (this.info && opened)
+      this.info = {
+        ...this.info,
+        mode: stats.kdnet ? 'kdnet' : 'com',
+        opened: {
+          ...opened,
+          frames: stats.frames,
+          ...(stats.kdnet ? { kdnet: true } : {}),
+          ...(end.problem ? { problem: end.problem } : {}),
+        },
+      };
+    this.state = end.problem ? 'failed' : 'stopped';
+    this.failure = end.problem;
+    this.log(
+      end.problem ? 'error' : 'info',
+      'capture',
+      end.problem ??
+        `${end.cancelled ? 'stopped reading' : 'read'} ${opened?.name ?? 'the capture'}: ${stats.frames} frames, ${this.tally.packets} rows`,
+    );
+    this.broadcast('counters', this.updateRate());
+    this.broadcast('session.state', this.status());
+  }
+
+  /** Stops reading an opened capture and forgets it (a new session or capture replaces it). */
+  private dropReading(): void {
+    this.reading?.cancel();
+    this.reading = null;
+  }
+
+  /** The view's source as something to export: the opened capture, or the session's file. */
+  private exportSource(): ExportSource {
+    const reading = this.reading;
+    if (reading) {
+      const { spec } = reading;
+      const done = this.state !== 'running';
+      return {
+        stem: stemOf(this.info?.opened?.name ?? basename(spec.path)),
+        paths: spec.targetPath ? [spec.path, spec.targetPath] : [spec.path],
+        kdnet: reading.source.stats.kdnet !== undefined || spec.key !== undefined,
+        ...(done ? { totalFrames: this.tally.frames } : {}),
+        open: () => spec.open(),
+      };
+    }
+    const capture = this.info?.capture;
+    if (!capture) throw new ExportError('nothing to export: start a session or open a capture');
+    const frames = this.session?.recorder?.frames ?? this.tally.frames;
+    return {
+      stem: stemOf(basename(capture)),
+      paths: [capture],
+      kdnet: false,
+      totalFrames: frames,
+      open: () => openCapture(capture),
+    };
+  }
+
+  private startExport(
+    request: ExportRequest,
+    ranges: NoRange[] | undefined,
+    emit: (progress: ExportProgress) => void,
+  ): ExportJob {
+    const source = this.exportSource();
+    return this.exports.start(
+      source,
+      {
+        format: request.format,
+        ...(ranges ? { ranges } : {}),
+        ...(request.decrypt !== undefined ? { decrypt: request.decrypt } : {}),
+        ...(request.out !== undefined ? { out: request.out } : {}),
+        ...(request.name !== undefined ? { name: request.name } : {}),
+      },
+      emit,
+    );
+  }
+
+  /** A finished web-mode export for the download route (undefined: no such file). */
+  exportFile(id: string): { path: string; name: string } | undefined {
+    return this.exports.file(id);
   }
 
   private peers(session: LiveSession): Record<Side, PeerStatus> {
@@ -434,4 +676,9 @@ export class Workbench {
   ): void {
     for (const c of this.connections) c.emit(name, data as never);
   }
+}
+
+/** "windbg-uncut" of "windbg-uncut.pcapng.gz". */
+function stemOf(name: string): string {
+  return name.replace(/(\.(pcap|pcapng|cap|bin|raw))?(\.gz)?$/i, '') || 'capture';
 }

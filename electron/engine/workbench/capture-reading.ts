@@ -1,0 +1,204 @@
+// A capture opened into the view: read in steps through the same pipeline as `kdscope decode`
+// (openCapture, then the session decoder the live bridge uses, with its bytes kept so the UI
+// can show any packet's bytes and details), its records handed on as they come, yielding to
+// the event loop between steps so the engine stays responsive while a large file streams in.
+// Before that, a short look at the start of the capture says whether KDNET datagrams need a
+// key (none given, or one that fails authentication), which the UI then asks for.
+
+import { basename } from 'node:path';
+import { statSync } from 'node:fs';
+import { OPEN_ERRORS, type OpenCaptureRequest, type OpenedCapture } from '../../api/contract';
+import { CaptureError } from '../../capture/capture-error';
+import {
+  openCapture,
+  openRawPair,
+  type CaptureSource,
+  type CaptureStats,
+  type FrameOutcome,
+} from '../../capture/capture-source';
+import type { RecordSink } from '../bridge/types';
+import { sessionBridgeDecoder, type SessionBridgeDecoder } from '../session/decoder';
+
+/** A refusal the UI acts on: its name is one of OPEN_ERRORS (or CaptureOpenError). */
+export class CaptureOpenError extends Error {
+  constructor(
+    message: string,
+    override readonly name: string = 'CaptureOpenError',
+  ) {
+    super(message);
+  }
+}
+
+/** Frames looked at, at most, to decide whether a key is needed before anything is shown. */
+const PROBE_FRAMES = 20_000;
+/** Frames per reading step; a step also ends after STEP_MS. */
+const STEP_FRAMES = 2048;
+const STEP_MS = 20;
+
+const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** How to open the request's source again (an export reads it once more). */
+export interface SourceSpec {
+  readonly path: string;
+  readonly targetPath?: string;
+  readonly key?: string;
+  open(): CaptureSource;
+}
+
+export function sourceSpec(request: OpenCaptureRequest): SourceSpec {
+  const key = request.key?.trim() || undefined;
+  if (request.debugger !== undefined && request.target !== undefined) {
+    const d = request.debugger;
+    const t = request.target;
+    return { path: d, targetPath: t, open: () => openRawPair(d, t) };
+  }
+  const path = request.path!;
+  return {
+    path,
+    ...(key ? { key } : {}),
+    open: () => openCapture(path, key ? { key } : {}),
+  };
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** One line for a capture that cannot be read (any further). */
+export function captureProblem(label: string, error: CaptureError): string {
+  const message = error.message.includes(label) ? error.message : `${label}: ${error.message}`;
+  return error.offset !== undefined && !/\bbyte \d/.test(message)
+    ? `${message} (byte offset ${error.offset})`
+    : message;
+}
+
+/**
+ * Opens the source and looks at its start: throws CaptureOpenError (unreadable, not a capture,
+ * bad key text) or one named KdnetKeyMissing / KdnetKeyRejected when the KDNET datagrams it
+ * holds cannot be read with the key given.
+ */
+export function openForView(spec: SourceSpec): CaptureSource {
+  let source: CaptureSource;
+  try {
+    source = spec.open();
+  } catch (error) {
+    if (error instanceof CaptureError) throw new CaptureOpenError(error.message);
+    throw error;
+  }
+  const seen = new Map<FrameOutcome, number>();
+  const reader = source.reader(
+    () => undefined,
+    (_f, _t, _l, _b, _s, _e, outcome) => seen.set(outcome, (seen.get(outcome) ?? 0) + 1),
+  );
+  try {
+    let more = true;
+    let read = 0;
+    while (more && !seen.has('chunk') && read < PROBE_FRAMES) {
+      more = reader.step(256);
+      read = reader.stats.frames;
+    }
+  } catch (error) {
+    // A damaged capture is shown up to the damage; reading it says where.
+    if (!(error instanceof CaptureError)) throw error;
+  } finally {
+    reader.close();
+  }
+  if (seen.has('chunk')) return source;
+  const noKey = seen.get('kdnet-no-key') ?? 0;
+  if (noKey > 0)
+    throw new CaptureOpenError(
+      `${basename(spec.path)} holds KDNET datagrams (${noKey} in its first frames): they are encrypted, give the key (W.X.Y.Z)`,
+      OPEN_ERRORS.keyMissing,
+    );
+  const rejected = seen.get('kdnet-rejected') ?? 0;
+  if (rejected > 0) {
+    const first = reader.stats.firstKdnetRejection;
+    throw new CaptureOpenError(
+      `${rejected} KDNET datagrams of ${basename(spec.path)} failed authentication with this key: wrong key?${first ? ` (frame ${first.frame}: ${first.detail})` : ''}`,
+      OPEN_ERRORS.keyRejected,
+    );
+  }
+  return source;
+}
+
+export function openedInfo(
+  spec: SourceSpec,
+  source: CaptureSource,
+  name: string | undefined,
+): OpenedCapture {
+  return {
+    name: name ?? basename(spec.path),
+    path: spec.path,
+    ...(spec.targetPath ? { targetPath: spec.targetPath } : {}),
+    format: source.format,
+    compressed: source.compressed,
+    bytes: fileSize(spec.path) + (spec.targetPath ? fileSize(spec.targetPath) : 0),
+    frames: 0,
+  };
+}
+
+export interface ReadingHost extends RecordSink {
+  /** A step's worth was read (counters may be refreshed). */
+  progress(stats: CaptureStats): void;
+}
+
+export interface ReadingEnd {
+  readonly stats: CaptureStats;
+  readonly cancelled: boolean;
+  /** Why reading stopped early (cut or corrupt capture), one line. */
+  readonly problem?: string;
+}
+
+/** The opened capture's pass: decodes it into the host; its decoder keeps the packets' bytes. */
+export class CaptureReading {
+  readonly decoder: SessionBridgeDecoder = sessionBridgeDecoder({ keepBytes: {} });
+  private cancelled = false;
+
+  constructor(
+    readonly spec: SourceSpec,
+    readonly source: CaptureSource,
+  ) {}
+
+  cancel(): void {
+    this.cancelled = true;
+  }
+
+  get isCancelled(): boolean {
+    return this.cancelled;
+  }
+
+  async run(host: ReadingHost): Promise<ReadingEnd> {
+    const decoder = this.decoder;
+    const reader = this.source.reader((dir, bytes, start, end, timeUs, frame) =>
+      decoder.push(dir, bytes.subarray(start, end), timeUs / 1000, host, frame),
+    );
+    let problem: string | undefined;
+    try {
+      let more = true;
+      while (more && !this.cancelled) {
+        const until = performance.now() + STEP_MS;
+        do more = reader.step(STEP_FRAMES);
+        while (more && performance.now() < until);
+        host.progress(reader.stats);
+        if (more) await yieldToLoop();
+      }
+    } catch (error) {
+      if (!(error instanceof CaptureError)) throw error;
+      problem = captureProblem(basename(this.spec.path), error);
+    } finally {
+      reader.close();
+    }
+    // The end of the capture: an unfinished packet is reported as truncated, as decode does.
+    if (!this.cancelled) decoder.end!(host);
+    return { stats: reader.stats, cancelled: this.cancelled, ...(problem ? { problem } : {}) };
+  }
+
+  /** The bytes of record `no` as on the wire, or null when not kept. */
+  bytesOf(no: number): ReturnType<SessionBridgeDecoder['recordBytes']> {
+    return this.decoder.recordBytes(no);
+  }
+}
