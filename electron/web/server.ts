@@ -8,6 +8,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { decodeFrame, encodeFrame } from '../api/contract-wire';
 import { serveConnection } from '../api/server';
 import type { Workbench } from '../engine/workbench/workbench';
+import { fileRoutes } from './file-routes';
 import {
   appUrl,
   contentSecurityPolicy,
@@ -29,6 +30,10 @@ export interface WebServerOptions {
    * server error; default: stderr.
    */
   readonly log?: (line: string) => void;
+  /** Largest capture the page may upload (default DEFAULT_UPLOAD_LIMIT). */
+  readonly uploadLimitBytes?: number;
+  /** Where the uploads folder is made (default: the OS temp folder). */
+  readonly uploadsBase?: string;
 }
 
 export interface WebServer {
@@ -65,6 +70,15 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   const root = normalize(options.staticDir);
   const log = options.log ?? ((line: string) => process.stderr.write(`kdscope web: ${line}\n`));
   let port = 0;
+  // Uploads (open a capture) and export downloads: their own module, their own checks.
+  const files = fileRoutes({
+    port: () => port,
+    exportFile: (id) => options.workbench.exportFile(id),
+    ...(options.uploadLimitBytes !== undefined
+      ? { uploadLimitBytes: options.uploadLimitBytes }
+      : {}),
+    ...(options.uploadsBase !== undefined ? { uploadsBase: options.uploadsBase } : {}),
+  });
 
   const deny = (res: ServerResponse, status: number, text: string): void => {
     res.writeHead(status, {
@@ -78,6 +92,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     if (!isAllowedHost(req.headers.host, port)) return deny(res, 403, 'forbidden host');
     const path = pathUnderToken(req.url, token);
     if (path === null) return deny(res, 403, NO_TOKEN_TEXT);
+    if (await files.handle(req, res, path)) return;
     if (req.method !== 'GET' && req.method !== 'HEAD') return deny(res, 405, 'method not allowed');
     let rel: string;
     try {
@@ -197,6 +212,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       wss.close();
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
+      files.close();
     },
   };
 }
