@@ -1,11 +1,11 @@
 // The Electron shell: one hardened window over the workbench engine. Thin by design: the policy
 // is in main-security.ts, the API in electron/api, the engine in electron/engine.
 
-import { app, BrowserWindow, ipcMain, session, type IpcMainEvent } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, session, type IpcMainEvent } from 'electron';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { serveConnection } from './api/server';
-import { Workbench } from './engine/workbench/workbench';
+import { Workbench, type FileDialogs } from './engine/workbench/workbench';
 import { defaultCapturesDir } from './engine/workbench/captures-dir';
 import {
   CONTENT_SECURITY_POLICY,
@@ -40,6 +40,30 @@ function secureAllWebContents(): void {
       },
     });
   });
+}
+
+/** The system's open and save dialogs, on this window (captures.open / export.start take the path). */
+function fileDialogs(win: BrowserWindow): FileDialogs {
+  return {
+    async openCapture(title) {
+      const r = await dialog.showOpenDialog(win, {
+        title,
+        properties: ['openFile'],
+        filters: [
+          { name: 'Captures', extensions: ['pcap', 'pcapng', 'cap', 'gz'] },
+          { name: 'All files', extensions: ['*'] },
+        ],
+      });
+      return r.canceled ? null : (r.filePaths[0] ?? null);
+    },
+    async saveExport(name, format) {
+      const r = await dialog.showSaveDialog(win, {
+        defaultPath: join(app.getPath('documents'), name),
+        filters: [{ name: format, extensions: [format] }],
+      });
+      return r.canceled ? null : (r.filePath ?? null);
+    },
+  };
 }
 
 function openWindow(workbench: Workbench): void {
@@ -89,7 +113,7 @@ function openWindow(workbench: Workbench): void {
           if (!win.isDestroyed()) win.webContents.reload();
         },
       },
-      (emit) => workbench.connect(emit),
+      (emit) => workbench.connect(emit, { dialogs: fileDialogs(win) }),
     );
   };
   win.webContents.on('did-start-loading', connect);

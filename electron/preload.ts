@@ -1,7 +1,7 @@
 // The renderer's only door to the main process: a narrow facade (send a tagged message, listen
 // for replies and events) on one channel. No sendSync, no ipcRenderer handed out, no Node.
 
-import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
 import { IPC_CHANNEL } from './main-security';
 
 contextBridge.exposeInMainWorld('kdscope', {
@@ -14,5 +14,12 @@ contextBridge.exposeInMainWorld('kdscope', {
     return () => {
       ipcRenderer.off(IPC_CHANNEL, on);
     };
+  },
+});
+
+// A file dropped on the window is opened by its path (the renderer cannot see paths).
+contextBridge.exposeInMainWorld('kdscopeFiles', {
+  pathForFile(file: File): string {
+    return webUtils.getPathForFile(file);
   },
 });
