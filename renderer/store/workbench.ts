@@ -320,6 +320,11 @@ export const actions = {
   },
 };
 
+/** The engine client once attached (store/captures.ts drives open and export through it). */
+export function workbenchClient(): WorkbenchClient | null {
+  return client;
+}
+
 export function setConnectionClosed(reason: string): void {
   set({ connection: 'closed', connectionError: reason });
 }
