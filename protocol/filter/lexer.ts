@@ -40,14 +40,17 @@ const WORD_OPERATORS: Readonly<Record<string, TokenKind>> = {
 const isNameStart = (c: string): boolean => /[A-Za-z_]/.test(c);
 const isNameChar = (c: string): boolean => /[A-Za-z0-9_]/.test(c);
 
-/** Length of the name at `i`: letters, digits, `_`, and `-` or `->` joining words (d2t names, bad-length). */
+/**
+ * Length of the name at `i`: letters, digits, `_`, and `-` or `->` joining words (d2t names,
+ * bad-length, D->T), `.` joining words (the dissector's kd.api_name).
+ */
 export function nameLength(src: string, i: number): number {
   let j = i;
   while (j < src.length) {
     const c = src.charAt(j);
     if (isNameChar(c)) j++;
     else if (c === '-' && src.charAt(j + 1) === '>' && isNameStart(src.charAt(j + 2))) j += 2;
-    else if (c === '-' && isNameStart(src.charAt(j + 1))) j += 1;
+    else if ((c === '-' || c === '.') && isNameStart(src.charAt(j + 1))) j += 1;
     else break;
   }
   return j - i;
