@@ -234,7 +234,7 @@ export function inspectPacket(bytes: Uint8Array, dir: Direction): PacketInspecti
   const end = isData
     ? Math.min(bytes.length, HEADER + u16At(bytes, 6))
     : Math.min(bytes.length, HEADER);
-  let rest: Partial<PacketInspection> = {};
+  let rest: Partial<PacketInspection>;
   if (bytes.length < HEADER) {
     rest = {
       name: bytes.length > 0 && bytes.every((x) => x === 0x62) ? 'Break-in' : 'Bytes',
