@@ -2,7 +2,7 @@
 // wired in-process with the workbench tapping every chunk between them (what a bridge sees).
 
 import type { Direction } from '../../protocol/kd/events';
-import { ScriptedDebugger, SimTarget, type DebuggerReport } from './simulators';
+import { ScriptedDebugger, SimTarget, type DebuggerReport, type SimFault } from './simulators';
 
 export interface SimSessionOptions {
   /** Packets per second to aim for; above ~20 k/s the pair runs flat out. */
@@ -11,6 +11,8 @@ export interface SimSessionOptions {
   readonly onBytes: (dir: Direction, bytes: Uint8Array) => void;
   /** The scripted debugger finished (or the target misbehaved). */
   readonly onEnd: (report: DebuggerReport) => void;
+  /** Misbehaviour of the simulated target (tests of what the UI shows about a bad wire). */
+  readonly fault?: SimFault;
 }
 
 export interface SimSession {
@@ -23,7 +25,11 @@ const PACKETS_PER_STEP = 4;
 export function startSimSession(options: SimSessionOptions): SimSession {
   const rate = options.rate ?? 400;
   const paceMs = rate >= 20_000 ? 0 : Math.max(1, Math.round((1000 * PACKETS_PER_STEP) / rate));
-  const target = new SimTarget({ seed: 1, runMs: Math.min(250, Math.max(2, paceMs * 8)) });
+  const target = new SimTarget({
+    seed: 1,
+    runMs: Math.min(250, Math.max(2, paceMs * 8)),
+    ...(options.fault ? { fault: options.fault } : {}),
+  });
   const debuggerSide = new ScriptedDebugger({
     loops: Number.MAX_SAFE_INTEGER,
     paceMs,

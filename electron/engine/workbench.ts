@@ -24,6 +24,7 @@ import { PacketIndex } from './workbench-index';
 import { BatchStore } from './workbench-store';
 import { BatchStreamer } from './workbench-stream';
 import { startSimSession, type SimSession } from './workbench-sim';
+import type { SimFault } from './simulators';
 
 export interface WorkbenchOptions {
   /** Folder each session's capture goes to (defaultCapturesDir() when not given). */
@@ -33,6 +34,8 @@ export interface WorkbenchOptions {
   /** Rows per streamed batch at most. */
   readonly batchRows?: number;
   readonly now?: () => number;
+  /** Every simulated session's target misbehaves this way (e2e tests of a bad wire). */
+  readonly simFault?: SimFault;
 }
 
 const ERROR_FLAGS =
@@ -59,6 +62,7 @@ export class Workbench {
   private readonly connections = new Set<{ emit: Emit; streamer: BatchStreamer }>();
   private readonly now: () => number;
   private readonly capturesDir: string;
+  private readonly simFault: SimFault | undefined;
   private recorder: Recorder | null = null;
   private captureError: string | undefined;
   private state: SessionState = 'idle';
@@ -75,6 +79,7 @@ export class Workbench {
   constructor(options: WorkbenchOptions = {}) {
     this.now = options.now ?? (() => performance.timeOrigin + performance.now());
     this.capturesDir = options.capturesDir ?? defaultCapturesDir();
+    this.simFault = options.simFault;
     this.index = new PacketIndex(options.capacityRows);
     this.store = new BatchStore({
       encode: encodeRecords,
@@ -127,6 +132,7 @@ export class Workbench {
     this.decoder = decoder;
     this.sim = startSimSession({
       ...(options.rate === undefined ? {} : { rate: options.rate }),
+      ...(this.simFault ? { fault: this.simFault } : {}),
       onBytes: (dir, bytes) => {
         const time = this.now();
         if (recorder?.recording) {
