@@ -107,6 +107,12 @@ function readNumber(src: string, start: number): Token {
   return { kind: 'number', text, start, end, value: Number(text) };
 }
 
+/** The next token is a value: after a comparison, or inside `in {...}`. */
+function startsValue(out: readonly Token[]): boolean {
+  const prev = out[out.length - 1]?.kind;
+  return prev === 'op' || prev === 'lbrace' || prev === 'comma';
+}
+
 export function tokenize(src: string): Token[] {
   const out: Token[] = [];
   let i = 0;
@@ -135,6 +141,13 @@ export function tokenize(src: string): Token[] {
       tok = readString(src, i);
     } else if (/[0-9]/.test(c)) {
       tok = readNumber(src, i);
+    } else if (c === '-' && /[0-9]/.test(src.charAt(i + 1)) && startsValue(out)) {
+      // A negative number (a time before the time reference): only where a value goes.
+      const n = readNumber(src, i + 1);
+      tok =
+        n.kind === 'number'
+          ? { ...n, text: `-${n.text}`, start: i, value: -(n.value as number) }
+          : { ...n, start: i, text: `-${n.text}` };
     } else if (isNameStart(c)) {
       const text = src.slice(i, i + nameLength(src, i));
       const word = WORD_OPERATORS[text.toLowerCase()];

@@ -285,3 +285,11 @@ describe('compiled filters', () => {
     });
   });
 });
+
+describe('negative numbers', () => {
+  it('are values after a comparison (times before the time reference), not elsewhere', () => {
+    expect(nos('time >= -1 && no < 3')).toEqual([1, 2]);
+    expect(nos('returnStatus > -5')).toEqual([1, 3]);
+    expect(createFilter('-1 == no').ok).toBe(false);
+  });
+});

@@ -1,0 +1,72 @@
+// The toolbar's counters, counted from the rows this view received since it started or was
+// cleared, so they agree with the packet list (the engine's counters cover the whole session;
+// Clear used to leave them counting the old one). The rate and the frames recorded stay the
+// engine's: they describe the session and its capture, not the view.
+
+import { create } from 'zustand';
+import { PacketFlag } from '../../protocol/session/record';
+import { onRows } from './row-feed';
+import { throttled } from './throttle';
+
+/** What the engine counts as an error (electron/engine/workbench.ts). */
+const ERROR_FLAGS =
+  PacketFlag.CHECKSUM_ERROR |
+  PacketFlag.GARBAGE |
+  PacketFlag.UNEXPECTED_ID |
+  PacketFlag.ERROR_STATUS;
+
+export interface ViewCounters {
+  /** Rows received (kept or not) plus rows the engine skipped for this view. */
+  packets: number;
+  /** Wire bytes of the rows received. */
+  bytes: number;
+  errors: number;
+  retransmits: number;
+  breakins: number;
+}
+
+const ZERO: ViewCounters = { packets: 0, bytes: 0, errors: 0, retransmits: 0, breakins: 0 };
+
+export const useViewCounters = create<ViewCounters>(() => ({ ...ZERO }));
+
+export function setupViewCounters(): () => void {
+  const tally: ViewCounters = { ...ZERO };
+  const publish = throttled(100, () => useViewCounters.setState({ ...tally }));
+  const off = onRows({
+    rows(table, from, to, skipped) {
+      let bytes = 0;
+      let errors = 0;
+      let retransmits = 0;
+      let breakins = 0;
+      const length = table.column('length');
+      const flags = table.column('flags');
+      const kind = table.column('kind');
+      for (let k = 0, base = 0; k < length.length; base += length[k]!.length, k++) {
+        const lo = Math.max(from - base, 0);
+        const hi = Math.min(to - base, length[k]!.length);
+        for (let i = lo; i < hi; i++) {
+          bytes += length[k]![i]!;
+          const f = flags[k]![i]!;
+          if (f & ERROR_FLAGS) errors++;
+          if (f & PacketFlag.RETRANSMIT) retransmits++;
+          if (kind[k]![i] === 1) breakins++;
+        }
+      }
+      tally.packets += to - from + skipped;
+      tally.bytes += bytes;
+      tally.errors += errors;
+      tally.retransmits += retransmits;
+      tally.breakins += breakins;
+      publish();
+    },
+    reset() {
+      Object.assign(tally, ZERO);
+      publish.cancel();
+      useViewCounters.setState({ ...ZERO });
+    },
+  });
+  return () => {
+    off();
+    publish.cancel();
+  };
+}
