@@ -3,10 +3,8 @@
 // Clear used to leave them counting the old one). The rate and the frames recorded stay the
 // engine's: they describe the session and its capture, not the view.
 
-import { create } from 'zustand';
 import { PacketFlag } from '../../protocol/session/record';
 import { onRows } from './row-feed';
-import { throttled } from './throttle';
 
 /** What the engine counts as an error (electron/engine/workbench.ts). */
 const ERROR_FLAGS =
@@ -26,13 +24,18 @@ export interface ViewCounters {
 }
 
 const ZERO: ViewCounters = { packets: 0, bytes: 0, errors: 0, retransmits: 0, breakins: 0 };
+const tally: ViewCounters = { ...ZERO };
 
-export const useViewCounters = create<ViewCounters>(() => ({ ...ZERO }));
+/**
+ * The counters now. Read them when the packet list publishes (its revision): they were
+ * counted in the same ingest as the rows it shows, so the two never disagree on screen.
+ */
+export function viewCounters(): Readonly<ViewCounters> {
+  return tally;
+}
 
 export function setupViewCounters(): () => void {
-  const tally: ViewCounters = { ...ZERO };
-  const publish = throttled(100, () => useViewCounters.setState({ ...tally }));
-  const off = onRows({
+  return onRows({
     rows(table, from, to, skipped) {
       let bytes = 0;
       let errors = 0;
@@ -57,16 +60,9 @@ export function setupViewCounters(): () => void {
       tally.errors += errors;
       tally.retransmits += retransmits;
       tally.breakins += breakins;
-      publish();
     },
     reset() {
       Object.assign(tally, ZERO);
-      publish.cancel();
-      useViewCounters.setState({ ...ZERO });
     },
   });
-  return () => {
-    off();
-    publish.cancel();
-  };
 }
