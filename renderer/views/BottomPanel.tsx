@@ -7,9 +7,17 @@ import { expertSnapshot, useStats } from '../store/stats';
 import { useTerminal } from '../store/terminal';
 import { useWorkbench } from '../store/workbench';
 import { ExpertPane, SEVERITY_ICON } from './ExpertPane';
-import { SrtPane } from './SrtPane';
-import { DbgPrintPane, EngineLogPane } from './terminal/TerminalPanes';
-import { useMemo } from 'react';
+import { Suspense, lazy, useMemo } from 'react';
+
+// xterm and recharts are most of the renderer's code: loaded when their tab first opens, so
+// the packet list comes up without them.
+const SrtPane = lazy(async () => ({ default: (await import('./SrtPane')).SrtPane }));
+const DbgPrintPane = lazy(async () => ({
+  default: (await import('./terminal/TerminalPanes')).DbgPrintPane,
+}));
+const EngineLogPane = lazy(async () => ({
+  default: (await import('./terminal/TerminalPanes')).EngineLogPane,
+}));
 
 const TABS: readonly [BottomTab, string, string][] = [
   ['terminal', 'DbgPrint', "The target's debug output (DbgPrint)"],
@@ -84,10 +92,12 @@ export function BottomPanel(): React.JSX.Element {
           id={`panel-${tab}`}
           aria-labelledby={`tab-${tab}`}
         >
-          {tab === 'terminal' && <DbgPrintPane />}
-          {tab === 'log' && <EngineLogPane />}
-          {tab === 'srt' && <SrtPane />}
-          {tab === 'expert' && <ExpertPane />}
+          <Suspense fallback={<div className="empty small">Loading…</div>}>
+            {tab === 'terminal' && <DbgPrintPane />}
+            {tab === 'log' && <EngineLogPane />}
+            {tab === 'srt' && <SrtPane />}
+            {tab === 'expert' && <ExpertPane />}
+          </Suspense>
         </div>
       )}
     </section>

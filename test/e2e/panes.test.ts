@@ -667,6 +667,9 @@ describe('a 1024x640 window', { timeout: 60_000 }, () => {
     await page.getByTestId('srt-table').locator('tbody tr').first().waitFor();
     await small.shot('21-1024-response-times');
     await page.getByTestId('stop').click();
+    const filter = page.getByTestId('filter');
+    await filter.fill('api == ReadVirtualMemory && dir == T->D');
+    await filter.press('Enter');
     await page.locator('.tl-row', { hasText: 'ReadVirtualMemory' }).first().dblclick();
     await page.getByTestId('call-dialog').getByTestId('call-status').first().waitFor();
     await small.shot('22-1024-call-dialog');

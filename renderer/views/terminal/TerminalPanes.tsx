@@ -2,13 +2,7 @@
 // the engine log.
 
 import { useMemo } from 'react';
-import {
-  appendEngineLog,
-  clearEngineLog,
-  logEntries,
-  onLogEntry,
-  type LogEntry,
-} from '../../store/engine-log';
+import { clearEngineLog, logEntries, onLogEntry, type LogEntry } from '../../store/engine-log';
 import { clearTerminal, onTerminalText, terminalBacklog, useTerminal } from '../../store/terminal';
 import { XtermView, type TerminalSource } from './XtermView';
 
@@ -68,5 +62,3 @@ export function EngineLogPane(): React.JSX.Element {
     </XtermView>
   );
 }
-
-export { appendEngineLog };
