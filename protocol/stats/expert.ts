@@ -142,6 +142,7 @@ interface Open {
   readonly time: number;
   readonly frame: number;
 }
+type MutableOpen = { -readonly [K in keyof Open]: Open[K] };
 
 export class ExpertAccumulator {
   private readonly silenceMs: number;
@@ -151,7 +152,14 @@ export class ExpertAccumulator {
   /** Requests waiting for their reply, by no. */
   private readonly pending = new Map<number, Open>();
   /** Per direction: the good data packet waiting for its ACK. */
-  private readonly awaitingAck: [Open | null, Open | null] = [null, null];
+  /**
+   * Per direction: the good data packet waiting for its ACK (no 0: none). Reused objects:
+   * half the rows are data packets, and this runs for every row at flood rates.
+   */
+  private readonly awaitingAck: [MutableOpen, MutableOpen] = [
+    { no: 0, time: 0, frame: -1 },
+    { no: 0, time: 0, frame: -1 },
+  ];
   private running = false;
   private lastTime = NaN;
 
@@ -160,9 +168,10 @@ export class ExpertAccumulator {
     this.maxEntries = options.maxEntries ?? 10_000;
   }
 
-  /** Rows in stream order (no. ascending). */
+  /** Rows in stream order (no. ascending). Allocates only for what it keeps. */
   add(row: StatsRow): void {
-    const at: Open = { no: row.no, time: row.time, frame: row.frame };
+    // note() reads it at once; what is kept for later is copied (openOf).
+    const at: Open = row;
     if (this.running && row.time - this.lastTime >= this.silenceMs) {
       this.note(
         'silence',
@@ -202,8 +211,8 @@ export class ExpertAccumulator {
       this.pending.clear();
       for (const d of [0, 1] as const) {
         const open = this.awaitingAck[d];
-        if (open) this.note('no-ack', open, 'reset before the ACK');
-        this.awaitingAck[d] = null;
+        if (open.no !== 0) this.note('no-ack', open, 'reset before the ACK');
+        open.no = 0;
       }
       this.running = false;
       return;
@@ -211,19 +220,21 @@ export class ExpertAccumulator {
     if (row.leader === 2) {
       if (row.type === PacketType.ACKNOWLEDGE && row.ack !== 0) {
         const peer = row.dir === 0 ? 1 : 0;
-        if (this.awaitingAck[peer]?.no === row.ack) this.awaitingAck[peer] = null;
+        if (this.awaitingAck[peer].no === row.ack) this.awaitingAck[peer].no = 0;
       }
       return;
     }
     if (row.leader !== 1 || row.checksum !== 2) return;
     // A good data packet: it waits for its ACK (unless the row already links it).
-    const previous = this.awaitingAck[row.dir];
-    if (previous) this.note('no-ack', previous, `packet ${row.no} came next`);
-    this.awaitingAck[row.dir] = row.ack === 0 ? at : null;
+    const waiting = this.awaitingAck[row.dir];
+    if (waiting.no !== 0) this.note('no-ack', waiting, `packet ${row.no} came next`);
+    waiting.no = row.ack === 0 ? row.no : 0;
+    waiting.time = row.time;
+    waiting.frame = row.frame;
     if (row.type === PacketType.STATE_MANIPULATE) {
       if (row.dir === 0) {
         if (row.flags & PacketFlag.NO_RESPONSE && row.pair === 0) {
-          this.pending.set(row.no, at);
+          this.pending.set(row.no, openOf(row));
           if (this.pending.size > MAX_PENDING) {
             const oldest = this.pending.keys().next().value as number;
             this.note('no-response', this.pending.get(oldest)!);
@@ -269,7 +280,7 @@ export class ExpertAccumulator {
       entries.set(key, list);
     };
     for (const o of this.pending.values()) open('no-response', o, 'no reply yet');
-    for (const o of this.awaitingAck) if (o) open('no-ack', o, 'no ACK yet');
+    for (const o of this.awaitingAck) if (o.no !== 0) open('no-ack', o, 'no ACK yet');
     const bySeverity: Record<Severity, number> = { error: 0, warning: 0, note: 0, chat: 0 };
     const groups: ExpertGroup[] = [];
     let total = 0;
@@ -292,7 +303,7 @@ export class ExpertAccumulator {
     this.counts.clear();
     this.entries.clear();
     this.pending.clear();
-    this.awaitingAck[0] = this.awaitingAck[1] = null;
+    this.awaitingAck[0].no = this.awaitingAck[1].no = 0;
     this.running = false;
     this.lastTime = NaN;
   }
@@ -304,6 +315,8 @@ export class ExpertAccumulator {
     if (list.length < this.maxEntries) list.push(entry(at, detail));
   }
 }
+
+const openOf = (row: StatsRow): Open => ({ no: row.no, time: row.time, frame: row.frame });
 
 function entry(at: Partial<Open>, detail: string | undefined): ExpertEntry {
   return {

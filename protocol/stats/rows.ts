@@ -89,7 +89,7 @@ export function rowFromRecord(r: PacketRecord, out: StatsRow = emptyRow()): Stat
 
 /**
  * Calls `visit` for table rows [from, to) with one reused StatsRow read from the columns
- * (no PacketRecord per row: this runs for every batch at flood rates).
+ * (no PacketRecord, no allocation per row: this runs for every batch at flood rates).
  */
 export function forEachTableRow(
   table: PacketTable,
@@ -98,40 +98,44 @@ export function forEachTableRow(
   visit: (row: StatsRow) => void,
 ): void {
   const row = emptyRow();
-  const chunks = table.chunks;
   const start = Math.max(0, from);
   const end = Math.min(table.length, to);
-  for (let i = start; i < end; i++) {
-    const chunk = chunks[i >>> table.chunkShift]!;
+  let i = start;
+  while (i < end) {
+    const chunk = table.chunks[i >>> table.chunkShift]!;
     const c = chunk.columns;
-    const k = i & table.chunkMask;
-    const no = c.no[k]!;
-    const present = c.present[k]!;
-    const str = (col: Uint32Array): string | undefined => {
-      const s = col[k]!;
-      return s === 0 ? undefined : chunk.strings[s];
-    };
-    row.no = no;
-    row.time = c.time[k]!;
-    row.dir = c.dir[k] as 0 | 1;
-    row.kind = c.kind[k] as 0 | 1 | 2;
-    row.leader = c.leader[k] as 0 | 1 | 2;
-    row.type = present & Present.TYPE ? c.type[k]! : -1;
-    row.api = present & Present.API ? c.api[k]! : -1;
-    row.apiName = str(c.apiName);
-    row.returnStatus = present & Present.RETURN_STATUS ? c.returnStatus[k]! : -1;
-    row.length = c.length[k]!;
-    row.flags = c.flags[k]!;
-    const ck = c.checksumOk[k]!;
-    row.checksum = ck === CHECKSUM_ABSENT ? 0 : ck === CHECKSUM_OK ? 2 : 1;
-    const pair = c.pair[k]!;
-    row.pair = pair === 0 ? 0 : no + pair;
-    const ack = c.ack[k]!;
-    row.ack = ack === 0 ? 0 : no + ack;
-    row.rttMs = c.rttMs[k]!;
-    row.text = str(c.text);
-    row.garbageReason = str(c.garbageReason);
-    row.frame = present & Present.FRAME ? c.frame[k]! : -1;
-    visit(row);
+    const strings = chunk.strings;
+    const base = i - (i & table.chunkMask);
+    const stop = Math.min(end - base, chunk.count);
+    for (let k = i - base; k < stop; k++) {
+      const no = c.no[k]!;
+      const present = c.present[k]!;
+      row.no = no;
+      row.time = c.time[k]!;
+      row.dir = c.dir[k] as 0 | 1;
+      row.kind = c.kind[k] as 0 | 1 | 2;
+      row.leader = c.leader[k] as 0 | 1 | 2;
+      row.type = present & Present.TYPE ? c.type[k]! : -1;
+      row.api = present & Present.API ? c.api[k]! : -1;
+      const apiName = c.apiName[k]!;
+      row.apiName = apiName === 0 ? undefined : strings[apiName];
+      row.returnStatus = present & Present.RETURN_STATUS ? c.returnStatus[k]! : -1;
+      row.length = c.length[k]!;
+      row.flags = c.flags[k]!;
+      const ck = c.checksumOk[k]!;
+      row.checksum = ck === CHECKSUM_ABSENT ? 0 : ck === CHECKSUM_OK ? 2 : 1;
+      const pair = c.pair[k]!;
+      row.pair = pair === 0 ? 0 : no + pair;
+      const ack = c.ack[k]!;
+      row.ack = ack === 0 ? 0 : no + ack;
+      row.rttMs = c.rttMs[k]!;
+      const text = c.text[k]!;
+      row.text = text === 0 ? undefined : strings[text];
+      const reason = c.garbageReason[k]!;
+      row.garbageReason = reason === 0 ? undefined : strings[reason];
+      row.frame = present & Present.FRAME ? c.frame[k]! : -1;
+      visit(row);
+    }
+    i = base + stop;
   }
 }

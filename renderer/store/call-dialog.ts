@@ -128,5 +128,5 @@ export const callDialog = {
 
 /** Closes the dialog when the rows it shows are cleared away. */
 export function setupCallDialog(): () => void {
-  return onRows({ rows: () => undefined, reset: () => callDialog.close() });
+  return onRows({ reset: () => callDialog.close() });
 }

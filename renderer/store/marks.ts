@@ -42,7 +42,6 @@ export const marks = {
 /** Forgets marks and the reference when the view starts over; returns the disposer. */
 export function setupMarks(): () => void {
   return onRows({
-    rows: () => undefined,
     reset: () => useMarks.setState({ marked: new Set(), timeRef: null }),
   });
 }

@@ -6,7 +6,6 @@ import { create } from 'zustand';
 import {
   ExpertAccumulator,
   SrtAccumulator,
-  forEachTableRow,
   type ExpertSnapshot,
   type SrtTable,
 } from '../../protocol/stats';
@@ -14,7 +13,7 @@ import { onRows } from './row-feed';
 import { throttled } from './throttle';
 
 export interface StatsState {
-  /** Bumped (at most twice a second) when new rows were counted. */
+  /** Bumped (at most once a second: a table of percentiles read by people) on new rows. */
   revision: number;
   /** Rows counted since the view started. */
   rows: number;
@@ -44,16 +43,16 @@ export function expertSnapshot(live: boolean): ExpertSnapshot {
 }
 
 export function setupStats(): () => void {
-  const publish = throttled(500, () =>
+  const publish = throttled(1000, () =>
     useStats.setState((s) => ({ revision: s.revision + 1, rows })),
   );
   const off = onRows({
-    rows(table, from, to) {
-      forEachTableRow(table, from, to, (row) => {
-        srt.add(row);
-        expert.add(row);
-      });
-      rows += to - from;
+    row(row) {
+      srt.add(row);
+      expert.add(row);
+    },
+    batch(n) {
+      rows += n;
       publish();
     },
     reset() {

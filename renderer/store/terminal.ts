@@ -3,7 +3,7 @@
 // a mounted terminal gets new text as it arrives.
 
 import { create } from 'zustand';
-import { DbgPrintTap, forEachTableRow, type DbgPrintRate } from '../../protocol/stats';
+import { DbgPrintTap, type DbgPrintRate } from '../../protocol/stats';
 import { onRows } from './row-feed';
 import { throttled } from './throttle';
 
@@ -62,18 +62,21 @@ export function setupTerminal(): () => void {
     if (useTerminal.getState().rate.linesPerSecond > 0 || useTerminal.getState().rate.share > 0)
       publish();
   }, 1000);
+  // The text of a batch, written at its end: one terminal write per batch, not per print.
+  let out = '';
   const off = onRows({
-    rows(table, from, to) {
-      let out = '';
-      forEachTableRow(table, from, to, (row) => {
-        // Every row feeds the meter's byte count; only prints produce text.
-        const text = tap.take(row);
-        if (text !== undefined) out += text;
-      });
+    row(row) {
+      // Every row feeds the meter's byte count; only prints produce text.
+      const text = tap.take(row);
+      if (text !== undefined) out += text;
+    },
+    batch() {
       if (out) append(crlf(out));
+      out = '';
       publish();
     },
     reset() {
+      out = '';
       tap.clear();
       clearTerminal();
       publish.cancel();

@@ -36,30 +36,14 @@ export function viewCounters(): Readonly<ViewCounters> {
 
 export function setupViewCounters(): () => void {
   return onRows({
-    rows(table, from, to, skipped) {
-      let bytes = 0;
-      let errors = 0;
-      let retransmits = 0;
-      let breakins = 0;
-      const length = table.column('length');
-      const flags = table.column('flags');
-      const kind = table.column('kind');
-      for (let k = 0, base = 0; k < length.length; base += length[k]!.length, k++) {
-        const lo = Math.max(from - base, 0);
-        const hi = Math.min(to - base, length[k]!.length);
-        for (let i = lo; i < hi; i++) {
-          bytes += length[k]![i]!;
-          const f = flags[k]![i]!;
-          if (f & ERROR_FLAGS) errors++;
-          if (f & PacketFlag.RETRANSMIT) retransmits++;
-          if (kind[k]![i] === 1) breakins++;
-        }
-      }
-      tally.packets += to - from + skipped;
-      tally.bytes += bytes;
-      tally.errors += errors;
-      tally.retransmits += retransmits;
-      tally.breakins += breakins;
+    row(r) {
+      tally.bytes += r.length;
+      if (r.flags & ERROR_FLAGS) tally.errors++;
+      if (r.flags & PacketFlag.RETRANSMIT) tally.retransmits++;
+      if (r.kind === 1) tally.breakins++;
+    },
+    batch(rows, skipped) {
+      tally.packets += rows + skipped;
     },
     reset() {
       Object.assign(tally, ZERO);

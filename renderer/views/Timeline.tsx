@@ -390,11 +390,16 @@ export function Timeline(): React.JSX.Element {
   );
 }
 
+/**
+ * The last rows, keyed by their slot in the window (index modulo its size) rather than their
+ * index: while following at flood rates the window moves by hundreds of rows per redraw, and
+ * slot keys let React update the same row elements in place instead of building new ones.
+ */
 function tailItems(count: number, height: number): { index: number; key: number; start: number }[] {
   const visible = Math.ceil(height / ROW_HEIGHT) + 4;
   const out = [];
   for (let i = Math.max(0, count - visible); i < count; i++) {
-    out.push({ index: i, key: i, start: i * ROW_HEIGHT });
+    out.push({ index: i, key: i % visible, start: i * ROW_HEIGHT });
   }
   return out;
 }

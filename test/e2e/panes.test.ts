@@ -140,7 +140,8 @@ describe('the DbgPrint terminal and the engine log', { timeout: 60_000 }, () => 
       async () => (await page.evaluate(() => navigator.clipboard.readText())) === 'tick',
       'the selection copied',
     );
-    await term.locator('.xterm-screen').click();
+    // Escape in the search box drops the search and its selection.
+    await page.getByTestId('terminal-search').press('Escape');
     await page.getByTestId('terminal-copy').click();
     await waitFor(
       async () =>

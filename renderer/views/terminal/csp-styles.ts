@@ -18,7 +18,8 @@ export function installCspSafeStyles(doc: Document = document): void {
   installed = true;
   const setAttribute = Element.prototype.setAttribute;
   Element.prototype.setAttribute = function (this: Element, name: string, value: string): void {
-    if (name.toLowerCase() === 'style' && this instanceof HTMLElement) {
+    // Every attribute React sets passes here: keep the test cheap (xterm writes "style").
+    if ((name === 'style' || name === 'STYLE') && this instanceof HTMLElement) {
       this.style.cssText = String(value);
       return;
     }
