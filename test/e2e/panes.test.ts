@@ -41,8 +41,8 @@ function stream(path: string, dir: Direction): Uint8Array {
 let h: Harness;
 let capture = '';
 
-const displayed = async (): Promise<{ shown: number; total: number }> => {
-  const text = (await h.page.getByTestId('displayed').textContent()) ?? '';
+const displayed = async (page = h.page): Promise<{ shown: number; total: number }> => {
+  const text = (await page.getByTestId('displayed').textContent()) ?? '';
   const m = /Displayed: ([\d,]+) of ([\d,]+)/.exec(text);
   return m ? { shown: num(m[1]!), total: num(m[2]!) } : { shown: -1, total: -1 };
 };
@@ -309,6 +309,33 @@ describe('after the session stops', { timeout: 60_000 }, () => {
     expect(await dialog.count()).toBe(0);
     const apis = await page.locator('.tl-row [data-col="api"]').allTextContents();
     expect(new Set(apis)).toEqual(new Set(['GetContext']));
+    await clearFilter();
+  });
+
+  it('shows state changes: the exception code by name, the module path', async () => {
+    const { page } = h;
+    await applyFilter('newState == Exception');
+    await page.locator('.tl-row').first().dblclick();
+    const dialog = page.getByTestId('call-dialog');
+    const change = dialog.getByTestId('call-request');
+    await change.getByTestId('call-status').waitFor();
+    expect(await dialog.locator('#call-title').textContent()).toBe('State change: Exception');
+    expect(await change.getByTestId('call-status').textContent()).toBe(
+      'ExceptionCode: 0x80000003 (STATUS_BREAKPOINT)',
+    );
+    expect(await change.locator('tr[data-name="FirstChance"] td').textContent()).toBe('1 (TRUE)');
+    // The instruction stream the target reported, at the program counter.
+    expect(await change.getByTestId('call-memory').textContent()).toMatch(
+      /Instruction stream at ProgramCounter at 0x[0-9a-f]+/,
+    );
+    await dialog.getByTestId('call-close').click();
+    await applyFilter('newState == LoadSymbols');
+    await page.locator('.tl-row').first().dblclick();
+    const text = dialog.getByTestId('call-request').getByTestId('call-text');
+    await text.waitFor();
+    expect(await text.locator('.call-block-title').textContent()).toBe('Module loaded');
+    expect(await text.locator('pre').textContent()).toMatch(/\.(exe|dll|sys|efi)$/i);
+    await page.keyboard.press('Escape');
     await clearFilter();
   });
 
@@ -678,5 +705,73 @@ describe('a 1024x640 window', { timeout: 60_000 }, () => {
     await showTab(page, 'expert');
     await small.shot('23-1024-expert');
     expect(small.errors).toEqual([]);
+  });
+
+  it('warns of a DbgPrint flood when prints dominate the wire', async () => {
+    const { page } = small;
+    await showTab(page, 'terminal');
+    // A target printing flat out: 400 lines in half a second, each acknowledged.
+    const t0 = Date.now();
+    // Numbered on from the session's rows, as the engine numbers what it decodes.
+    let no = small.workbench.status().counters.packets;
+    const records = [];
+    for (let k = 0; k < 400; k++) {
+      const time = t0 + k * 1.25;
+      records.push(
+        {
+          no: ++no,
+          time,
+          dir: 'target->debugger' as const,
+          kind: 'packet' as const,
+          offset: k * 80,
+          length: 64,
+          leader: 'data' as const,
+          type: 3,
+          typeName: 'DEBUG_IO',
+          id: 0x80800000 + (k & 1),
+          byteCount: 47,
+          checksumOk: true,
+          api: 0x3230,
+          apiName: 'PrintString',
+          text: `flood line ${k}\n`,
+          flags: 0,
+        },
+        {
+          no: ++no,
+          time: time + 0.5,
+          dir: 'debugger->target' as const,
+          kind: 'packet' as const,
+          offset: k * 16,
+          length: 16,
+          leader: 'control' as const,
+          type: 4,
+          typeName: 'ACKNOWLEDGE',
+          id: 0x80800000 + (k & 1),
+          checksumOk: true,
+          flags: 0,
+        },
+      );
+    }
+    small.workbench.ingestRecords(records);
+    const flood = page.getByTestId('terminal-flood');
+    await flood.waitFor();
+    expect(await flood.textContent()).toMatch(/^DbgPrint flood: prints are \d+% of the wire/);
+    expect(await page.getByTestId('tab-terminal').textContent()).toContain('flood');
+    await waitFor(
+      async () =>
+        ((await page.getByTestId('terminal').locator('.xterm-rows').innerText()) ?? '').includes(
+          'flood line 399',
+        ),
+      'the flood in the terminal',
+    );
+    // The toolbar counts them with the session's other rows, as the list does.
+    await waitFor(
+      async () =>
+        num(await page.getByTestId('c-packets').textContent()) === (await displayed(page)).total,
+      'toolbar packets == rows shown',
+    );
+    await small.shot('24-1024-dbgprint-flood');
+    // It passes when the prints stop.
+    await waitFor(async () => (await flood.count()) === 0, 'the warning gone', 10_000);
   });
 });
