@@ -3,6 +3,9 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CaptureFrame } from '../../electron/capture/frame-writer';
+import { openCapture } from '../../electron/capture/capture-source';
+import { SessionDecoder } from '../../protocol/session/pipeline';
+import type { PacketRecord } from '../../protocol/session/record';
 import { SESSION_BASIC } from '../fixtures/session-basic';
 import { makeTempDir, writeCapture, type TempDir } from '../support/pcap-fixtures';
 
@@ -98,5 +101,27 @@ describe('kdscope stats (process)', () => {
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/missing\.pcap/);
     expect(missing.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('kdscope export --filter with time', () => {
+  it('counts seconds from the first packet, as the Time column of a capture', () => {
+    const path = tmp.file('for-export.pcap');
+    writeCapture(path, frames, 'pcap');
+    const records: PacketRecord[] = [];
+    const decoder = new SessionDecoder({ onRecord: (r) => records.push(r) });
+    openCapture(path).forEach((c) => decoder.push(c.dir, c.bytes, c.timeUs / 1000, c.frame));
+    decoder.end();
+    const first = records[0]!.time;
+    const want = records.filter((r) => (r.time - first) / 1000 < 0.012).length;
+    expect(want).toBeGreaterThan(2);
+    expect(want).toBeLessThan(records.length);
+    const out = tmp.file('early.pcap');
+    const r = kdscope('export', path, '--out', out, '--filter', 'time < 0.012');
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`^kdscope export: wrote ${want} frames to `));
+    let written = 0;
+    openCapture(out).forEach(() => written++);
+    expect(written).toBe(want);
   });
 });
