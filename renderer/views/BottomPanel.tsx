@@ -1,13 +1,13 @@
 // The tabbed panel under the packet panes: terminal, engine log, response times, expert info
 // (the place for the I/O and ring charts and the captures list when they come).
 
+import { Suspense, lazy, useMemo } from 'react';
 import { SEVERITIES } from '../../protocol/stats';
 import { layout, useLayout, type BottomTab } from '../store/layout';
 import { expertSnapshot, useStats } from '../store/stats';
 import { useTerminal } from '../store/terminal';
 import { useWorkbench } from '../store/workbench';
 import { ExpertPane, SEVERITY_ICON } from './ExpertPane';
-import { Suspense, lazy, useMemo } from 'react';
 
 // xterm and recharts are most of the renderer's code: loaded when their tab first opens, so
 // the packet list comes up without them.

@@ -1,7 +1,6 @@
 // The two terminal tabs: the target's DbgPrint output (with its rate and a flood warning) and
 // the engine log.
 
-import { useMemo } from 'react';
 import { clearEngineLog, logEntries, onLogEntry, type LogEntry } from '../../store/engine-log';
 import { clearTerminal, onTerminalText, terminalBacklog, useTerminal } from '../../store/terminal';
 import { XtermView, type TerminalSource } from './XtermView';
@@ -53,9 +52,8 @@ export function DbgPrintPane(): React.JSX.Element {
 }
 
 export function EngineLogPane(): React.JSX.Element {
-  const source = useMemo(() => logSource, []);
   return (
-    <XtermView source={source} label="Engine log" testId="engine-log">
+    <XtermView source={logSource} label="Engine log" testId="engine-log">
       <span className="dim" title="The engine's own log will stream here too">
         client log (connection, session, errors)
       </span>
