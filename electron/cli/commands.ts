@@ -17,6 +17,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./decode')).decodeCommand,
   },
   {
+    name: 'stats',
+    summary: 'service response time per API and expert information of a capture',
+    load: async () => (await import('./stats')).statsCommand,
+  },
+  {
     name: 'export',
     summary: 'write a capture as pcap or pcapng, optionally only what a filter matches',
     load: async () => (await import('./export')).exportCommand,

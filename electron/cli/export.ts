@@ -73,10 +73,16 @@ function exportChunks(source: CaptureSource, writer: FrameWriter): number {
   return frames;
 }
 
+/** What `time` in a filter counts from: the first record, as the Time column of a capture. */
+interface TimeOrigin {
+  ms: number | undefined;
+}
+
 function exportMatching(
   source: CaptureSource,
   writer: FrameWriter,
   filter: CompiledFilter,
+  origin: TimeOrigin,
 ): number {
   const streams: Record<Direction, StreamBytes> = {
     'debugger->target': new StreamBytes(),
@@ -84,6 +90,7 @@ function exportMatching(
   };
   let frames = 0;
   const pass = (record: PacketRecord): void => {
+    origin.ms ??= record.time;
     if (!filter.matchRecord(record)) return;
     const bytes = streams[record.dir].take(record.offset, record.length);
     writer.write({ dir: record.dir, timeUs: Math.round(record.time * 1000), bytes });
@@ -126,9 +133,10 @@ export const exportCommand: Command = {
     if (resolve(out) === resolve(input))
       throw new UsageError('--out is the capture being read; write to another file');
     let filter: CompiledFilter | undefined;
+    const origin: TimeOrigin = { ms: undefined };
     const expression = parsed.value('filter');
     if (expression !== undefined) {
-      const made = createFilter(expression);
+      const made = createFilter(expression, { timeOrigin: () => origin.ms ?? 0 });
       if (!made.ok)
         throw new UsageError(
           `--filter: ${made.error.message} at column ${made.error.start + 1}: ${expression}`,
@@ -155,7 +163,7 @@ export const exportCommand: Command = {
 
     let failure: CaptureError | undefined;
     try {
-      if (filter) exportMatching(source, writer, filter);
+      if (filter) exportMatching(source, writer, filter, origin);
       else exportChunks(source, writer);
     } catch (error) {
       if (error instanceof CaptureError) failure = error;

@@ -17,6 +17,8 @@ import { batchFromBytes, decodeRecord } from '../../protocol/records/columns';
 import { PacketTable } from '../../protocol/records/table';
 import { prepareFilter, type PreparedFilter } from './filter-engine';
 import { MatchList } from './match-list';
+import { emitReset, emitRows } from './row-feed';
+import { useMarks } from './marks';
 
 export interface FieldSelection {
   /** Path of child indices from the root list, e.g. "0.3". */
@@ -169,6 +171,7 @@ export function ingest(event: RecordsEvent): void {
   const batch = batchFromBytes(event.batch);
   const before = table.dropped + table.length;
   table.append(batch);
+  emitRows(table, Math.max(0, before - table.dropped), table.length, event.skipped);
   if (filter) {
     const from = Math.max(0, before - table.dropped);
     const rows = filter.run(table, from);
@@ -212,6 +215,7 @@ function resetView(): void {
   table.clear();
   matches.clear();
   skipped = 0;
+  emitReset();
   set({ selectedNo: null, selectedIndex: null, details: null, field: null, detailsMissing: false });
   publish();
 }
@@ -256,7 +260,7 @@ export const actions = {
   },
   setFilterText(text: string): void {
     const trimmed = text.trim();
-    const result = trimmed === '' ? null : prepareFilter(trimmed);
+    const result = trimmed === '' ? null : prepareFilter(trimmed, filterTimeOrigin);
     set({ filterText: text, filterError: result && !result.ok ? result.error : null });
   },
   /** Runs the filter over every row in memory (Enter in the filter box). */
@@ -269,7 +273,7 @@ export const actions = {
       publish();
       return;
     }
-    const result = prepareFilter(text);
+    const result = prepareFilter(text, filterTimeOrigin);
     if (!result.ok) {
       set({ filterError: result.error });
       return;
@@ -320,6 +324,26 @@ export const actions = {
   },
 };
 
+/** The bytes and details tree of any packet (the call dialog), null when no longer held. */
+export async function packetBytes(no: number): Promise<PacketBytes | null> {
+  return (await client?.invoke('packets.bytes', no)) ?? null;
+}
+
 export function setConnectionClosed(reason: string): void {
   set({ connection: 'closed', connectionError: reason });
 }
+
+/**
+ * What the Time column and `time` in a display filter count from: the time reference when the
+ * user set one, else the session's start (else the first row in memory).
+ */
+export function timeOrigin(): number {
+  const ref = useMarks.getState().timeRef;
+  if (ref) return ref.time;
+  const start = useWorkbench.getState().session.info?.startedAt;
+  if (start) return start;
+  return table.length > 0 ? table.value('time', 0) : 0;
+}
+
+/** For compiled filters: asked at every evaluation, so moving the reference moves `time`. */
+export const filterTimeOrigin = (): number => timeOrigin();

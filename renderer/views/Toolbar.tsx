@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { viewCounters } from '../store/view-counters';
 import { actions, useWorkbench } from '../store/workbench';
 import { formatBytes, formatCount } from './format';
 
@@ -8,9 +9,23 @@ const RATES: readonly [string, number][] = [
   ['Flood (50k/s)', 50000],
 ];
 
+/** A button whose words fold away on a narrow window (the icon and its tooltip stay). */
+function Label(props: { icon: string; text: string }): React.JSX.Element {
+  return (
+    <>
+      <span aria-hidden="true">{props.icon}</span>
+      <span className="btn-text"> {props.text}</span>
+    </>
+  );
+}
+
 export function Toolbar(): React.JSX.Element {
   const session = useWorkbench((s) => s.session);
-  const counters = useWorkbench((s) => s.counters);
+  // Packets, bytes, errors count this view's rows (Clear starts them over); the rate is the
+  // engine's, over the whole session.
+  useWorkbench((s) => s.revision);
+  const counters = viewCounters();
+  const rateNow = useWorkbench((s) => s.counters.rate);
   const paused = useWorkbench((s) => s.paused);
   const connected = useWorkbench((s) => s.connection === 'open');
   const [rate, setRate] = useState(400);
@@ -20,13 +35,14 @@ export function Toolbar(): React.JSX.Element {
       <span className="brand">kdscope</span>
       <select
         aria-label="Simulated VM pace"
+        title="The built-in simulated VM, at this pace"
         value={rate}
         disabled={running || !connected}
         onChange={(e) => setRate(Number(e.target.value))}
       >
         {RATES.map(([label, value]) => (
           <option key={value} value={value}>
-            Simulated VM · {label}
+            Sim · {label}
           </option>
         ))}
       </select>
@@ -35,28 +51,40 @@ export function Toolbar(): React.JSX.Element {
         className="primary"
         data-testid="start"
         disabled={running || !connected}
+        title="Start a session"
+        aria-label="Start"
         onClick={() => void actions.start({ debugger: 'sim', target: 'sim', rate })}
       >
-        ▶ Start
+        <Label icon="▶" text="Start" />
       </button>
       <button
         type="button"
         data-testid="stop"
         disabled={!running}
+        title="Stop the session"
+        aria-label="Stop"
         onClick={() => void actions.stop()}
       >
-        ■ Stop
+        <Label icon="■" text="Stop" />
       </button>
       <button
         type="button"
         data-testid="pause"
         aria-pressed={paused}
+        aria-label={paused ? 'Resume view' : 'Pause view'}
+        title={paused ? 'Show the rows that came meanwhile' : 'Freeze the list (rows keep coming)'}
         onClick={() => actions.togglePause()}
       >
-        {paused ? '▶ Resume view' : '‖ Pause view'}
+        {paused ? <Label icon="▶" text="Resume view" /> : <Label icon="‖" text="Pause view" />}
       </button>
-      <button type="button" data-testid="clear" onClick={() => void actions.clear()}>
-        ⌫ Clear
+      <button
+        type="button"
+        data-testid="clear"
+        aria-label="Clear"
+        title="Forget the rows shown so far and start the counters over (the capture keeps them)"
+        onClick={() => void actions.clear()}
+      >
+        <Label icon="⌫" text="Clear" />
       </button>
       <span className={`state state-${session.state}`} data-testid="session-state">
         {session.state}
@@ -71,7 +99,7 @@ export function Toolbar(): React.JSX.Element {
           warn={counters.errors > 0}
         />
         <Counter label="Retransmits" value={formatCount(counters.retransmits)} testId="c-rtx" />
-        <Counter label="Rate" value={`${formatCount(counters.rate)}/s`} testId="c-rate" />
+        <Counter label="Rate" value={`${formatCount(rateNow)}/s`} testId="c-rate" />
       </div>
     </header>
   );

@@ -29,6 +29,7 @@ import { ProfileStore } from '../profiles/profile-store';
 import { debuggerCommands, primaryDebuggerCommand } from '../session/debugger-commands';
 import { LiveSession } from '../session/live-session';
 import { SessionOptionError, resolveSession, type ResolvedSession } from '../session/plan';
+import type { SimFault } from '../simulators/faults';
 import { listVms as defaultListVms, type VmListing } from '../vms';
 import { BatchStore } from './batch-store';
 import { BatchStreamer } from './batch-streamer';
@@ -54,6 +55,8 @@ export interface WorkbenchOptions {
   /** Seams: where profiles are kept, how VMs are listed. */
   readonly profiles?: ProfileStore;
   readonly listVms?: (signal?: AbortSignal) => Promise<VmListing>;
+  /** Every simulated target misbehaves this way (e2e tests of a bad wire). */
+  readonly simFault?: SimFault;
 }
 
 export const DEFAULT_CAPTURE_LIMIT = 1024 ** 3;
@@ -80,6 +83,7 @@ export class Workbench {
   private readonly captureLimit: number;
   private readonly profiles: ProfileStore;
   private readonly listVms: (signal?: AbortSignal) => Promise<VmListing>;
+  private readonly simFault: SimFault | undefined;
   private session: LiveSession | null = null;
   /** Set while a start is under way, so a second start is refused at once. */
   private starting = false;
@@ -105,6 +109,7 @@ export class Workbench {
     this.captureLimit = options.captureLimitBytes ?? DEFAULT_CAPTURE_LIMIT;
     this.profiles = options.profiles ?? new ProfileStore();
     this.listVms = options.listVms ?? ((signal) => defaultListVms(undefined, signal));
+    this.simFault = options.simFault;
     this.store = new BatchStore({
       encode: encodeRecords,
       ...(options.capacityRows ? { capacityRows: options.capacityRows } : {}),
@@ -185,6 +190,7 @@ export class Workbench {
           ? { capture: { path: capturePath, format, limitBytes: this.captureLimit } }
           : {}),
         ...(options.rate === undefined ? {} : { rate: options.rate }),
+        ...(this.simFault ? { simTarget: { fault: this.simFault } } : {}),
         report: (line) => this.log('warn', 'vmbus', line),
         onScriptEnd: (report) => {
           if (this.session === session)
