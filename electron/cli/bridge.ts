@@ -1,7 +1,7 @@
 // `kdscope bridge`: serve the debugger's endpoint, connect the target's, relay, record, decode,
 // and show a live status until SIGINT/SIGTERM; then close the capture cleanly.
 
-import { parseArgs } from './args';
+import { parseArgs, type ParsedArgs } from './args';
 import { EXIT_OK, RuntimeError, UsageError, type CliIo, type Command } from './command';
 import { Bridge, type BridgeEvent, type BridgeTap } from '../engine/bridge';
 import { sessionBridgeDecoder } from '../engine/bridge-decoder';
@@ -10,6 +10,10 @@ import { createLiveSink, type LiveSink } from '../engine/live-sink';
 import { Recorder, defaultCaptureName } from '../engine/recorder';
 import { simVmbusTargetFactory } from '../engine/simulators/vmbus-target';
 import { formatRingStats, type SimVmbusRings } from '../engine/simulators/vmbus-rings';
+import { kdnetBridgeDecoder } from '../engine/kdnet/bridge-decoder';
+import { kdnetDecryptingTap } from '../engine/kdnet/decrypting-tap';
+import { DatagramRecorder } from '../engine/kdnet/recorder';
+import { KdnetKeyError, parseKdnetKey } from '../../protocol/kdnet/key';
 import type { PipeChannel, VmbusDialOptions } from '../engine/vmbus';
 import type { Side } from '../engine/health';
 
@@ -18,6 +22,12 @@ const USAGE = `usage: kdscope bridge --debugger EP --target EP [--pcap FILE] [--
 
 Serves EP for the debugger (WinDbg connects to it), connects to the target's EP, relays both
 ways unchanged, records every chunk and decodes the session, until Ctrl+C.
+KDNET (--mode kdnet --key W.X.Y.Z --target udp:[HOST:]PORT --debugger udp:[HOST:]PORT): the
+target sends to the host's port, so the bridge binds --target there (point the target's
+bcdedit hostip/port at it) and forwards every datagram unchanged to --debugger, where WinDbg
+listens (windbg -k net:port=N,key=K; host 127.0.0.1 unless named), and the replies back.
+The capture holds the datagrams as the target's wire carries them (real addresses, ports);
+the key decrypts them for decoding and for --wireshark (which gets the KD stream in clear).
 
   --debugger EP    where WinDbg connects: pipe:NAME, unix:PATH, tcp:HOST:PORT, serial:DEV[,baud]
   --target EP      the VM or target: pipe:NAME, unix:PATH, tcp:HOST:PORT, serial:DEV[,baud],
@@ -28,9 +38,10 @@ ways unchanged, records every chunk and decodes the session, until Ctrl+C.
   --wireshark P    stream live to Wireshark: a FIFO path (Unix) or pipe name (Windows)
   --mode M         com (default), or vmbus: the target speaks windbg-uefi's VMBus pipe messages
                    (implied by vmbus:NAME and sim:vmbus; over a socket or pipe each message
-                   follows a u32 little-endian length); kdnet is not supported by the bridge yet
+                   follows a u32 little-endian length); kdnet: see above
   --feedback       windbg-uefi's feedback mode (vmbus): acknowledge every message, resend
-                   unacknowledged ones after 30 s`;
+                   unacknowledged ones after 30 s
+  --key W.X.Y.Z    the KDNET key (bcdedit /dbgsettings net ... key:W.X.Y.Z)`;
 
 const MODES = ['com', 'vmbus', 'kdnet'];
 
@@ -41,6 +52,22 @@ function endpoint(flag: string, value: string | undefined): Endpoint {
     return parseEndpoint(value);
   } catch (error) {
     if (error instanceof EndpointError) throw new UsageError(`--${flag}: ${error.message}`);
+    throw error;
+  }
+}
+
+/** --mode kdnet's checks: two udp endpoints and the key, parsed. */
+function kdnetStartKey(parsed: ParsedArgs, debuggerEp: Endpoint, targetEp: Endpoint): Uint8Array {
+  if (targetEp.kind !== 'udp' || debuggerEp.kind !== 'udp')
+    throw new UsageError(
+      '--mode kdnet relays UDP: --target udp:[HOST:]PORT (where the target sends) and --debugger udp:[HOST:]PORT (where WinDbg listens)',
+    );
+  const key = parsed.value('key');
+  if (key === undefined) throw new UsageError('--mode kdnet needs the KDNET key: --key W.X.Y.Z');
+  try {
+    return parseKdnetKey(key);
+  } catch (error) {
+    if (error instanceof KdnetKeyError) throw new UsageError(`--key: ${error.message}`);
     throw error;
   }
 }
@@ -96,19 +123,21 @@ export const bridgeCommand: Command = {
     }
     const debuggerEp = endpoint('debugger', parsed.value('debugger'));
     const targetEp = endpoint('target', parsed.value('target'));
-    // Checked before a capture file is created: WinDbg reaches us on a pipe, socket or port.
-    if (!['pipe', 'unix', 'tcp', 'serial'].includes(debuggerEp.kind))
-      throw new UsageError(
-        `--debugger ${parsed.value('debugger')}: WinDbg connects to a pipe, unix or tcp socket, or serial port; ${debuggerEp.kind === 'sim' || debuggerEp.kind === 'vm' || debuggerEp.kind === 'vmbus' ? 'this names a target' : 'KDNET bridging is not supported yet'}`,
-      );
     const vmbusTarget =
       targetEp.kind === 'vmbus' || (targetEp.kind === 'sim' && targetEp.flavour === 'vmbus');
-    const mode = parsed.value('mode') ?? (vmbusTarget ? 'vmbus' : 'com');
+    const udp = debuggerEp.kind === 'udp' || targetEp.kind === 'udp';
+    const mode = parsed.value('mode') ?? (vmbusTarget ? 'vmbus' : udp ? 'kdnet' : 'com');
     if (!MODES.includes(mode))
       throw new UsageError(`--mode must be com, vmbus or kdnet, not '${mode}'`);
-    if (mode === 'kdnet')
-      throw new RuntimeError(
-        `--mode kdnet is not supported by the bridge yet (com and vmbus work)`,
+    const startKey = mode === 'kdnet' ? kdnetStartKey(parsed, debuggerEp, targetEp) : undefined;
+    // Checked before a capture file is created: WinDbg reaches us on a pipe, socket or port.
+    if (mode !== 'kdnet' && !['pipe', 'unix', 'tcp', 'serial'].includes(debuggerEp.kind))
+      throw new UsageError(
+        `--debugger ${parsed.value('debugger')}: WinDbg connects to a pipe, unix or tcp socket, or serial port; ${debuggerEp.kind === 'udp' ? 'udp is KDNET: --mode kdnet --key W.X.Y.Z' : 'this names a target'}`,
+      );
+    if (mode !== 'kdnet' && targetEp.kind === 'udp')
+      throw new UsageError(
+        `--target ${parsed.value('target')}: udp is KDNET: --mode kdnet --key W.X.Y.Z`,
       );
     if (mode === 'com' && vmbusTarget)
       throw new UsageError(
@@ -122,7 +151,7 @@ export const bridgeCommand: Command = {
       );
     if (parsed.booleans.has('feedback') && mode !== 'vmbus')
       throw new UsageError('--feedback applies to --mode vmbus only');
-    if (parsed.value('key') !== undefined)
+    if (parsed.value('key') !== undefined && mode !== 'kdnet')
       throw new UsageError('--key applies to --mode kdnet only');
     if (
       parsed.booleans.has('no-pcap') &&
@@ -132,7 +161,7 @@ export const bridgeCommand: Command = {
     }
 
     const taps: BridgeTap[] = [];
-    let recorder: Recorder | undefined;
+    let recorder: Recorder | DatagramRecorder | undefined;
     let live: LiveSink | undefined;
     const closeTaps = (): void => {
       for (const tap of taps) void tap.close();
@@ -141,13 +170,14 @@ export const bridgeCommand: Command = {
       if (!parsed.booleans.has('no-pcap')) {
         const format = parsed.booleans.has('pcapng') ? 'pcapng' : 'pcap';
         const path = parsed.value('pcap') ?? defaultCaptureName(new Date(), format);
-        recorder = Recorder.open(path, format);
+        // KDNET: the datagrams with their real addresses (kdnet/recorder.ts).
+        recorder = startKey ? DatagramRecorder.open(path, format) : Recorder.open(path, format);
         taps.push(recorder);
       }
       const wireshark = parsed.value('wireshark');
       if (wireshark !== undefined) {
         live = createLiveSink(wireshark);
-        taps.push(live);
+        taps.push(startKey ? kdnetDecryptingTap(live, startKey) : live);
       }
     } catch (error) {
       closeTaps();
@@ -171,9 +201,15 @@ export const bridgeCommand: Command = {
         deps: {
           simTarget: simVmbusTargetFactory({ pipe: vmbus }, (sim) => (rings = sim.rings)),
           ...(mode === 'vmbus' ? { vmbus } : {}),
+          onUdpFlow: (flow, socket) => {
+            if (socket === 'bound' && recorder instanceof DatagramRecorder)
+              recorder.setTargetFlow(flow);
+          },
         },
         taps,
-        decoder: sessionBridgeDecoder(),
+        decoder: startKey
+          ? kdnetBridgeDecoder(startKey, { report: (line) => report(line) })
+          : sessionBridgeDecoder(),
       });
     } catch (error) {
       closeTaps();

@@ -9,7 +9,7 @@ import type { Direction, KdEvent } from '../../protocol/kd/events';
 import { FrameIndex } from '../../electron/capture/frame-index';
 import { readCapture } from '../support/pcap-fixtures';
 
-const CAPTURE = join(__dirname, '../../../shared/captures/windbg-uncut.pcapng.gz');
+const CAPTURE = join(__dirname, '../fixtures/windbg-uncut.pcapng.gz');
 
 function requireCapture(): string {
   if (!existsSync(CAPTURE)) {
@@ -65,6 +65,8 @@ describe('the real KDNET capture (windbg-uncut.pcapng.gz, key 8.8.8.8)', () => {
       dataKeyChanges: 1,
       malformed: 0,
       unauthenticated: 0,
+      authenticated: 955,
+      held: 0,
     });
     expect(decoded.stats.skippedBy).toEqual({ 'kdnet-control': 428 });
     expect(decoded.stats.chunks).toBe(527);

@@ -5,6 +5,7 @@
 import type { Duplex } from 'node:stream';
 import type { Endpoint } from '../endpoint';
 import type { VmbusDialOptions } from '../vmbus/dialers';
+import type { UdpFlow } from './udp';
 
 export type ByteChannel = Duplex;
 
@@ -38,6 +39,11 @@ export interface TransportDeps {
    * pipe then carries length-prefixed messages; `vmbus:NAME` takes its options from here.
    */
   readonly vmbus?: VmbusDialOptions;
+  /**
+   * KDNET: the addresses of each UDP channel as they become known ('bound': the socket the
+   * target sends to; 'connected': the one that sends to WinDbg), for captures with real ports.
+   */
+  readonly onUdpFlow?: (flow: UdpFlow, socket: 'bound' | 'connected') => void;
 }
 
 /** A transport failure said in one line (what, where, and a hint when there is one). */
