@@ -7,6 +7,7 @@ import { CaptureError, errorText } from './capture-error';
 import { CaptureInput } from './capture-input';
 import { parsePcap, parsePcapng, sniffContainer, type RecordSink } from './container-parsers';
 import { gunzipCapture, isGzip } from './gunzip';
+import { plainBytes } from './kdnet-node-crypto';
 import { findUdp, isSupportedLinkType, type UdpView } from './link-layer';
 
 export interface CapturedDatagram {
@@ -39,14 +40,15 @@ export function readUdpDatagrams(path: string): {
 } {
   let bytes: Uint8Array;
   try {
-    bytes = readFileSync(path);
+    // A plain Uint8Array: a Buffer's slice() would not copy the payloads out.
+    bytes = plainBytes(readFileSync(path));
   } catch (error) {
     throw new CaptureError(`cannot read capture ${path}: ${errorText(error)}`);
   }
   let gzipError: string | undefined;
   if (isGzip(bytes)) {
     const out = gunzipCapture(bytes);
-    bytes = out.bytes;
+    bytes = plainBytes(out.bytes);
     gzipError = out.error;
   }
   const format = sniffContainer(bytes);

@@ -67,6 +67,7 @@ function targetSenders(datagrams: readonly CapturedDatagram[], key?: string): Se
       for (const released of decoder.takeReleased())
         if (released.outcome.kind === 'kd') note(released.tag, released.outcome.dir);
     });
+    decoder.finish();
     if (decoder.stats.authenticated === 0)
       throw new ReplayError(
         `${decoder.stats.unauthenticated} KDNET datagrams failed authentication: wrong key?`,

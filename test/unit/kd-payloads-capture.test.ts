@@ -21,7 +21,7 @@ import {
   stateChangeFields,
 } from '../../protocol/kd/payloads';
 
-const CAPTURE = join(__dirname, '../../../shared/captures/windbg-uncut.pcapng.gz');
+const CAPTURE = join(__dirname, '../fixtures/windbg-uncut.pcapng.gz');
 
 interface Seen {
   readonly dir: Direction;
