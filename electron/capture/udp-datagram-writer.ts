@@ -166,11 +166,31 @@ export class UdpDatagramWriter {
 
   /** One frame, written before this returns (throws CaptureWriteError; the file stays valid). */
   write(frame: UdpDatagramFrame): void {
-    const packet = ipUdpFrame(frame);
-    this.sink.write(
-      this.format === 'pcapng' ? epb(frame, packet) : pcapRecord(frame.timeUs, packet),
-    );
-    this.framesWritten++;
+    this.writeAll([frame]);
+  }
+
+  /**
+   * Frames in one write (a relayed batch: one system call rather than one per datagram);
+   * throws CaptureWriteError, and the file is then cut back to whole frames (FileSink).
+   */
+  writeAll(frames: readonly UdpDatagramFrame[]): void {
+    if (frames.length === 0) return;
+    const records = frames.map((frame) => {
+      const packet = ipUdpFrame(frame);
+      return this.format === 'pcapng' ? epb(frame, packet) : pcapRecord(frame.timeUs, packet);
+    });
+    let size = 0;
+    for (const r of records) size += r.length;
+    const out = records.length === 1 ? records[0]! : new Uint8Array(size);
+    if (records.length > 1) {
+      let at = 0;
+      for (const r of records) {
+        out.set(r, at);
+        at += r.length;
+      }
+    }
+    this.sink.write(out);
+    this.framesWritten += frames.length;
   }
 
   close(): void {

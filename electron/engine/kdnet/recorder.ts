@@ -1,8 +1,8 @@
 // Records a KDNET bridge session as the target would see it on its wire: each relayed datagram
 // is one frame with its real addresses and ports (the target's, and the socket it sent to),
-// not the seed's fake 51111/51112 wrap. Like the seed-format Recorder (../recorder.ts), a
-// frame is written before the next is taken, and a failed write stops recording with one line
-// while the relay goes on.
+// not the seed's fake 51111/51112 wrap. Like the seed-format Recorder (../recorder.ts), what
+// the tap is handed is written before it returns (one write per batch), and a failed write
+// stops recording with one line while the relay goes on.
 
 import {
   UdpDatagramWriter,
@@ -62,31 +62,32 @@ export class DatagramRecorder implements BridgeTap {
     this.report = (message) => host.report(message);
   }
 
+  /** The batch in one write: it is in memory until the tap runs either way (a few ms). */
   write(batch: readonly RelayedChunk[]): void {
     if (this.stopped) return;
     const leg = this.leg;
-    for (const chunk of batch) {
-      if (!leg) {
-        this.unplaced++;
-        continue;
-      }
+    if (!leg) {
+      this.unplaced += batch.length;
+      return;
+    }
+    const frames = batch.map((chunk) => {
       const fromTarget = chunk.dir === 'target->debugger';
-      try {
-        this.writer.write({
-          timeUs: chunk.timeUs,
-          dir: chunk.dir,
-          src: fromTarget ? leg.target : leg.host,
-          dst: fromTarget ? leg.host : leg.target,
-          payload: chunk.bytes,
-        });
-        this.frames++;
-      } catch (error) {
-        this.stopped = true;
-        this.failure = (error as Error).message;
-        this.report(`recording stopped (the relay goes on): ${this.failure}`);
-        this.closeWriter();
-        return;
-      }
+      return {
+        timeUs: chunk.timeUs,
+        dir: chunk.dir,
+        src: fromTarget ? leg.target : leg.host,
+        dst: fromTarget ? leg.host : leg.target,
+        payload: chunk.bytes,
+      };
+    });
+    try {
+      this.writer.writeAll(frames);
+      this.frames += frames.length;
+    } catch (error) {
+      this.stopped = true;
+      this.failure = (error as Error).message;
+      this.report(`recording stopped (the relay goes on): ${this.failure}`);
+      this.closeWriter();
     }
   }
 
