@@ -7,7 +7,9 @@
 // Poke (target -> debugger), body:
 //   u8 1 | u8 1 (poke) | client key[32] | addresses | zeros to 344 bytes
 // The client key's first two bytes count the pokes (little-endian; lua calls them seqno2,
-// the capture shows them going up by one per poke), the other 30 are random. The addresses
+// the capture shows them going up by one per poke); the target chooses the other 30 (lua
+// calls them random; in the capture, six bytes and what looks like a date, 2016-01-24, the
+// same in every poke). Our simulated target uses random bytes. The addresses
 // are IPv6 (IPv4 mapped) + big-endian port triples: the target, the host, one more [lua
 // src_addr/dst_addr/unk_addr; the capture: ::ffff:192.168.2.72, ::ffff:192.168.2.1, port
 // 51111].

@@ -208,6 +208,41 @@ describe('kdscope bridge --mode kdnet (processes, loopback UDP)', () => {
   });
 });
 
+describe('kdscope bridge --mode kdnet: bad usage', () => {
+  it('says what is missing in one line, exit 2', async () => {
+    const udp = ['--target', 'udp:127.0.0.1:9', '--debugger', 'udp:127.0.0.1:9'];
+    const cases: [string[], RegExp][] = [
+      [['bridge', '--mode', 'kdnet', ...udp], /--mode kdnet needs the KDNET key: --key W\.X\.Y\.Z/],
+      [['bridge', ...udp], /--mode kdnet needs the KDNET key/],
+      [['bridge', '--mode', 'kdnet', '--key', '1.2', ...udp], /--key: bad KDNET key/],
+      [
+        ['bridge', '--mode', 'com', '--debugger', 'udp:127.0.0.1:9', '--target', 'sim'],
+        /udp is KDNET: --mode kdnet --key W\.X\.Y\.Z/,
+      ],
+      [
+        [
+          'bridge',
+          '--mode',
+          'kdnet',
+          '--key',
+          '1.2.3.4',
+          '--debugger',
+          'tcp:127.0.0.1:9',
+          '--target',
+          'udp:9',
+        ],
+        /--mode kdnet relays UDP/,
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const run = p.kdscope([...args, '--no-pcap']);
+      expect(await run.exit, args.join(' ')).toBe(2);
+      expect(run.stderr).toMatch(message);
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    }
+  });
+});
+
 describe('the KDNET bridge in process: live records equal the capture decoded', () => {
   it('record for record', async () => {
     const startKey = parseKdnetKey(KEY);
