@@ -208,6 +208,40 @@ describe('kdscope bridge --mode kdnet (processes, loopback UDP)', () => {
   });
 });
 
+describe('kdscope bridge --mode kdnet with the wrong key', () => {
+  it('relays the session all the same and says, once, that the key is wrong', async () => {
+    const debuggerPort = await freeUdpPort();
+    const targetPort = await freeUdpPort();
+    const capture = tmp.file('wrong-key.pcapng');
+    const windbg = simDebugger(debuggerPort, tmp.file('d.pcapng'));
+    await untilOutput(windbg, /waiting for a KDNET target's poke/);
+    const bridge = p.kdscope(bridgeArgs(targetPort, debuggerPort, capture, 'not.the.right.key'));
+    await untilOutput(bridge, /^bridge: debugger on/m);
+    const target = p.kdscope([
+      'simulate',
+      'target',
+      '--kdnet',
+      '--key',
+      KEY,
+      '--connect',
+      `udp:127.0.0.1:${targetPort}`,
+      '--poke-ms',
+      '100',
+    ]);
+    expect(await windbg.exit).toBe(0);
+    await interrupt(target);
+    expect(await interrupt(bridge)).toBe(0);
+    expect(bridge.stderr).toMatch(
+      /^kdscope bridge: \d+ KDNET datagrams failed authentication: wrong key\?\n$/,
+    );
+    expect(bridge.stdout).toMatch(/bridge closed: 0 packets/);
+    // With the right key, its capture decodes to the whole session.
+    expect(decodeCapture(capture, KEY).summary.capture).toMatchObject({
+      kdnet: { unauthenticated: 0 },
+    });
+  });
+});
+
 describe('kdscope bridge --mode kdnet: bad usage', () => {
   it('says what is missing in one line, exit 2', async () => {
     const udp = ['--target', 'udp:127.0.0.1:9', '--debugger', 'udp:127.0.0.1:9'];
