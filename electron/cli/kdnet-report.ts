@@ -28,6 +28,13 @@ export function kdnetReport(stats: CaptureStats): KdnetReport {
   }
   const rejected = stats.skippedBy['kdnet-rejected'] ?? 0;
   if (rejected === 0) return { line: undefined, wrongKey: false };
+  if (k.dataKeyChanges === 0 && k.kdPackets + k.unframed === 0) {
+    // The key opens the control channel, but no exchange set the data key.
+    return {
+      line: `${rejected} KDNET datagrams failed authentication: the capture holds no key exchange (it began after WinDbg connected?)`,
+      wrongKey: false,
+    };
+  }
   const first = stats.firstKdnetRejection;
   return {
     line:

@@ -33,10 +33,17 @@ function kdscope(...args: string[]) {
 
 /** The real capture re-written (real addresses, pcapng) with datagram `index` tampered. */
 function tampered(path: string, index: number): void {
+  rewrite(path, (i) => (i === index ? 'tamper' : 'keep'));
+}
+
+/** The real capture re-written datagram by datagram: kept, tampered or left out. */
+function rewrite(path: string, fate: (index: number) => 'keep' | 'tamper' | undefined): void {
   const writer = UdpDatagramWriter.open(path, 'pcapng');
   readUdpDatagrams(REAL).datagrams.forEach((d, i) => {
+    const what = fate(i);
+    if (what === undefined) return;
     const payload = d.payload.slice();
-    if (i === index) payload[20]! ^= 0x01;
+    if (what === 'tamper') payload[20]! ^= 0x01;
     writer.write({
       timeUs: d.timeUs,
       dir: 'target->debugger',
@@ -85,6 +92,16 @@ describe('KDNET captures and their key (processes)', () => {
       /^kdscope export: wrote 526 frames to .*; 1 of 955 KDNET datagrams rejected, first at frame 101/,
     );
     expect(exported.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('a capture that began after the key exchange: says so', () => {
+    const path = tmp.file('late.pcapng');
+    rewrite(path, (i) => (i < 2 ? undefined : 'keep'));
+    const run = kdscope('decode', path, '--key', '8.8.8.8');
+    expect(run.status).toBe(0);
+    expect(run.stderr).toBe(
+      'kdscope decode: 527 KDNET datagrams failed authentication: the capture holds no key exchange (it began after WinDbg connected?)\n',
+    );
   });
 
   it('the right key, a tampered datagram and a cut file: exit 2, still one line', () => {
