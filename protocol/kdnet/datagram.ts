@@ -1,10 +1,11 @@
 // KDNET datagram layout. Sources, checked against each other and the real capture
 // (test/fixtures/windbg-uncut.pcapng.gz):
 //   [rizin]  rizinorg/rizin subprojects/rzwinkd/iob_net.c (_createKDNetPacket, _decrypt,
-//            _verifyhmac) and kd.h (kdnet_packet_t, KDNET_DATA_* masks);
-//   [lua]    Lekensteyn/kdnet kdnet.lua (kdnet_proto.dissector, decrypt, data_key).
-// ReactOS's drivers/base/kdnet is no source for this layer: it sends kdcom's serial framing
-// to the NIC extensibility module, with no MDBG header and no crypto (kdnet.c KdSendPacket).
+//            _verifyhmac) and kd.h (kdnet_packet_t, KDNET_DATA_* masks), at f82993a30d;
+//   [lua]    Lekensteyn/kdnet kdnet.lua (kdnet_proto.dissector, decrypt, data_key), at 2ff242f.
+// ReactOS's drivers/base/kdnet (db271c2) is no source for this layer: it sends kdcom's serial
+// framing to the NIC extensibility module, with no MDBG header and no crypto (kdnet.c
+// KdSendPacket; kdnet_packet.c is a stub).
 //
 //   "MDBG" | u8 version | u8 channel | AES-256-CBC ciphertext | 16-byte trailer
 // The trailer is both the CBC IV and the first 16 bytes of HMAC-SHA256(NOT startKey,
