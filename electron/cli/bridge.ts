@@ -17,6 +17,12 @@ const USAGE = `usage: kdscope bridge --debugger EP --target EP [--pcap FILE] [--
 
 Serves EP for the debugger (WinDbg connects to it), connects to the target's EP, relays both
 ways unchanged, records every chunk and decodes the session, until Ctrl+C.
+KDNET (--mode kdnet --key W.X.Y.Z --target udp:[HOST:]PORT --debugger udp:[HOST:]PORT): the
+target sends to the host's port, so the bridge binds --target there (point the target's
+bcdedit hostip/port at it) and forwards every datagram unchanged to --debugger, where WinDbg
+listens (windbg -k net:port=N,key=K; host 127.0.0.1 unless named), and the replies back.
+The capture holds the datagrams as the target's wire carries them (real addresses, ports);
+the key decrypts them for decoding and for --wireshark (which gets the KD stream in clear).
 
   --debugger EP    where WinDbg connects: pipe:NAME, unix:PATH, tcp:HOST:PORT, serial:DEV[,baud];
                    or sim: the built-in scripted debugger, in process (--rate N packets/s)
@@ -28,9 +34,10 @@ ways unchanged, records every chunk and decodes the session, until Ctrl+C.
   --wireshark P    stream live to Wireshark: a FIFO path (Unix) or pipe name (Windows)
   --mode M         com (default), or vmbus: the target speaks windbg-uefi's VMBus pipe messages
                    (implied by vmbus:NAME and sim:vmbus; over a socket or pipe each message
-                   follows a u32 little-endian length); kdnet is not supported by the bridge yet
+                   follows a u32 little-endian length); kdnet: see above
   --feedback       windbg-uefi's feedback mode (vmbus): acknowledge every message, resend
-                   unacknowledged ones after 30 s`;
+                   unacknowledged ones after 30 s
+  --key W.X.Y.Z    the KDNET key (bcdedit /dbgsettings net ... key:W.X.Y.Z)`;
 
 function size(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;

@@ -1,7 +1,12 @@
 // `kdscope export`: re-writes a capture as the seed's pcap or as pcapng. Without a filter,
-// every chunk becomes one frame as it was (a KDNET capture comes out decrypted, as the
-// serial stream it carries). With --filter, the capture is decoded and each matching record
-// (packet, break-in or garbage run) becomes one frame holding exactly its bytes.
+// every chunk becomes one frame as it was. With --filter, the capture is decoded and each
+// matching record (packet, break-in or garbage run) becomes one frame holding exactly its
+// bytes. A KDNET capture is written decrypted (--key K --decrypt), as the serial stream it
+// carries: each KD packet re-framed as kdcom sends it, its 0xAA trailer put back
+// (protocol/kdnet/serial-framing.ts), one frame per datagram in the seed's UDP wrap
+// (51111 <-> 51112), so stock Wireshark with resources/wireshark/kdscope.lua reads it
+// without a crypto library; what was no KD packet (a break-in, the target's 12-byte hello)
+// goes as it was, and the dissector shows it as such.
 
 import { resolve } from 'node:path';
 import { CaptureError, CaptureWriteError } from '../capture/capture-error';
@@ -14,14 +19,26 @@ import { SessionDecoder } from '../../protocol/session/pipeline';
 import type { PacketRecord } from '../../protocol/session/record';
 import { SettleQueue } from '../../protocol/session/settle';
 import { parseArgs } from './args';
-import { EXIT_OK, EXIT_USAGE, RuntimeError, UsageError, type CliIo, type Command } from './command';
+import {
+  EXIT_FAILURE,
+  EXIT_OK,
+  EXIT_USAGE,
+  RuntimeError,
+  UsageError,
+  type CliIo,
+  type Command,
+} from './command';
+import { kdnetReport, oneLine } from './kdnet-report';
 
-const USAGE = `usage: kdscope export CAPTURE --out FILE.pcap|FILE.pcapng [--filter EXPR] [--key W.X.Y.Z]
+const USAGE = `usage: kdscope export CAPTURE --out FILE.pcap|FILE.pcapng [--filter EXPR]
+                      [--key W.X.Y.Z --decrypt]
 
-Writes CAPTURE (pcap, pcapng, .gz; KDNET with --key) as the seed's pcap (.pcap) or as pcapng
-(.pcapng). Without --filter every chunk is one frame; with --filter (display-filter syntax,
+Writes CAPTURE (pcap, pcapng, .gz) as the seed's pcap (.pcap) or as pcapng (.pcapng).
+Without --filter every chunk is one frame; with --filter (display-filter syntax,
 e.g. 'type == STATE_MANIPULATE && !checksumOk') each matching packet, break-in or garbage run
-is one frame holding exactly its bytes.`;
+is one frame holding exactly its bytes. A KDNET capture is written decrypted: --key K
+--decrypt gives the KD stream it carries in the seed's format, which Wireshark reads with
+resources/wireshark/kdscope.lua and no crypto library.`;
 
 /** Bytes of one direction's stream, kept as the chunks that carried them. */
 class StreamBytes {
@@ -118,7 +135,7 @@ export const exportCommand: Command = {
   usage: USAGE,
   synchronous: true,
   async run(args: readonly string[], io: CliIo): Promise<number> {
-    const parsed = parseArgs(args, { values: ['out', 'filter', 'key'] });
+    const parsed = parseArgs(args, { values: ['out', 'filter', 'key'], booleans: ['decrypt'] });
     if (parsed.positional.length !== 1)
       throw new UsageError(
         parsed.positional.length === 0
@@ -144,6 +161,13 @@ export const exportCommand: Command = {
       filter = made.filter;
     }
     const key = parsed.value('key');
+    // Writing a KDNET session in clear is asked for in so many words.
+    if (key !== undefined && !parsed.booleans.has('decrypt'))
+      throw new UsageError(
+        '--key writes a KDNET capture decrypted: add --decrypt (kdscope export CAPTURE --key K --decrypt --out F)',
+      );
+    if (key === undefined && parsed.booleans.has('decrypt'))
+      throw new UsageError('--decrypt needs the KDNET key: --key W.X.Y.Z');
 
     let source: CaptureSource;
     try {
@@ -181,18 +205,18 @@ export const exportCommand: Command = {
     // What the file holds (a damaged capture ends the loop before it counts; a chunk too large
     // for one frame is written as several).
     const frames = writer.framesWritten;
-    const noKey = source.stats.skippedBy['kdnet-no-key'] ?? 0;
-    if (noKey > 0)
-      io.stderr.write(
-        `kdscope export: ${noKey} KDNET datagrams skipped: give the key with --key W.X.Y.Z\n`,
-      );
-    if (failure) {
-      io.stderr.write(
-        `kdscope export: ${captureFailure(input, failure)}; wrote the ${frames} frames before it to ${out}\n`,
-      );
-      return EXIT_USAGE;
-    }
-    io.stderr.write(`kdscope export: wrote ${frames} frames to ${out}\n`);
-    return EXIT_OK;
+    // One line: what was written, and what went wrong with the capture or its KDNET datagrams.
+    const kdnet = kdnetReport(source.stats);
+    const line = failure
+      ? oneLine(
+          `${captureFailure(input, failure)}; wrote the ${frames} frames before it to ${out}`,
+          kdnet.line,
+        )
+      : kdnet.wrongKey
+        ? kdnet.line
+        : oneLine(`wrote ${frames} frames to ${out}`, kdnet.line);
+    io.stderr.write(`kdscope export: ${line}\n`);
+    if (kdnet.wrongKey) return EXIT_FAILURE;
+    return failure ? EXIT_USAGE : EXIT_OK;
   },
 };

@@ -15,8 +15,14 @@ import type { RingStats, SimVmbusRings } from '../simulators/vmbus-rings';
 import type { TransportDeps } from '../transports/types';
 import type { PipeChannel, PipeChannelStats, VmbusDialOptions } from '../vmbus/pipe-channel';
 import { sessionBridgeDecoder, type SessionBridgeDecoder } from './decoder';
+import { kdnetBridgeDecoder } from '../kdnet/bridge-decoder';
+import { kdnetDecryptingTap } from '../kdnet/decrypting-tap';
+import { DatagramRecorder } from '../kdnet/recorder';
 import type { ResolvedSession } from './plan';
 import { scriptedDebuggerAcceptor, scriptedPace } from './scripted-debugger';
+
+/** The seed-format recorder, or for KDNET the datagram recorder (real UDP addresses). */
+export type SessionRecorder = Recorder | DatagramRecorder;
 
 export interface SessionCapture {
   readonly path: string;
@@ -52,7 +58,7 @@ export class LiveSession {
   private constructor(
     readonly resolved: ResolvedSession,
     readonly decoder: SessionBridgeDecoder,
-    readonly recorder: Recorder | undefined,
+    readonly recorder: SessionRecorder | undefined,
     readonly live: LiveSink | undefined,
   ) {}
 
@@ -66,27 +72,34 @@ export class LiveSession {
     const closeTaps = (): void => {
       for (const tap of taps) void Promise.resolve(tap.close()).catch(() => undefined);
     };
-    let recorder: Recorder | undefined;
+    let recorder: SessionRecorder | undefined;
     let live: LiveSink | undefined;
+    // KDNET: the datagrams are recorded with their real addresses, decrypted for Wireshark.
+    const kdnetKey = resolved.mode === 'kdnet' ? resolved.key : undefined;
     try {
       if (options.capture) {
-        recorder = Recorder.open(options.capture.path, options.capture.format, {
-          ...(options.capture.limitBytes ? { limitBytes: options.capture.limitBytes } : {}),
-        });
+        const { path, format, limitBytes } = options.capture;
+        const limits = limitBytes ? { limitBytes } : {};
+        recorder = kdnetKey
+          ? DatagramRecorder.open(path, format, limits)
+          : Recorder.open(path, format, limits);
         taps.push(recorder);
       }
       if (options.wireshark !== undefined) {
         live = createLiveSink(options.wireshark);
-        taps.push(live);
+        taps.push(kdnetKey ? kdnetDecryptingTap(live, kdnetKey) : live);
       }
     } catch (error) {
       closeTaps();
       throw error;
     }
-    const decoder = sessionBridgeDecoder(options.keepBytes ? { keepBytes: {} } : {});
+    const report = options.report ?? (() => undefined);
+    const decoderOptions = options.keepBytes ? { keepBytes: {} } : {};
+    const decoder = kdnetKey
+      ? kdnetBridgeDecoder(kdnetKey, { ...decoderOptions, report: (line) => report(line) })
+      : sessionBridgeDecoder(decoderOptions);
     const session = new LiveSession(resolved, decoder, recorder, live);
     const pace = scriptedPace(options.rate);
-    const report = options.report ?? (() => undefined);
     const vmbus: VmbusDialOptions = {
       feedback: resolved.feedback,
       report: (line) => report(line),
@@ -101,6 +114,10 @@ export class LiveSession {
       simDebugger: () =>
         scriptedDebuggerAcceptor(pace.debuggerOptions, (r) => options.onScriptEnd?.(r)),
       ...(resolved.mode === 'vmbus' ? { vmbus } : {}),
+      onUdpFlow: (flow, socket) => {
+        if (socket === 'bound' && recorder instanceof DatagramRecorder)
+          recorder.setTargetFlow(flow);
+      },
     };
     try {
       session.bridge = await Bridge.start({
