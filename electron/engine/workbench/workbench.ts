@@ -3,6 +3,7 @@
 // window or browser, packet bytes on demand, the VMs to attach to, profiles and captures.
 
 import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import {
   ZERO_COUNTERS,
   type Counters,
@@ -25,6 +26,14 @@ import type { BridgeEvent } from '../bridge/types';
 import { formatEndpoint } from '../endpoint';
 import { ProfileStore } from '../profiles/profile-store';
 import { debuggerCommands, primaryDebuggerCommand } from '../session/debugger-commands';
+import {
+  CommandLineError,
+  Launcher,
+  defaultLaunchCommand,
+  maskSecrets,
+  type DefaultLaunchSeams,
+  type SpawnFn,
+} from '../session/launcher';
 import { LiveSession } from '../session/live-session';
 import { SessionOptionError, resolveSession, type ResolvedSession } from '../session/plan';
 import { listVms as defaultListVms, type VmListing } from '../vms';
@@ -51,6 +60,11 @@ export interface WorkbenchOptions {
   /** Seams: where profiles are kept, how VMs are listed. */
   readonly profiles?: ProfileStore;
   readonly listVms?: (signal?: AbortSignal) => Promise<VmListing>;
+  /** "Start debugger": how `kdscope` is run, the platform and WinDbg's whereabouts, spawning. */
+  readonly launch?: DefaultLaunchSeams & {
+    readonly kdscope?: readonly string[];
+    readonly spawn?: SpawnFn;
+  };
 }
 
 export const DEFAULT_CAPTURE_LIMIT = 1024 ** 3;
@@ -91,6 +105,9 @@ export class Workbench {
   private countersTimer: ReturnType<typeof setInterval> | null = null;
   private rateWindow: { time: number; packets: number }[] = [];
   private offBridge: (() => void) | null = null;
+  /** The debugger process this session started ("start debugger"), if any. */
+  private launcher: Launcher | null = null;
+  private readonly launchSeams: NonNullable<WorkbenchOptions['launch']>;
 
   constructor(options: WorkbenchOptions = {}) {
     this.now = options.now ?? (() => performance.timeOrigin + performance.now());
@@ -98,11 +115,17 @@ export class Workbench {
     this.captureLimit = options.captureLimitBytes ?? DEFAULT_CAPTURE_LIMIT;
     this.profiles = options.profiles ?? new ProfileStore();
     this.listVms = options.listVms ?? ((signal) => defaultListVms(undefined, signal));
+    this.launchSeams = options.launch ?? {};
     this.store = new BatchStore({
       encode: encodeRecords,
       ...(options.capacityRows ? { capacityRows: options.capacityRows } : {}),
       ...(options.batchRows ? { maxRows: options.batchRows } : {}),
     });
+  }
+
+  /** The folder sessions record to (what captures.list lists). */
+  get capturesFolder(): string {
+    return this.capturesDir;
   }
 
   status(): SessionStatus {
@@ -111,6 +134,7 @@ export class Workbench {
       info: this.info,
       counters: { ...this.tally },
       ...(this.session ? { peers: this.peers(this.session) } : {}),
+      ...(this.launcher ? { launched: this.launcher.status() } : {}),
       ...(this.failure ? { error: this.failure } : {}),
       ...(this.captureError ? { captureError: this.captureError } : {}),
     };
@@ -131,11 +155,13 @@ export class Workbench {
         problem: error.message,
       };
     }
+    const launch = defaultLaunchCommand(resolved.debugger, resolved.mode, this.launchSeams);
     return {
       debugger: formatEndpoint(resolved.debugger),
       target: formatEndpoint(resolved.target),
       mode: resolved.mode,
       debuggerCommands: debuggerCommands(resolved.debugger, resolved.mode),
+      ...(launch ? { defaultLaunch: launch } : {}),
     };
   }
 
@@ -148,6 +174,18 @@ export class Workbench {
     } catch (error) {
       if (error instanceof SessionOptionError) throw new WorkbenchError(error.message);
       throw error;
+    }
+    if (options.launch !== undefined) {
+      if (resolved.debugger.kind === 'sim')
+        throw new WorkbenchError(
+          'start debugger: the built-in scripted debugger runs in process; choose an endpoint for the debugger',
+        );
+      try {
+        Launcher.check(options.launch);
+      } catch (error) {
+        if (error instanceof CommandLineError) throw new WorkbenchError(error.message);
+        throw error;
+      }
     }
     this.starting = true;
     try {
@@ -221,11 +259,13 @@ export class Workbench {
       () => this.broadcast('counters', this.updateRate()),
       COUNTERS_MS,
     );
+    this.launcher = null;
     this.log(
       'info',
       'session',
       `session started: debugger ${info.debugger}, target ${info.target}`,
     );
+    if (options.launch !== undefined) this.launch(options.launch, session);
     this.broadcast('session.state', this.status());
     return info;
   }
@@ -242,6 +282,8 @@ export class Workbench {
     this.failure = failure;
     if (this.countersTimer) clearInterval(this.countersTimer);
     this.countersTimer = null;
+    // The debugger first: it would only report the bridge going away.
+    await this.launcher?.stop();
     await session.close();
     this.offBridge?.();
     this.offBridge = null;
@@ -277,6 +319,7 @@ export class Workbench {
     return {
       vms: listing.vms,
       problems: [...listing.problems].map(([provider, problem]) => ({ provider, problem })),
+      host: { platform: this.launchSeams.platform ?? process.platform, tempDir: tmpdir() },
     };
   }
 
@@ -315,10 +358,41 @@ export class Workbench {
     const session = this.session;
     this.session = null;
     this.offBridge?.();
+    await this.launcher?.stop();
     await session?.close();
     this.store.dispose();
     for (const c of this.connections) c.streamer.dispose();
     this.connections.clear();
+  }
+
+  /** Runs the session's debugger command now that the bridge listens; it ends with the session. */
+  private launch(command: string, session: LiveSession): void {
+    const mine = (): boolean => this.session === session;
+    const launcher = Launcher.start(command, {
+      ...(this.launchSeams.kdscope ? { kdscope: this.launchSeams.kdscope } : {}),
+      ...(this.launchSeams.spawn ? { spawn: this.launchSeams.spawn } : {}),
+      onLine: (line, stream) => {
+        if (mine()) this.log(stream === 'stderr' ? 'warn' : 'info', 'debugger process', line);
+      },
+      onExit: (status) => {
+        if (!mine()) return;
+        this.log(
+          status.state === 'failed' ? 'error' : 'info',
+          'debugger process',
+          status.state === 'failed'
+            ? (status.detail ?? 'could not start')
+            : `the debugger process ended (${status.detail ?? 'exited'})`,
+        );
+        this.broadcast('session.state', this.status());
+      },
+    });
+    this.launcher = launcher;
+    const pid = launcher.status().pid;
+    this.log(
+      'info',
+      'debugger process',
+      `started${pid === undefined ? '' : ` (pid ${pid})`}: ${maskSecrets(command)}`,
+    );
   }
 
   private peers(session: LiveSession): Record<Side, PeerStatus> {
