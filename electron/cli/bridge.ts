@@ -247,7 +247,7 @@ export const bridgeCommand: Command = {
             status.state === 'failed' ? io.stderr : io.stdout,
             status.state === 'failed'
               ? `kdscope bridge: ${status.detail ?? 'the debugger command could not start'}`
-              : `the debugger process ended (${status.detail ?? 'exited'})`,
+              : `the debugger process ended: ${status.detail ?? 'exited'}`,
           ),
       });
       const pid = launcher.status().pid;

@@ -2,7 +2,7 @@
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { lstat, readFile } from 'node:fs/promises';
 import { dirname, extname, join, normalize, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
@@ -116,7 +116,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     if (dirname(file) !== dir) return deny(res, 404, 'no such capture');
     let size: number;
     try {
-      const info = await stat(file);
+      // lstat: a link in the folder may point anywhere; only plain files are served.
+      const info = await lstat(file);
       if (!info.isFile()) return deny(res, 404, 'no such capture');
       size = info.size;
     } catch {

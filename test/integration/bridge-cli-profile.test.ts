@@ -64,7 +64,7 @@ describe('kdscope bridge --profile', () => {
     });
     const run = bridge(['--profile', 'lab']);
     await until(
-      () => /the debugger process ended \(exit code 0\)/.test(run.out()),
+      () => /the debugger process ended: exit code 0/.test(run.out()),
       `the scripted debugger to finish: ${run.out()} ${run.err()}`,
     );
     expect(run.out()).toMatch(
@@ -108,7 +108,7 @@ describe('kdscope bridge --profile', () => {
     const all = run.out() + run.err();
     expect(all).toContain(`bridge: debugger on unix:${sock}, target sim`);
     expect(all).toContain('--key ***');
-    expect(all).toContain('the debugger process ended (exit code 2)');
+    expect(all).toContain('the debugger process ended: exit code 2');
     expect(all).not.toContain('1.2.3.4');
     expect(existsSync(pcap)).toBe(true);
   });

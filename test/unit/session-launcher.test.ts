@@ -241,7 +241,10 @@ describe('Launcher', () => {
     expect(child.signals).toEqual(['SIGTERM', 'SIGKILL']);
     child.end(null, 'SIGKILL');
     await stopped;
-    expect(launcher.status()).toMatchObject({ state: 'exited', detail: 'ended by SIGKILL' });
+    expect(launcher.status()).toMatchObject({
+      state: 'exited',
+      detail: 'stopped with the session (ended by SIGKILL)',
+    });
   });
 
   it('never signals a child that already exited (its pid may be someone else now)', async () => {
@@ -256,6 +259,9 @@ describe('Launcher', () => {
   it('ends a real long-running child on stop()', async () => {
     const launcher = Launcher.start(`"${process.execPath}" -e "setInterval(() => {}, 1000)"`);
     await launcher.stop();
-    expect(launcher.status()).toMatchObject({ state: 'exited', detail: 'ended by SIGTERM' });
+    expect(launcher.status()).toMatchObject({
+      state: 'exited',
+      detail: 'stopped with the session (ended by SIGTERM)',
+    });
   });
 });

@@ -202,6 +202,7 @@ export class Launcher {
   private detail: string | undefined;
   private exited: Promise<void>;
   private readonly masked: string;
+  private stopping = false;
 
   private constructor(
     command: string,
@@ -273,7 +274,8 @@ export class Launcher {
       );
     });
     child.once('exit', (code, signal) => {
-      finish('exited', signal ? `ended by ${signal}` : `exit code ${code ?? 0}`);
+      const how = signal ? `ended by ${signal}` : `exit code ${code ?? 0}`;
+      finish('exited', this.stopping ? `stopped with the session (${how})` : how);
     });
   }
 
@@ -304,6 +306,7 @@ export class Launcher {
   async stop(): Promise<void> {
     const child = this.child;
     if (!child || !this.running) return;
+    this.stopping = true;
     child.kill('SIGTERM');
     const timer = setTimeout(() => {
       if (this.running) child.kill('SIGKILL');

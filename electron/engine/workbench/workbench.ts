@@ -381,7 +381,7 @@ export class Workbench {
           'debugger process',
           status.state === 'failed'
             ? (status.detail ?? 'could not start')
-            : `the debugger process ended (${status.detail ?? 'exited'})`,
+            : `the debugger process ended: ${status.detail ?? 'exited'}`,
         );
         this.broadcast('session.state', this.status());
       },
