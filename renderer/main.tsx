@@ -4,22 +4,23 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
 import { connectEngine } from './api/client';
+import { setupAttach } from './store/attach';
+import { setupPeerClock } from './store/peer-clock';
 import { attach, setConnectionClosed } from './store/workbench';
 import './styles.css';
 
-const { client, kind } = connectEngine();
-void attach(client);
-window.addEventListener('beforeunload', () => client.dispose());
-// A dead transport rejects calls; reflect it in the status bar.
-const watchdog = setInterval(() => {
-  client.invoke('session.status').catch((error: Error) => {
-    setConnectionClosed(error.message);
-    clearInterval(watchdog);
-  });
-}, 5000);
+setupAttach();
+setupPeerClock();
+// Every new client (the first, and one after the engine came back) is wired to the store; a
+// lost connection shows at once, not after a call times out.
+const engine = connectEngine({
+  onClient: (client) => void attach(client),
+  onLost: (reason) => setConnectionClosed(reason),
+});
+window.addEventListener('beforeunload', () => engine.dispose());
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <App mode={kind} />
+    <App mode={engine.kind} />
   </StrictMode>,
 );

@@ -1,48 +1,31 @@
-import { useState } from 'react';
 import { actions, useWorkbench } from '../store/workbench';
+import { attachActions } from '../store/attach';
+import { PeerState } from './PeerState';
 import { formatBytes, formatCount } from './format';
-
-const RATES: readonly [string, number][] = [
-  ['Live pace (400/s)', 400],
-  ['Fast (5k/s)', 5000],
-  ['Flood (50k/s)', 50000],
-];
 
 export function Toolbar(): React.JSX.Element {
   const session = useWorkbench((s) => s.session);
   const counters = useWorkbench((s) => s.counters);
   const paused = useWorkbench((s) => s.paused);
-  const connected = useWorkbench((s) => s.connection === 'open');
-  const [rate, setRate] = useState(400);
+  const link = useWorkbench((s) => s.connection);
+  const connected = link === 'open';
   const running = session.state === 'running';
   return (
     <header className="toolbar" role="toolbar" aria-label="Session">
       <span className="brand">kdscope</span>
-      <select
-        aria-label="Simulated VM pace"
-        value={rate}
-        disabled={running || !connected}
-        onChange={(e) => setRate(Number(e.target.value))}
-      >
-        {RATES.map(([label, value]) => (
-          <option key={value} value={value}>
-            Simulated VM · {label}
-          </option>
-        ))}
-      </select>
       <button
         type="button"
         className="primary"
-        data-testid="start"
-        disabled={running || !connected}
-        onClick={() => void actions.start({ debugger: 'sim', target: 'sim', rate })}
+        data-testid="attach"
+        disabled={!connected}
+        onClick={() => attachActions.showAttach()}
       >
-        ▶ Start
+        Attach…
       </button>
       <button
         type="button"
         data-testid="stop"
-        disabled={!running}
+        disabled={!running || !connected}
         onClick={() => void actions.stop()}
       >
         ■ Stop
@@ -55,12 +38,25 @@ export function Toolbar(): React.JSX.Element {
       >
         {paused ? '▶ Resume view' : '‖ Pause view'}
       </button>
-      <button type="button" data-testid="clear" onClick={() => void actions.clear()}>
+      <button
+        type="button"
+        data-testid="clear"
+        disabled={!connected}
+        onClick={() => void actions.clear()}
+      >
         ⌫ Clear
       </button>
-      <span className={`state state-${session.state}`} data-testid="session-state">
-        {session.state}
+      <span
+        className={`state state-${connected ? session.state : 'disconnected'}`}
+        data-testid="session-state"
+      >
+        {connected
+          ? session.state
+          : link === 'connecting'
+            ? 'connecting…'
+            : 'engine disconnected — reconnecting…'}
       </span>
+      <PeerState />
       <div className="counters" aria-label="Counters">
         <Counter label="Packets" value={formatCount(counters.packets)} testId="c-packets" />
         <Counter label="Bytes" value={formatBytes(counters.bytes)} testId="c-bytes" />
