@@ -51,7 +51,7 @@ function shortError(error: string): string {
   if (/EACCES|EPERM|access denied|permission/i.test(error)) return 'access denied';
   if (/EADDRINUSE|in use/i.test(error)) return 'address in use';
   const words = error.replace(/^(debugger|target): /, '');
-  return words.length > 40 ? `${words.slice(0, 39)}…` : words;
+  return words.length > 40 ? `${words.slice(0, 39).trimEnd()}…` : words;
 }
 
 /** The launched debugger in a few words: "running (pid 123)", "exited: exit code 0". */

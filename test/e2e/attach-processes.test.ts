@@ -78,6 +78,35 @@ describe('the attach page with real processes', () => {
     await page.setViewportSize({ width: 1440, height: 900 });
   });
 
+  it("shows WinDbg's command lines for the endpoint, and a problem before Start", async () => {
+    const { page } = h;
+    const commands = page.getByTestId('debugger-command');
+    await page.getByTestId('debugger-kind-endpoint').check();
+    await page.getByTestId('debugger-endpoint').fill('pipe:kdscope-win11');
+    await commands
+      .filter({ hasText: 'kdscope simulate debugger --connect pipe:kdscope-win11' })
+      .waitFor();
+    expect(await commands.allTextContents()).toEqual([
+      'WinDbgwindbg -k com:pipe,port=\\\\.\\pipe\\kdscope-win11,resets=0,reconnectCopy',
+      'kdkd -k com:pipe,port=\\\\.\\pipe\\kdscope-win11,resets=0,reconnectCopy',
+      'kdscope scripted debuggerkdscope simulate debugger --connect pipe:kdscope-win11Copy',
+    ]);
+    await page.getByTestId('debugger-endpoint').fill('tcp:127.0.0.1:9000');
+    await commands
+      .filter({ hasText: 'windbg -k com:ipport=9000,port=127.0.0.1,reconnect' })
+      .waitFor();
+    // A mode the target cannot speak: the problem shows at once and Start waits.
+    await page.getByTestId('mode').selectOption('vmbus');
+    await page.getByTestId('plan-problem').waitFor();
+    expect(await page.getByTestId('plan-problem').textContent()).toBe(
+      'mode vmbus: the simulated COM target speaks no VMBus messages; use target endpoint sim:vmbus',
+    );
+    expect(await page.getByTestId('start').isDisabled()).toBe(true);
+    await page.getByTestId('mode').selectOption('');
+    await page.getByTestId('plan-problem').waitFor({ state: 'detached' });
+    expect(await page.getByTestId('start').isDisabled()).toBe(false);
+  });
+
   it('(a) free form unix:T / unix:D, debugger process killed and back: gone, then 1 reconnect', async () => {
     const { page } = h;
     const T = join(dir, 't.sock');

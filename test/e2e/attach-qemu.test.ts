@@ -18,6 +18,11 @@ const name = `kdscope-e2e-${process.pid}`;
 const com1 = join(dir, 'com1.sock');
 
 beforeAll(async () => {
+  h = await startHarness();
+}, 120_000);
+
+/** Starts the guest (after the page is open, so only the periodic refresh can list it). */
+async function startGuest(): Promise<void> {
   // The guest repeats a DbgPrint until a debugger answers: packets for as long as it runs.
   const greeting = encodeDataPacket(
     PacketType.DEBUG_IO,
@@ -31,8 +36,7 @@ beforeAll(async () => {
     name,
   );
   await guest.ready;
-  h = await startHarness();
-}, 120_000);
+}
 
 afterAll(async () => {
   await h?.close();
@@ -53,6 +57,9 @@ describe('(b) a QEMU guest from the attach page', () => {
   it('lists it by name, attaches with a click, and shows its packets', async () => {
     const { page } = h;
     await page.goto(h.server.url);
+    await page.locator('[data-testid=vm-row][data-vm=simulated]').first().waitFor();
+    await startGuest();
+    // Listed by the page's periodic refresh (every 5 s), no click needed.
     const row = page.locator(`[data-testid=vm-row][data-vm="${name}"]`);
     await row.waitFor({ timeout: 20_000 });
     expect(await row.textContent()).toContain('qemu');
