@@ -135,6 +135,11 @@ describe('the captures download route', () => {
     expect(mid.status).toBe(200);
     expect(mid.body.length).toBeGreaterThan(24);
     await workbench.stop();
+    const handlers = workbench.connect(() => undefined);
+    const after = await handlers['captures.list']();
+    handlers.dispose();
+    expect(after[0]).toMatchObject({ name: basename(info.capture!) });
+    expect(after.filter((c) => c.live)).toEqual([]);
     const done = await get(under(`/captures/${basename(info.capture!)}`));
     expect(done.body).toEqual(readFileSync(info.capture!));
     let frames = 0;

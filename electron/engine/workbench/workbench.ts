@@ -337,7 +337,8 @@ export class Workbench {
       'profiles.list': async () => this.profiles.list(),
       'profiles.save': async (p) => this.profiles.save(p),
       'profiles.delete': async (name) => this.profiles.delete(name),
-      'captures.list': async () => listCaptures(this.capturesDir, this.info?.capture),
+      'captures.list': async () =>
+        listCaptures(this.capturesDir, this.state === 'running' ? this.info?.capture : undefined),
       'packets.bytes': async (no) => this.bytes(no),
       'stream.ready': async (o) => streamer.ready(o.window),
       'stream.ack': async (seq) => streamer.ack(seq),
