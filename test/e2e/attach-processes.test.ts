@@ -218,6 +218,8 @@ describe('the attach page with real processes', () => {
     await h.shot('15-start-debugger');
     await page.getByTestId('stop').click();
     await waitFor(async () => (await text('session-state')) === 'stopped', 'stopped');
+    // The state says stopped at once; the process may take a moment to end.
+    await waitFor(async () => h.workbench.status().launched?.state === 'exited', 'its exit');
     expect(alive(pid)).toBe(false);
     expect(h.workbench.status().launched).toMatchObject({
       state: 'exited',

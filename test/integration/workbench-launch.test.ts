@@ -143,4 +143,38 @@ describe('start debugger', () => {
     expect(signal).toBeNull();
     expect(code).toBe(1);
   });
+
+  it('a debugger killed mid-session is gone (not an error), and its return is one reconnect', async () => {
+    const sock = join(dir, 'd.sock');
+    await workbench.start({ debugger: `unix:${sock}`, target: 'sim' });
+    const args = [
+      bin,
+      'simulate',
+      'debugger',
+      '--connect',
+      `unix:${sock}`,
+      '--loops',
+      '100000',
+      '--pace',
+      '2',
+    ];
+    const first = spawn(process.execPath, args, { stdio: 'ignore' });
+    children.push(first);
+    await until(() => workbench.status().counters.packets > 100, '100 packets');
+    first.kill('SIGKILL');
+    await until(() => workbench.status().peers?.debugger.connection === 'gone', 'gone', 2000);
+    // A reset on the way out is how the connection ended, not a failure to reach the debugger.
+    expect(workbench.status().peers?.debugger).toMatchObject({
+      connection: 'gone',
+      condition: 'gone',
+      line: expect.stringMatching(
+        /^debugger: gone for \d+ s, waiting for the debugger to reconnect$/,
+      ),
+    });
+    const second = spawn(process.execPath, args, { stdio: 'ignore' });
+    children.push(second);
+    await until(() => workbench.status().peers?.debugger.condition === 'talking', 'talking again');
+    expect(workbench.status().peers?.debugger).toMatchObject({ connections: 2 });
+    expect(workbench.status().peers?.debugger.error).toBeUndefined();
+  });
 });

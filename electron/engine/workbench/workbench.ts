@@ -101,7 +101,10 @@ export class Workbench {
   /** Updated per packet, so mutable; copied out for status and the counters event. */
   private readonly tally: { -readonly [K in keyof Counters]: number } = { ...ZERO_COUNTERS };
   private failure: string | undefined;
+  /** The last failure to reach a side (connect refused, pipe busy): its state while it lasts. */
   private readonly sideErrors: Partial<Record<Side, string>> = {};
+  /** The error a side's connection ended with (a reset): detail, the side is just gone. */
+  private readonly lostWith: Partial<Record<Side, string>> = {};
   private countersTimer: ReturnType<typeof setInterval> | null = null;
   private rateWindow: { time: number; packets: number }[] = [];
   private offBridge: (() => void) | null = null;
@@ -253,7 +256,10 @@ export class Workbench {
     this.info = info;
     this.state = 'running';
     this.failure = undefined;
-    for (const side of SIDES) delete this.sideErrors[side];
+    for (const side of SIDES) {
+      delete this.sideErrors[side];
+      delete this.lostWith[side];
+    }
     this.offBridge = session.bridge.subscribe((event) => this.onBridgeEvent(event));
     this.countersTimer = setInterval(
       () => this.broadcast('counters', this.updateRate()),
@@ -401,15 +407,16 @@ export class Workbench {
     const counters = bridge.counters();
     const peer = (side: Side): PeerStatus => {
       const health = bridge.health.status(side);
-      const error = this.sideErrors[side];
+      const failure = this.sideErrors[side];
+      const error = failure ?? this.lostWith[side];
       const connections =
         side === 'debugger' ? counters.debuggerConnections : counters.targetConnections;
       // Not connected and the last attempt failed: that failure is the news, not "waiting".
-      const failing = error !== undefined && !bridge.connected(side);
+      const failing = failure !== undefined && !bridge.connected(side);
       return {
         connection: bridge.connected(side) ? 'connected' : connections > 0 ? 'gone' : 'waiting',
         condition: failing ? 'error' : health.condition,
-        line: failing ? `${side}: ${error}` : health.line,
+        line: failing ? `${side}: ${failure}` : health.line,
         connections,
         ...(error ? { error } : {}),
       };
@@ -424,7 +431,11 @@ export class Workbench {
         for (const record of event.updates) this.store.update(record);
         return;
       case 'side':
-        if (event.state === 'connected') delete this.sideErrors[event.side];
+        if (event.state === 'connected') delete this.lostWith[event.side];
+        // An error just before a connection closed (a reset) is how it ended: the side is gone.
+        if (event.state === 'gone' && this.sideErrors[event.side] !== undefined)
+          this.lostWith[event.side] = this.sideErrors[event.side]!;
+        delete this.sideErrors[event.side];
         this.log('info', event.side, `${event.side} ${event.state}`);
         this.broadcast('session.state', this.status());
         return;
