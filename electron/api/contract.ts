@@ -159,6 +159,8 @@ export interface VmList {
   readonly vms: readonly VmView[];
   /** Providers that saw nothing, and why (tool missing, access denied). */
   readonly problems: readonly { readonly provider: string; readonly problem: string }[];
+  /** Where the engine runs, for the attach page's default debugger endpoint. */
+  readonly host?: { readonly platform: string; readonly tempDir: string };
 }
 
 /** What the attach page remembers per VM (saved to profiles.json in the user's config dir). */
