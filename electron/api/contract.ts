@@ -133,6 +133,8 @@ export interface SessionStatus {
   readonly launched?: LaunchedDebugger;
   /** Why the session failed, one line. */
   readonly error?: string;
+  /** The latest trouble on the link that is not a failure (a wrong KDNET key, VMBus resends). */
+  readonly warning?: string;
   /** Why the session is not (or no longer) recording, one line; the session goes on. */
   readonly captureError?: string;
 }

@@ -103,7 +103,13 @@ export function formForChannel(
     ...form,
     target: channelTarget(vm, channel),
     debuggerKind: simulated ? 'builtin' : 'endpoint',
-    debugger: simulated && form.debugger ? form.debugger : defaultDebuggerEndpoint(vm.name, host),
+    // A KDNET target talks to a debugger that listens on UDP (WinDbg's net: port).
+    debugger:
+      channel.endpoint === 'sim:kdnet'
+        ? 'udp:127.0.0.1:50000'
+        : simulated && form.debugger
+          ? form.debugger
+          : defaultDebuggerEndpoint(vm.name, host),
     mode: '',
     feedback: false,
     key: '',

@@ -18,6 +18,8 @@ import { sessionBridgeDecoder, type SessionBridgeDecoder } from './decoder';
 import { kdnetBridgeDecoder } from '../kdnet/bridge-decoder';
 import { kdnetDecryptingTap } from '../kdnet/decrypting-tap';
 import { DatagramRecorder } from '../kdnet/recorder';
+import { parseKdnetKey } from '../../../protocol/kdnet/key';
+import { SIM_KDNET_KEY, prepareKdnetPreset, type KdnetPreset } from './kdnet-preset';
 import type { ResolvedSession } from './plan';
 import { scriptedDebuggerAcceptor, scriptedPace } from './scripted-debugger';
 
@@ -54,6 +56,7 @@ export interface LiveSessionOptions {
 export class LiveSession {
   private rings: SimVmbusRings | undefined;
   private pipe: PipeChannel | undefined;
+  private preset: KdnetPreset | undefined;
 
   private constructor(
     readonly resolved: ResolvedSession,
@@ -119,16 +122,32 @@ export class LiveSession {
           recorder.setTargetFlow(flow);
       },
     };
+    let preset: KdnetPreset | undefined;
     try {
+      // sim:kdnet: the simulated KDNET target (and scripted debugger) on loopback UDP.
+      if (kdnetKey && resolved.target.kind === 'sim') {
+        preset = await prepareKdnetPreset({
+          // The simulated VM's own key: a session told another one shows what a wrong key does.
+          startKey: parseKdnetKey(SIM_KDNET_KEY),
+          ...(resolved.debugger.kind === 'udp' ? { debugger: resolved.debugger } : {}),
+          target: { ...pace.targetOptions, ...options.simTarget },
+          script: pace.debuggerOptions,
+          onScriptEnd: (r) => options.onScriptEnd?.(r),
+        });
+        session.preset = preset;
+      }
       session.bridge = await Bridge.start({
         ...options.bridge,
-        debugger: resolved.debugger,
-        target: resolved.target,
+        debugger: preset?.debugger ?? resolved.debugger,
+        target: preset?.target ?? resolved.target,
         deps,
         taps,
         decoder,
       });
+      await preset?.startTarget();
     } catch (error) {
+      preset?.close();
+      await session.bridge?.close();
       closeTaps();
       // Nothing was recorded: leave no empty capture behind.
       if (recorder) rmSync(recorder.label, { force: true });
@@ -147,8 +166,9 @@ export class LiveSession {
     return this.pipe?.stats;
   }
 
-  /** Stops relaying, flushes and closes the capture and the live sink. */
+  /** Stops relaying (and the simulated KDNET peers), flushes and closes the capture and sink. */
   close(): Promise<void> {
+    this.preset?.close();
     return this.bridge.close();
   }
 }

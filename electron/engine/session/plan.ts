@@ -5,6 +5,7 @@
 import type { CaptureFormat, SessionMode } from '../../api/contract';
 import { KdnetKeyError, parseKdnetKey } from '../../../protocol/kdnet/key';
 import { EndpointError, parseEndpoint, type Endpoint } from '../endpoint';
+import { SIM_KDNET_KEY } from './kdnet-preset';
 
 export interface SessionRequest {
   readonly debugger: string;
@@ -89,7 +90,10 @@ export function resolveSession(
   const debuggerEp = endpoint(names.debugger, request.debugger);
   const targetEp = endpoint(names.target, request.target);
   const vmbus = isVmbusTarget(targetEp);
-  const udp = debuggerEp.kind === 'udp' || targetEp.kind === 'udp';
+  const udp =
+    debuggerEp.kind === 'udp' ||
+    targetEp.kind === 'udp' ||
+    (targetEp.kind === 'sim' && targetEp.flavour === 'kdnet');
   const mode = request.mode ?? (vmbus ? 'vmbus' : udp ? 'kdnet' : 'com');
   if (!(MODES as readonly string[]).includes(mode))
     throw new SessionOptionError(`${names.mode} must be com, vmbus or kdnet, not '${mode}'`);
@@ -138,17 +142,24 @@ function resolveKdnet(
   debuggerEp: Endpoint,
   targetEp: Endpoint,
 ): ResolvedSession {
-  if (targetEp.kind !== 'udp' || debuggerEp.kind !== 'udp')
+  // The simulated KDNET VM (sim:kdnet) comes with a key, and the scripted debugger (sim) speaks
+  // KDNET to it; anything else is a real peer on UDP.
+  const simulated = targetEp.kind === 'sim' && targetEp.flavour === 'kdnet';
+  if (
+    !(targetEp.kind === 'udp' || simulated) ||
+    !(debuggerEp.kind === 'udp' || (simulated && isScriptedDebugger(debuggerEp)))
+  )
     throw new SessionOptionError(
       `${names.mode} kdnet relays UDP: ${names.target} udp:[HOST:]PORT (where the target sends) and ${names.debugger} udp:[HOST:]PORT (where WinDbg listens)`,
     );
   if (request.feedback)
     throw new SessionOptionError(`${names.feedback} applies to ${names.mode} vmbus only`);
-  if (request.key === undefined || request.key === '')
+  const keyText = request.key || (simulated ? SIM_KDNET_KEY : undefined);
+  if (keyText === undefined)
     throw new SessionOptionError(`${names.mode} kdnet needs the KDNET key: ${names.key} W.X.Y.Z`);
   let key: Uint8Array;
   try {
-    key = parseKdnetKey(request.key);
+    key = parseKdnetKey(keyText);
   } catch (error) {
     // Said without the key itself: a mistyped key is still mostly the key.
     if (error instanceof KdnetKeyError)

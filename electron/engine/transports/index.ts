@@ -48,6 +48,9 @@ export function createDialer(ep: Endpoint, deps: TransportDeps = {}): Dialer {
       });
     case 'sim': {
       const factory = deps.simTarget;
+      // A KDNET target is a UDP peer, not a stream: a session runs it on loopback (kdnet-preset).
+      if (ep.flavour === 'kdnet')
+        throw unsupported(ep, 'the simulated KDNET target runs in a kdscope session (mode kdnet)');
       if (!factory)
         throw unsupported(ep, 'the simulated target is not available in this build yet');
       return {

@@ -107,6 +107,7 @@ export class Workbench {
   /** Updated per packet, so mutable; copied out for status and the counters event. */
   private readonly tally: { -readonly [K in keyof Counters]: number } = { ...ZERO_COUNTERS };
   private failure: string | undefined;
+  private warning: string | undefined;
   /** The last failure to reach a side (connect refused, pipe busy): its state while it lasts. */
   private readonly sideErrors: Partial<Record<Side, string>> = {};
   /** The error a side's connection ended with (a reset): detail, the side is just gone. */
@@ -151,6 +152,7 @@ export class Workbench {
       ...(this.session ? { peers: this.peers(this.session) } : {}),
       ...(this.launcher ? { launched: this.launcher.status() } : {}),
       ...(this.failure ? { error: this.failure } : {}),
+      ...(this.warning ? { warning: this.warning } : {}),
       ...(this.captureError ? { captureError: this.captureError } : {}),
     };
   }
@@ -232,7 +234,7 @@ export class Workbench {
           : {}),
         ...(options.rate === undefined ? {} : { rate: options.rate }),
         ...(this.simFault ? { simTarget: { fault: this.simFault } } : {}),
-        report: (line) => this.log('warn', 'vmbus', line),
+        report: (line) => this.onLinkWarning(resolved.mode, line),
         onScriptEnd: (report) => {
           if (this.session === session)
             void this.finish(report.ok ? undefined : (report.error ?? 'the session failed'));
@@ -269,6 +271,7 @@ export class Workbench {
     this.info = info;
     this.state = 'running';
     this.failure = undefined;
+    this.warning = undefined;
     for (const side of SIDES) {
       delete this.sideErrors[side];
       delete this.lostWith[side];
@@ -466,6 +469,13 @@ export class Workbench {
         this.broadcast('session.state', this.status());
         return;
     }
+  }
+
+  /** Trouble the decoder or the VMBus pipe saw (one line each kind): logged and in the status. */
+  private onLinkWarning(mode: string, line: string): void {
+    this.warning = line;
+    this.log('warn', mode === 'kdnet' ? 'kdnet' : 'vmbus', line);
+    this.broadcast('session.state', this.status());
   }
 
   private resetData(): void {
