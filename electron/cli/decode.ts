@@ -9,7 +9,7 @@ import type { PacketRecord } from '../../protocol/session/record';
 import { SettleQueue } from '../../protocol/session/settle';
 import { parseArgs } from './args';
 import { EXIT_OK, EXIT_USAGE, UsageError, type CliIo, type Command } from './command';
-import { NdjsonWriter, TableFormatter, ndjsonSummary, tableSummary } from './decode-format';
+import { NdjsonWriter, TableWriter, ndjsonSummary, tableSummary } from './decode-format';
 import { OutputSink } from './output-sink';
 
 const USAGE = `usage: kdscope decode CAPTURE [--key W.X.Y.Z] [--format ndjson|table]
@@ -101,9 +101,9 @@ export const decodeCommand: Command = {
       const ndjson = new NdjsonWriter(out, withTime);
       print = (record) => ndjson.record(record);
     } else {
-      const table = new TableFormatter(withTime);
-      out.write(table.header());
-      print = (record) => out.write(table.row(record));
+      const table = new TableWriter(out, withTime);
+      table.header();
+      print = (record) => table.record(record);
     }
     const holder: { queue?: SettleQueue } = {};
     const decoder = new SessionDecoder({
