@@ -10,7 +10,7 @@ import { SettleQueue } from '../../protocol/session/settle';
 import { parseArgs } from './args';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type CliIo, type Command } from './command';
 import { nothingToDecode } from './nothing-to-decode';
-import { NdjsonWriter, TableFormatter, ndjsonSummary, tableSummary } from './decode-format';
+import { NdjsonWriter, TableWriter, ndjsonSummary, tableSummary } from './decode-format';
 import { kdnetReport, oneLine } from './kdnet-report';
 import { OutputSink } from './output-sink';
 
@@ -104,9 +104,9 @@ export const decodeCommand: Command = {
       const ndjson = new NdjsonWriter(out, withTime);
       print = (record) => ndjson.record(record);
     } else {
-      const table = new TableFormatter(withTime);
-      out.write(table.header());
-      print = (record) => out.write(table.row(record));
+      const table = new TableWriter(out, withTime);
+      table.header();
+      print = (record) => table.record(record);
     }
     const holder: { queue?: SettleQueue } = {};
     const decoder = new SessionDecoder({

@@ -3,7 +3,9 @@
 
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { parseArgs } from './args';
 import { RuntimeError, UsageError, type CliIo, type Command } from './command';
 import { DEFAULT_CAPTURE_LIMIT, Workbench } from '../engine/workbench/workbench';
@@ -17,11 +19,6 @@ export function defaultStaticDir(): string {
   return candidates.find((dir) => existsSync(join(dir, 'index.html'))) ?? candidates[0]!;
 }
 
-interface RendererBuild {
-  rendererIsStale(): boolean;
-  buildRenderer(): Promise<void>;
-}
-
 /**
  * In a source checkout, builds the UI when it is missing or older than its sources, as
  * bin/kdscope.mjs does for the CLI: `kdscope serve` works right after `npm install` (which
@@ -31,14 +28,20 @@ async function ensureUiBuilt(io: CliIo): Promise<void> {
   const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
   const script = join(root, 'scripts/build-renderer.mjs');
   if (!existsSync(script) || !existsSync(join(root, 'renderer/index.html'))) return;
-  const build = (await import(pathToFileURL(script).href)) as RendererBuild;
-  if (!build.rendererIsStale()) return;
-  io.stderr.write('kdscope serve: building the UI (it is missing or older than its sources)...\n');
-  try {
-    await build.buildRenderer();
-  } catch (error) {
-    const first = String((error as Error).message ?? error).split('\n')[0];
-    throw new RuntimeError(`cannot build the UI: ${first}; run npm run build`);
+  // A process of its own: Vite is ESM and large; the serve bundle needs neither.
+  const child = spawn(process.execPath, [script, '--if-stale'], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    io.stderr.write(d);
+  });
+  const [code] = (await once(child, 'close')) as [number | null];
+  if (code !== 0) {
+    const last = stderr.trim().split('\n').filter(Boolean).at(-1) ?? `exit ${code}`;
+    throw new RuntimeError(`cannot build the UI: ${last}; run npm run build`);
   }
 }
 
