@@ -7,20 +7,21 @@ import { connectEngine } from './api/client';
 import { setupAttach } from './store/attach';
 import { setupPanes } from './store/panes';
 import { setupPeerClock } from './store/peer-clock';
-import { attach, setConnectionClosed } from './store/workbench';
+import { attach, detach, setConnectionClosed } from './store/workbench';
 import './styles.css';
 
-setupAttach();
-setupPeerClock();
-const disposePanes = setupPanes();
-// Every new client (the first, and one after the engine came back) is wired to the store; a
-// lost connection shows at once, not after a call times out.
+// Every subscription's disposer, run when the page goes away.
+const disposers = [setupAttach(), setupPeerClock(), setupPanes()];
+// Every new client (the first, and one after the engine came back) is wired to the store (which
+// drops the previous client's listeners); a lost connection shows at once, not after a call
+// times out.
 const engine = connectEngine({
   onClient: (client) => void attach(client),
   onLost: (reason) => setConnectionClosed(reason),
 });
 window.addEventListener('beforeunload', () => {
-  disposePanes();
+  detach();
+  for (const dispose of disposers) dispose();
   engine.dispose();
 });
 

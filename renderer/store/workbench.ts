@@ -6,6 +6,7 @@ import { create } from 'zustand';
 import {
   ZERO_COUNTERS,
   type Counters,
+  type Disposer,
   type PacketBytes,
   type RecordsEvent,
   type SessionStatus,
@@ -191,26 +192,38 @@ export const STREAM_WINDOW = 4;
 /** The engine client in use (null before the first connection), for the other stores. */
 export const engineClient = (): WorkbenchClient | null => client;
 
+/** Removes the listeners of the client attached last (none before the first attach). */
+let detachListeners: Disposer | null = null;
+
 /**
  * Wires a client to the store: the first one, and a new one after the engine came back (web
- * mode), which streams the engine's rows from its start again: the view starts over.
+ * mode), which streams the engine's rows from its start again: the view starts over. The
+ * previous client's listeners go first; the disposer removes this client's.
  */
-export async function attach(c: WorkbenchClient): Promise<void> {
+export async function attach(c: WorkbenchClient): Promise<Disposer> {
+  detachListeners?.();
   const reconnect = client !== null;
   client = c;
   if (reconnect) resetView();
-  c.on('records', ingest);
-  c.on('counters', (counters) => set({ counters }));
-  c.on('session.state', (session) => {
-    const prev = get().session;
-    if (
-      session.state === 'running' &&
-      (prev.state !== 'running' || prev.info?.id !== session.info?.id)
-    ) {
-      resetView();
-    }
-    set({ session, counters: session.counters });
-  });
+  const offs = [
+    c.on('records', ingest),
+    c.on('counters', (counters) => set({ counters })),
+    c.on('session.state', (session) => {
+      const prev = get().session;
+      if (
+        session.state === 'running' &&
+        (prev.state !== 'running' || prev.info?.id !== session.info?.id)
+      ) {
+        resetView();
+      }
+      set({ session, counters: session.counters });
+    }),
+  ];
+  const off = (): void => {
+    for (const dispose of offs.splice(0)) dispose();
+    if (detachListeners === off) detachListeners = null;
+  };
+  detachListeners = off;
   try {
     const session = await c.invoke('session.status');
     set({ session, counters: session.counters, connection: 'open', connectionError: null });
@@ -218,6 +231,12 @@ export async function attach(c: WorkbenchClient): Promise<void> {
   } catch (error) {
     set({ connection: 'closed', connectionError: (error as Error).message });
   }
+  return off;
+}
+
+/** Removes the listeners of the client attached last (the page goes away). */
+export function detach(): void {
+  detachListeners?.();
 }
 
 function resetView(): void {

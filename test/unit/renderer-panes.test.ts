@@ -1,12 +1,12 @@
 // The stores behind the toolbar counters, the terminal, the response-time and expert panes and
 // the marks, fed by the renderer's store from a fresh mock engine through the real messages.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { MockWorkbench, connectMock } from '../support/contract-mock';
+import { MockWorkbench, connectMock, emitRecords } from '../support/contract-mock';
 import { encodeRecords } from '../../electron/engine/workbench/workbench';
 import { PacketFlag, type PacketRecord } from '../../protocol/session/record';
 
 vi.stubGlobal('requestAnimationFrame', (cb: (t: number) => void) => setTimeout(() => cb(0), 0));
-const { actions, attach } = await import('../../renderer/store/workbench');
+const { actions, attach, useWorkbench } = await import('../../renderer/store/workbench');
 const { setupPanes } = await import('../../renderer/store/panes');
 const { viewCounters } = await import('../../renderer/store/view-counters');
 const { srtTable, expertSnapshot } = await import('../../renderer/store/stats');
@@ -86,16 +86,18 @@ function call(no: number, bad = false): PacketRecord[] {
 const mock = new MockWorkbench();
 const { client, close } = connectMock(mock);
 let seq = 0;
-const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 120));
 async function push(records: PacketRecord[], skipped = 0): Promise<void> {
-  mock.emit('records', {
-    seq: ++seq,
-    firstNo: records[0]?.no ?? 0,
-    count: records.length,
-    skipped,
-    batch: encodeRecords(records),
-  });
-  await settle();
+  await emitRecords(
+    mock,
+    {
+      seq: ++seq,
+      firstNo: records[0]?.no ?? 0,
+      count: records.length,
+      skipped,
+      batch: encodeRecords(records),
+    },
+    () => useWorkbench.getState().revision,
+  );
 }
 
 let dispose: () => void;

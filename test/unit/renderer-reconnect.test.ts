@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { ZERO_COUNTERS, type SessionStatus } from '../../electron/api/contract';
 import { encodeRecords } from '../../electron/engine/workbench/workbench';
 import type { PacketRecord } from '../../protocol/session/record';
-import { MockWorkbench, connectMock } from '../support/contract-mock';
+import { MockWorkbench, connectMock, emitRecords } from '../support/contract-mock';
 
 vi.stubGlobal('requestAnimationFrame', (cb: (t: number) => void) => setTimeout(() => cb(0), 0));
 const { attach, setConnectionClosed, table, useWorkbench } =
@@ -37,7 +37,7 @@ const running: SessionStatus = {
   },
   counters: ZERO_COUNTERS,
 };
-const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 150));
+const revision = (): number => useWorkbench.getState().revision;
 const cleanups: (() => void)[] = [];
 afterAll(() => cleanups.forEach((c) => c()));
 
@@ -51,14 +51,11 @@ describe('the store when the engine comes back', () => {
     await attach(one.client);
     // A session runs when the page opens: the packets show, not the attach page.
     expect(useAttach.getState().page).toBe('packets');
-    first.emit('records', {
-      seq: 1,
-      firstNo: 1,
-      count: 3,
-      skipped: 0,
-      batch: encodeRecords([rec(1), rec(2), rec(3)]),
-    });
-    await settle();
+    await emitRecords(
+      first,
+      { seq: 1, firstNo: 1, count: 3, skipped: 0, batch: encodeRecords([rec(1), rec(2), rec(3)]) },
+      revision,
+    );
     expect(table.length).toBe(3);
 
     one.close();
@@ -82,14 +79,11 @@ describe('the store when the engine comes back', () => {
       session: { state: 'running' },
     });
     expect(second.calls).toContainEqual({ op: 'stream.ready', arg: { window: 4 } });
-    second.emit('records', {
-      seq: 1,
-      firstNo: 1,
-      count: 3,
-      skipped: 0,
-      batch: encodeRecords([rec(1), rec(2), rec(3)]),
-    });
-    await settle();
+    await emitRecords(
+      second,
+      { seq: 1, firstNo: 1, count: 3, skipped: 0, batch: encodeRecords([rec(1), rec(2), rec(3)]) },
+      revision,
+    );
     // The same rows once, not twice.
     expect(table.length).toBe(3);
     expect(second.acked).toEqual([1]);
