@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 
 /** A port free on 127.0.0.1 right now (bound and released: another process could take it). */
 export async function freeUdpPort(): Promise<number> {
@@ -11,6 +12,15 @@ export async function freeUdpPort(): Promise<number> {
   const { port } = socket.address();
   socket.close();
   return port;
+}
+
+/** Whether a UDP socket of this machine is bound to `port` now (Linux: /proc/net/udp). */
+export function udpPortBound(port: number): boolean {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  return readFileSync('/proc/net/udp', 'utf8')
+    .split('\n')
+    .slice(1)
+    .some((line) => line.trim().split(/\s+/)[1]?.endsWith(hex));
 }
 
 export function sha256(bytes: Uint8Array): string {

@@ -5,6 +5,9 @@ import { EventEmitter } from 'node:events';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WEB_PREFERENCES, IPC_CHANNEL, SHOW_CAPTURE_CHANNEL } from '../../electron/main-security';
+import { untilWithin } from '../support/until';
+
+const until = untilWithin(10_000, 5);
 
 // The app's captures folder is under $HOME: a temp home, so the test never touches the user's.
 const home = await vi.hoisted(async () => {
@@ -97,7 +100,7 @@ vi.mock('electron', () => {
 });
 
 await import('../../electron/main');
-await new Promise((r) => setTimeout(r, 10));
+await until(() => fake.windows.length > 0, 'the window');
 const win = fake.windows[0] as unknown as {
   options: { webPreferences: Record<string, unknown> };
   url: string;
@@ -124,7 +127,9 @@ function sendFrom(
 ): void {
   ipc.emit(IPC_CHANNEL, { sender, senderFrame: frame }, message);
 }
-const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 10));
+/** Waits for the answer to request `id` (answers go out in the order the requests came). */
+const answered = (id: number): Promise<void> =>
+  until(() => win.webContents.sent.some((m) => m.id === id), `the answer to request ${id}`);
 
 describe('electron/main.ts', () => {
   it('opens one hardened window on the built renderer with the preload', () => {
@@ -163,13 +168,12 @@ describe('electron/main.ts', () => {
     sendFrom({ url: 'https://evil.example/' }, request(1));
     sendFrom({ url: win.url }, request(2), { other: true });
     sendFrom({ url: win.url }, request(3)); // not the main frame object
-    await settle();
-    expect(win.webContents.sent).toEqual([]);
     sendFrom(win.webContents.mainFrame, request(4));
-    await settle();
+    await answered(4);
+    // Only the request from the main frame was answered.
     expect(win.webContents.sent).toMatchObject([{ t: 'res', id: 4 }]);
     sendFrom(win.webContents.mainFrame, { t: 'req', id: 5, op: 'packets.bytes', arg: 'x' });
-    await settle();
+    await answered(5);
     expect(win.webContents.sent.at(-1)).toMatchObject({
       t: 'err',
       id: 5,
@@ -179,16 +183,14 @@ describe('electron/main.ts', () => {
 
   it('reloads the page after a malformed message and starts a fresh connection', async () => {
     sendFrom(win.webContents.mainFrame, { t: 'req', id: 6, op: 'shell.openExternal' });
-    await settle();
-    expect(win.webContents.reloads).toBe(1);
+    await until(() => win.webContents.reloads === 1, 'the reload');
     const before = win.webContents.sent.length;
     sendFrom(win.webContents.mainFrame, { t: 'req', id: 7, op: 'session.status' });
-    await settle();
-    expect(win.webContents.sent.length).toBe(before);
     win.webContents.events.get('did-start-loading')?.();
     sendFrom(win.webContents.mainFrame, { t: 'req', id: 8, op: 'session.status' });
-    await settle();
-    expect(win.webContents.sent.at(-1)).toMatchObject({ t: 'res', id: 8 });
+    await answered(8);
+    // The request sent before the page loaded again was never answered.
+    expect(win.webContents.sent.slice(before)).toMatchObject([{ t: 'res', id: 8 }]);
   });
 
   it('shows a capture of the captures folder in the file manager, by plain name only', () => {

@@ -12,7 +12,7 @@ import {
   type UdpFlow,
 } from '../../electron/engine/transports';
 import { DatagramChannel, bindUdpChannel } from '../../electron/engine/transports/udp';
-import { collectUdp, freeUdpPort } from '../support/udp';
+import { collectUdp, freeUdpPort, udpPortBound } from '../support/udp';
 import { untilWithin } from '../support/until';
 
 const until = untilWithin(5_000, 5);
@@ -87,11 +87,13 @@ describe('UDP transports', () => {
     const udp = channel as DatagramChannel;
     // udp:PORT names no host: WinDbg on this machine.
     expect(udp.remote).toEqual({ address: '127.0.0.1', port });
-    for (let i = 0; i < 3; i++) {
+    // The kernel reports the ICMP answer to a datagram on a later send or receive: ask again
+    // until it has.
+    await until(() => {
+      if (udp.stats.refused > 0) return true;
       udp.write(Buffer.from('anyone?'));
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    await until(() => udp.stats.refused > 0, 'ICMP port unreachable');
+      return false;
+    }, 'ICMP port unreachable');
     expect(udp.destroyed).toBe(false);
     // Now someone listens there: the same channel reaches it.
     const listener = await collectUdp(port);
@@ -125,10 +127,20 @@ describe('UDP transports', () => {
     const port = await freeUdpPort();
     const stop = new AbortController();
     const dialed = createDialer(parseEndpoint(`udp:127.0.0.1:${port}`)).dial(stop.signal);
-    await new Promise((r) => setTimeout(r, 20));
+    await until(() => udpPortBound(port), 'the dialer to bind its port');
     stop.abort();
     await expect(dialed).rejects.toThrow(/cancelled/);
     // The port is free again.
+    const again = await collectUdp(port);
+    again.close();
+  });
+
+  it('dialing is cancelled by its signal while it binds', async () => {
+    const port = await freeUdpPort();
+    const stop = new AbortController();
+    const dialed = createDialer(parseEndpoint(`udp:127.0.0.1:${port}`)).dial(stop.signal);
+    stop.abort();
+    await expect(dialed).rejects.toThrow(/cancelled/);
     const again = await collectUdp(port);
     again.close();
   });

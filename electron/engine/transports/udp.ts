@@ -216,6 +216,11 @@ export function udpBindDialer(ep: UdpEndpoint, options: UdpChannelOptions = {}):
     async dial(signal?: AbortSignal): Promise<ByteChannel> {
       if (signal?.aborted) throw new TransportError(`${formatEndpoint(ep)}: cancelled`);
       const channel = await bindUdpChannel(ep, options);
+      // Cancelled while binding: the abort event has come and gone.
+      if (signal?.aborted) {
+        channel.destroy();
+        throw new TransportError(`${formatEndpoint(ep)}: cancelled`);
+      }
       if (channel.remote !== undefined) return channel;
       return new Promise<ByteChannel>((resolve, reject) => {
         const onAbort = (): void => {
