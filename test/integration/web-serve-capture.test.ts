@@ -13,6 +13,7 @@ import { decodeFrame, encodeFrame } from '../../electron/api/contract-wire';
 import type { SessionStatus, WorkbenchClient } from '../../electron/api/contract';
 import { openCapture } from '../../electron/capture';
 import { ensureRendererBuilt, root } from '../e2e/harness';
+import { untilWithin } from '../support/until';
 
 const bin = join(root, 'bin/kdscope.mjs');
 let dir: string;
@@ -24,8 +25,6 @@ afterEach(() => {
   for (const c of cleanups.splice(0).reverse()) c();
   rmSync(dir, { recursive: true, force: true });
 });
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Builds the UI and the CLI bundle up front, so a limited child never has to write them. */
 async function prepare(): Promise<void> {
@@ -86,14 +85,14 @@ async function clientFor(url: string): Promise<WorkbenchClient> {
   return client;
 }
 
+/** Asks `get` until `ok` holds for its answer, which it returns. */
 async function until<T>(get: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
-  const end = Date.now() + 20_000;
-  for (;;) {
-    const v = await get();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
-    await sleep(50);
-  }
+  let v: T | undefined;
+  await untilWithin(20_000, 50)(
+    async () => ok((v = await get())),
+    () => `${what}: ${JSON.stringify(v)}`,
+  );
+  return v as T;
 }
 
 async function stopServe(child: ChildProcessWithoutNullStreams): Promise<number | null> {

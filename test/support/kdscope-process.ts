@@ -2,6 +2,7 @@
 // process a test started killed after it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { untilWithin } from './until';
 
 const root = join(import.meta.dirname, '..', '..');
 export const KDSCOPE_BIN = join(root, 'bin', 'kdscope.mjs');
@@ -39,13 +40,15 @@ export class Processes {
 
 /** Waits until the run's stdout matches, failing early if it exits. */
 export async function untilOutput(run: Run, pattern: RegExp, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!pattern.test(run.stdout)) {
-    if (run.child.exitCode !== null)
-      throw new Error(`exited ${run.child.exitCode} before ${pattern}: ${run.stderr}`);
-    if (Date.now() > deadline) throw new Error(`no ${pattern} in ${ms} ms: ${run.stdout}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await untilWithin(ms)(
+    () => {
+      if (pattern.test(run.stdout)) return true;
+      if (run.child.exitCode !== null)
+        throw new Error(`exited ${run.child.exitCode} before ${pattern}: ${run.stderr}`);
+      return false;
+    },
+    () => `${pattern} in stdout: ${run.stdout}`,
+  );
 }
 
 /** SIGINT, then the exit code. */
