@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { root, startHarness, type Harness } from './harness';
+import { untilWithin } from '../support/until';
 
 const bin = join(root, 'bin/kdscope.mjs');
 let h: Harness;
@@ -35,14 +36,7 @@ function kdscope(...args: string[]): ChildProcess {
   return child;
 }
 
-async function waitFor(cond: () => Promise<boolean>, what: string, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const waitFor = untilWithin(15_000, 50);
 
 const text = async (testId: string): Promise<string> =>
   (await h.page.getByTestId(testId).textContent()) ?? '';

@@ -10,6 +10,7 @@ import { encodeDataPacket } from '../../protocol/kd/encoder';
 import { buildPrintString } from '../../protocol/kd/payloads';
 import { kdBootSector, startQemuGuest, type QemuGuest } from '../support/qemu-kd-guest';
 import { startHarness, type Harness } from './harness';
+import { untilWithin } from '../support/until';
 
 let h: Harness;
 let guest: QemuGuest;
@@ -44,14 +45,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function waitFor(cond: () => Promise<boolean>, what: string, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const waitFor = untilWithin(20_000, 100);
 
 describe('(b) a QEMU guest from the attach page', () => {
   it('lists it by name, attaches with a click, and shows its packets', async () => {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { StartOptions } from '../../electron/api/contract';
 import { startHarness, type Harness } from './harness';
+import { untilWithin } from '../support/until';
 
 let h: Harness;
 let dir: string;
@@ -30,14 +31,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function waitFor(cond: () => Promise<boolean>, what: string, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const waitFor = untilWithin(15_000, 50);
 
 const text = async (testId: string): Promise<string> =>
   (await h.page.getByTestId(testId).textContent()) ?? '';
@@ -186,8 +180,10 @@ describe('sessions from the attach page', () => {
     for (const id of ['stop', 'attach', 'clear'])
       expect(await page.getByTestId(id).isDisabled(), id).toBe(true);
     await h.shot('20-engine-gone');
-    // Down for a while: several reconnect attempts fail.
-    await new Promise((r) => setTimeout(r, 1500));
+    // Down for a while: several reconnect attempts fail (the browser logs each one).
+    const refused = (): number =>
+      h.errors.slice(errorsBefore).filter((e) => /WebSocket connection/.test(e)).length;
+    await waitFor(async () => refused() >= 3, 'three refused reconnects');
     await h.startServer();
     await page.getByTestId('engine-banner').waitFor({ state: 'detached', timeout: 10_000 });
     await waitFor(async () => (await text('session-state')) === 'running', 'running again');

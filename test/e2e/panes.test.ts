@@ -9,17 +9,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openCapture } from '../../electron/capture/capture-source';
 import type { Direction } from '../../protocol/kd/events';
 import { root, startHarness, type Harness } from './harness';
+import { untilWithin } from '../support/until';
 
 const BIN = join(root, 'bin/kdscope.mjs');
 
-async function waitFor(cond: () => Promise<boolean>, what: string, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const waitFor = untilWithin(15_000, 100);
 
 const num = (text: string | null): number => Number((text ?? '').replace(/,/g, ''));
 
