@@ -4,22 +4,29 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
 import { connectEngine } from './api/client';
-import { attach, setConnectionClosed } from './store/workbench';
+import { setupAttach } from './store/attach';
+import { setupPanes } from './store/panes';
+import { setupPeerClock } from './store/peer-clock';
+import { attach, detach, setConnectionClosed } from './store/workbench';
 import './styles.css';
 
-const { client, kind } = connectEngine();
-void attach(client);
-window.addEventListener('beforeunload', () => client.dispose());
-// A dead transport rejects calls; reflect it in the status bar.
-const watchdog = setInterval(() => {
-  client.invoke('session.status').catch((error: Error) => {
-    setConnectionClosed(error.message);
-    clearInterval(watchdog);
-  });
-}, 5000);
+// Every subscription's disposer, run when the page goes away.
+const disposers = [setupAttach(), setupPeerClock(), setupPanes()];
+// Every new client (the first, and one after the engine came back) is wired to the store (which
+// drops the previous client's listeners); a lost connection shows at once, not after a call
+// times out.
+const engine = connectEngine({
+  onClient: (client) => void attach(client),
+  onLost: (reason) => setConnectionClosed(reason),
+});
+window.addEventListener('beforeunload', () => {
+  detach();
+  for (const dispose of disposers) dispose();
+  engine.dispose();
+});
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <App mode={kind} />
+    <App mode={engine.kind} />
   </StrictMode>,
 );

@@ -121,8 +121,11 @@ function readAll(reader: ChunkReader): CaptureStats {
 }
 
 export interface OpenCaptureOptions {
-  /** KDNET key `w.x.y.z`; without it, KDNET datagrams are counted and skipped. */
-  readonly key?: string;
+  /**
+   * KDNET key `w.x.y.z` (or already parsed: a live session's); without it, KDNET datagrams
+   * are counted and skipped.
+   */
+  readonly key?: string | Uint8Array;
 }
 
 function readWhole(path: string, what: string): Uint8Array {
@@ -228,7 +231,8 @@ export function openCapture(path: string, options: OpenCaptureOptions = {}): Cap
     );
   }
   let startKey: Uint8Array | undefined;
-  if (options.key !== undefined) {
+  if (options.key instanceof Uint8Array) startKey = options.key;
+  else if (options.key !== undefined) {
     try {
       startKey = parseKdnetKey(options.key);
     } catch (err) {
@@ -300,12 +304,22 @@ class FileCaptureSource implements CaptureSource {
   ): ChunkReader {
     const stats = emptyStats(this.format, this.compressed);
     this.stats = stats;
-    const kdnet = this.startKey ? new KdnetDecoder(this.startKey, nodeKdnetCrypto) : undefined;
+    // Holding lets a capture whose debugger reply comes after the target's first data
+    // datagrams (two merged interfaces, a replay through the bridge) decode whole.
+    const kdnet = this.startKey
+      ? new KdnetDecoder<KdnetTag>(this.startKey, nodeKdnetCrypto, { hold: KDNET_HOLD })
+      : undefined;
     const udp: UdpView = { srcPort: 0, dstPort: 0, start: 0, end: 0, fullEnd: 0 };
     const skip = (reason: SkipReason): SkipReason => {
       stats.skipped++;
       stats.skippedBy[reason] = (stats.skippedBy[reason] ?? 0) + 1;
       return reason;
+    };
+    const unskip = (reason: SkipReason): void => {
+      stats.skipped--;
+      const left = (stats.skippedBy[reason] ?? 1) - 1;
+      if (left > 0) stats.skippedBy[reason] = left;
+      else delete stats.skippedBy[reason];
     };
     const bytesOf = stats.bytes;
 
@@ -342,14 +356,29 @@ class FileCaptureSource implements CaptureSource {
       if (!hasKdnetMagic(payload)) return skip('other-udp');
       if (!kdnet) return skip('kdnet-no-key');
       stats.kdnet = kdnet.stats;
-      const outcome = kdnet.decode(payload);
+      const outcome = kdnet.decode(payload, { frame, timeUs });
       if (outcome.kind === 'kd') {
         stats.chunks++;
         bytesOf[outcome.dir] += outcome.bytes.length;
         callback(outcome.dir, outcome.bytes, 0, outcome.bytes.length, timeUs, frame);
         return 'chunk';
       }
-      if (outcome.kind === 'control') return skip('kdnet-control');
+      if (outcome.kind === 'control') {
+        skip('kdnet-control');
+        for (const { outcome: opened, tag } of kdnet.takeReleased()) {
+          if (opened.kind !== 'kd') continue;
+          // A chunk after all: it was counted skipped when it was held.
+          unskip('kdnet-held');
+          stats.chunks++;
+          bytesOf[opened.dir] += opened.bytes.length;
+          callback(opened.dir, opened.bytes, 0, opened.bytes.length, tag.timeUs, tag.frame);
+        }
+        return 'kdnet-control';
+      }
+      if (outcome.kind === 'held') {
+        stats.firstKdnetRejection ??= { frame, detail: outcome.detail };
+        return skip('kdnet-held');
+      }
       stats.firstKdnetRejection ??= { frame, detail: outcome.detail };
       return skip('kdnet-rejected');
     };
@@ -362,7 +391,9 @@ class FileCaptureSource implements CaptureSource {
 
     const parser =
       this.format === 'pcapng' ? pcapngParser(input, onRecord) : pcapParser(input, onRecord);
-    return new ParserReader(parser, input, stats);
+    // The end of a pass settles what the KDNET decoder still holds.
+    const settle = kdnet ? () => settleKdnet(kdnet, stats) : undefined;
+    return new ParserReader(parser, input, stats, settle);
   }
 }
 
@@ -374,7 +405,16 @@ class ParserReader implements ChunkReader {
     private readonly parser: ContainerParser,
     private readonly input: CaptureInput,
     readonly stats: CaptureStats,
+    private readonly settle?: () => void,
   ) {}
+
+  private ended = false;
+
+  private end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.settle?.();
+  }
 
   step(maxFrames: number): boolean {
     let more: boolean;
@@ -382,10 +422,14 @@ class ParserReader implements ChunkReader {
       more = this.parser.step(maxFrames);
     } catch (err) {
       // A record cut short by a damaged .gz: the damage is what to report.
-      if (!(err instanceof CaptureError) || this.input.gzipDamage === undefined) throw err;
+      if (!(err instanceof CaptureError) || this.input.gzipDamage === undefined) {
+        this.end();
+        throw err;
+      }
       more = false;
     }
     if (!more) {
+      this.end();
       const damage = this.input.gzipDamage;
       if (damage !== undefined) {
         const size = this.input.base + this.input.end;
@@ -404,6 +448,24 @@ class ParserReader implements ChunkReader {
     this.closed = true;
     this.input.close();
   }
+}
+
+/** Where a held KDNET datagram was, to deliver it there if a later key opens it. */
+interface KdnetTag {
+  readonly frame: number;
+  readonly timeUs: number;
+}
+
+/** Unopened data datagrams a key exchange may still open, before they count as rejected. */
+const KDNET_HOLD = 256;
+
+/** The end of a pass: what no key opened (still held, or pushed out) failed authentication. */
+function settleKdnet(kdnet: KdnetDecoder<KdnetTag>, stats: CaptureStats): void {
+  kdnet.finish();
+  const held = stats.skippedBy['kdnet-held'];
+  if (held === undefined) return;
+  delete stats.skippedBy['kdnet-held'];
+  stats.skippedBy['kdnet-rejected'] = (stats.skippedBy['kdnet-rejected'] ?? 0) + held;
 }
 
 export interface RawPairOptions {

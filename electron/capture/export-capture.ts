@@ -12,6 +12,7 @@
 // honour a cancel and keep relaying between them; the CLI runs the steps back to back.
 
 import type { Direction } from '../../protocol/kd/events';
+import { describePacket } from '../../protocol/kd/payloads';
 import { SessionDecoder } from '../../protocol/session/pipeline';
 import type { PacketRecord } from '../../protocol/session/record';
 import { SettleQueue } from '../../protocol/session/settle';
@@ -37,8 +38,11 @@ export type ExportChoice =
       readonly settled?: boolean;
       /** No record after this no. is chosen: reading stops there. */
       readonly lastNo?: number;
-      /** The choice needs the payload fields (api, status, text...): a filter does. */
-      readonly describe?: boolean;
+      /**
+       * The choice needs the payload fields (api, status, text...): a filter does. 'fields'
+       * leaves out the one-line info (most of describing a packet) for a filter not on it.
+       */
+      readonly describe?: 'full' | 'fields';
     };
 
 export interface ExportOptions {
@@ -77,6 +81,7 @@ export interface ExportOutcome {
 class EnoughRead extends Error {}
 
 const NO_SUMMARY: PacketSummary = {};
+const NO_INFO = { info: false } as const;
 const noSummary = (): PacketSummary => NO_SUMMARY;
 
 /** Frame numbers as a growable bitmap (a frame is chosen or not). */
@@ -312,14 +317,21 @@ export class CaptureExport {
     const holder: { queue?: SettleQueue } = {};
     const decoder = new SessionDecoder({
       onRecord: choice.settled ? (record) => holder.queue!.add(record) : pass,
-      ...(choice.describe ? {} : { describe: noSummary }),
+      ...(choice.describe === 'full'
+        ? {}
+        : {
+            describe:
+              choice.describe === 'fields'
+                ? (type: number, payload: Uint8Array, dir: Direction) =>
+                    describePacket(type, payload, dir, NO_INFO)
+                : noSummary,
+          }),
     });
     const queue = choice.settled ? new SettleQueue(decoder.tracker, pass) : undefined;
     holder.queue = queue;
     const reader = this.options.source.reader((dir, bytes, start, end, timeUs, frame) => {
-      const view = bytes.subarray(start, end);
-      onChunk(dir, view, frame);
-      decoder.push(dir, view, timeUs / 1000, frame);
+      onChunk(dir, bytes.subarray(start, end), frame);
+      decoder.pushRange(dir, bytes, start, end, timeUs / 1000, frame);
       if (enough) throw new EnoughRead();
     });
     return {

@@ -17,6 +17,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./decode')).decodeCommand,
   },
   {
+    name: 'stats',
+    summary: 'service response time per API and expert information of a capture',
+    load: async () => (await import('./stats')).statsCommand,
+  },
+  {
     name: 'export',
     summary: 'write a capture as pcap or pcapng, optionally only what a filter matches',
     load: async () => (await import('./export')).exportCommand,
@@ -30,6 +35,11 @@ export const commands: readonly CommandEntry[] = [
     name: 'simulate',
     summary: 'run a simulated KD target or a scripted KD debugger',
     load: async () => (await import('./simulate')).simulateCommand,
+  },
+  {
+    name: 'replay',
+    summary: 'send one side of a capture to an endpoint, at its recorded pace or flat out',
+    load: async () => (await import('./replay')).replayCommand,
   },
   {
     name: 'vms',

@@ -1,7 +1,12 @@
 // `kdscope export`: re-writes a capture as the seed's pcap or as pcapng. Without a filter,
-// every chunk becomes one frame as it was (a KDNET capture comes out decrypted, as the
-// serial stream it carries). With --filter, the capture is decoded and each matching record
-// (packet, break-in or garbage run) becomes one frame holding exactly its bytes.
+// every chunk becomes one frame as it was. With --filter, the capture is decoded and each
+// matching record (packet, break-in or garbage run) becomes one frame holding exactly its
+// bytes. A KDNET capture is written decrypted (--key K --decrypt), as the serial stream it
+// carries: each KD packet re-framed as kdcom sends it, its 0xAA trailer put back
+// (protocol/kdnet/serial-framing.ts), one frame per datagram in the seed's UDP wrap
+// (51111 <-> 51112), so stock Wireshark with resources/wireshark/kdscope.lua reads it
+// without a crypto library; what was no KD packet (a break-in, the target's 12-byte hello)
+// goes as it was, and the dissector shows it as such.
 
 import { resolve } from 'node:path';
 import { CaptureError, CaptureWriteError } from '../capture/capture-error';
@@ -9,14 +14,26 @@ import { openCapture, type CaptureSource } from '../capture/capture-source';
 import { CaptureExport } from '../capture/export-capture';
 import { createFilter, type CompiledFilter } from '../../protocol/filter/index';
 import { parseArgs } from './args';
-import { EXIT_OK, EXIT_USAGE, RuntimeError, UsageError, type CliIo, type Command } from './command';
+import {
+  EXIT_FAILURE,
+  EXIT_OK,
+  EXIT_USAGE,
+  RuntimeError,
+  UsageError,
+  type CliIo,
+  type Command,
+} from './command';
+import { kdnetReport, oneLine } from './kdnet-report';
 
-const USAGE = `usage: kdscope export CAPTURE --out FILE.pcap|FILE.pcapng [--filter EXPR] [--key W.X.Y.Z]
+const USAGE = `usage: kdscope export CAPTURE --out FILE.pcap|FILE.pcapng [--filter EXPR]
+                      [--key W.X.Y.Z --decrypt]
 
-Writes CAPTURE (pcap, pcapng, .gz; KDNET with --key) as the seed's pcap (.pcap) or as pcapng
-(.pcapng). Without --filter every chunk is one frame; with --filter (display-filter syntax,
+Writes CAPTURE (pcap, pcapng, .gz) as the seed's pcap (.pcap) or as pcapng (.pcapng).
+Without --filter every chunk is one frame; with --filter (display-filter syntax,
 e.g. 'type == STATE_MANIPULATE && !checksumOk') each matching packet, break-in or garbage run
-is one frame holding exactly its bytes.`;
+is one frame holding exactly its bytes. A KDNET capture is written decrypted: --key K
+--decrypt gives the KD stream it carries in the seed's format, which Wireshark reads with
+resources/wireshark/kdscope.lua and no crypto library.`;
 
 function captureFailure(path: string, error: CaptureError): string {
   const message = error.message.includes(path) ? error.message : `${path}: ${error.message}`;
@@ -25,12 +42,17 @@ function captureFailure(path: string, error: CaptureError): string {
     : message;
 }
 
+/** What `time` in a filter counts from: the first record, as the Time column of a capture. */
+interface TimeOrigin {
+  ms: number | undefined;
+}
+
 export const exportCommand: Command = {
   name: 'export',
   usage: USAGE,
   synchronous: true,
   async run(args: readonly string[], io: CliIo): Promise<number> {
-    const parsed = parseArgs(args, { values: ['out', 'filter', 'key'] });
+    const parsed = parseArgs(args, { values: ['out', 'filter', 'key'], booleans: ['decrypt'] });
     if (parsed.positional.length !== 1)
       throw new UsageError(
         parsed.positional.length === 0
@@ -45,9 +67,10 @@ export const exportCommand: Command = {
     if (resolve(out) === resolve(input))
       throw new UsageError('--out is the capture being read; write to another file');
     let filter: CompiledFilter | undefined;
+    const origin: TimeOrigin = { ms: undefined };
     const expression = parsed.value('filter');
     if (expression !== undefined) {
-      const made = createFilter(expression);
+      const made = createFilter(expression, { timeOrigin: () => origin.ms ?? 0 });
       if (!made.ok)
         throw new UsageError(
           `--filter: ${made.error.message} at column ${made.error.start + 1}: ${expression}`,
@@ -55,6 +78,13 @@ export const exportCommand: Command = {
       filter = made.filter;
     }
     const key = parsed.value('key');
+    // Writing a KDNET session in clear is asked for in so many words.
+    if (key !== undefined && !parsed.booleans.has('decrypt'))
+      throw new UsageError(
+        '--key writes a KDNET capture decrypted: add --decrypt (kdscope export CAPTURE --key K --decrypt --out F)',
+      );
+    if (key === undefined && parsed.booleans.has('decrypt'))
+      throw new UsageError('--decrypt needs the KDNET key: --key W.X.Y.Z');
 
     let source: CaptureSource;
     try {
@@ -72,9 +102,13 @@ export const exportCommand: Command = {
         choice: filter
           ? {
               kind: 'records',
-              select: (record) => filter.matchRecord(record),
+              select: (record) => {
+                origin.ms ??= record.time;
+                return filter.matchRecord(record);
+              },
               settled: true,
-              describe: true,
+              // The one-line info is most of describing a packet; only a filter on it needs it.
+              describe: /info/i.test(expression ?? '') ? 'full' : 'fields',
             }
           : { kind: 'all' },
         stepFrames: 1 << 30,
@@ -103,18 +137,18 @@ export const exportCommand: Command = {
     // What the file holds (a damaged capture ends the loop before it counts; a chunk too large
     // for one frame is written as several).
     const frames = job.framesWritten;
-    const noKey = source.stats.skippedBy['kdnet-no-key'] ?? 0;
-    if (noKey > 0)
-      io.stderr.write(
-        `kdscope export: ${noKey} KDNET datagrams skipped: give the key with --key W.X.Y.Z\n`,
-      );
-    if (failure) {
-      io.stderr.write(
-        `kdscope export: ${captureFailure(input, failure)}; wrote the ${frames} frames before it to ${out}\n`,
-      );
-      return EXIT_USAGE;
-    }
-    io.stderr.write(`kdscope export: wrote ${frames} frames to ${out}\n`);
-    return EXIT_OK;
+    // One line: what was written, and what went wrong with the capture or its KDNET datagrams.
+    const kdnet = kdnetReport(source.stats);
+    const line = failure
+      ? oneLine(
+          `${captureFailure(input, failure)}; wrote the ${frames} frames before it to ${out}`,
+          kdnet.line,
+        )
+      : kdnet.wrongKey
+        ? kdnet.line
+        : oneLine(`wrote ${frames} frames to ${out}`, kdnet.line);
+    io.stderr.write(`kdscope export: ${line}\n`);
+    if (kdnet.wrongKey) return EXIT_FAILURE;
+    return failure ? EXIT_USAGE : EXIT_OK;
   },
 };

@@ -78,11 +78,28 @@ function stringTest(op: CompareOp, v: string): (s: string) => boolean {
 
 const tri = (b: boolean): Tri => (b ? T : F);
 
+export interface CompileOptions {
+  /**
+   * Milliseconds since the Unix epoch that `time` counts from (the session start, or the
+   * time reference the user set): asked at every evaluation, so a view can move it. Default 0.
+   */
+  readonly timeOrigin?: () => number;
+}
+
+const ZERO_ORIGIN = (): number => 0;
+
 // ---- reading one field -------------------------------------------------------------------
 
 /** Numeric value of a field in a record, undefined when the record does not have it. */
-function recordNumber(field: string): (r: PacketRecord) => number | undefined {
+function recordNumber(
+  field: string,
+  origin: () => number,
+): (r: PacketRecord) => number | undefined {
   switch (field) {
+    case 'time':
+      return (r) => (r.time - origin()) / 1000;
+    case 'timeEpoch':
+      return (r) => r.time / 1000;
     case 'dir':
       return (r) => DIRECTIONS.indexOf(r.dir);
     case 'kind':
@@ -113,7 +130,7 @@ const PRESENT_BIT: Readonly<Record<string, number>> = {
 };
 
 /** Row evaluator for "field has a value and test(value)", reading the chunk's columns. */
-function bindNumber(field: string, test: (x: number) => boolean): Binder {
+function bindNumber(field: string, test: (x: number) => boolean, origin: () => number): Binder {
   const bit = PRESENT_BIT[field];
   if (bit !== undefined) {
     const name = field as keyof Columns;
@@ -134,6 +151,17 @@ function bindNumber(field: string, test: (x: number) => boolean): Binder {
           return d === 0 ? U : tri(test((no[i] as number) + d));
         };
       };
+    case 'time':
+    case 'timeEpoch': {
+      const relative = field === 'time';
+      return (c) => {
+        const col = c.columns.time;
+        return (i) => {
+          const ms = col[i] as number;
+          return tri(test((relative ? ms - origin() : ms) / 1000));
+        };
+      };
+    }
     case 'rtt':
       return (c) => {
         const col = c.columns.rttMs;
@@ -202,7 +230,8 @@ function bindString(field: string, test: (s: string) => boolean): Binder {
 }
 
 function presenceRecord(field: string): RecordEval {
-  const get = FIELDS.get(field)?.kind === 'string' ? recordString(field) : recordNumber(field);
+  const get =
+    FIELDS.get(field)?.kind === 'string' ? recordString(field) : recordNumber(field, ZERO_ORIGIN);
   return (r) => tri(get(r) !== undefined);
 }
 
@@ -214,7 +243,7 @@ function presenceRow(field: string): Binder {
       return (i) => tri(col[i] !== 0);
     };
   }
-  const test = bindNumber(field, () => true);
+  const test = bindNumber(field, () => true, ZERO_ORIGIN);
   return (c) => {
     const inner = test(c);
     return (i) => (inner(i) === U ? F : T);
@@ -223,26 +252,26 @@ function presenceRow(field: string): Binder {
 
 // ---- the tree ---------------------------------------------------------------------------
 
-function compileRecord(node: FilterNode): RecordEval {
+function compileRecord(node: FilterNode, origin: () => number): RecordEval {
   switch (node.kind) {
     case 'and': {
-      const a = compileRecord(node.left);
-      const b = compileRecord(node.right);
+      const a = compileRecord(node.left, origin);
+      const b = compileRecord(node.right, origin);
       return (r) => {
         const x = a(r);
         return x === F ? F : (Math.min(x, b(r)) as Tri);
       };
     }
     case 'or': {
-      const a = compileRecord(node.left);
-      const b = compileRecord(node.right);
+      const a = compileRecord(node.left, origin);
+      const b = compileRecord(node.right, origin);
       return (r) => {
         const x = a(r);
         return x === T ? T : (Math.max(x, b(r)) as Tri);
       };
     }
     case 'not': {
-      const a = compileRecord(node.operand);
+      const a = compileRecord(node.operand, origin);
       return (r) => (2 - a(r)) as Tri;
     }
     case 'field': {
@@ -266,7 +295,7 @@ function compileRecord(node: FilterNode): RecordEval {
         };
       }
       const set = new Set(node.values.map((v) => Number(v.value)));
-      const get = recordNumber(node.field);
+      const get = recordNumber(node.field, origin);
       return (r) => {
         const x = get(r);
         return x === undefined ? U : tri(set.has(x));
@@ -292,7 +321,7 @@ function compileRecord(node: FilterNode): RecordEval {
           return s === undefined ? U : tri(test(s));
         };
       }
-      const get = recordNumber(node.field);
+      const get = recordNumber(node.field, origin);
       const test = numberTest(op, Number(value.value));
       return (r) => {
         const x = get(r);
@@ -302,11 +331,11 @@ function compileRecord(node: FilterNode): RecordEval {
   }
 }
 
-function compileRow(node: FilterNode): Binder {
+function compileRow(node: FilterNode, origin: () => number): Binder {
   switch (node.kind) {
     case 'and': {
-      const a = compileRow(node.left);
-      const b = compileRow(node.right);
+      const a = compileRow(node.left, origin);
+      const b = compileRow(node.right, origin);
       return (c) => {
         const x = a(c);
         const y = b(c);
@@ -319,8 +348,8 @@ function compileRow(node: FilterNode): Binder {
       };
     }
     case 'or': {
-      const a = compileRow(node.left);
-      const b = compileRow(node.right);
+      const a = compileRow(node.left, origin);
+      const b = compileRow(node.right, origin);
       return (c) => {
         const x = a(c);
         const y = b(c);
@@ -333,7 +362,7 @@ function compileRow(node: FilterNode): Binder {
       };
     }
     case 'not': {
-      const a = compileRow(node.operand);
+      const a = compileRow(node.operand, origin);
       return (c) => {
         const x = a(c);
         return (i) => (2 - x(i)) as Tri;
@@ -365,7 +394,7 @@ function compileRow(node: FilterNode): Binder {
         return bindString(node.field, (s) => set.has(s));
       }
       const set = new Set(node.values.map((v) => Number(v.value)));
-      return bindNumber(node.field, (x) => set.has(x));
+      return bindNumber(node.field, (x) => set.has(x), origin);
     }
     case 'compare': {
       const def = FIELDS.get(node.field);
@@ -390,15 +419,16 @@ function compileRow(node: FilterNode): Binder {
       }
       if (typeof value.value === 'string')
         return bindString(node.field, stringTest(op, value.value));
-      return bindNumber(node.field, numberTest(op, Number(value.value)));
+      return bindNumber(node.field, numberTest(op, Number(value.value)), origin);
     }
   }
 }
 
 /** Compiles a tree from parseFilter (an unchecked tree may throw here). */
-export function compileFilter(ast: FilterNode): CompiledFilter {
-  const onRecord = compileRecord(ast);
-  const onRow = compileRow(ast);
+export function compileFilter(ast: FilterNode, options: CompileOptions = {}): CompiledFilter {
+  const origin = options.timeOrigin ?? ZERO_ORIGIN;
+  const onRecord = compileRecord(ast, origin);
+  const onRow = compileRow(ast, origin);
   // matchRow is called for one row at a time (a details pane, a coloring rule): keep the
   // last chunk bound instead of re-testing its strings per call.
   let lastChunk: TableChunk | undefined;

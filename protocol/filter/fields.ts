@@ -36,11 +36,19 @@ export const DIRECTION_VALUES: ReadonlyMap<string, number> = new Map([
   ['target->debugger', 1],
   ['d2t', 0],
   ['t2d', 1],
+  // As the Dir column and the Wireshark dissector's Info column show it.
+  ['D->T', 0],
+  ['T->D', 1],
 ]);
 
 const defs: FieldDef[] = [
   { name: 'no', kind: 'number', description: 'Row number (1-based, both directions)' },
-  { name: 'time', kind: 'number', description: 'Milliseconds since the Unix epoch' },
+  {
+    name: 'time',
+    kind: 'number',
+    description: 'Seconds since the session start (or the time reference), as in the Time column',
+  },
+  { name: 'timeEpoch', kind: 'number', description: 'Seconds since the Unix epoch' },
   { name: 'dir', kind: 'enum', description: 'Direction', values: DIRECTION_VALUES },
   {
     name: 'kind',
@@ -105,12 +113,79 @@ const defs: FieldDef[] = [
 
 export const FIELDS: ReadonlyMap<string, FieldDef> = new Map(defs.map((d) => [d.name, d]));
 
-/** Other spellings users type; the parser stores the canonical name. */
+/**
+ * Other spellings users type; the parser stores the canonical name. The `kd.*` names are the
+ * fields of our Wireshark dissector (resources/wireshark/kdscope.lua) that the packet list
+ * carries too, so a filter written for Wireshark works here.
+ */
 export const FIELD_ALIASES: ReadonlyMap<string, string> = new Map([
   ['status', 'returnStatus'],
   ['state', 'newState'],
   ['rttMs', 'rtt'],
   ['direction', 'dir'],
+  ['len', 'length'],
+  ['frame.time_relative', 'time'],
+  ['frame.time_epoch', 'timeEpoch'],
+  ['kd.dir', 'dir'],
+  ['kd.type', 'type'],
+  ['kd.type_name', 'typeName'],
+  ['kd.bytecount', 'byteCount'],
+  ['kd.id', 'id'],
+  ['kd.checksum_ok', 'checksumOk'],
+  ['kd.api', 'api'],
+  ['kd.api_name', 'apiName'],
+  ['kd.status', 'returnStatus'],
+  ['kd.new_state', 'newState'],
+  ['kd.text', 'text'],
+  ['kd.garbage_reason', 'garbageReason'],
+  ['kd.stream_offset', 'offset'],
+  ['kd.start_frame', 'frame'],
+  ['kd.breakin', 'breakin'],
+  ['kd.garbage', 'garbage'],
+  // The dissector's expert infos, as Wireshark accepts them in filters.
+  ['kd.bad_checksum', 'checksumError'],
+  ['kd.resend', 'resend'],
+  ['kd.reset', 'reset'],
+  ['kd.bad_status', 'errorStatus'],
+]);
+
+/**
+ * Dissector fields (kdscope.lua) that live in the payload, not in the packet list's columns:
+ * named in the error so the user knows the name is right but needs Wireshark (or the details).
+ */
+export const DISSECTOR_ONLY_FIELDS: ReadonlySet<string> = new Set([
+  'kd.leader',
+  'kd.checksum',
+  'kd.trailer',
+  'kd.payload',
+  'kd.processor_level',
+  'kd.processor',
+  'kd.address',
+  'kd.count',
+  'kd.actual',
+  'kd.bp_handle',
+  'kd.msr',
+  'kd.msr_value',
+  'kd.continue_status',
+  'kd.version.major',
+  'kd.version.minor',
+  'kd.version.protocol',
+  'kd.version.flags',
+  'kd.version.machine',
+  'kd.version.kernbase',
+  'kd.processors',
+  'kd.thread',
+  'kd.pc',
+  'kd.exception.code',
+  'kd.exception.address',
+  'kd.exception.first_chance',
+  'kd.load.base',
+  'kd.load.size',
+  'kd.load.unload',
+  'kd.bad_trailer',
+  'kd.bad_length',
+  'kd.noise',
+  'kd.truncated',
 ]);
 
 export function lookupField(name: string): FieldDef | undefined {

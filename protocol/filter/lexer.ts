@@ -40,14 +40,17 @@ const WORD_OPERATORS: Readonly<Record<string, TokenKind>> = {
 const isNameStart = (c: string): boolean => /[A-Za-z_]/.test(c);
 const isNameChar = (c: string): boolean => /[A-Za-z0-9_]/.test(c);
 
-/** Length of the name at `i`: letters, digits, `_`, and `-` or `->` joining words (d2t names, bad-length). */
+/**
+ * Length of the name at `i`: letters, digits, `_`, and `-` or `->` joining words (d2t names,
+ * bad-length, D->T), `.` joining words (the dissector's kd.api_name).
+ */
 export function nameLength(src: string, i: number): number {
   let j = i;
   while (j < src.length) {
     const c = src.charAt(j);
     if (isNameChar(c)) j++;
     else if (c === '-' && src.charAt(j + 1) === '>' && isNameStart(src.charAt(j + 2))) j += 2;
-    else if (c === '-' && isNameStart(src.charAt(j + 1))) j += 1;
+    else if ((c === '-' || c === '.') && isNameStart(src.charAt(j + 1))) j += 1;
     else break;
   }
   return j - i;
@@ -104,6 +107,12 @@ function readNumber(src: string, start: number): Token {
   return { kind: 'number', text, start, end, value: Number(text) };
 }
 
+/** The next token is a value: after a comparison, or inside `in {...}`. */
+function startsValue(out: readonly Token[]): boolean {
+  const prev = out[out.length - 1]?.kind;
+  return prev === 'op' || prev === 'lbrace' || prev === 'comma';
+}
+
 export function tokenize(src: string): Token[] {
   const out: Token[] = [];
   let i = 0;
@@ -132,6 +141,13 @@ export function tokenize(src: string): Token[] {
       tok = readString(src, i);
     } else if (/[0-9]/.test(c)) {
       tok = readNumber(src, i);
+    } else if (c === '-' && /[0-9]/.test(src.charAt(i + 1)) && startsValue(out)) {
+      // A negative number (a time before the time reference): only where a value goes.
+      const n = readNumber(src, i + 1);
+      tok =
+        n.kind === 'number'
+          ? { ...n, text: `-${n.text}`, start: i, value: -(n.value as number) }
+          : { ...n, start: i, text: `-${n.text}` };
     } else if (isNameStart(c)) {
       const text = src.slice(i, i + nameLength(src, i));
       const word = WORD_OPERATORS[text.toLowerCase()];

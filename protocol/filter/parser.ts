@@ -9,7 +9,7 @@
 //   value   := NUMBER | STRING | NAME
 
 import type { CompareOp, FilterError, FilterNode, FilterValue, ParseResult } from './ast';
-import { lookupField } from './fields';
+import { DISSECTOR_ONLY_FIELDS, lookupField } from './fields';
 import type { FieldDef } from './fields';
 import { tokenize } from './lexer';
 import type { Token } from './lexer';
@@ -183,7 +183,15 @@ class Parser {
       fail(`expected a field name, not ${describe(tok)}`, tok.start, tok.end);
     }
     const field = lookupField(tok.text);
-    if (field === undefined) fail(`unknown field "${tok.text}"`, tok.start, tok.end);
+    if (field === undefined) {
+      fail(
+        DISSECTOR_ONLY_FIELDS.has(tok.text)
+          ? `${tok.text} is a field of the Wireshark dissector that the packet list does not carry (see the details pane)`
+          : `unknown field "${tok.text}"`,
+        tok.start,
+        tok.end,
+      );
+    }
     const opTok = this.peek();
     if (opTok.kind === 'in') return this.set(field, tok);
     if (opTok.kind !== 'op') {

@@ -195,7 +195,11 @@ async function open(request: OpenCaptureRequest, name: string): Promise<void> {
       set({ replacePrompt: { request, name } });
     } else {
       // A drop has no dialog up: the open dialog shows what went wrong.
-      set({ error: e.message, keyPrompt: null, dialog: get().dialog === 'none' ? 'open' : get().dialog });
+      set({
+        error: e.message,
+        keyPrompt: null,
+        dialog: get().dialog === 'none' ? 'open' : get().dialog,
+      });
     }
   }
 }
@@ -224,7 +228,11 @@ export const captureActions = {
       const path = await pathOf(file);
       await open({ path }, file.name);
     } catch (error) {
-      set({ busy: null, error: messageOf(error), dialog: get().dialog === 'none' ? 'open' : get().dialog });
+      set({
+        busy: null,
+        error: messageOf(error),
+        dialog: get().dialog === 'none' ? 'open' : get().dialog,
+      });
     }
   },
   /** Two raw byte streams: what the debugger sent, and what the target sent. */
@@ -239,7 +247,9 @@ export const captureActions = {
   },
   /** A file the engine already has (the recent list, a recorded session). */
   async openPath(path: string, targetPath?: string, name?: string): Promise<void> {
-    const request: OpenCaptureRequest = targetPath ? { debugger: path, target: targetPath } : { path };
+    const request: OpenCaptureRequest = targetPath
+      ? { debugger: path, target: targetPath }
+      : { path };
     await open(request, name ?? baseName(path));
   },
   /** The desktop app: the system's open dialog. */
@@ -314,18 +324,24 @@ export const captureActions = {
       else if (order.scope === 'range') {
         const from = order.from ?? 0;
         const to = order.to ?? 0;
-        if (!(from >= 1 && to >= from)) throw new Error('give a range of packet numbers: from ≤ to');
+        if (!(from >= 1 && to >= from))
+          throw new Error('give a range of packet numbers: from ≤ to');
         ranges = normalizeNoRanges([[from, to]]);
       }
       if (ranges !== null && ranges.length === 0) throw new Error('no packets to export');
       let out: string | undefined;
       if (isDesktop()) {
-        const chosen = await c.invoke('dialog.saveExport', { name: order.name, format: order.format });
+        const chosen = await c.invoke('dialog.saveExport', {
+          name: order.name,
+          format: order.format,
+        });
         if (!chosen) return;
         out = chosen;
       }
       set({ exporting: { id: null, rows: ranges ? countNoRanges(ranges) : null, progress: null } });
-      if (ranges) for (const part of encodeNoRangeParts(ranges, MAX_SELECTION_PART)) await c.invoke('export.select', part);
+      if (ranges)
+        for (const part of encodeNoRangeParts(ranges, MAX_SELECTION_PART))
+          await c.invoke('export.select', part);
       const job = await c.invoke('export.start', {
         packets: ranges ? 'selected' : 'all',
         format: order.format,
@@ -333,7 +349,9 @@ export const captureActions = {
         ...(out !== undefined ? { out } : { name: order.name }),
       });
       const current = get().exporting;
-      set({ exporting: { id: job.id, rows: job.rows ?? null, progress: current?.progress ?? null } });
+      set({
+        exporting: { id: job.id, rows: job.rows ?? null, progress: current?.progress ?? null },
+      });
       // Progress may have come before the answer: apply what is waiting.
       const early = pending.get(job.id);
       if (early) onProgress(early);
@@ -373,7 +391,8 @@ function onProgress(progress: ExportProgress): void {
   }
   pending.delete(progress.id);
   set({ exporting: { ...ex, progress } });
-  if (progress.state === 'done' && progress.file?.download) download(progress.file.download, progress.file.name);
+  if (progress.state === 'done' && progress.file?.download)
+    download(progress.file.download, progress.file.name);
 }
 
 /** Web mode: the browser saves the export (a link to the engine's download route). */

@@ -19,12 +19,13 @@ export type PrepareResult =
   | { readonly ok: true; readonly filter: PreparedFilter }
   | { readonly ok: false; readonly error: FilterError };
 
-export function prepareFilter(src: string): PrepareResult {
+/** `timeOrigin`: what `time` counts from (ms since the epoch), asked at every evaluation. */
+export function prepareFilter(src: string, timeOrigin?: () => number): PrepareResult {
   const parsed = parseFilter(src);
   if (!parsed.ok) return parsed;
   let compiled: CompiledFilter;
   try {
-    compiled = compileFilter(parsed.ast);
+    compiled = compileFilter(parsed.ast, timeOrigin ? { timeOrigin } : {});
   } catch (error) {
     return { ok: false, error: { message: (error as Error).message, start: 0, end: src.length } };
   }

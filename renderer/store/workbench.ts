@@ -6,6 +6,7 @@ import { create } from 'zustand';
 import {
   ZERO_COUNTERS,
   type Counters,
+  type Disposer,
   type PacketBytes,
   type RecordsEvent,
   type SessionStatus,
@@ -17,6 +18,8 @@ import { batchFromBytes, decodeRecord } from '../../protocol/records/columns';
 import { PacketTable } from '../../protocol/records/table';
 import { prepareFilter, type PreparedFilter } from './filter-engine';
 import { MatchList } from './match-list';
+import { emitReset, emitRows } from './row-feed';
+import { useMarks } from './marks';
 
 export interface FieldSelection {
   /** Path of child indices from the root list, e.g. "0.3". */
@@ -169,6 +172,7 @@ export function ingest(event: RecordsEvent): void {
   const batch = batchFromBytes(event.batch);
   const before = table.dropped + table.length;
   table.append(batch);
+  emitRows(table, Math.max(0, before - table.dropped), table.length, event.skipped);
   if (filter) {
     const from = Math.max(0, before - table.dropped);
     const rows = filter.run(table, from);
@@ -185,33 +189,61 @@ export function ingest(event: RecordsEvent): void {
 
 export const STREAM_WINDOW = 4;
 
-export async function attach(c: WorkbenchClient): Promise<void> {
+/** The engine client in use (null before the first connection), for the other stores. */
+export const engineClient = (): WorkbenchClient | null => client;
+
+/** Removes the listeners of the client attached last (none before the first attach). */
+let detachListeners: Disposer | null = null;
+
+/**
+ * Wires a client to the store: the first one, and a new one after the engine came back (web
+ * mode), which streams the engine's rows from its start again: the view starts over. The
+ * previous client's listeners go first; the disposer removes this client's.
+ */
+export async function attach(c: WorkbenchClient): Promise<Disposer> {
+  detachListeners?.();
+  const reconnect = client !== null;
   client = c;
-  c.on('records', ingest);
-  c.on('counters', (counters) => set({ counters }));
-  c.on('session.state', (session) => {
-    const prev = get().session;
-    if (
-      session.state === 'running' &&
-      (prev.state !== 'running' || prev.info?.id !== session.info?.id)
-    ) {
-      resetView();
-    }
-    set({ session, counters: session.counters });
-  });
+  if (reconnect) resetView();
+  const offs = [
+    c.on('records', ingest),
+    c.on('counters', (counters) => set({ counters })),
+    c.on('session.state', (session) => {
+      const prev = get().session;
+      if (
+        session.state === 'running' &&
+        (prev.state !== 'running' || prev.info?.id !== session.info?.id)
+      ) {
+        resetView();
+      }
+      set({ session, counters: session.counters });
+    }),
+  ];
+  const off = (): void => {
+    for (const dispose of offs.splice(0)) dispose();
+    if (detachListeners === off) detachListeners = null;
+  };
+  detachListeners = off;
   try {
     const session = await c.invoke('session.status');
-    set({ session, counters: session.counters, connection: 'open' });
+    set({ session, counters: session.counters, connection: 'open', connectionError: null });
     await c.invoke('stream.ready', { window: STREAM_WINDOW });
   } catch (error) {
     set({ connection: 'closed', connectionError: (error as Error).message });
   }
+  return off;
+}
+
+/** Removes the listeners of the client attached last (the page goes away). */
+export function detach(): void {
+  detachListeners?.();
 }
 
 function resetView(): void {
   table.clear();
   matches.clear();
   skipped = 0;
+  emitReset();
   set({ selectedNo: null, selectedIndex: null, details: null, field: null, detailsMissing: false });
   publish();
 }
@@ -256,7 +288,7 @@ export const actions = {
   },
   setFilterText(text: string): void {
     const trimmed = text.trim();
-    const result = trimmed === '' ? null : prepareFilter(trimmed);
+    const result = trimmed === '' ? null : prepareFilter(trimmed, filterTimeOrigin);
     set({ filterText: text, filterError: result && !result.ok ? result.error : null });
   },
   /** Runs the filter over every row in memory (Enter in the filter box). */
@@ -269,7 +301,7 @@ export const actions = {
       publish();
       return;
     }
-    const result = prepareFilter(text);
+    const result = prepareFilter(text, filterTimeOrigin);
     if (!result.ok) {
       set({ filterError: result.error });
       return;
@@ -325,6 +357,26 @@ export function workbenchClient(): WorkbenchClient | null {
   return client;
 }
 
+/** The bytes and details tree of any packet (the call dialog), null when no longer held. */
+export async function packetBytes(no: number): Promise<PacketBytes | null> {
+  return (await client?.invoke('packets.bytes', no)) ?? null;
+}
+
 export function setConnectionClosed(reason: string): void {
   set({ connection: 'closed', connectionError: reason });
 }
+
+/**
+ * What the Time column and `time` in a display filter count from: the time reference when the
+ * user set one, else the session's start (else the first row in memory).
+ */
+export function timeOrigin(): number {
+  const ref = useMarks.getState().timeRef;
+  if (ref) return ref.time;
+  const start = useWorkbench.getState().session.info?.startedAt;
+  if (start) return start;
+  return table.length > 0 ? table.value('time', 0) : 0;
+}
+
+/** For compiled filters: asked at every evaluation, so moving the reference moves `time`. */
+export const filterTimeOrigin = (): number => timeOrigin();

@@ -57,6 +57,8 @@ export function FilterBar(): React.JSX.Element {
 
   const state = error ? 'invalid' : text.trim() === '' ? '' : 'valid';
   const dirty = text.trim() !== applied;
+  // An invalid filter is never applied: the list keeps showing what the last good one chose.
+  const stale = error !== null && text.trim() !== '' && dirty;
   return (
     <div className="filterbar">
       <label htmlFor="filter" className="filter-label">
@@ -109,6 +111,13 @@ export function FilterBar(): React.JSX.Element {
               <span className="caret">{'^'.repeat(Math.max(1, error.end - error.start))}</span>
             </span>
             <span>{error.message}</span>
+            {stale && (
+              <span className="still" data-testid="filter-still">
+                {applied
+                  ? `Not applied: the list still shows "${applied}".`
+                  : 'Not applied: the list still shows every packet.'}
+              </span>
+            )}
           </div>
         )}
       </div>

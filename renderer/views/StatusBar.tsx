@@ -1,8 +1,11 @@
+import { useMarks } from '../store/marks';
 import { useWorkbench } from '../store/workbench';
 import { formatCount, shortPath } from './format';
 
 export function StatusBar(props: { mode: 'electron' | 'web' }): React.JSX.Element {
   const s = useWorkbench();
+  const marked = useMarks((m) => m.marked.size);
+  const ref = useMarks((m) => m.timeRef);
   const capture = s.session.info?.capture;
   const recording = s.session.state === 'running' && !s.session.captureError;
   const connection =
@@ -27,6 +30,8 @@ export function StatusBar(props: { mode: 'electron' | 'web' }): React.JSX.Elemen
           {s.filterMs !== null ? ` (${s.filterMs.toFixed(1)} ms)` : ''}
         </span>
       )}
+      {marked > 0 && <span data-testid="marked">Marked: {formatCount(marked)}</span>}
+      {ref && <span data-testid="time-ref">Time ref: packet {ref.no}</span>}
       {s.paused && (
         <span className="warn">View paused · {formatCount(s.pendingWhilePaused)} new</span>
       )}
@@ -49,6 +54,11 @@ export function StatusBar(props: { mode: 'electron' | 'web' }): React.JSX.Elemen
         </span>
       )}
       {s.session.error && <span className="err">{s.session.error}</span>}
+      {s.session.warning && (
+        <span className="warn" data-testid="link-warning">
+          {s.session.warning}
+        </span>
+      )}
       {s.lastError && (
         <span className="err" data-testid="last-error">
           {s.lastError}

@@ -1,15 +1,32 @@
 // The packet list: virtualized (only visible rows are built from the columnar table), coloured
-// by rule, auto-following the newest row until the user scrolls away.
+// by rule, auto-following the newest row until the user scrolls away. Columns are resizable
+// (drag a header's edge; double-click it for the default width); a right-click on a cell
+// offers Apply/Prepare as Filter; double-click or Enter opens the call dialog.
 
 import { useCallback, useLayoutEffect, useRef } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { actions, table, tableRow, useWorkbench } from '../store/workbench';
+import type { PacketRecord } from '../../protocol/session/record';
+import { callDialog } from '../store/call-dialog';
+import { contextMenu, type MenuEntry } from '../store/context-menu';
+import { cellFilter } from '../store/filter-from';
+import {
+  DEFAULT_WIDTHS,
+  TIMELINE_COLUMNS,
+  layout,
+  useLayout,
+  type TimelineColumn,
+} from '../store/layout';
+import { marks, useMarks } from '../store/marks';
+import { actions, table, tableRow, useWorkbench, timeOrigin } from '../store/workbench';
+import { filterEntries } from './filter-menu';
 import {
   apiText,
   dirText,
   flagsText,
+  flagsTitle,
   relativeTime,
   rowClass,
+  rttText,
   statusText,
   typeText,
 } from './format';
@@ -17,26 +34,149 @@ import {
 export const ROW_HEIGHT = 20;
 const rowHeight = (): number => ROW_HEIGHT;
 
-const COLUMNS = [
-  'No.',
-  'Time',
-  'Dir',
-  'Type',
-  'Id',
-  'API / State',
-  'Status',
-  'Len',
-  'Flags',
-  'Info',
-];
+const HEADERS: Readonly<Record<TimelineColumn, readonly [string, string]>> = {
+  no: ['No.', 'Packet number, both directions, in the order the bytes were seen'],
+  time: ['Time', 'Seconds since the session start, or since the time reference (Ctrl+T)'],
+  dir: ['Dir', 'D->T debugger to target, T->D target to debugger'],
+  type: ['Type', 'PacketType (or BREAKIN / GARBAGE)'],
+  id: ['Id', 'PacketId'],
+  api: ['API / State', 'ApiNumber of a manipulate, debug I/O or file I/O packet; NewState'],
+  status: ['Status', 'ReturnStatus of a manipulate reply'],
+  len: ['Len', 'Bytes on the wire'],
+  rtt: ['RTT ms', 'Round trip: milliseconds from the request to this response'],
+  flags: ['Flags', 'What the session tracker noticed (hover a cell for what each flag means)'],
+  info: ['Info', 'One line about the payload'],
+};
+
+/** The cell's text, as the list shows it. */
+function cellText(r: PacketRecord, column: TimelineColumn, origin: number, refNo: number): string {
+  switch (column) {
+    case 'no':
+      return String(r.no);
+    case 'time':
+      return r.no === refNo ? '*REF*' : relativeTime(r.time, origin || r.time);
+    case 'dir':
+      return dirText(r);
+    case 'type':
+      return typeText(r);
+    case 'id':
+      return r.id === undefined ? '' : r.id.toString(16).padStart(8, '0');
+    case 'api':
+      return apiText(r);
+    case 'status':
+      return statusText(r);
+    case 'len':
+      return String(r.length);
+    case 'rtt':
+      return rttText(r);
+    case 'flags':
+      return flagsText(r.flags);
+    case 'info':
+      return r.info ?? r.text ?? '';
+  }
+}
+
+const CELL_CLASS: Readonly<Record<TimelineColumn, string>> = {
+  no: 'cell num',
+  time: 'cell num',
+  dir: 'cell dir',
+  type: 'cell',
+  id: 'cell mono',
+  api: 'cell',
+  status: 'cell',
+  len: 'cell num',
+  rtt: 'cell num',
+  flags: 'cell flags',
+  info: 'cell info',
+};
+
+/** The context menu of one row (and cell). */
+export function rowMenu(r: PacketRecord, column: TimelineColumn): MenuEntry[] {
+  const origin = timeOrigin();
+  const expr = cellFilter(r, column, origin);
+  const marked = useMarks.getState().marked.has(r.no);
+  const isRef = useMarks.getState().timeRef?.no === r.no;
+  return [
+    ...filterEntries(expr, `the ${HEADERS[column][0]} cell is empty`),
+    'separator',
+    {
+      label: 'Open call dialog',
+      shortcut: 'Enter',
+      run: () => callDialog.open(r.no),
+      testId: 'menu-open-call',
+    },
+    {
+      label: marked ? 'Unmark packet' : 'Mark packet',
+      shortcut: 'Ctrl+M',
+      run: () => marks.toggle(r.no),
+      testId: 'menu-mark',
+    },
+    {
+      label: isRef ? 'Unset time reference' : 'Set time reference',
+      shortcut: 'Ctrl+T',
+      run: () => marks.toggleTimeRef(r.no, r.time),
+      testId: 'menu-time-ref',
+    },
+    {
+      label: 'Copy value',
+      run: () =>
+        void navigator.clipboard
+          ?.writeText(cellText(r, column, origin, isRef ? r.no : -1))
+          .catch(() => undefined),
+    },
+  ];
+}
+
+function ColumnHeader(props: { column: TimelineColumn; last: boolean }): React.JSX.Element {
+  const { column, last } = props;
+  const [label, title] = HEADERS[column];
+  const onPointerDown = (e: React.PointerEvent<HTMLSpanElement>): void => {
+    e.preventDefault();
+    e.stopPropagation();
+    const handle = e.currentTarget;
+    handle.setPointerCapture(e.pointerId);
+    const start = e.clientX;
+    const width = useLayout.getState().widths[column];
+    const move = (m: PointerEvent): void => layout.setWidth(column, width + m.clientX - start);
+    const up = (): void => {
+      handle.removeEventListener('pointermove', move);
+      handle.removeEventListener('pointerup', up);
+      handle.removeEventListener('pointercancel', up);
+    };
+    handle.addEventListener('pointermove', move);
+    handle.addEventListener('pointerup', up);
+    handle.addEventListener('pointercancel', up);
+  };
+  return (
+    <span className="cell th" role="columnheader" title={title} data-col={column}>
+      {label}
+      {!last && (
+        <span
+          className="col-resize"
+          role="separator"
+          aria-orientation="vertical"
+          aria-label={`Resize column ${label}`}
+          data-testid={`resize-${column}`}
+          onPointerDown={onPointerDown}
+          onDoubleClick={() => layout.setWidth(column, DEFAULT_WIDTHS[column])}
+        />
+      )}
+    </span>
+  );
+}
 
 export function Timeline(): React.JSX.Element {
   const count = useWorkbench((s) => s.displayCount);
   const revision = useWorkbench((s) => s.revision);
   const follow = useWorkbench((s) => s.follow);
   const selectedIndex = useWorkbench((s) => s.selectedIndex);
-  const origin = useWorkbench((s) => s.session.info?.startedAt ?? 0);
+  useWorkbench((s) => s.session.info?.startedAt);
+  const widths = useLayout((s) => s.widths);
+  const marked = useMarks((s) => s.marked);
+  const timeRef = useMarks((s) => s.timeRef);
   const scrollRef = useRef<HTMLDivElement>(null);
+  const origin = timeOrigin();
+  const refNo = timeRef?.no ?? -1;
 
   // While following, the virtualizer gets no rows: it re-measures every row when the count
   // changes (O(rows) per frame at a million rows), and the tail is all that is on screen anyway.
@@ -92,11 +232,36 @@ export function Timeline(): React.JSX.Element {
     }
   }, []);
 
+  const selectedRecord = (): PacketRecord | null => {
+    const at = useWorkbench.getState().selectedIndex;
+    if (at === null) return null;
+    const row = tableRow(at);
+    return row < 0 ? null : table.row(row);
+  };
+
   const onKeyDown = (e: React.KeyboardEvent<HTMLDivElement>): void => {
     const el = scrollRef.current;
     const page = el ? Math.max(1, Math.floor(el.clientHeight / ROW_HEIGHT) - 1) : 20;
     const at = useWorkbench.getState().selectedIndex ?? -1;
     const last = useWorkbench.getState().displayCount - 1;
+    if (e.key === 'Enter') {
+      const r = selectedRecord();
+      if (r) {
+        e.preventDefault();
+        callDialog.open(r.no);
+      }
+      return;
+    }
+    if (e.key === 'ContextMenu' || (e.key === 'F10' && e.shiftKey)) {
+      const r = selectedRecord();
+      const rowEl = el?.querySelector<HTMLElement>('.tl-row.selected');
+      if (r && rowEl) {
+        e.preventDefault();
+        const box = rowEl.getBoundingClientRect();
+        contextMenu.show(box.left + 40, box.bottom, rowMenu(r, 'api'), `Packet ${r.no}`);
+      }
+      return;
+    }
     let target: number;
     switch (e.key) {
       case 'ArrowDown':
@@ -126,18 +291,20 @@ export function Timeline(): React.JSX.Element {
     moveTo(target);
   };
 
+  const columns = TIMELINE_COLUMNS.map((c, k) =>
+    k === TIMELINE_COLUMNS.length - 1 ? `minmax(${widths[c]}px, 1fr)` : `${widths[c]}px`,
+  ).join(' ');
+
   // Following, the rows on screen are simply the last ones: computed here rather than from the
   // virtualizer's last scroll event, so no frame shows the new bottom without its rows.
   const items = follow
     ? tailItems(count, scrollRef.current?.clientHeight ?? 1200)
     : virtualizer.getVirtualItems();
   return (
-    <section className="timeline" aria-label="Packets">
+    <section className="timeline" aria-label="Packets" style={{ ['--tl-cols' as string]: columns }}>
       <div className="tl-header" role="row">
-        {COLUMNS.map((c) => (
-          <span key={c} className="cell" role="columnheader">
-            {c}
-          </span>
+        {TIMELINE_COLUMNS.map((c, k) => (
+          <ColumnHeader key={c} column={c} last={k === TIMELINE_COLUMNS.length - 1} />
         ))}
       </div>
       <div
@@ -159,33 +326,45 @@ export function Timeline(): React.JSX.Element {
             if (rowIndex < 0) return null;
             const r = table.row(rowIndex);
             const selected = item.index === selectedIndex;
+            const classes = `tl-row ${rowClass(r)}${selected ? ' selected' : ''}${
+              marked.has(r.no) ? ' marked' : ''
+            }${r.no === refNo ? ' time-ref' : ''}`;
             return (
               <div
                 key={item.key}
                 role="row"
                 aria-selected={selected}
                 data-no={r.no}
-                className={`tl-row ${rowClass(r)}${selected ? ' selected' : ''}`}
+                className={classes}
                 style={{ transform: `translateY(${item.start}px)` }}
-                onMouseDown={() => {
+                onMouseDown={(e) => {
+                  if (e.button !== 0 && selected) return;
                   actions.setFollow(false);
                   void actions.select(item.index);
                 }}
+                onDoubleClick={() => callDialog.open(r.no)}
+                onContextMenu={(e) => {
+                  e.preventDefault();
+                  const cell = (e.target as HTMLElement).closest<HTMLElement>('[data-col]');
+                  const column = (cell?.dataset.col as TimelineColumn | undefined) ?? 'info';
+                  void actions.select(item.index);
+                  contextMenu.show(e.clientX, e.clientY, rowMenu(r, column), `Packet ${r.no}`);
+                }}
               >
-                <span className="cell num">{r.no}</span>
-                <span className="cell num">{relativeTime(r.time, origin || r.time)}</span>
-                <span className={`cell dir ${r.dir === 'debugger->target' ? 'd2t' : 't2d'}`}>
-                  {dirText(r)}
-                </span>
-                <span className="cell">{typeText(r)}</span>
-                <span className="cell mono">
-                  {r.id === undefined ? '' : r.id.toString(16).padStart(8, '0')}
-                </span>
-                <span className="cell">{apiText(r)}</span>
-                <span className="cell">{statusText(r)}</span>
-                <span className="cell num">{r.length}</span>
-                <span className="cell flags">{flagsText(r.flags)}</span>
-                <span className="cell info">{r.info ?? r.text ?? ''}</span>
+                {TIMELINE_COLUMNS.map((c) => (
+                  <span
+                    key={c}
+                    data-col={c}
+                    className={
+                      c === 'dir'
+                        ? `cell dir ${r.dir === 'debugger->target' ? 'd2t' : 't2d'}`
+                        : CELL_CLASS[c]
+                    }
+                    title={c === 'flags' && r.flags ? flagsTitle(r.flags) : undefined}
+                  >
+                    {cellText(r, c, origin, refNo)}
+                  </span>
+                ))}
               </div>
             );
           })}
@@ -210,11 +389,16 @@ export function Timeline(): React.JSX.Element {
   );
 }
 
+/**
+ * The last rows, keyed by their slot in the window (index modulo its size) rather than their
+ * index: while following at flood rates the window moves by hundreds of rows per redraw, and
+ * slot keys let React update the same row elements in place instead of building new ones.
+ */
 function tailItems(count: number, height: number): { index: number; key: number; start: number }[] {
   const visible = Math.ceil(height / ROW_HEIGHT) + 4;
   const out = [];
   for (let i = Math.max(0, count - visible); i < count; i++) {
-    out.push({ index: i, key: i, start: i * ROW_HEIGHT });
+    out.push({ index: i, key: i % visible, start: i * ROW_HEIGHT });
   }
   return out;
 }

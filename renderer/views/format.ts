@@ -9,7 +9,13 @@ export function relativeTime(ms: number, originMs: number): string {
   return ((ms - originMs) / 1000).toFixed(6);
 }
 
-export const dirText = (r: PacketRecord): string => (r.dir === 'debugger->target' ? 'D→T' : 'T→D');
+/** The RTT column: milliseconds with microsecond resolution, as `kdscope stats` prints them. */
+export const rttText = (r: PacketRecord): string =>
+  r.rttMs === undefined ? '' : r.rttMs.toFixed(3);
+
+/** As the Wireshark dissector's Info column writes it, and as `dir == D->T` filters it. */
+export const dirText = (r: PacketRecord): string =>
+  r.dir === 'debugger->target' ? 'D->T' : 'T->D';
 
 export function typeText(r: PacketRecord): string {
   if (r.kind === 'breakin') return 'BREAKIN';
@@ -26,18 +32,56 @@ export function statusText(r: PacketRecord): string {
   return r.returnStatus === 0 ? 'SUCCESS' : hex32(r.returnStatus);
 }
 
-const FLAG_TAGS: readonly [number, string][] = [
-  [PacketFlag.RETRANSMIT, 'RTX'],
-  [PacketFlag.RESEND, 'RESEND'],
-  [PacketFlag.CHECKSUM_ERROR, 'CSUM'],
-  [PacketFlag.BREAKIN, 'BRK'],
-  [PacketFlag.GARBAGE, 'GARB'],
-  [PacketFlag.RESET, 'RESET'],
-  [PacketFlag.UNEXPECTED_ID, 'ID?'],
-  [PacketFlag.STRAY_ACK, 'STRAY'],
-  [PacketFlag.NO_RESPONSE, 'NORESP'],
-  [PacketFlag.ERROR_STATUS, 'ERR'],
+/** Tag in the Flags column, what it means (its tooltip), the filter field that selects it. */
+export const FLAG_TAGS: readonly [number, string, string, string][] = [
+  [
+    PacketFlag.RETRANSMIT,
+    'RTX',
+    'Retransmission: a data packet repeating an id the receiver already accepted',
+    'retransmit',
+  ],
+  [
+    PacketFlag.RESEND,
+    'RESEND',
+    'RESEND: the receiver asks for the last packet again (bad checksum, length or trailer)',
+    'resend',
+  ],
+  [
+    PacketFlag.CHECKSUM_ERROR,
+    'CSUM',
+    'Checksum error: the payload does not sum to the header checksum',
+    'checksumError',
+  ],
+  [PacketFlag.BREAKIN, 'BRK', 'Break-in: the debugger asks the target to stop (0x62)', 'breakin'],
+  [
+    PacketFlag.GARBAGE,
+    'GARB',
+    'Bytes that are not a KD packet (noise, bad length or trailer)',
+    'garbage',
+  ],
+  [PacketFlag.RESET, 'RESET', 'RESET: both sides return to the initial packet ids', 'reset'],
+  [
+    PacketFlag.UNEXPECTED_ID,
+    'ID?',
+    'Unexpected packet id: neither the expected one nor a retransmission',
+    'unexpectedId',
+  ],
+  [PacketFlag.STRAY_ACK, 'STRAY', 'ACK that matches no packet waiting for one', 'strayAck'],
+  [
+    PacketFlag.NO_RESPONSE,
+    'NORESP',
+    'No response: a manipulate request without a reply (yet)',
+    'noResponse',
+  ],
+  [PacketFlag.ERROR_STATUS, 'ERR', 'The reply carries a failing NTSTATUS', 'errorStatus'],
 ];
+
+/** The Flags cell's tooltip: one line per flag set. */
+export function flagsTitle(flags: number): string {
+  return FLAG_TAGS.filter(([bit]) => flags & bit)
+    .map(([, tag, what]) => `${tag}: ${what}`)
+    .join('\n');
+}
 
 export function flagsText(flags: number): string {
   let out = '';

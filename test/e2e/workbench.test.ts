@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { screenshotDir, startHarness, type Harness } from './harness';
+import { untilWithin } from '../support/until';
 
 let h: Harness;
 let closed: Promise<void> | undefined;
@@ -26,14 +27,7 @@ const displayed = async (): Promise<number> => {
   return m ? Number(m[1]!.replace(/,/g, '')) : -1;
 };
 
-async function waitFor(cond: () => Promise<boolean>, what: string, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const waitFor = untilWithin(10_000, 100);
 
 describe('workbench in a browser (web mode)', () => {
   it('refuses the page without the token', async () => {
@@ -59,17 +53,24 @@ describe('workbench in a browser (web mode)', () => {
     // Follow keeps the newest row in view.
     const lastNo = await page.locator('.tl-row').last().getAttribute('data-no');
     expect(Number(lastNo)).toBeGreaterThan(100);
-    await expect(page.locator('.tl-row', { hasText: 'STATE_MANIPULATE' }).first()).toBeTruthy();
-    // While following, the newest rendered row sits at the bottom of the pane (no blank gap).
-    for (let i = 0; i < 10; i++) {
-      const gap = await page.getByTestId('timeline').evaluate((el) => {
+    // The rows in view name their packet types (the scripted debugger's calls among them).
+    await page.locator('.tl-row', { hasText: 'STATE_MANIPULATE' }).first().waitFor();
+    // While following, the newest rendered row sits at the bottom of the pane (no blank gap),
+    // redraw after redraw.
+    const newest = new Set<number>();
+    await waitFor(async () => {
+      const { no, gap } = await page.getByTestId('timeline').evaluate((el) => {
         const rows = el.querySelectorAll('.tl-row');
         const last = rows[rows.length - 1];
-        return last ? el.getBoundingClientRect().bottom - last.getBoundingClientRect().bottom : 999;
+        return {
+          no: Number(last?.getAttribute('data-no')),
+          gap: last ? el.getBoundingClientRect().bottom - last.getBoundingClientRect().bottom : 999,
+        };
       });
       expect(gap).toBeLessThan(25);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+      newest.add(no);
+      return newest.size >= 10;
+    }, 'ten redraws with new rows');
     await h.shot('02-streaming');
   });
 
@@ -97,7 +98,13 @@ describe('workbench in a browser (web mode)', () => {
     await page.getByTestId('pause').click();
     const frozen = await displayed();
     await page.getByText(/View paused · [\d,]+ new/).waitFor();
-    await new Promise((r) => setTimeout(r, 400));
+    // Rows keep arriving while paused; the view shows none of them.
+    const pending = async (): Promise<number> => {
+      const text = (await page.getByText(/View paused · [\d,]+ new/).textContent()) ?? '';
+      return Number(/· ([\d,]+) new/.exec(text)?.[1]?.replace(/,/g, '') ?? -1);
+    };
+    const first = await pending();
+    await waitFor(async () => (await pending()) > first, 'rows to arrive while paused');
     expect(await displayed()).toBe(frozen);
     await h.shot('02b-paused');
     await page.getByTestId('pause').click();
@@ -124,8 +131,10 @@ describe('workbench in a browser (web mode)', () => {
     await filter.press('Escape');
     await page.getByTestId('filter-error').waitFor();
     expect(await page.getByTestId('filter-error').textContent()).toMatch(/\^/);
-    // Typing in the filter box does not stop the timeline following the newest packet.
-    await new Promise((r) => setTimeout(r, 300));
+    // Typing in the filter box does not stop the timeline following the newest packet: rows
+    // that come next are followed.
+    const typed = await displayed();
+    await waitFor(async () => (await displayed()) > typed, 'rows after typing');
     expect(await page.getByTestId('follow').count()).toBe(0);
     await filter.fill('ty');
     await page.getByTestId('completions').waitFor();
@@ -254,7 +263,7 @@ describe('a view that falls behind the engine', () => {
     const { page } = small;
     await page.goto(small.server.url);
     await page.getByText('connected').first().waitFor();
-    await page.getByLabel('Simulated VM pace').selectOption('50000');
+    await page.getByLabel('Scripted debugger pace').selectOption('50000');
     await page.getByTestId('start').click();
     const dropped = page.getByTestId('dropped');
     await dropped.waitFor({ timeout: 20_000 });

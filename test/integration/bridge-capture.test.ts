@@ -180,15 +180,14 @@ describe('recorder', () => {
         if (e.kind === 'error') errors.push(e.message);
       });
       const big = new Uint8Array(3000).fill(0x41);
-      // 64 KiB fill after ~21 chunks; the taps see chunks up to TAP_DELAY_MS later, so give the
-      // recorder time to meet the full disk rather than counting turns of the event loop.
-      for (let i = 0; i < 200 && errors.length === 0; i++) {
+      // 64 KiB fill after ~21 chunks: 40 chunks (one at a time) meet the full disk; the taps
+      // see them a little later.
+      for (let i = 0; i < 40; i++) {
         const got = once(tgt, 'data');
-        if (i < 40) dbg.write(big);
-        else dbg.write(Uint8Array.of(0x41));
+        dbg.write(big);
         await got;
-        await new Promise((r) => setTimeout(r, 5));
       }
+      await until(() => errors.length > 0, 'the recorder to meet the full disk');
       expect(errors[0]).toMatch(/recording stopped .*ENOSPC|no space/i);
       const frames: number[] = [];
       openCapture(path).forEach((c) => frames.push(c.bytes.length));

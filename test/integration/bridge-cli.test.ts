@@ -206,7 +206,7 @@ describe('kdscope bridge (process)', () => {
     expect(run.err().trim().split('\n')).toHaveLength(1);
   });
 
-  it('unsupported mode and an unwritable capture: exit 1 with one line', async () => {
+  it('kdnet without UDP endpoints (exit 2) and an unwritable capture (exit 1): one line', async () => {
     const mode = kdscope([
       'bridge',
       '--debugger',
@@ -217,8 +217,9 @@ describe('kdscope bridge (process)', () => {
       'kdnet',
     ]);
     const [modeCode] = (await once(mode.child, 'exit')) as [number];
-    expect(modeCode).toBe(1);
-    expect(mode.err()).toMatch(/--mode kdnet is not supported by the bridge yet/);
+    expect(modeCode).toBe(2);
+    expect(mode.err()).toMatch(/--mode kdnet relays UDP: --target udp:/);
+    expect(mode.err().trim().split('\n')).toHaveLength(1);
     const bad = kdscope([
       'bridge',
       '--debugger',
@@ -281,15 +282,23 @@ describe('kdscope bridge (terminal and live view)', () => {
     const started = Date.now();
     let exited = false;
     const tsharkExit = once(tshark, 'exit').then(() => (exited = true));
-    for (let i = 0; i < 30 && !exited; i++) {
-      await scriptedSession(sock);
-      await new Promise((r) => setTimeout(r, 300));
-    }
+    await until(
+      async () => {
+        if (!exited) await scriptedSession(sock);
+        return exited;
+      },
+      'tshark to read four frames from the FIFO',
+      45_000,
+    );
     await tsharkExit;
     const ports = fields.trim().split('\n');
     expect(ports).toHaveLength(4);
     expect(new Set(ports)).toEqual(new Set(['51111', '51112']));
-    await new Promise((r) => setTimeout(r, 600));
+    // The status line is redrawn when it changes, at most every 250 ms.
+    const status =
+      /^\d+ packets \| dbg->tgt [\d.]+ (B|KiB) \| tgt->dbg [\d.]+ (B|KiB) \| 0 errors \| debugger \w+ \| target \w+/;
+    const drawn = (): boolean => out.split('\r\x1b[K').some((line) => status.test(line));
+    await until(drawn, 'the status line');
     const elapsed = Date.now() - started;
     child.kill('SIGINT');
     await once(child, 'exit');
@@ -298,8 +307,6 @@ describe('kdscope bridge (terminal and live view)', () => {
     // 4 per second, plus one after each event line that scrolled the status away.
     const eventLines = (out.match(/\n/g) ?? []).length;
     expect(redraws).toBeLessThanOrEqual(Math.ceil(((elapsed + 3000) / 1000) * 4) + eventLines);
-    expect(out).toMatch(
-      /\d+ packets \| dbg->tgt [\d.]+ (B|KiB) \| tgt->dbg [\d.]+ (B|KiB) \| 0 errors \| debugger \w+ \| target \w+/,
-    );
+    expect(drawn()).toBe(true);
   }, 60_000);
 });

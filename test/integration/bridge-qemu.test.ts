@@ -18,6 +18,7 @@ import {
   type QemuGuest,
 } from '../support/qemu-kd-guest';
 import { requireTool } from '../support/tools';
+import { untilWithin } from '../support/until';
 
 const run = promisify(execFile);
 const kdscope = join(__dirname, '../../bin/kdscope.mjs');
@@ -46,18 +47,19 @@ const guestStream = concatBytes([
   ),
 ]);
 
+/** Connects once the path is listened on (the bridge process is starting). */
 async function connectWithRetry(path: string): Promise<net.Socket> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    try {
-      return await new Promise<net.Socket>((resolve, reject) => {
-        const socket = net.connect(path, () => resolve(socket));
-        socket.once('error', reject);
+  let connected: net.Socket | undefined;
+  const attempt = (): Promise<boolean> =>
+    new Promise((resolve) => {
+      const socket = net.connect(path, () => {
+        connected = socket;
+        resolve(true);
       });
-    } catch {
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-  throw new Error(`nothing listens on ${path}`);
+      socket.once('error', () => resolve(false));
+    });
+  await untilWithin(20_000, 25)(attempt, `something to listen on ${path}`);
+  return connected!;
 }
 
 describe('bridge <-> a real QEMU VM', () => {

@@ -6,6 +6,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { Bridge, type BridgeEvent } from '../../electron/engine/bridge/bridge';
 import type { StreamChunk } from '../../electron/capture/chunk';
 import { parseEndpoint } from '../../electron/engine/endpoint';
@@ -222,9 +223,17 @@ describe('Bridge relay', () => {
     const events: BridgeEvent[] = [];
     const { bridge, dbgPath, tgtPath } = await startBridge(undefined, events);
     const dbg = await fakeDebugger(dbgPath);
-    // No target yet: the bridge retries and reports the failure once.
+    // No target yet: the bridge retries and reports the failure once. Node publishes each
+    // client socket it creates: each is a retry (the debugger has connected already).
     await until(() => events.some((e) => e.kind === 'error'), 'a target error');
-    await new Promise((r) => setTimeout(r, 300));
+    let retries = 0;
+    const onSocket = (): void => void retries++;
+    subscribe('net.client.socket', onSocket);
+    try {
+      await until(() => retries >= 3, 'three more attempts to reach the target');
+    } finally {
+      unsubscribe('net.client.socket', onSocket);
+    }
     const errors = events.filter((e) => e.kind === 'error');
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ source: 'target' });
@@ -351,7 +360,6 @@ describe('Bridge taps', () => {
       const got = receive(tgt, 16);
       dbg.write(encodeReset());
       await got;
-      await new Promise((r) => setTimeout(r, 10));
     }
     await until(() => good.length === 3, 'the good tap');
     expect(errors).toEqual(['broken failed and was stopped: boom']);

@@ -12,6 +12,7 @@ import { Bridge } from '../../electron/engine/bridge/bridge';
 import { parseEndpoint } from '../../electron/engine/endpoint';
 import { createDialer, type ByteChannel } from '../../electron/engine/transports';
 import { concatBytes, encodeAck, encodeReset } from '../../protocol/kd/encoder';
+import { untilWithin } from '../support/until';
 
 const hasSocat = spawnSync('socat', ['-V']).status === 0;
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -77,11 +78,10 @@ describe('bridge to a serial target', () => {
     const dbg = connect({ path: join(dir, 'd.sock') });
     await once(dbg, 'connect');
     cleanups.push(() => void dbg.destroy());
-    const end = Date.now() + 5000;
-    while (!(bridge.connected('debugger') && bridge.connected('target')) && Date.now() < end) {
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    expect(bridge.connected('target')).toBe(true);
+    await untilWithin(10_000, 5)(
+      () => bridge.connected('debugger') && bridge.connected('target'),
+      'the bridge to connect both sides',
+    );
 
     const toTarget = concatBytes([encodeReset(), randomBytes(20_000), encodeAck(0x80800000)]);
     const toDebugger = concatBytes([encodeReset(), randomBytes(30_000)]);

@@ -54,7 +54,11 @@ describe('a KD session through the bridge', () => {
       expect(report.ok).toBe(true);
       await until(() => !bridge.connected('debugger'), 'the debugger to go');
     }
-    await new Promise((r) => setTimeout(r, 20));
+    // The decoder's records reach subscribers a little after the bytes are counted.
+    await until(
+      () => records.filter((r) => r.kind === 'packet').length >= bridge.counters().packets,
+      'the records of every packet counted',
+    );
     const counters = bridge.counters();
     expect(counters.targetConnections).toBe(1);
     expect(counters.debuggerConnections).toBe(2);

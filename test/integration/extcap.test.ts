@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { requireTool } from '../support/tools';
+import { untilWithin } from '../support/until';
 
 const run = promisify(execFile);
 const extcapDir = join(__dirname, '../../resources/extcap');
@@ -146,15 +147,17 @@ describe('kdscope extcap', () => {
           `extcap.kdscope.debugger:unix:${socket}`,
           '-o',
           'extcap.kdscope.target:sim',
+          // Only a backstop: the capture is stopped below once the session is complete.
           '-a',
-          'duration:5',
+          'duration:100',
           '-w',
           capture,
         ]),
-        { timeout: 30_000 },
+        { timeout: 110_000 },
       );
-      for (let i = 0; i < 500 && !existsSync(socket); i++)
-        await new Promise((r) => setTimeout(r, 20));
+      // tshark starts dumpcap, which starts the extcap, which starts the bridge: slow on a busy
+      // machine.
+      await untilWithin(60_000)(() => existsSync(socket), 'the bridge the extcap runs to listen');
       const session = await run(
         process.execPath,
         [kdscope, 'simulate', 'debugger', '--connect', `unix:${socket}`],
@@ -163,6 +166,14 @@ describe('kdscope extcap', () => {
         },
       );
       expect(session.stdout).toMatch(/^session complete/);
+      // Stop the capture as Wireshark's Stop button does (tshark is the child of runuser when
+      // it runs as nobody).
+      const launcher = wireshark.child.pid!;
+      const tsharkPid =
+        process.getuid?.() === 0
+          ? Number(spawnSync('pgrep', ['-P', String(launcher)], { encoding: 'utf8' }).stdout)
+          : launcher;
+      process.kill(tsharkPid, 'SIGINT');
       const { stderr } = await wireshark;
       const captured = Number(/(\d+) packets? captured/.exec(stderr)?.[1]);
       expect(captured).toBeGreaterThan(20);
@@ -185,5 +196,5 @@ describe('kdscope extcap', () => {
       spawnSync('pkill', ['-f', folder]);
       rmSync(folder, { recursive: true, force: true });
     }
-  });
+  }, 120_000);
 });

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { untilWithin } from '../support/until';
 
 const root = join(import.meta.dirname, '..', '..');
 const bin = join(root, 'bin', 'kdscope.mjs');
@@ -42,14 +43,15 @@ function kdscope(args: string[]): Run {
 }
 
 async function until(run: Run, pattern: RegExp, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!pattern.test(run.stdout)) {
-    if (run.child.exitCode !== null) {
-      throw new Error(`exited ${run.child.exitCode} before ${pattern}: ${run.stderr}`);
-    }
-    if (Date.now() > deadline) throw new Error(`no ${pattern} in ${ms} ms: ${run.stdout}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await untilWithin(ms)(
+    () => {
+      if (pattern.test(run.stdout)) return true;
+      if (run.child.exitCode !== null)
+        throw new Error(`exited ${run.child.exitCode} before ${pattern}: ${run.stderr}`);
+      return false;
+    },
+    () => `${pattern} in stdout: ${run.stdout}`,
+  );
 }
 
 function freePort(): Promise<number> {

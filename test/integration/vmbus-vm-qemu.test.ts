@@ -18,6 +18,7 @@ import {
   startQemuGuest,
   type QemuGuest,
 } from '../support/qemu-kd-guest';
+import { untilWithin } from '../support/until';
 
 const kdscope = join(__dirname, '../../bin/kdscope.mjs');
 /** What the guest repeats until the debugger answers (it also shows the guest is past its BIOS). */
@@ -66,12 +67,13 @@ describe('kdscope bridge --target vm:NAME (a real QEMU)', () => {
     bridge.stdout.on('data', (d: Buffer) => (out += d.toString()));
     bridge.stderr.on('data', (d: Buffer) => (err += d.toString()));
     try {
-      const deadline = Date.now() + 20_000;
-      while (!(existsSync(debuggerSocket) && /target: connected/.test(out))) {
-        if (Date.now() > deadline || bridge.exitCode !== null)
-          throw new Error(`bridge did not reach the VM: ${out} ${err}`);
-        await new Promise((r) => setTimeout(r, 25));
-      }
+      await untilWithin(20_000, 25)(
+        () => {
+          if (bridge.exitCode !== null) throw new Error(`the bridge exited: ${out} ${err}`);
+          return existsSync(debuggerSocket) && /target: connected/.test(out);
+        },
+        () => `the bridge to reach the VM: ${out} ${err}`,
+      );
       expect(out).toContain(`target vm:${name}`);
       const socket = net.connect(debuggerSocket);
       await once(socket, 'connect');
@@ -108,11 +110,7 @@ describe('kdscope bridge --target vm:NAME (a real QEMU)', () => {
     let err = '';
     bridge.stderr.on('data', (d: Buffer) => (err += d.toString()));
     try {
-      const deadline = Date.now() + 20_000;
-      while (!err.includes('\n')) {
-        if (Date.now() > deadline) throw new Error('no error line');
-        await new Promise((r) => setTimeout(r, 25));
-      }
+      await untilWithin(20_000, 25)(() => err.includes('\n'), 'the error line');
       expect(err).toMatch(
         new RegExp(
           `^kdscope bridge: vm:${name}-missing: no VM named '${name}-missing' \\(kdscope vms lists them`,

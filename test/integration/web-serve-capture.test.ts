@@ -13,6 +13,7 @@ import { decodeFrame, encodeFrame } from '../../electron/api/contract-wire';
 import type { SessionStatus, WorkbenchClient } from '../../electron/api/contract';
 import { openCapture } from '../../electron/capture';
 import { ensureRendererBuilt, root } from '../e2e/harness';
+import { untilWithin } from '../support/until';
 
 const bin = join(root, 'bin/kdscope.mjs');
 let dir: string;
@@ -24,8 +25,6 @@ afterEach(() => {
   for (const c of cleanups.splice(0).reverse()) c();
   rmSync(dir, { recursive: true, force: true });
 });
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Builds the UI and the CLI bundle up front, so a limited child never has to write them. */
 async function prepare(): Promise<void> {
@@ -86,14 +85,14 @@ async function clientFor(url: string): Promise<WorkbenchClient> {
   return client;
 }
 
+/** Asks `get` until `ok` holds for its answer, which it returns. */
 async function until<T>(get: () => Promise<T>, ok: (v: T) => boolean, what: string): Promise<T> {
-  const end = Date.now() + 20_000;
-  for (;;) {
-    const v = await get();
-    if (ok(v)) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
-    await sleep(50);
-  }
+  let v: T | undefined;
+  await untilWithin(20_000, 50)(
+    async () => ok((v = await get())),
+    () => `${what}: ${JSON.stringify(v)}`,
+  );
+  return v as T;
 }
 
 async function stopServe(child: ChildProcessWithoutNullStreams): Promise<number | null> {
@@ -107,7 +106,7 @@ describe('kdscope serve --captures', () => {
     await prepare();
     const captures = join(dir, 'new', 'captures');
     const { child, url, out } = await serve(['--captures', captures]);
-    expect(out()).toContain(`sessions are recorded to ${captures}\n`);
+    expect(out()).toContain(`sessions are recorded to ${captures} (at most 1 GiB each)\n`);
     const client = await clientFor(url);
     const info = await client.invoke('session.start', {
       debugger: 'sim',
@@ -168,6 +167,54 @@ describe('kdscope serve --captures', () => {
     expect(openCapture(info.capture!).forEach(() => undefined).frames).toBe(frames);
     expect(await stopServe(child)).toBe(0);
   }, 90_000);
+
+  it('--capture-limit stops recording at that size with one line; the session streams on', async () => {
+    await prepare();
+    const { child, url, out } = await serve(['--captures', dir, '--capture-limit', '96K']);
+    expect(out()).toContain(`sessions are recorded to ${dir} (at most 96 KiB each)\n`);
+    const client = await clientFor(url);
+    const info = await client.invoke('session.start', {
+      debugger: 'sim',
+      target: 'sim',
+      rate: 5000,
+    });
+    expect(info.captureLimitBytes).toBe(96 * 1024);
+    const full = await until(
+      () => client.invoke('session.status'),
+      (s) => s.captureError !== undefined,
+      'the capture to reach its limit',
+    );
+    expect(full.state).toBe('running');
+    expect(full.captureError).toMatch(
+      /^recording stopped after \d+ frames \(the session goes on\): the capture reached its size limit/,
+    );
+    await until(
+      () => client.invoke('session.status'),
+      (s) => s.counters.packets > full.counters.packets + 200,
+      '200 more packets',
+    );
+    await client.invoke('session.stop');
+    expect(statSync(info.capture!).size).toBeLessThanOrEqual(96 * 1024);
+    expect(statSync(info.capture!).size).toBeGreaterThan(80 * 1024);
+    expect(await stopServe(child)).toBe(0);
+  }, 90_000);
+
+  it('--capture-limit that is not a size is one line and exit 2', () => {
+    for (const [arg, line] of [
+      [
+        '12Q',
+        "kdscope serve: --capture-limit: not a size: '12Q' (bytes, or with K, M, G: 512M, 2G)\n",
+      ],
+      ['1K', 'kdscope serve: --capture-limit: 1K is too small (at least 64K)\n'],
+    ] as const) {
+      const bad = spawnSync(process.execPath, [bin, 'serve', '--capture-limit', arg], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(bad.status).toBe(2);
+      expect(bad.stderr).toBe(line);
+    }
+  }, 60_000);
 
   it('a folder that cannot be created is one line and exit 1', () => {
     const aFile = join(dir, 'file');

@@ -159,15 +159,21 @@ describe('web mode streaming', () => {
       rate: 5000,
     });
     expect(info.target).toBe('sim');
-    await new Promise((r) => setTimeout(r, 300));
-    // Window 1 and no ack: exactly one batch in flight however much the engine produced.
-    expect(batches.length).toBe(1);
+    await until(() => batches.length > 0, 'the first batch');
     const first = batches[0]!;
+    // Window 1 and no ack: exactly one batch in flight however much the engine produced. A
+    // batch is sealed (and sent, if the window allows) as its 64th row comes, before the rows
+    // are counted: once the status counts two more batches' worth, a second one would be here.
+    await until(
+      async () => (await client.invoke('session.status')).counters.packets >= first.count + 2 * 64,
+      'two more batches of rows',
+    );
+    expect(batches.length).toBe(1);
     const batch = batchFromBytes(first.batch);
     expect(first.firstNo).toBe(1);
     expect(batch.count).toBe(first.count);
     await client.invoke('stream.ack', first.seq);
-    await new Promise((r) => setTimeout(r, 100));
+    await until(() => batches.length > 1, 'the next batch after the ack');
     expect(batches.length).toBe(2);
     expect(batches[1]!.firstNo).toBe(first.firstNo + first.count);
     const status = await client.invoke('session.status');

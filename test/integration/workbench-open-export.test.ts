@@ -360,7 +360,7 @@ describe('exporting the view', () => {
     });
     await until(() => ended(progress, decrypted.id) !== undefined, 'decrypted');
     const cli = tmp.file('cli-decrypted.pcap');
-    expect(kdscope('export', KDNET, '--key', '8.8.8.8', '--out', cli).status).toBe(0);
+    expect(kdscope('export', KDNET, '--key', '8.8.8.8', '--decrypt', '--out', cli).status).toBe(0);
     expect(readFileSync(workbench.exportFile(decrypted.id)!.path)).toEqual(readFileSync(cli));
     // The chosen rows as captured: two passes, their datagrams plus the key exchange.
     const reads = view.rows.filter((r) => r.apiName === 'ReadVirtualMemory');

@@ -11,6 +11,7 @@ import {
   type LinkSample,
   type PacketBytes,
   type Profile,
+  type RecordsEvent,
   type RecordedCapture,
   type SessionInfo,
   type SessionPlan,
@@ -24,6 +25,7 @@ import {
 import { createClient } from '../../electron/api/contract-client';
 import type { ClientMessage, ServerMessage } from '../../electron/api/contract-wire';
 import { serveConnection, type Emit } from '../../electron/api/server';
+import { untilWithin } from './until';
 
 export class MockWorkbench implements WorkbenchApi {
   readonly calls: { op: keyof WorkbenchApi; arg: unknown }[] = [];
@@ -133,8 +135,15 @@ export class MockWorkbench implements WorkbenchApi {
   'dialog.saveExport' = async (): Promise<string | null> => null;
 }
 
-/** A client wired to `mock` through serveConnection over an in-memory, structured-clone pair. */
-export function connectMock(mock: MockWorkbench): { client: WorkbenchClient; close: Disposer } {
+/**
+ * A client wired to `mock` through serveConnection over an in-memory, structured-clone pair;
+ * `listeners()` counts the event listeners registered on it and not yet removed.
+ */
+export function connectMock(mock: MockWorkbench): {
+  client: WorkbenchClient;
+  close: Disposer;
+  listeners(): number;
+} {
   const toServer = new Set<(m: unknown) => void>();
   const toClient = new Set<(m: unknown) => void>();
   const closers = new Set<(reason: string) => void>();
@@ -162,17 +171,52 @@ export function connectMock(mock: MockWorkbench): { client: WorkbenchClient; clo
       return Object.assign(mock, { dispose: () => undefined });
     },
   );
-  const client = createClient({
+  const inner = createClient({
     send: (m: ClientMessage) => deliver(toServer, m),
     onMessage: (l) => (toClient.add(l), () => toClient.delete(l)),
     onClose: (l) => (closers.add(l), () => closers.delete(l)),
     close: () => close('client closed'),
   });
+  let listeners = 0;
+  const client: WorkbenchClient = {
+    ...inner,
+    on(name, listener) {
+      const off = inner.on(name, listener);
+      let live = true;
+      listeners++;
+      return () => {
+        if (live) listeners--;
+        live = false;
+        off();
+      };
+    },
+  };
   return {
     client,
     close: () => {
       client.dispose();
       stop();
     },
+    listeners: () => listeners,
   };
+}
+
+const until = untilWithin(10_000, 5);
+
+/**
+ * Emits a records batch from `mock` and waits until the renderer's store has applied it (it
+ * acknowledged the batch) and published a revision after it (`revision` reads the store's): the
+ * store redraws on a timer, at most every 50 ms.
+ */
+export async function emitRecords(
+  mock: MockWorkbench,
+  event: RecordsEvent,
+  revision: () => number,
+): Promise<void> {
+  const before = revision();
+  mock.emit('records', event);
+  await until(
+    () => mock.acked.includes(event.seq) && revision() > before,
+    `the store to apply and draw batch ${event.seq}`,
+  );
 }

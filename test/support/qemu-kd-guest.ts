@@ -6,6 +6,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { readUntil } from './socket-read';
 import { requireTool } from './tools';
+import { untilWithin } from './until';
 
 const ORIGIN = 0x7c00;
 
@@ -115,13 +116,11 @@ async function waitForSocket(
   child: ChildProcess,
   stderr: () => string,
 ): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (!existsSync(path)) {
+  await untilWithin(15_000)(() => {
     if (child.exitCode !== null)
       throw new Error(`qemu exited (${child.exitCode}): ${stderr().trim()}`);
-    if (Date.now() > deadline) throw new Error(`qemu did not create ${path} within 15 s`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+    return existsSync(path);
+  }, `qemu to create ${path}`);
 }
 
 /**

@@ -1,6 +1,6 @@
 // The renderer's store against a fresh mock engine through the real registry and messages.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { MockWorkbench, connectMock } from '../support/contract-mock';
+import { MockWorkbench, connectMock, emitRecords } from '../support/contract-mock';
 import { encodeRecords } from '../../electron/engine/workbench/workbench';
 import type { PacketRecord } from '../../protocol/session/record';
 
@@ -47,18 +47,19 @@ const range = (from: number, to: number): PacketRecord[] =>
 const mock = new MockWorkbench();
 const { client, close } = connectMock(mock);
 let seq = 0;
-// The store redraws at most every 50 ms.
-const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 120));
 async function push(records: PacketRecord[], skipped = 0, updates?: PacketRecord[]): Promise<void> {
-  mock.emit('records', {
-    seq: ++seq,
-    firstNo: records[0]?.no ?? 0,
-    count: records.length,
-    skipped,
-    batch: encodeRecords(records),
-    ...(updates ? { updates: encodeRecords(updates) } : {}),
-  });
-  await settle();
+  await emitRecords(
+    mock,
+    {
+      seq: ++seq,
+      firstNo: records[0]?.no ?? 0,
+      count: records.length,
+      skipped,
+      batch: encodeRecords(records),
+      ...(updates ? { updates: encodeRecords(updates) } : {}),
+    },
+    () => useWorkbench.getState().revision,
+  );
 }
 const state = () => useWorkbench.getState();
 const shownNos = (): number[] =>

@@ -7,6 +7,9 @@ import { ByteLog } from '../../electron/engine/session/byte-log';
 import { PacketIndex } from '../../electron/engine/session/packet-index';
 import { batchFromBytes, decodeRecord } from '../../protocol/records/columns';
 import type { PacketRecord } from '../../protocol/session/record';
+import { untilWithin } from '../support/until';
+
+const until = untilWithin(5_000, 1);
 
 const rec = (no: number): PacketRecord => ({
   no,
@@ -44,7 +47,8 @@ describe('batched, windowed streaming', () => {
     streamer.ready(8);
     for (let no = 1; no <= 250; no++) store.add(rec(no));
     expect(sent.map((e) => e.count)).toEqual([100, 100]);
-    await new Promise((r) => setTimeout(r, 20));
+    // The rest goes out after the interval, without more rows.
+    await until(() => sent.length > 2, 'the third batch');
     expect(sent.map((e) => e.count)).toEqual([100, 100, 50]);
     const batch = batchFromBytes(sent[2]!.batch);
     expect(decodeRecord(batch, 0)).toEqual(rec(201));
@@ -106,7 +110,7 @@ describe('rows that change after they were added', () => {
     expect(sent[0]!.updates).toBeUndefined();
     store.update({ ...rec(1), ack: 2 });
     // Nothing new to send: the update alone goes out after the interval, as an empty batch.
-    await new Promise((r) => setTimeout(r, 20));
+    await until(() => sent.length > 1, 'the update');
     expect(sent.length).toBe(2);
     expect(sent[1]).toMatchObject({ count: 0, skipped: 0 });
     expect(decodeRecord(batchFromBytes(sent[1]!.updates!), 0)).toMatchObject({ no: 1, ack: 2 });

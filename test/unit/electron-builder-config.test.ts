@@ -27,4 +27,20 @@ describe('electron-builder.yml', () => {
     expect(config).toContain('node_modules/koffi/**');
     expect(config).toContain('node_modules/@serialport/bindings-cpp/**');
   });
+
+  it('gives the app its icon: a 512x512 PNG rendered from the SVG source', () => {
+    expect(config).toMatch(/^icon: resources\/icons\/512x512\.png$/m);
+    expect(config).toMatch(/^linux:\n(?:\s+.*\n)*?\s+icon: resources\/icons$/m);
+    const png = readFileSync(join(root, 'resources/icons/512x512.png'));
+    // PNG signature, then the IHDR chunk: width and height (big-endian), RGBA.
+    expect(png.subarray(0, 8)).toEqual(
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    );
+    expect(png.subarray(12, 16).toString('latin1')).toBe('IHDR');
+    expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([512, 512]);
+    expect(png[25]).toBe(6);
+    expect(readFileSync(join(root, 'resources/icons/kdscope.svg'), 'utf8')).toMatch(
+      /^<svg [^>]*viewBox="0 0 512 512"/,
+    );
+  });
 });

@@ -2,7 +2,21 @@
 // on every web contents, and IPC accepted only from the app page's main frame.
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { EventEmitter } from 'node:events';
-import { WEB_PREFERENCES, IPC_CHANNEL } from '../../electron/main-security';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { WEB_PREFERENCES, IPC_CHANNEL, SHOW_CAPTURE_CHANNEL } from '../../electron/main-security';
+import { untilWithin } from '../support/until';
+
+const until = untilWithin(10_000, 5);
+
+// The app's captures folder is under $HOME: a temp home, so the test never touches the user's.
+const home = await vi.hoisted(async () => {
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(`${tmpdir()}/kdscope-main-home-`);
+  process.env.HOME = dir;
+  return dir;
+});
 
 type Listener = (...args: unknown[]) => void;
 
@@ -25,6 +39,7 @@ const fake = vi.hoisted(() => {
     windows,
     permission: null as null | ((...a: unknown[]) => void),
     ipc: null as unknown,
+    shown: [] as string[],
   };
 });
 
@@ -73,6 +88,7 @@ vi.mock('electron', () => {
     },
     BrowserWindow,
     ipcMain,
+    shell: { showItemInFolder: (path: string) => fake.shown.push(path) },
     session: {
       defaultSession: {
         setPermissionRequestHandler: (h: Listener) => (fake.permission = h),
@@ -84,7 +100,7 @@ vi.mock('electron', () => {
 });
 
 await import('../../electron/main');
-await new Promise((r) => setTimeout(r, 10));
+await until(() => fake.windows.length > 0, 'the window');
 const win = fake.windows[0] as unknown as {
   options: { webPreferences: Record<string, unknown> };
   url: string;
@@ -101,6 +117,7 @@ const ipc = fake.ipc as EventEmitter;
 afterAll(() => {
   win.closed();
   (fake.appEvents.get('window-all-closed') as () => void)();
+  rmSync(home, { recursive: true, force: true });
 });
 
 function sendFrom(
@@ -110,7 +127,9 @@ function sendFrom(
 ): void {
   ipc.emit(IPC_CHANNEL, { sender, senderFrame: frame }, message);
 }
-const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 10));
+/** Waits for the answer to request `id` (answers go out in the order the requests came). */
+const answered = (id: number): Promise<void> =>
+  until(() => win.webContents.sent.some((m) => m.id === id), `the answer to request ${id}`);
 
 describe('electron/main.ts', () => {
   it('opens one hardened window on the built renderer with the preload', () => {
@@ -149,13 +168,12 @@ describe('electron/main.ts', () => {
     sendFrom({ url: 'https://evil.example/' }, request(1));
     sendFrom({ url: win.url }, request(2), { other: true });
     sendFrom({ url: win.url }, request(3)); // not the main frame object
-    await settle();
-    expect(win.webContents.sent).toEqual([]);
     sendFrom(win.webContents.mainFrame, request(4));
-    await settle();
+    await answered(4);
+    // Only the request from the main frame was answered.
     expect(win.webContents.sent).toMatchObject([{ t: 'res', id: 4 }]);
     sendFrom(win.webContents.mainFrame, { t: 'req', id: 5, op: 'packets.bytes', arg: 'x' });
-    await settle();
+    await answered(5);
     expect(win.webContents.sent.at(-1)).toMatchObject({
       t: 'err',
       id: 5,
@@ -165,15 +183,38 @@ describe('electron/main.ts', () => {
 
   it('reloads the page after a malformed message and starts a fresh connection', async () => {
     sendFrom(win.webContents.mainFrame, { t: 'req', id: 6, op: 'shell.openExternal' });
-    await settle();
-    expect(win.webContents.reloads).toBe(1);
+    await until(() => win.webContents.reloads === 1, 'the reload');
     const before = win.webContents.sent.length;
     sendFrom(win.webContents.mainFrame, { t: 'req', id: 7, op: 'session.status' });
-    await settle();
-    expect(win.webContents.sent.length).toBe(before);
     win.webContents.events.get('did-start-loading')?.();
     sendFrom(win.webContents.mainFrame, { t: 'req', id: 8, op: 'session.status' });
-    await settle();
-    expect(win.webContents.sent.at(-1)).toMatchObject({ t: 'res', id: 8 });
+    await answered(8);
+    // The request sent before the page loaded again was never answered.
+    expect(win.webContents.sent.slice(before)).toMatchObject([{ t: 'res', id: 8 }]);
+  });
+
+  it('shows a capture of the captures folder in the file manager, by plain name only', () => {
+    const captures = join(home, '.kdscope', 'captures');
+    mkdirSync(captures, { recursive: true });
+    writeFileSync(join(captures, 'kdscope-2026-01-01-00-00-00.pcap'), 'x');
+    writeFileSync(join(home, 'secret.pcap'), 'x');
+    const show = (
+      name: unknown,
+      frame = win.webContents.mainFrame,
+      sender: unknown = win.webContents,
+    ) => ipc.emit(SHOW_CAPTURE_CHANNEL, { sender, senderFrame: frame }, name);
+    for (const name of [
+      '../secret.pcap',
+      join(home, 'secret.pcap'),
+      'notes.txt',
+      'missing.pcap',
+      42,
+    ])
+      show(name);
+    show('kdscope-2026-01-01-00-00-00.pcap', { url: 'https://evil.example/' });
+    show('kdscope-2026-01-01-00-00-00.pcap', win.webContents.mainFrame, { other: true });
+    expect(fake.shown).toEqual([]);
+    show('kdscope-2026-01-01-00-00-00.pcap');
+    expect(fake.shown).toEqual([join(captures, 'kdscope-2026-01-01-00-00-00.pcap')]);
   });
 });

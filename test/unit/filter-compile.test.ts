@@ -174,7 +174,7 @@ describe('compiled filters', () => {
     expect(nos('ack == 1')).toEqual([2]);
     expect(nos('no > 5')).toEqual([6, 7]);
     expect(nos('length < 4')).toEqual([5, 6]);
-    expect(nos('time == 1700000000000')).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(nos('timeEpoch == 1700000000')).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(nos('type == ACKNOWLEDGE || type == STATE_CHANGE64')).toEqual([2, 7]);
     expect(nos('type >= 4')).toEqual([2, 7]);
     expect(nos('kind == garbage')).toEqual([6]);
@@ -242,10 +242,54 @@ describe('compiled filters', () => {
     expect(Array.from(filterTable(growing, compileFilter(parse('text == late'))))).toEqual([1503]);
   });
 
+  it('take the names the packet list shows and the Wireshark dissector uses', () => {
+    expect(nos('len < 4')).toEqual(nos('length < 4'));
+    expect(nos('dir == D->T')).toEqual([1, 5]);
+    expect(nos('dir == T->D && kind == packet')).toEqual([2, 3, 4, 7]);
+    expect(nos('kd.api_name == "ReadVirtualMemory"')).toEqual([1, 3]);
+    expect(nos('kd.type == ACKNOWLEDGE')).toEqual([2]);
+    expect(nos('kd.status == 0xc0000005')).toEqual([3]);
+    expect(nos('kd.bad_checksum')).toEqual([4]);
+    expect(nos('kd.checksum_ok == false')).toEqual([4]);
+    expect(nos('kd.text contains "hello"')).toEqual([7]);
+    expect(nos('kd.dir == target->debugger && kd.breakin')).toEqual([]);
+    const address = createFilter('kd.address == 0x1000');
+    expect(address.ok).toBe(false);
+    if (!address.ok) expect(address.error.message).toMatch(/Wireshark dissector .* not carry/);
+  });
+
+  it('count time in seconds from the origin the view gives, as the Time column does', () => {
+    const times: PacketRecord[] = records.map((r, i) => ({
+      ...r,
+      time: 1_700_000_000_000 + i * 500,
+    }));
+    const t = new PacketTable();
+    t.append(encodeBatch(times));
+    let origin = 1_700_000_000_000;
+    const made = createFilter('time >= 1.5 && frame.time_relative < 2.5', {
+      timeOrigin: () => origin,
+    });
+    if (!made.ok) throw new Error(made.error.message);
+    const rows = (): number[] => Array.from(filterTable(t, made.filter), (i) => t.row(i).no);
+    expect(rows()).toEqual([4, 5]);
+    expect(times.filter((r) => made.filter.matchRecord(r)).map((r) => r.no)).toEqual([4, 5]);
+    // A time reference moves the origin; the same compiled filter follows it.
+    origin += 1000;
+    expect(rows()).toEqual([6, 7]);
+  });
+
   it('report bad input from createFilter instead of throwing', () => {
     expect(createFilter('rtt >')).toEqual({
       ok: false,
       error: { message: 'expected a value after >, not the end of the filter', start: 5, end: 5 },
     });
+  });
+});
+
+describe('negative numbers', () => {
+  it('are values after a comparison (times before the time reference), not elsewhere', () => {
+    expect(nos('time >= -1 && no < 3')).toEqual([1, 2]);
+    expect(nos('returnStatus > -5')).toEqual([1, 3]);
+    expect(createFilter('-1 == no').ok).toBe(false);
   });
 });

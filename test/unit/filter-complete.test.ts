@@ -65,6 +65,8 @@ describe('completeFilter', () => {
       'target->debugger',
       'd2t',
       't2d',
+      'D->T',
+      'T->D',
     ]);
     expect(complete('dir == targ|').labels).toEqual(['target->debugger', 'debugger->target']);
     expect(complete('state == Ex|').labels).toEqual(['Exception']);

@@ -28,6 +28,10 @@ import {
   type SimTargetOptions,
 } from '../../electron/engine/simulators/target';
 import { nodeTimers } from '../../electron/engine/simulators/timers';
+import { FakeClock } from '../support/fake-clock';
+import { untilWithin } from '../support/until';
+
+const until = untilWithin(5_000, 5);
 
 const open: { target: SimTarget; link: KdLink }[] = [];
 afterEach(() => {
@@ -36,11 +40,6 @@ afterEach(() => {
     link.close();
   }
 });
-
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !condition(); i++) await new Promise((r) => setTimeout(r, 5));
-  expect(condition()).toBe(true);
-}
 
 /** A bare debugger-side link wired to a target, each hop on a later turn like a socket. */
 function harness(options: SimTargetOptions = {}) {
@@ -75,8 +74,16 @@ function harness(options: SimTargetOptions = {}) {
 
 describe('simulated target', () => {
   it('waits for the debugger, then reports LoadSymbols for its kernel', async () => {
+    // However long nobody speaks to it (a minute on its own clock), it says nothing.
+    const clock = new FakeClock();
+    const alone = new SimTarget({ seed: 7, timers: clock });
+    const said: Uint8Array[] = [];
+    alone.onSend((bytes) => said.push(bytes));
+    clock.advance(60_000);
+    expect(said).toEqual([]);
+    expect(alone.state).toBe('waiting');
+    alone.close();
     const h = harness({ seed: 7 });
-    await new Promise((r) => setTimeout(r, 20));
     expect(h.link.queued).toBe(0);
     expect(h.target.state).toBe('waiting');
     const load = await h.start();
@@ -210,7 +217,7 @@ describe('simulated target', () => {
     expect(h.target.state).toBe('running');
     // A request while it runs (once it is quiet: a request crossing a DbgPrint is lost on
     // both sides, as with kdcom) is acknowledged and kept, not answered and not dropped.
-    await until(() => h.target.idle);
+    await until(() => h.target.idle, 'the target to be quiet');
     await h.link.send(
       PacketType.STATE_MANIPULATE,
       buildManipulate({ api: ManipulateApi.GetVersion }),
@@ -229,7 +236,7 @@ describe('simulated target', () => {
     const h = harness();
     const first = await h.start();
     h.link.breakin();
-    await new Promise((r) => setTimeout(r, 20));
+    await until(() => h.target.stats.breakinsIgnored > 0, 'the break-in');
     expect(h.target.stats.breakinsIgnored).toBe(1);
     const again = await h.start();
     expect(again).toEqual(first);

@@ -22,6 +22,7 @@ import {
   type PipeTransportHandlers,
 } from '../../electron/engine/vmbus/pipe-transport';
 import { FakeClock } from '../support/fake-clock';
+import { untilWithin } from '../support/until';
 
 /** A transport that records what the channel writes and lets the test play the VM. */
 class RecordingTransport implements PipeTransport {
@@ -420,11 +421,10 @@ describe('PipeChannel over a real unix socket (length-prefixed messages)', () =>
       const toVm = Buffer.from(Array.from({ length: 10_000 }, (_, i) => i & 0xff));
       host.write(toVm);
       vm.write(Buffer.from('hello from the guest'));
-      const deadline = Date.now() + 5000;
-      while (Buffer.concat(atVm).length < toVm.length || atHost.length === 0) {
-        if (Date.now() > deadline) throw new Error('timed out');
-        await new Promise((r) => setTimeout(r, 5));
-      }
+      await untilWithin(5000, 5)(
+        () => Buffer.concat(atVm).length >= toVm.length && atHost.length > 0,
+        'the bytes both ways',
+      );
       expect(Buffer.concat(atVm)).toEqual(toVm);
       expect(Buffer.concat(atHost).toString()).toBe('hello from the guest');
       expect(host.stats.messagesOut).toBe(3); // 4096 + 4096 + 1808, one at a time

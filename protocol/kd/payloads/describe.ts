@@ -18,7 +18,7 @@ import { ansiText, hex, hex64At, oneLine, u16At, u32At, u8At, utf16Text } from '
 import { DEBUG_IO_SIZE } from './debug-io';
 import { FILE_IO_SIZE } from './file-io';
 import { MANIPULATE_SIZE, machineName, majorVersionText } from './manipulate';
-import { ntStatusName } from './ntstatus';
+import { exceptionCodeName, ntStatusName } from './ntstatus';
 import { STATE_CHANGE32_SIZE, STATE_CHANGE64_SIZE, commandString } from './state-change';
 import {
   CONTROL_REQUEST_SIZE,
@@ -209,7 +209,7 @@ function describeStateChange64(b: Uint8Array): PacketSummary {
   if (newState === StateChange.Exception) {
     const code = u32At(b, S);
     const chance = u32At(b, S + 0x98) ? 'first chance' : 'second chance';
-    info = `Exception ${hex(code)} ${ntStatusName(code)} at ${hex64At(b, S + 0x10)} ${chance}`;
+    info = `Exception ${hex(code)} ${exceptionCodeName(code)} at ${hex64At(b, S + 0x10)} ${chance}`;
   } else if (newState === StateChange.LoadSymbols) {
     const pathLength = u32At(b, S);
     const data = b.subarray(Math.min(b.length, STATE_CHANGE64_SIZE));
@@ -243,7 +243,7 @@ function describeStateChange32(b: Uint8Array): PacketSummary {
   let text: string | undefined;
   if (newState === StateChange.Exception) {
     const code = u32At(b, 20);
-    info = `Exception ${hex(code)} ${ntStatusName(code)} at ${hex(u32At(b, 32))} ${u32At(b, 100) ? 'first' : 'second'} chance`;
+    info = `Exception ${hex(code)} ${exceptionCodeName(code)} at ${hex(u32At(b, 32))} ${u32At(b, 100) ? 'first' : 'second'} chance`;
   } else if (newState === StateChange.LoadSymbols) {
     text = ansiText(b.subarray(Math.min(b.length, STATE_CHANGE32_SIZE)).subarray(0, u32At(b, 20)));
     info = `${u8At(b, 40) ? 'UnloadSymbols' : 'LoadSymbols'} ${text} base ${hex(u32At(b, 24))}`;

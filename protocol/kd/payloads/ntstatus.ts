@@ -11,6 +11,13 @@ const names = new Map<number, string>([
   [0x00000103, 'STATUS_PENDING'],
   [0x00010001, 'DBG_EXCEPTION_HANDLED'],
   [0x00010002, 'DBG_CONTINUE'],
+  [0x40000015, 'STATUS_FATAL_APP_EXIT'],
+  [0x4000001e, 'STATUS_WX86_SINGLE_STEP'],
+  [0x4000001f, 'STATUS_WX86_BREAKPOINT'],
+  [0x40010001, 'DBG_REPLY_LATER'],
+  [0x40010003, 'DBG_TERMINATE_THREAD'],
+  [0x40010004, 'DBG_TERMINATE_PROCESS'],
+  [0x40010005, 'DBG_CONTROL_C'],
   [0x40010006, 'DBG_PRINTEXCEPTION_C'],
   [0x40010007, 'DBG_RIPEXCEPTION'],
   [0x40010008, 'DBG_CONTROL_BREAK'],
@@ -23,6 +30,8 @@ const names = new Map<number, string>([
   [0x80000005, 'STATUS_BUFFER_OVERFLOW'],
   [0x80000006, 'STATUS_NO_MORE_FILES'],
   [0x8000001a, 'STATUS_NO_MORE_ENTRIES'],
+  [0x80000026, 'STATUS_LONGJUMP'],
+  [0x80000029, 'STATUS_UNWIND_CONSOLIDATE'],
   [0x80010001, 'DBG_EXCEPTION_NOT_HANDLED'],
   [0xc0000001, 'STATUS_UNSUCCESSFUL'],
   [0xc0000002, 'STATUS_NOT_IMPLEMENTED'],
@@ -34,10 +43,14 @@ const names = new Map<number, string>([
   [0xc0000010, 'STATUS_INVALID_DEVICE_REQUEST'],
   [0xc0000011, 'STATUS_END_OF_FILE'],
   [0xc000001d, 'STATUS_ILLEGAL_INSTRUCTION'],
+  [0xc000001e, 'STATUS_INVALID_LOCK_SEQUENCE'],
   [0xc0000022, 'STATUS_ACCESS_DENIED'],
   [0xc0000023, 'STATUS_BUFFER_TOO_SMALL'],
   [0xc0000025, 'STATUS_NONCONTINUABLE_EXCEPTION'],
   [0xc0000026, 'STATUS_INVALID_DISPOSITION'],
+  [0xc0000027, 'STATUS_UNWIND'],
+  [0xc0000028, 'STATUS_BAD_STACK'],
+  [0xc0000029, 'STATUS_INVALID_UNWIND_TARGET'],
   [0xc0000034, 'STATUS_OBJECT_NAME_NOT_FOUND'],
   [0xc000003a, 'STATUS_OBJECT_PATH_NOT_FOUND'],
   [0xc000008c, 'STATUS_ARRAY_BOUNDS_EXCEEDED'],
@@ -55,17 +68,51 @@ const names = new Map<number, string>([
   [0xc00000fd, 'STATUS_STACK_OVERFLOW'],
   [0xc0000120, 'STATUS_CANCELLED'],
   [0xc0000135, 'STATUS_DLL_NOT_FOUND'],
+  [0xc000013a, 'STATUS_CONTROL_C_EXIT'],
   [0xc0000142, 'STATUS_DLL_INIT_FAILED'],
+  [0xc0000144, 'STATUS_UNHANDLED_EXCEPTION'],
+  [0xc0000194, 'STATUS_POSSIBLE_DEADLOCK'],
   [0xc0000225, 'STATUS_NOT_FOUND'],
+  [0xc00002b4, 'STATUS_FLOAT_MULTIPLE_FAULTS'],
+  [0xc00002b5, 'STATUS_FLOAT_MULTIPLE_TRAPS'],
+  [0xc00002c5, 'STATUS_DATATYPE_MISALIGNMENT_ERROR'],
   [0xc0000374, 'STATUS_HEAP_CORRUPTION'],
   [0xc0000409, 'STATUS_STACK_BUFFER_OVERRUN'],
+  [0xc0000417, 'STATUS_INVALID_CRUNTIME_PARAMETER'],
   [0xc0000420, 'STATUS_ASSERTION_FAILURE'],
+  [0xc0000602, 'STATUS_FAIL_FAST_EXCEPTION'],
+]);
+
+/**
+ * Exception codes that are not NTSTATUS values but reach a kernel debugger as first-chance
+ * exceptions of user-mode code (winnt.h / the MSVC runtime).
+ */
+const exceptionOnly = new Map<number, string>([
+  [0x406d1388, 'MS_VC_EXCEPTION (SetThreadName)'],
+  [0xe06d7363, 'C++ exception (MSVC)'],
+  [0xe0434352, 'CLR exception'],
 ]);
 
 /** `STATUS_BREAKPOINT` for 0x80000003; `NTSTATUS(0x...)` for values not in the table. */
 export function ntStatusName(status: number): string {
   const n = status >>> 0;
   return names.get(n) ?? `NTSTATUS(0x${n.toString(16).padStart(8, '0')})`;
+}
+
+/** The name of an ExceptionCode: an NTSTATUS, or one of the runtime's own codes. */
+export function exceptionCodeName(code: number): string {
+  const n = code >>> 0;
+  return names.get(n) ?? exceptionOnly.get(n) ?? ntStatusName(n);
+}
+
+/** `0xc0000005 (STATUS_ACCESS_VIOLATION)` for an ExceptionCode. */
+export function exceptionCodeText(code: number): string {
+  return `0x${(code >>> 0).toString(16).padStart(8, '0')} (${exceptionCodeName(code)})`;
+}
+
+/** Severity of an NTSTATUS (its top two bits), as the dialog labels it. */
+export function ntSeverity(status: number): 'success' | 'information' | 'warning' | 'error' {
+  return (['success', 'information', 'warning', 'error'] as const)[status >>> 30] ?? 'error';
 }
 
 /** True for the error severity (0xC...), the only kind a manipulate reply fails with. */

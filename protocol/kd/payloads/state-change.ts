@@ -9,7 +9,7 @@ import { buildFamily, decodeFamily, rawMember } from './family';
 import type { Layout, Values } from './layout';
 import { bytes, u16, u32, u64, u64s, u8 } from './layout';
 import { ansiText, hexDec } from './bytes';
-import { ntStatusText } from './ntstatus';
+import { exceptionCodeText } from './ntstatus';
 
 export const STATE_CHANGE64_SIZE = 0xf0;
 const UNION_AT = 0x20;
@@ -37,7 +37,7 @@ function member<L extends Layout>(
 export const StateChangeStructs = {
   // EXCEPTION_RECORD64 then FirstChance; the u32 at 0x1C is EXCEPTION_RECORD64's __unusedAlignment.
   Exception: member('DBGKM_EXCEPTION64', 'Exception', {
-    exceptionCode: u32(0x00, { show: ntStatusText }),
+    exceptionCode: u32(0x00, { show: exceptionCodeText }),
     exceptionFlags: u32(0x04),
     exceptionRecord: u64(0x08),
     exceptionAddress: u64(0x10),
@@ -238,7 +238,7 @@ export const stateChange32Spec = {
     [
       StateChange.Exception,
       member('DBGKM_EXCEPTION32', 'Exception', {
-        exceptionCode: u32(0, { show: ntStatusText }),
+        exceptionCode: u32(0, { show: exceptionCodeText }),
         exceptionFlags: u32(4),
         exceptionRecord: u32(8),
         exceptionAddress: u32(12),
