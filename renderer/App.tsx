@@ -1,6 +1,7 @@
 import { useRef } from 'react';
 import { layout, useLayout } from './store/layout';
 import { AttachPage, useAttachPage } from './views/attach/AttachPage';
+import { CaptureDialogs } from './views/captures/CaptureDialogs';
 import { BottomPanel } from './views/BottomPanel';
 import { CallDialog } from './views/CallDialog';
 import { ContextMenu } from './views/ContextMenu';
@@ -96,6 +97,7 @@ export function App(props: { mode: 'electron' | 'web' }): React.JSX.Element {
     <>
       <EngineBanner mode={props.mode} />
       {attaching ? <AttachPage mode={props.mode} /> : <PacketView mode={props.mode} />}
+      <CaptureDialogs />
     </>
   );
 }

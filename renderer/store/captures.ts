@@ -1,8 +1,8 @@
 // Opening and exporting captures from the UI: which dialog is up, uploads (web mode) or
 // system dialogs (desktop app), the KDNET key and "stop the live session?" prompts the engine's
-// refusals call for, the recent lists, and exports with their progress. The rows to export are
-// no. ranges, whatever chose them: the view's displayed rows, a from-to range, or the marked
-// rows of whoever registers a source for them (setMarkedRowsSource).
+// refusals call for, the recently opened list, and exports with their progress. The rows to
+// export are no. ranges, whatever chose them: the view's displayed rows, the marked rows
+// (Ctrl+M), or a from-to range.
 
 import { create } from 'zustand';
 import {
@@ -12,7 +12,7 @@ import {
   type ExportProgress,
   type OpenCaptureRequest,
   type RecentCapture,
-  type RecordedCapture,
+  type SessionStatus,
   type WorkbenchClient,
 } from '../../electron/api/contract';
 import {
@@ -22,7 +22,9 @@ import {
   normalizeNoRanges,
   type NoRange,
 } from '../../protocol/records/no-ranges';
-import { table, tableRow, useWorkbench, workbenchClient } from './workbench';
+import { attachActions } from './attach';
+import { useMarks } from './marks';
+import { engineClient, table, tableRow, useWorkbench } from './workbench';
 
 export type ExportScope = 'all' | 'displayed' | 'marked' | 'range';
 
@@ -30,13 +32,19 @@ export interface KeyPrompt {
   readonly request: OpenCaptureRequest;
   readonly name: string;
   readonly reason: 'missing' | 'rejected';
+  /** The engine's line (it never holds the key). */
   readonly message: string;
+}
+
+export interface ExportState {
+  readonly id: string | null;
+  readonly rows: number | null;
+  readonly progress: ExportProgress | null;
 }
 
 export interface CapturesState {
   dialog: 'none' | 'open' | 'export';
   recent: RecentCapture[];
-  recorded: RecordedCapture[];
   /** What is under way (uploading, opening), for the dialog's status line. */
   busy: string | null;
   /** Upload progress 0..1 while a file goes to the engine (web mode). */
@@ -47,13 +55,12 @@ export interface CapturesState {
   /** A file is dragged over the window. */
   dragging: boolean;
   /** The export under way or just ended. */
-  exporting: { id: string | null; rows: number | null; progress: ExportProgress | null } | null;
+  exporting: ExportState | null;
 }
 
 const initial: CapturesState = {
   dialog: 'none',
   recent: [],
-  recorded: [],
   busy: null,
   uploaded: null,
   error: null,
@@ -77,10 +84,11 @@ declare global {
   }
 }
 
-export const isDesktop = (): boolean => window.kdscopeFiles !== undefined;
+export const isDesktop = (): boolean =>
+  typeof window !== 'undefined' && window.kdscopeFiles !== undefined;
 
 function client(): WorkbenchClient {
-  const c = workbenchClient();
+  const c = engineClient();
   if (!c) throw new Error('not connected to the engine');
   return c;
 }
@@ -88,26 +96,21 @@ function client(): WorkbenchClient {
 const messageOf = (error: unknown): string =>
   error instanceof Error ? error.message : String(error);
 
-// ---- Marked rows: a seam for the marks (Ctrl+M) kept elsewhere -----------------------------
+// ---- Which rows --------------------------------------------------------------------------
 
-let markedSource: (() => readonly number[]) | null = null;
-
-/** Registers where the marked rows' numbers come from (null: no marks in this build). */
-export function setMarkedRowsSource(source: (() => readonly number[]) | null): void {
-  markedSource = source;
-}
-
-/** The marked rows as ranges, or null when nothing registers marks. */
-export function markedRanges(): NoRange[] | null {
-  if (!markedSource) return null;
-  const nos = [...markedSource()].sort((a, b) => a - b);
+/** Packet numbers (any order, repeats allowed) as sorted ranges. */
+export function rangesOfNos(nos: Iterable<number>): NoRange[] {
+  const sorted = [...nos].filter((n) => Number.isSafeInteger(n) && n >= 1).sort((a, b) => a - b);
   const builder = new NoRangesBuilder();
   let last = 0;
-  for (const no of nos) if (no > last) builder.add((last = no));
+  for (const no of sorted) if (no > last) builder.add((last = no));
   return builder.build();
 }
 
-/** The rows the timeline displays now (the filter's matches that are in memory). */
+/** The marked rows (Ctrl+M) as ranges. */
+export const markedRanges = (): NoRange[] => rangesOfNos(useMarks.getState().marked);
+
+/** The rows the packet list displays now (the filter's matches that are in memory). */
 export function displayedRanges(): NoRange[] {
   const count = useWorkbench.getState().displayCount;
   const builder = new NoRangesBuilder();
@@ -124,17 +127,78 @@ export function rowBounds(): { first: number; last: number } | null {
   return { first: table.value('no', 0), last: table.value('no', table.length - 1) };
 }
 
+/** The ranges a scope exports (null: all of the source); throws a line for the dialog. */
+export function exportRanges(
+  scope: ExportScope,
+  range: { from?: number; to?: number } = {},
+): NoRange[] | null {
+  let ranges: NoRange[];
+  if (scope === 'all') return null;
+  if (scope === 'displayed') ranges = displayedRanges();
+  else if (scope === 'marked') ranges = markedRanges();
+  else {
+    const { from, to } = range;
+    if (
+      from === undefined ||
+      to === undefined ||
+      !Number.isSafeInteger(from) ||
+      !Number.isSafeInteger(to) ||
+      from < 1 ||
+      to < from
+    )
+      throw new Error('give a range of packet numbers: 1 ≤ from ≤ to');
+    ranges = normalizeNoRanges([[from, to]]);
+  }
+  if (ranges.length === 0)
+    throw new Error(
+      scope === 'marked'
+        ? 'no packets are marked (Ctrl+M marks the selected one)'
+        : 'no packets are displayed',
+    );
+  return ranges;
+}
+
+/** The view's source holds KDNET datagrams (an export can decrypt them). */
+export const isKdnetView = (session: SessionStatus): boolean =>
+  session.info?.mode === 'kdnet' || session.info?.opened?.kdnet === true;
+
+/** A download's default name: the source's stem, "-export", the format's extension. */
+export function exportName(session: SessionStatus, format: CaptureFormat): string {
+  const info = session.info;
+  const source = info?.opened?.name ?? info?.capture?.split(/[\\/]/).pop() ?? 'kdscope';
+  const stem = source.replace(/(\.(pcap|pcapng|cap|raw|bin))?(\.gz)?$/i, '') || 'kdscope';
+  return `${stem}-export.${format}`;
+}
+
+/** How far an export is, 0..1 over all its passes (null: the source's size is unknown). */
+export function exportFraction(progress: ExportProgress | null): number | null {
+  if (!progress) return 0;
+  if (progress.state === 'done') return 1;
+  const total = progress.totalFrames;
+  if (total === undefined || total <= 0) return null;
+  const inPass = Math.min(1, progress.framesRead / total);
+  return Math.min(1, (progress.pass - 1 + inPass) / Math.max(1, progress.passes));
+}
+
+/** What a refusal of captures.open asks of the user. */
+export function promptFor(error: unknown): 'key-missing' | 'key-rejected' | 'replace' | 'error' {
+  const name = error instanceof Error ? error.name : '';
+  if (name === OPEN_ERRORS.keyMissing) return 'key-missing';
+  if (name === OPEN_ERRORS.keyRejected) return 'key-rejected';
+  if (name === OPEN_ERRORS.sessionRunning) return 'replace';
+  return 'error';
+}
+
 // ---- Opening ---------------------------------------------------------------------------
 
-async function refreshLists(): Promise<void> {
+/** Reads the recently opened list again (the recorded sessions are the attach store's). */
+export async function refreshRecent(): Promise<void> {
+  const c = engineClient();
+  if (!c) return;
   try {
-    const [recent, recorded] = await Promise.all([
-      client().invoke('captures.recent'),
-      client().invoke('captures.list'),
-    ]);
-    set({ recent, recorded });
-  } catch (error) {
-    set({ error: messageOf(error) });
+    set({ recent: await c.invoke('captures.recent') });
+  } catch {
+    // An engine without the list (or gone): the page shows what it had.
   }
 }
 
@@ -162,45 +226,15 @@ function upload(file: File): Promise<string> {
   });
 }
 
-/** The engine's path for a file the user chose or dropped (upload in web mode). */
+/** The engine's path for a file the user chose or dropped (an upload in web mode). */
 async function pathOf(file: File): Promise<string> {
-  const files = window.kdscopeFiles;
+  const files = typeof window === 'undefined' ? undefined : window.kdscopeFiles;
   if (files) return files.pathForFile(file);
   set({ busy: `Uploading ${file.name}…`, uploaded: 0 });
   try {
     return await upload(file);
   } finally {
     set({ uploaded: null });
-  }
-}
-
-async function open(request: OpenCaptureRequest, name: string): Promise<void> {
-  set({ busy: `Opening ${name}…`, error: null });
-  try {
-    await client().invoke('captures.open', request);
-    set({ ...closedDialogs(), busy: null });
-  } catch (error) {
-    const e = error as Error;
-    set({ busy: null });
-    if (e.name === OPEN_ERRORS.keyMissing || e.name === OPEN_ERRORS.keyRejected) {
-      set({
-        keyPrompt: {
-          request,
-          name,
-          reason: e.name === OPEN_ERRORS.keyMissing ? 'missing' : 'rejected',
-          message: e.message,
-        },
-      });
-    } else if (e.name === OPEN_ERRORS.sessionRunning) {
-      set({ replacePrompt: { request, name } });
-    } else {
-      // A drop has no dialog up: the open dialog shows what went wrong.
-      set({
-        error: e.message,
-        keyPrompt: null,
-        dialog: get().dialog === 'none' ? 'open' : get().dialog,
-      });
-    }
   }
 }
 
@@ -211,12 +245,45 @@ const closedDialogs = (): Partial<CapturesState> => ({
   error: null,
 });
 
+/** Errors show in the open dialog (a drop or a recent entry has none up: it opens). */
+const showError = (message: string): void =>
+  set({ busy: null, error: message, dialog: get().dialog === 'none' ? 'open' : get().dialog });
+
+async function open(request: OpenCaptureRequest, name: string): Promise<void> {
+  set({ busy: `Opening ${name}…`, error: null });
+  try {
+    await client().invoke('captures.open', request);
+  } catch (error) {
+    set({ busy: null });
+    const prompt = promptFor(error);
+    if (prompt === 'key-missing' || prompt === 'key-rejected')
+      set({
+        keyPrompt: {
+          request,
+          name,
+          reason: prompt === 'key-missing' ? 'missing' : 'rejected',
+          message: messageOf(error),
+        },
+        replacePrompt: null,
+      });
+    else if (prompt === 'replace') set({ replacePrompt: { request, name }, keyPrompt: null });
+    else {
+      set({ keyPrompt: null, replacePrompt: null });
+      showError(messageOf(error));
+    }
+    return;
+  }
+  set({ ...closedDialogs(), busy: null });
+  attachActions.showPackets();
+  void refreshRecent();
+}
+
 const baseName = (path: string): string => path.split(/[\\/]/).pop() ?? path;
 
 export const captureActions = {
   showOpen(): void {
     set({ dialog: 'open', error: null });
-    void refreshLists();
+    void refreshRecent();
   },
   close(): void {
     if (get().busy) return;
@@ -224,25 +291,35 @@ export const captureActions = {
   },
   /** One capture file (chosen or dropped). */
   async openFile(file: File): Promise<void> {
+    if (get().busy) return;
     try {
       const path = await pathOf(file);
       await open({ path }, file.name);
     } catch (error) {
-      set({
-        busy: null,
-        error: messageOf(error),
-        dialog: get().dialog === 'none' ? 'open' : get().dialog,
-      });
+      showError(messageOf(error));
     }
+  },
+  /** Files dropped on the window: one capture (a raw pair goes through the open dialog). */
+  async dropFiles(files: readonly File[]): Promise<void> {
+    set({ dragging: false });
+    if (files.length === 0) return;
+    if (files.length > 1) {
+      showError(
+        `drop one capture at a time (${files.length} files were dropped); a raw pair is opened from Open capture…`,
+      );
+      return;
+    }
+    await captureActions.openFile(files[0]!);
   },
   /** Two raw byte streams: what the debugger sent, and what the target sent. */
   async openRawPair(debuggerFile: File, targetFile: File): Promise<void> {
+    if (get().busy) return;
     try {
       const d = await pathOf(debuggerFile);
       const t = await pathOf(targetFile);
       await open({ debugger: d, target: t }, `${debuggerFile.name} + ${targetFile.name}`);
     } catch (error) {
-      set({ busy: null, error: messageOf(error) });
+      showError(messageOf(error));
     }
   },
   /** A file the engine already has (the recent list, a recorded session). */
@@ -258,7 +335,7 @@ export const captureActions = {
       const path = await client().invoke('dialog.openCapture', { title: 'Open a capture' });
       if (path) await open({ path }, baseName(path));
     } catch (error) {
-      set({ error: messageOf(error) });
+      showError(messageOf(error));
     }
   },
   async chooseRawPairWithDialogs(): Promise<void> {
@@ -272,16 +349,16 @@ export const captureActions = {
       });
       if (t) await open({ debugger: d, target: t }, `${baseName(d)} + ${baseName(t)}`);
     } catch (error) {
-      set({ error: messageOf(error) });
+      showError(messageOf(error));
     }
   },
   async submitKey(key: string): Promise<void> {
     const prompt = get().keyPrompt;
-    if (!prompt) return;
+    if (!prompt || key.trim() === '') return;
     await open({ ...prompt.request, key: key.trim() }, prompt.name);
   },
   cancelKey(): void {
-    set({ keyPrompt: null });
+    set({ keyPrompt: null, busy: null });
   },
   async confirmReplace(): Promise<void> {
     const prompt = get().replacePrompt;
@@ -290,7 +367,7 @@ export const captureActions = {
     await open({ ...prompt.request, replace: true }, prompt.name);
   },
   cancelReplace(): void {
-    set({ replacePrompt: null });
+    set({ replacePrompt: null, busy: null });
   },
   setDragging(dragging: boolean): void {
     if (get().dragging !== dragging) set({ dragging });
@@ -300,11 +377,9 @@ export const captureActions = {
 
   showExport(): void {
     const ex = get().exporting;
-    set({
-      dialog: 'export',
-      error: null,
-      exporting: ex?.progress?.state === 'running' || (ex && !ex.progress) ? ex : null,
-    });
+    // A running export stays on show; an ended one gives way to a new form.
+    const running = ex !== null && (ex.progress === null || ex.progress.state === 'running');
+    set({ dialog: 'export', error: null, exporting: running ? ex : null });
   },
   async startExport(order: {
     scope: ExportScope;
@@ -314,21 +389,12 @@ export const captureActions = {
     to?: number;
     name: string;
   }): Promise<void> {
-    const c = client();
-    subscribeExports(c);
+    if (get().exporting?.progress?.state === 'running') return;
     set({ error: null });
-    let ranges: NoRange[] | null = null;
     try {
-      if (order.scope === 'displayed') ranges = displayedRanges();
-      else if (order.scope === 'marked') ranges = markedRanges() ?? [];
-      else if (order.scope === 'range') {
-        const from = order.from ?? 0;
-        const to = order.to ?? 0;
-        if (!(from >= 1 && to >= from))
-          throw new Error('give a range of packet numbers: from ≤ to');
-        ranges = normalizeNoRanges([[from, to]]);
-      }
-      if (ranges !== null && ranges.length === 0) throw new Error('no packets to export');
+      const c = client();
+      subscribeExports(c);
+      const ranges = exportRanges(order.scope, order);
       let out: string | undefined;
       if (isDesktop()) {
         const chosen = await c.invoke('dialog.saveExport', {
@@ -348,9 +414,12 @@ export const captureActions = {
         ...(order.decrypt ? { decrypt: true } : {}),
         ...(out !== undefined ? { out } : { name: order.name }),
       });
-      const current = get().exporting;
       set({
-        exporting: { id: job.id, rows: job.rows ?? null, progress: current?.progress ?? null },
+        exporting: {
+          id: job.id,
+          rows: job.rows ?? get().exporting?.rows ?? null,
+          progress: get().exporting?.progress ?? null,
+        },
       });
       // Progress may have come before the answer: apply what is waiting.
       const early = pending.get(job.id);
@@ -397,6 +466,7 @@ function onProgress(progress: ExportProgress): void {
 
 /** Web mode: the browser saves the export (a link to the engine's download route). */
 function download(href: string, name: string): void {
+  if (typeof document === 'undefined') return;
   const a = document.createElement('a');
   a.href = href;
   a.download = name;

@@ -352,11 +352,6 @@ export const actions = {
   },
 };
 
-/** The engine client once attached (store/captures.ts drives open and export through it). */
-export function workbenchClient(): WorkbenchClient | null {
-  return client;
-}
-
 /** The bytes and details tree of any packet (the call dialog), null when no longer held. */
 export async function packetBytes(no: number): Promise<PacketBytes | null> {
   return (await client?.invoke('packets.bytes', no)) ?? null;

@@ -1,6 +1,7 @@
 import { viewCounters } from '../store/view-counters';
 import { actions, useWorkbench } from '../store/workbench';
 import { attachActions } from '../store/attach';
+import { captureActions } from '../store/captures';
 import { PeerState } from './PeerState';
 import { formatBytes, formatCount } from './format';
 
@@ -38,6 +39,26 @@ export function Toolbar(): React.JSX.Element {
         onClick={() => attachActions.showAttach()}
       >
         <Label icon="⏻" text="Attach…" />
+      </button>
+      <button
+        type="button"
+        data-testid="open-capture"
+        disabled={!connected}
+        title="Open a capture file: pcap, pcapng, .gz, a raw pair (Ctrl+O, or drop it on the window)"
+        aria-label="Open capture"
+        onClick={() => captureActions.showOpen()}
+      >
+        <Label icon="📂" text="Open…" />
+      </button>
+      <button
+        type="button"
+        data-testid="export"
+        disabled={!connected || session.info === null}
+        title="Export specified packets: all, displayed, marked or a range, as pcap or pcapng"
+        aria-label="Export"
+        onClick={() => captureActions.showExport()}
+      >
+        <Label icon="⇩" text="Export…" />
       </button>
       <button
         type="button"

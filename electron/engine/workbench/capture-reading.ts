@@ -17,6 +17,7 @@ import {
   type FrameOutcome,
 } from '../../capture/capture-source';
 import type { RecordSink } from '../bridge/types';
+import { KdnetKeyError, parseKdnetKey } from '../../../protocol/kdnet/key';
 import { sessionBridgeDecoder, type SessionBridgeDecoder } from '../session/decoder';
 
 /** A refusal the UI acts on: its name is one of OPEN_ERRORS (or CaptureOpenError). */
@@ -53,10 +54,23 @@ export function sourceSpec(request: OpenCaptureRequest): SourceSpec {
     return { path: d, targetPath: t, open: () => openRawPair(d, t) };
   }
   const path = request.path!;
+  let parsed: Uint8Array | undefined;
+  if (key) {
+    try {
+      parsed = parseKdnetKey(key);
+    } catch (error) {
+      // The key's text is not repeated: it goes to no log and no error line.
+      if (!(error instanceof KdnetKeyError)) throw error;
+      throw new CaptureOpenError(
+        'that is no KDNET key: expected W.X.Y.Z, four base-36 numbers (as in bcdedit /dbgsettings net key:)',
+        OPEN_ERRORS.keyRejected,
+      );
+    }
+  }
   return {
     path,
     ...(key ? { key } : {}),
-    open: () => openCapture(path, key ? { key } : {}),
+    open: () => openCapture(path, parsed ? { key: parsed } : {}),
   };
 }
 

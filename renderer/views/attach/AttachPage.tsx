@@ -4,6 +4,7 @@
 
 import { useEffect } from 'react';
 import { attachActions, useAttach } from '../../store/attach';
+import { captureActions, refreshRecent } from '../../store/captures';
 import { useWorkbench } from '../../store/workbench';
 import { StatusBar } from '../StatusBar';
 import { ConfirmStart } from './ConfirmStart';
@@ -23,9 +24,11 @@ export function AttachPage(props: { mode: 'electron' | 'web' }): React.JSX.Eleme
   useEffect(() => {
     if (!connected) return;
     void attachActions.refresh();
+    void refreshRecent();
     const timer = setInterval(() => {
       void attachActions.refreshVms();
       void attachActions.refreshCaptures();
+      void refreshRecent();
     }, REFRESH_MS);
     return () => clearInterval(timer);
   }, [connected]);
@@ -37,9 +40,26 @@ export function AttachPage(props: { mode: 'electron' | 'web' }): React.JSX.Eleme
         <span className="brand">kdscope</span>
         <span className="attach-title">Attach to a VM</span>
         <span className="spacer" />
+        <button
+          type="button"
+          data-testid="attach-open-capture"
+          disabled={!connected}
+          title="Open a capture file (Ctrl+O, or drop it on the window)"
+          onClick={() => captureActions.showOpen()}
+        >
+          Open capture…
+        </button>
         {session.state === 'running' && session.info && (
           <span className="attach-running" data-testid="attach-running">
-            Running: <code>{session.info.debugger}</code> ↔ <code>{session.info.target}</code>
+            {session.info.opened ? (
+              <>
+                Reading: <code>{session.info.opened.name}</code>
+              </>
+            ) : (
+              <>
+                Running: <code>{session.info.debugger}</code> ↔ <code>{session.info.target}</code>
+              </>
+            )}
           </span>
         )}
         {hasView && (

@@ -1,9 +1,12 @@
-// The recorded sessions in the captures folder, newest first, the running one marked; each can
-// be downloaded (web mode) or shown in its folder (desktop).
+// The captures to go back to: the ones opened lately (Open capture, a drop) and the recorded
+// sessions in the captures folder, newest first, the running one marked. Each opens into the
+// packet view; a recorded one can also be downloaded (web mode) or shown in its folder
+// (desktop).
 
-import type { RecordedCapture } from '../../../electron/api/contract';
+import type { RecentCapture, RecordedCapture } from '../../../electron/api/contract';
 import { showCaptureInFolder } from '../../api/client';
 import { useAttach } from '../../store/attach';
+import { captureActions, useCaptures } from '../../store/captures';
 import { formatBytes } from '../format';
 
 const when = (ms: number): string => {
@@ -14,8 +17,26 @@ const when = (ms: number): string => {
 
 export function RecordedSessions(props: { mode: 'electron' | 'web' }): React.JSX.Element {
   const captures = useAttach((s) => s.captures);
+  const recent = useCaptures((s) => s.recent);
   return (
     <section className="attach-card captures-card" aria-label="Recorded sessions">
+      {recent.length > 0 && (
+        <>
+          <div className="attach-card-title">
+            <span>Recent captures</span>
+            <span className="dim"> · opened lately; newest first</span>
+          </div>
+          <div className="captures-scroll">
+            <table className="captures-table" data-testid="recent-captures">
+              <tbody>
+                {recent.map((r) => (
+                  <RecentRow key={`${r.path}\n${r.targetPath ?? ''}`} capture={r} />
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </>
+      )}
       <div className="attach-card-title">
         <span>Recorded sessions</span>
         <span className="dim"> · every session is recorded; newest first</span>
@@ -37,6 +58,29 @@ export function RecordedSessions(props: { mode: 'electron' | 'web' }): React.JSX
   );
 }
 
+function RecentRow(props: { capture: RecentCapture }): React.JSX.Element {
+  const r = props.capture;
+  return (
+    <tr data-testid="recent-row" data-name={r.name}>
+      <td className="mono" title={r.targetPath ? `${r.path} + ${r.targetPath}` : r.path}>
+        {r.name}
+        {r.kdnet && <span className="badge">KDNET</span>}
+      </td>
+      <td className="num">{formatBytes(r.bytes)}</td>
+      <td className="dim">{when(r.openedAt)}</td>
+      <td className="capture-actions">
+        <button
+          type="button"
+          data-testid="recent-open"
+          onClick={() => void captureActions.openPath(r.path, r.targetPath, r.name)}
+        >
+          Open
+        </button>
+      </td>
+    </tr>
+  );
+}
+
 function CaptureRow(props: {
   capture: RecordedCapture;
   mode: 'electron' | 'web';
@@ -51,6 +95,16 @@ function CaptureRow(props: {
       <td className="num">{formatBytes(c.bytes)}</td>
       <td className="dim">{when(c.modifiedAt)}</td>
       <td className="capture-actions">
+        {!c.live && (
+          <button
+            type="button"
+            data-testid="capture-open"
+            title="Open it in the packet view"
+            onClick={() => void captureActions.openPath(c.path, undefined, c.name)}
+          >
+            Open
+          </button>
+        )}{' '}
         {props.mode === 'web' ? (
           <a
             href={`captures/${encodeURIComponent(c.name)}`}
