@@ -363,12 +363,16 @@ export function setConnectionClosed(reason: string): void {
 
 /**
  * What the Time column and `time` in a display filter count from: the time reference when the
- * user set one, else the session's start (else the first row in memory).
+ * user set one, else the session's start (an opened capture's, or no session: the first row in
+ * memory).
  */
 export function timeOrigin(): number {
   const ref = useMarks.getState().timeRef;
   if (ref) return ref.time;
-  const start = useWorkbench.getState().session.info?.startedAt;
+  const info = useWorkbench.getState().session.info;
+  // An opened capture counts from its first record (as kdscope export --filter does), not from
+  // when it was opened.
+  const start = info?.opened ? undefined : info?.startedAt;
   if (start) return start;
   return table.length > 0 ? table.value('time', 0) : 0;
 }

@@ -240,9 +240,11 @@ describe('opening a capture into the view', () => {
       name: 'KdnetKeyRejected',
       message: expect.stringMatching(/failed authentication with this key: wrong key\?/),
     });
-    await expect(
-      view.handlers['captures.open']({ path: KDNET, key: 'not-a-key' }),
-    ).rejects.toMatchObject({ name: 'CaptureOpenError' });
+    // Something that is no key: asked for again, without repeating what was typed.
+    const notAKey = view.handlers['captures.open']({ path: KDNET, key: 'not-a-key' });
+    await expect(notAKey).rejects.toMatchObject({ name: 'KdnetKeyRejected' });
+    await expect(notAKey).rejects.toThrow(/^that is no KDNET key: expected W\.X\.Y\.Z/);
+    await expect(notAKey).rejects.not.toThrow(/not-a-key/);
     // Nothing replaced the (empty) view meanwhile.
     expect(view.states).toEqual([]);
     const { status } = await openAndRead(view, { path: KDNET, key: '8.8.8.8' });

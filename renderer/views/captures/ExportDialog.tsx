@@ -33,6 +33,7 @@ function ExportForm(): React.JSX.Element {
   const error = useCaptures((s) => s.error);
   const exporting = useCaptures((s) => s.exporting);
   const kdnet = isKdnetView(session);
+  const frames = session.state === 'running' ? undefined : session.info?.opened?.frames;
   const bounds = rowBounds();
   const [scope, setScope] = useState<ExportScope>(filtered ? 'displayed' : 'all');
   const [format, setFormat] = useState<CaptureFormat>('pcap');
@@ -58,7 +59,7 @@ function ExportForm(): React.JSX.Element {
       to: Number(to),
       name,
     });
-  const option = (value: ExportScope, label: string, count?: number): React.JSX.Element => (
+  const option = (value: ExportScope, label: string, note?: string): React.JSX.Element => (
     <label className="radio">
       <input
         type="radio"
@@ -70,7 +71,7 @@ function ExportForm(): React.JSX.Element {
         onChange={() => setScope(value)}
       />
       {label}
-      {count !== undefined && <span className="dim"> ({formatCount(count)})</span>}
+      {note !== undefined && <span className="dim"> ({note})</span>}
     </label>
   );
   return (
@@ -95,15 +96,15 @@ function ExportForm(): React.JSX.Element {
           <legend>Packets</legend>
           {option(
             'all',
-            'All packets (the whole source, as it was read)',
-            session.info?.opened?.frames,
+            'All packets: the whole source',
+            frames === undefined ? undefined : `${formatCount(frames)} frames`,
           )}
           {option(
             'displayed',
             filtered ? 'Displayed (the display filter’s)' : 'Displayed',
-            displayed,
+            formatCount(displayed),
           )}
-          {option('marked', 'Marked (Ctrl+M)', marked)}
+          {option('marked', 'Marked (Ctrl+M)', formatCount(marked))}
           <label className="radio">
             <input
               type="radio"

@@ -1,0 +1,313 @@
+// Opening and exporting captures as a user does it in web mode: the real KDNET capture chosen
+// in the open dialog's file chooser (uploaded), the key asked for (a wrong one first; neither is
+// shown back), its rows on screen; a capture dropped on the window; a running session stopped
+// only when the user says so; the recent list on the attach page; Export Specified Packets of
+// the displayed rows after a filter, downloaded and read back with tshark (frames, ports) and
+// with our decoder (the same packets).
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateRealisticStream, randomChunks } from '../support/kd-gen';
+import { KDSCOPE_BIN } from '../support/kdscope-process';
+import { makeTempDir, writeCapture, type TempDir } from '../support/pcap-fixtures';
+import { requireTool } from '../support/tools';
+import { untilWithin } from '../support/until';
+import { root, screenshotDir, startHarness, type Harness } from './harness';
+
+const KDNET_FIXTURE = join(root, 'test/fixtures/windbg-uncut.pcapng.gz');
+const KEY = '8.8.8.8';
+const WRONG_KEY = '1.2.3.4';
+
+let h: Harness;
+let tmp: TempDir;
+let kdnet: string;
+let seed: string;
+const engineLog: string[] = [];
+
+/** A seed-format capture of two generated directions (~`bytes` each) in socket-sized reads. */
+function seedCapture(name: string, bytes: number, maxRead: number): string {
+  const path = tmp.file(name);
+  const a = randomChunks(generateRealisticStream(bytes, 21).bytes, 22, 1, maxRead);
+  const b = randomChunks(generateRealisticStream(bytes, 23).bytes, 24, 1, maxRead);
+  const chunks = [];
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if (a[i])
+      chunks.push({ dir: 'debugger->target' as const, timeUs: 1e15 + i * 90, bytes: a[i]! });
+    if (b[i])
+      chunks.push({ dir: 'target->debugger' as const, timeUs: 1e15 + i * 90 + 40, bytes: b[i]! });
+  }
+  writeCapture(path, chunks, 'pcap');
+  return path;
+}
+
+function kdscope(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const run = spawnSync(process.execPath, [KDSCOPE_BIN, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 256 << 20,
+    timeout: 120_000,
+  });
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+/** `kdscope decode` NDJSON records: packets, break-ins, garbage runs (not the summary). */
+function decodeRecords(...args: string[]): Record<string, unknown>[] {
+  const run = kdscope('decode', ...args);
+  expect(run.status, run.stderr).toBe(0);
+  return run.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((o) => o.kind !== 'summary');
+}
+const decodePackets = (...args: string[]): Record<string, unknown>[] =>
+  decodeRecords(...args).filter((o) => o.kind === 'packet');
+
+beforeAll(async () => {
+  tmp = makeTempDir('kdscope-e2e-captures-');
+  kdnet = tmp.file('windbg-uncut.pcapng.gz');
+  copyFileSync(KDNET_FIXTURE, kdnet);
+  seed = seedCapture('seed-session.pcap', 60_000, 900);
+  h = await startHarness({ workbench: { exportsDir: tmp.dir } });
+  // Every line of the engine's log, as a window gets them.
+  h.workbench.connect((name, data) => {
+    if (name === 'log') engineLog.push((data as { message: string }).message);
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await h?.close();
+  tmp?.cleanup();
+});
+
+const waitFor = untilWithin(60_000, 50);
+
+const text = async (testId: string): Promise<string> =>
+  (await h.page.getByTestId(testId).textContent()) ?? '';
+const displayed = async (): Promise<number> => {
+  const m = /Displayed: ([\d,]+)/.exec(await text('displayed'));
+  return m ? Number(m[1]!.replace(/,/g, '')) : -1;
+};
+const state = (): string | undefined => h.workbench.status().state;
+
+async function shotAt(name: string, width: number, height: number): Promise<void> {
+  await h.page.setViewportSize({ width, height });
+  await h.page.screenshot({ path: join(screenshotDir, `${name}-${width}x${height}.png`) });
+}
+
+/** Drops `path` on the window as a browser does: a drop event whose DataTransfer holds it. */
+async function dropFile(path: string, name: string): Promise<void> {
+  const base64 = readFileSync(path).toString('base64');
+  await h.page.evaluate(
+    ({ base64, name }) => {
+      const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+      const data = new DataTransfer();
+      data.items.add(new File([bytes], name, { type: 'application/octet-stream' }));
+      const at = document.body;
+      at.dispatchEvent(new DragEvent('dragenter', { bubbles: true, dataTransfer: data }));
+      at.dispatchEvent(
+        new DragEvent('dragover', { bubbles: true, cancelable: true, dataTransfer: data }),
+      );
+      at.dispatchEvent(
+        new DragEvent('drop', { bubbles: true, cancelable: true, dataTransfer: data }),
+      );
+    },
+    { base64, name },
+  );
+}
+
+describe('opening captures', () => {
+  it('the real KDNET capture by the file chooser: the key is asked for (a wrong one first), then its 526 packets show', async () => {
+    const { page } = h;
+    await page.goto(h.server.url);
+    await page.getByTestId('attach-page').waitFor();
+    await page.getByTestId('attach-open-capture').click();
+    await page.getByTestId('open-dialog').waitFor();
+    await shotAt('captures-open-dialog', 1440, 900);
+    await page.getByTestId('open-file-input').setInputFiles(kdnet);
+
+    const prompt = page.getByTestId('kdnet-key-prompt');
+    await prompt.waitFor();
+    expect(await prompt.textContent()).toMatch(/KDNET key needed/);
+    expect(await text('kdnet-key-reason')).toMatch(/encrypted, give the key/);
+    await shotAt('captures-key-prompt', 1440, 900);
+    await shotAt('captures-key-prompt', 1024, 640);
+    await page.setViewportSize({ width: 1440, height: 900 });
+
+    // A wrong key: asked again, and the key is shown nowhere.
+    await page.getByTestId('kdnet-key').fill(WRONG_KEY);
+    expect(await page.getByTestId('kdnet-key').getAttribute('type')).toBe('password');
+    await page.getByTestId('kdnet-key-ok').click();
+    await waitFor(
+      async () => /did not open it/.test((await prompt.textContent()) ?? ''),
+      'the wrong key refused',
+    );
+    expect(await text('kdnet-key-reason')).toMatch(/failed authentication with this key/);
+    expect(await page.getByTestId('kdnet-key').inputValue()).toBe('');
+    // Something that is no key at all: refused without repeating it.
+    await page.getByTestId('kdnet-key').fill('not-a-key');
+    await page.getByTestId('kdnet-key-ok').click();
+    await waitFor(async () => /no KDNET key/.test(await text('kdnet-key-reason')), 'malformed');
+
+    await page.getByTestId('kdnet-key').fill(KEY);
+    await page.getByTestId('kdnet-key-ok').click();
+    await page.getByTestId('timeline').waitFor();
+    expect(await prompt.count()).toBe(0);
+    await waitFor(async () => state() === 'stopped', 'the capture read');
+    // 526 KD packets and the target's 12-byte hello (a garbage row), as kdscope decode finds.
+    await waitFor(async () => (await displayed()) === 527, '527 rows');
+    const records = decodeRecords(kdnet, '--key', KEY);
+    expect(records).toHaveLength(527);
+    expect(records.filter((r) => r.kind === 'packet')).toHaveLength(526);
+    expect(await text('c-packets')).toBe('527');
+    expect(h.workbench.status().info?.opened).toMatchObject({
+      name: 'windbg-uncut.pcapng.gz',
+      kdnet: true,
+      frames: 955,
+    });
+    await shotAt('captures-kdnet-rows', 1440, 900);
+    await shotAt('captures-kdnet-rows', 1024, 640);
+    await page.setViewportSize({ width: 1440, height: 900 });
+
+    // Neither key reached the page's text, the engine's log or the recent list.
+    const body = (await page.locator('body').textContent()) ?? '';
+    for (const key of [KEY, WRONG_KEY, 'not-a-key']) expect(body).not.toContain(key);
+    const log = engineLog.join('\n');
+    expect(log).toMatch(/opened windbg-uncut\.pcapng\.gz/);
+    for (const key of [KEY, WRONG_KEY, 'not-a-key']) expect(log).not.toContain(key);
+    expect(h.errors).toEqual([]);
+  }, 120_000);
+
+  it('a capture dropped on the window opens (uploaded); the attach page lists it with the KDNET one', async () => {
+    const { page } = h;
+    await dropFile(seed, 'seed-session.pcap');
+    await waitFor(
+      async () => h.workbench.status().info?.opened?.name === 'seed-session.pcap',
+      'the dropped capture opened',
+    );
+    await waitFor(async () => state() === 'stopped', 'read');
+    const rows = decodeRecords(seed).length;
+    expect(rows).toBeGreaterThan(100);
+    await waitFor(async () => (await displayed()) === rows, 'the rows kdscope decode finds');
+    expect(await page.getByTestId('drop-overlay').count()).toBe(0);
+
+    await page.getByTestId('attach').click();
+    await page.getByTestId('attach-page').waitFor();
+    const recent = page.getByTestId('recent-row');
+    await waitFor(async () => (await recent.count()) >= 2, 'two recent captures');
+    expect(await recent.nth(0).getAttribute('data-name')).toBe('seed-session.pcap');
+    expect(await recent.nth(1).getAttribute('data-name')).toBe('windbg-uncut.pcapng.gz');
+    await shotAt('captures-recent', 1440, 900);
+    await shotAt('captures-recent', 1024, 640);
+    await page.setViewportSize({ width: 1440, height: 900 });
+    // Reopened from the list: the engine remembers the key for this run, no prompt.
+    await recent.nth(1).getByTestId('recent-open').click();
+    await page.getByTestId('timeline').waitFor();
+    await waitFor(async () => (await displayed()) === 527, 'the KDNET rows again');
+    expect(await page.getByTestId('kdnet-key-prompt').count()).toBe(0);
+  }, 120_000);
+
+  it('asks before stopping a live session; Cancel keeps it, Stop it and open replaces it', async () => {
+    const { page } = h;
+    await page.getByTestId('attach').click();
+    await page.getByTestId('start').click();
+    const confirm = page.getByTestId('confirm-start-ok');
+    await page.getByTestId('timeline').or(confirm).first().waitFor();
+    if (await confirm.isVisible()) await confirm.click();
+    await waitFor(async () => state() === 'running' && !h.workbench.status().info?.opened, 'live');
+    const live = h.workbench.status().info!.id;
+
+    await page.keyboard.press('Control+o');
+    await page.getByTestId('open-dialog').waitFor();
+    await page.getByTestId('open-file-input').setInputFiles(seed);
+    const prompt = page.getByTestId('replace-prompt');
+    await prompt.waitFor();
+    expect(await prompt.textContent()).toMatch(/Stop the live session\?.*Its packets stay in/);
+    await shotAt('captures-replace-prompt', 1024, 640);
+    await page.setViewportSize({ width: 1440, height: 900 });
+    await prompt.getByText('Cancel').click();
+    expect(h.workbench.status()).toMatchObject({ state: 'running', info: { id: live } });
+
+    await page.getByTestId('open-file-input').setInputFiles(seed);
+    await page.getByTestId('replace-ok').click();
+    await waitFor(
+      async () => h.workbench.status().info?.opened?.name === 'seed-session.pcap',
+      'the capture replaced the session',
+    );
+    expect(await page.getByTestId('open-dialog').count()).toBe(0);
+  }, 120_000);
+});
+
+describe('exporting', () => {
+  it('the displayed rows after a filter, decrypted: tshark reads its frames and ports, our decoder the same packets', async () => {
+    const { page } = h;
+    const tshark = requireTool('tshark');
+    await page.keyboard.press('Control+o');
+    await page.getByTestId('open-file-input').setInputFiles(kdnet);
+    await page.getByTestId('kdnet-key').fill(KEY);
+    await page.getByTestId('kdnet-key-ok').click();
+    await waitFor(async () => (await displayed()) === 527 && state() === 'stopped', 'rows');
+
+    const filter = page.getByTestId('filter');
+    await filter.fill('type == STATE_MANIPULATE');
+    await filter.press('Enter');
+    const expected = decodePackets(kdnet, '--key', KEY).filter(
+      (p) => p.type === 'STATE_MANIPULATE',
+    );
+    expect(expected).toHaveLength(187);
+    await waitFor(async () => (await displayed()) === 187, 'the filtered rows');
+
+    await page.getByTestId('export').click();
+    const dialog = page.getByTestId('export-dialog');
+    await dialog.waitFor();
+    // A filter is applied: Displayed is what the dialog offers first.
+    expect(await page.getByTestId('export-scope-displayed').isChecked()).toBe(true);
+    expect(await dialog.textContent()).toContain('(187)');
+    await page.getByTestId('export-decrypt').check();
+    await page.getByTestId('export-format-pcap').check();
+    await shotAt('captures-export-dialog', 1440, 900);
+    await shotAt('captures-export-dialog', 1024, 640);
+    await page.setViewportSize({ width: 1440, height: 900 });
+
+    const download = page.waitForEvent('download');
+    await page.getByTestId('export-ok').click();
+    const file = await download;
+    expect(file.suggestedFilename()).toBe('windbg-uncut-export.pcap');
+    const out = tmp.file('displayed.pcap');
+    await file.saveAs(out);
+    await waitFor(
+      async () => (await page.getByTestId('export-status').getAttribute('data-state')) === 'done',
+      'done',
+    );
+    expect(await text('export-status')).toMatch(/Exported 187 frames: downloaded as/);
+    await shotAt('captures-export-done', 1440, 900);
+
+    // tshark: one frame per displayed packet, in the seed's UDP wrap.
+    const fields = spawnSync(
+      tshark,
+      ['-r', out, '-T', 'fields', '-E', 'separator=,', '-e', 'udp.srcport', '-e', 'udp.dstport'],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(fields.status, fields.stderr).toBe(0);
+    const lines = fields.stdout.trim().split('\n');
+    expect(lines).toHaveLength(187);
+    expect(new Set(lines)).toEqual(new Set(['51111,51112', '51112,51111']));
+    // Our decoder: the same packets, in the same order, each in its direction.
+    const project = (p: Record<string, unknown>): unknown[] => [
+      p.dir,
+      p.type,
+      p.id,
+      p.apiName,
+      p.byteCount,
+      p.checksumOk,
+    ];
+    expect(decodePackets(out).map(project)).toEqual(expected.map(project));
+    // The frame count tshark sees matches by direction too.
+    const toTarget = lines.filter((l) => l === '51111,51112').length;
+    expect(toTarget).toBe(expected.filter((p) => p.dir === 'debugger->target').length);
+
+    await page.getByTestId('export-close').click();
+    expect(await dialog.count()).toBe(0);
+    expect(h.errors).toEqual([]);
+  }, 120_000);
+});
