@@ -3,6 +3,8 @@
 
 /** One IPC channel each way; every message on it is a tagged API message (electron/api). */
 export const IPC_CHANNEL = 'kdscope:api';
+/** Renderer -> main only: show a recorded capture (a plain file name) in the file manager. */
+export const SHOW_CAPTURE_CHANNEL = 'kdscope:show-capture';
 
 export const WEB_PREFERENCES = {
   contextIsolation: true,

@@ -1,15 +1,17 @@
 // The Electron shell: one hardened window over the workbench engine. Thin by design: the policy
 // is in main-security.ts, the API in electron/api, the engine in electron/engine.
 
-import { app, BrowserWindow, ipcMain, session, type IpcMainEvent } from 'electron';
+import { app, BrowserWindow, ipcMain, session, shell, type IpcMainEvent } from 'electron';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { serveConnection } from './api/server';
 import { Workbench } from './engine/workbench/workbench';
-import { defaultCapturesDir } from './engine/workbench/captures-dir';
+import { defaultCapturesDir, isCaptureFileName } from './engine/workbench/captures-dir';
 import {
   CONTENT_SECURITY_POLICY,
   IPC_CHANNEL,
+  SHOW_CAPTURE_CHANNEL,
   WEB_PREFERENCES,
   isAllowedNavigation,
   isAllowedSender,
@@ -58,13 +60,23 @@ function openWindow(workbench: Workbench): void {
   // One API connection per page load: a reload starts a fresh view and stream.
   let listeners = new Set<(message: unknown) => void>();
   let closeConnection: (() => void) | null = null;
-  const onIpc = (event: IpcMainEvent, message: unknown): void => {
-    if (event.sender !== win.webContents) return;
+  const fromApp = (event: IpcMainEvent): boolean => {
+    if (event.sender !== win.webContents) return false;
     const frame = event.senderFrame;
-    if (!frame || !isAllowedSender(frame.url, appUrl, frame === win.webContents.mainFrame)) return;
+    return !!frame && isAllowedSender(frame.url, appUrl, frame === win.webContents.mainFrame);
+  };
+  const onIpc = (event: IpcMainEvent, message: unknown): void => {
+    if (!fromApp(event)) return;
     for (const listener of listeners) listener(message);
   };
   ipcMain.on(IPC_CHANNEL, onIpc);
+  // Only a plain file name of the captures folder: the renderer never names a path.
+  const onShowCapture = (event: IpcMainEvent, name: unknown): void => {
+    if (!fromApp(event) || typeof name !== 'string' || !isCaptureFileName(name)) return;
+    const file = join(workbench.capturesFolder, name);
+    if (existsSync(file)) shell.showItemInFolder(file);
+  };
+  ipcMain.on(SHOW_CAPTURE_CHANNEL, onShowCapture);
 
   const connect = (): void => {
     closeConnection?.();
@@ -95,6 +107,7 @@ function openWindow(workbench: Workbench): void {
   win.webContents.on('did-start-loading', connect);
   win.on('closed', () => {
     ipcMain.off(IPC_CHANNEL, onIpc);
+    ipcMain.off(SHOW_CAPTURE_CHANNEL, onShowCapture);
     closeConnection?.();
     closeConnection = null;
   });

@@ -2,7 +2,7 @@
 // for replies and events) on one channel. No sendSync, no ipcRenderer handed out, no Node.
 
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import { IPC_CHANNEL } from './main-security';
+import { IPC_CHANNEL, SHOW_CAPTURE_CHANNEL } from './main-security';
 
 contextBridge.exposeInMainWorld('kdscope', {
   send(message: unknown): void {
@@ -14,5 +14,9 @@ contextBridge.exposeInMainWorld('kdscope', {
     return () => {
       ipcRenderer.off(IPC_CHANNEL, on);
     };
+  },
+  /** Shows a capture of the captures folder in the file manager (a plain file name). */
+  showCapture(name: string): void {
+    if (typeof name === 'string') ipcRenderer.send(SHOW_CAPTURE_CHANNEL, name);
   },
 });

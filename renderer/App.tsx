@@ -1,9 +1,11 @@
 import { useRef } from 'react';
 import { layout, useLayout } from './store/layout';
+import { AttachPage, useAttachPage } from './views/attach/AttachPage';
 import { BottomPanel } from './views/BottomPanel';
 import { CallDialog } from './views/CallDialog';
 import { ContextMenu } from './views/ContextMenu';
 import { Details } from './views/Details';
+import { EngineBanner } from './views/EngineBanner';
 import { FilterBar } from './views/FilterBar';
 import { FindBar } from './views/FindBar';
 import { GoToPacket } from './views/GoToPacket';
@@ -89,6 +91,17 @@ function Panes(): React.JSX.Element {
 }
 
 export function App(props: { mode: 'electron' | 'web' }): React.JSX.Element {
+  const attaching = useAttachPage();
+  return (
+    <>
+      <EngineBanner mode={props.mode} />
+      {attaching ? <AttachPage mode={props.mode} /> : <PacketView mode={props.mode} />}
+    </>
+  );
+}
+
+/** The session's packets: Wireshark's three panes, the tabbed panel, dialogs and keys. */
+function PacketView(props: { mode: 'electron' | 'web' }): React.JSX.Element {
   return (
     <div className="app">
       <Toolbar />

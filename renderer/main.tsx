@@ -4,27 +4,28 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
 import { connectEngine } from './api/client';
+import { setupAttach } from './store/attach';
 import { setupPanes } from './store/panes';
+import { setupPeerClock } from './store/peer-clock';
 import { attach, setConnectionClosed } from './store/workbench';
 import './styles.css';
 
-const { client, kind } = connectEngine();
+setupAttach();
+setupPeerClock();
 const disposePanes = setupPanes();
-void attach(client);
+// Every new client (the first, and one after the engine came back) is wired to the store; a
+// lost connection shows at once, not after a call times out.
+const engine = connectEngine({
+  onClient: (client) => void attach(client),
+  onLost: (reason) => setConnectionClosed(reason),
+});
 window.addEventListener('beforeunload', () => {
   disposePanes();
-  client.dispose();
+  engine.dispose();
 });
-// A dead transport rejects calls; reflect it in the status bar.
-const watchdog = setInterval(() => {
-  client.invoke('session.status').catch((error: Error) => {
-    setConnectionClosed(error.message);
-    clearInterval(watchdog);
-  });
-}, 5000);
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <App mode={kind} />
+    <App mode={engine.kind} />
   </StrictMode>,
 );

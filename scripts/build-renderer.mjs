@@ -29,3 +29,12 @@ export async function buildRenderer() {
   const { build } = await import('vite');
   await build({ configFile: join(root, 'vite.config.ts'), logLevel: 'warn' });
 }
+
+// `node scripts/build-renderer.mjs [--if-stale]`: the build as a process of its own, which is
+// how `kdscope serve` runs it (the CLI's bundles are CommonJS and cannot import this module).
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  if (!process.argv.includes('--if-stale') || rendererIsStale()) {
+    console.error('kdscope serve: building the UI (it is missing or older than its sources)...');
+    await buildRenderer();
+  }
+}

@@ -133,6 +133,8 @@ export interface SessionStatus {
   readonly launched?: LaunchedDebugger;
   /** Why the session failed, one line. */
   readonly error?: string;
+  /** The latest trouble on the link that is not a failure (a wrong KDNET key, VMBus resends). */
+  readonly warning?: string;
   /** Why the session is not (or no longer) recording, one line; the session goes on. */
   readonly captureError?: string;
 }
@@ -159,6 +161,8 @@ export interface VmList {
   readonly vms: readonly VmView[];
   /** Providers that saw nothing, and why (tool missing, access denied). */
   readonly problems: readonly { readonly provider: string; readonly problem: string }[];
+  /** Where the engine runs, for the attach page's default debugger endpoint. */
+  readonly host?: { readonly platform: string; readonly tempDir: string };
 }
 
 /** What the attach page remembers per VM (saved to profiles.json in the user's config dir). */

@@ -247,11 +247,21 @@ class FileCaptureSource implements CaptureSource {
   private read(input: CaptureInput, callback: ChunkRangeSink, range?: RecordRange): CaptureStats {
     const stats = emptyStats(this.format, this.compressed);
     this.stats = stats;
-    const kdnet = this.startKey ? new KdnetDecoder(this.startKey, nodeKdnetCrypto) : undefined;
+    // Holding lets a capture whose debugger reply comes after the target's first data
+    // datagrams (two merged interfaces, a replay through the bridge) decode whole.
+    const kdnet = this.startKey
+      ? new KdnetDecoder<KdnetTag>(this.startKey, nodeKdnetCrypto, { hold: KDNET_HOLD })
+      : undefined;
     const udp: UdpView = { srcPort: 0, dstPort: 0, start: 0, end: 0, fullEnd: 0 };
     const skip = (reason: SkipReason): void => {
       stats.skipped++;
       stats.skippedBy[reason] = (stats.skippedBy[reason] ?? 0) + 1;
+    };
+    const unskip = (reason: SkipReason): void => {
+      stats.skipped--;
+      const left = (stats.skippedBy[reason] ?? 1) - 1;
+      if (left > 0) stats.skippedBy[reason] = left;
+      else delete stats.skippedBy[reason];
     };
     const bytesOf = stats.bytes;
 
@@ -280,13 +290,28 @@ class FileCaptureSource implements CaptureSource {
       if (!hasKdnetMagic(payload)) return skip('other-udp');
       if (!kdnet) return skip('kdnet-no-key');
       stats.kdnet = kdnet.stats;
-      const outcome = kdnet.decode(payload);
+      const outcome = kdnet.decode(payload, { frame, timeUs });
       if (outcome.kind === 'kd') {
         stats.chunks++;
         bytesOf[outcome.dir] += outcome.bytes.length;
         return callback(outcome.dir, outcome.bytes, 0, outcome.bytes.length, timeUs, frame);
       }
-      if (outcome.kind === 'control') return skip('kdnet-control');
+      if (outcome.kind === 'control') {
+        skip('kdnet-control');
+        for (const { outcome: opened, tag } of kdnet.takeReleased()) {
+          if (opened.kind !== 'kd') continue;
+          // A chunk after all: it was counted skipped when it was held.
+          unskip('kdnet-held');
+          stats.chunks++;
+          bytesOf[opened.dir] += opened.bytes.length;
+          callback(opened.dir, opened.bytes, 0, opened.bytes.length, tag.timeUs, tag.frame);
+        }
+        return;
+      }
+      if (outcome.kind === 'held') {
+        stats.firstKdnetRejection ??= { frame, detail: outcome.detail };
+        return skip('kdnet-held');
+      }
       stats.firstKdnetRejection ??= { frame, detail: outcome.detail };
       skip('kdnet-rejected');
     };
@@ -297,6 +322,8 @@ class FileCaptureSource implements CaptureSource {
     } catch (err) {
       // A record cut short by a damaged .gz: the damage is what to report.
       if (!(err instanceof CaptureError) || input.gzipDamage === undefined) throw err;
+    } finally {
+      if (kdnet) settleKdnet(kdnet, stats);
     }
     const damage = input.gzipDamage;
     if (damage !== undefined) {
@@ -309,6 +336,24 @@ class FileCaptureSource implements CaptureSource {
     }
     return stats;
   }
+}
+
+/** Where a held KDNET datagram was, to deliver it there if a later key opens it. */
+interface KdnetTag {
+  readonly frame: number;
+  readonly timeUs: number;
+}
+
+/** Unopened data datagrams a key exchange may still open, before they count as rejected. */
+const KDNET_HOLD = 256;
+
+/** The end of a pass: what no key opened (still held, or pushed out) failed authentication. */
+function settleKdnet(kdnet: KdnetDecoder<KdnetTag>, stats: CaptureStats): void {
+  kdnet.finish();
+  const held = stats.skippedBy['kdnet-held'];
+  if (held === undefined) return;
+  delete stats.skippedBy['kdnet-held'];
+  stats.skippedBy['kdnet-rejected'] = (stats.skippedBy['kdnet-rejected'] ?? 0) + held;
 }
 
 export interface RawPairOptions {

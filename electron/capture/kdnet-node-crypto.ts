@@ -39,3 +39,8 @@ export const nodeKdnetCrypto: KdnetCrypto = {
     return plainBytes(hash.digest());
   },
 };
+
+/** Random bytes for KDNET client and host keys. */
+export function nodeRandomBytes(n: number): Uint8Array {
+  return plainBytes(crypto().randomBytes(n));
+}

@@ -28,6 +28,8 @@ export type SkipReason =
   | 'no-direction'
   | 'kdnet-no-key'
   | 'kdnet-control'
+  /** Opened by no key yet; a later key exchange may still open it (then it is a chunk). */
+  | 'kdnet-held'
   | 'kdnet-rejected';
 
 /** Result slots reused for every frame (no allocation per frame). */
@@ -39,6 +41,9 @@ export interface UdpView {
   end: number;
   /** Where the payload would end had the capture not cut the frame (snaplen). */
   fullEnd: number;
+  /** The IP header (absolute offset) and version (4 or 6), for the addresses. */
+  ipStart?: number;
+  ipVersion?: number;
 }
 
 const ETHERTYPE_IPV4 = 0x0800;
@@ -119,6 +124,8 @@ export function findUdp(
     return 'not-ip';
   }
   if (udp + 8 > e) return 'short-frame';
+  out.ipStart = ip;
+  out.ipVersion = version;
   out.srcPort = (f[udp]! << 8) | f[udp + 1]!;
   out.dstPort = (f[udp + 2]! << 8) | f[udp + 3]!;
   const udpLength = (f[udp + 4]! << 8) | f[udp + 5]!;

@@ -20,8 +20,8 @@ export const benchCommand: Command = {
     'kdscope bench [NAME...]',
     '',
     'Runs test/bench/NAME.ts (all of them without a name): decode-codec, decode, relay, filter,',
-    'ui, capture-io, kd-payloads, vmbus-channel. Each prints ratios against a baseline measured',
-    'in the same run. Needs a source checkout (the benches generate their inputs).',
+    'ui, capture-io, kd-payloads, vmbus-channel, kdnet-relay. Each prints ratios against a baseline',
+    'measured in the same run. Needs a source checkout (the benches generate their inputs).',
   ].join('\n'),
   async run(args, io) {
     const script = benchScript();

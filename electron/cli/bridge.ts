@@ -2,6 +2,7 @@
 // and show a live status until SIGINT/SIGTERM; then close the capture cleanly.
 
 import { parseArgs } from './args';
+import { loadProfile, mergeProfile } from './bridge-profile';
 import { EXIT_OK, RuntimeError, UsageError, type CliIo, type Command } from './command';
 import type { BridgeEvent } from '../engine/bridge/bridge';
 import type { Side } from '../engine/bridge/health';
@@ -9,14 +10,23 @@ import { defaultCaptureName } from '../engine/bridge/recorder';
 import { LiveSession } from '../engine/session/live-session';
 import { CLI_NAMES, SessionOptionError, resolveSession } from '../engine/session/plan';
 import { primaryDebuggerCommand } from '../engine/session/debugger-commands';
+import { CommandLineError, Launcher, maskSecrets } from '../engine/session/launcher';
+import { sessionCapturePath, ensureCapturesDir } from '../engine/workbench/captures-dir';
 import { formatRingStats, type RingStats } from '../engine/simulators/vmbus-rings';
 import type { PipeChannelStats } from '../engine/vmbus/pipe-channel';
 
 const USAGE = `usage: kdscope bridge --debugger EP --target EP [--pcap FILE] [--pcapng] [--no-pcap]
                       [--wireshark PIPE] [--mode com|vmbus|kdnet] [--feedback] [--key W.X.Y.Z]
+                      [--profile NAME] [--launch CMD] [--no-launch]
 
 Serves EP for the debugger (WinDbg connects to it), connects to the target's EP, relays both
 ways unchanged, records every chunk and decodes the session, until Ctrl+C.
+KDNET (--mode kdnet --key W.X.Y.Z --target udp:[HOST:]PORT --debugger udp:[HOST:]PORT): the
+target sends to the host's port, so the bridge binds --target there (point the target's
+bcdedit hostip/port at it) and forwards every datagram unchanged to --debugger, where WinDbg
+listens (windbg -k net:port=N,key=K; host 127.0.0.1 unless named), and the replies back.
+The capture holds the datagrams as the target's wire carries them (real addresses, ports);
+the key decrypts them for decoding and for --wireshark (which gets the KD stream in clear).
 
   --debugger EP    where WinDbg connects: pipe:NAME, unix:PATH, tcp:HOST:PORT, serial:DEV[,baud];
                    or sim: the built-in scripted debugger, in process (--rate N packets/s)
@@ -28,9 +38,15 @@ ways unchanged, records every chunk and decodes the session, until Ctrl+C.
   --wireshark P    stream live to Wireshark: a FIFO path (Unix) or pipe name (Windows)
   --mode M         com (default), or vmbus: the target speaks windbg-uefi's VMBus pipe messages
                    (implied by vmbus:NAME and sim:vmbus; over a socket or pipe each message
-                   follows a u32 little-endian length); kdnet is not supported by the bridge yet
+                   follows a u32 little-endian length); kdnet: see above
   --feedback       windbg-uefi's feedback mode (vmbus): acknowledge every message, resend
-                   unacknowledged ones after 30 s`;
+                   unacknowledged ones after 30 s
+  --key W.X.Y.Z    the KDNET key (bcdedit /dbgsettings net ... key:W.X.Y.Z)
+  --profile NAME   start from a profile saved on the attach page (endpoints, mode, feedback,
+                   key, capture folder and format, debugger command); flags given here win
+  --launch CMD     run this debugger command once the bridge listens, stop it on exit
+                   (e.g. "kdscope simulate debugger --connect unix:/tmp/kd.sock")
+  --no-launch      do not run the profile's debugger command`;
 
 function size(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
@@ -80,26 +96,56 @@ export const bridgeCommand: Command = {
   usage: USAGE,
   async run(args: readonly string[], io: CliIo): Promise<number> {
     const parsed = parseArgs(args, {
-      values: ['debugger', 'target', 'pcap', 'wireshark', 'mode', 'key', 'rate'],
-      booleans: ['pcapng', 'no-pcap', 'feedback'],
+      values: [
+        'debugger',
+        'target',
+        'pcap',
+        'wireshark',
+        'mode',
+        'key',
+        'rate',
+        'profile',
+        'launch',
+      ],
+      booleans: ['pcapng', 'no-pcap', 'feedback', 'no-launch'],
     });
     if (parsed.positional.length > 0) {
       throw new UsageError(
         `unexpected argument '${parsed.positional[0]}' (see kdscope bridge --help)`,
       );
     }
+    const profileName = parsed.value('profile');
+    if (profileName === '') throw new UsageError('--profile: empty name');
+    if (parsed.booleans.has('no-launch') && parsed.value('launch') !== undefined)
+      throw new UsageError('--no-launch contradicts --launch');
+    const settings = mergeProfile(
+      {
+        debugger: parsed.value('debugger'),
+        target: parsed.value('target'),
+        mode: parsed.value('mode'),
+        key: parsed.value('key'),
+        pcap: parsed.value('pcap'),
+        launch: parsed.value('launch'),
+        feedback: parsed.booleans.has('feedback'),
+        pcapng: parsed.booleans.has('pcapng'),
+        noLaunch: parsed.booleans.has('no-launch'),
+      },
+      profileName === undefined ? undefined : loadProfile(profileName),
+    );
     for (const flag of ['debugger', 'target'] as const)
-      if (parsed.value(flag) === undefined)
-        throw new UsageError(`--${flag} EP is required (see kdscope bridge --help)`);
+      if (settings[flag] === undefined)
+        throw new UsageError(
+          `--${flag} EP is required (or --profile NAME; see kdscope bridge --help)`,
+        );
     let resolved;
     try {
       resolved = resolveSession(
         {
-          debugger: parsed.value('debugger')!,
-          target: parsed.value('target')!,
-          ...(parsed.value('mode') === undefined ? {} : { mode: parsed.value('mode') }),
-          feedback: parsed.booleans.has('feedback'),
-          ...(parsed.value('key') === undefined ? {} : { key: parsed.value('key') }),
+          debugger: settings.debugger!,
+          target: settings.target!,
+          ...(settings.mode === undefined ? {} : { mode: settings.mode }),
+          feedback: settings.feedback,
+          ...(settings.key === undefined ? {} : { key: settings.key }),
         },
         CLI_NAMES,
       );
@@ -119,7 +165,28 @@ export const bridgeCommand: Command = {
     ) {
       throw new UsageError('--no-pcap contradicts --pcap/--pcapng');
     }
-    const format = parsed.booleans.has('pcapng') ? 'pcapng' : 'pcap';
+    if (settings.launch !== undefined) {
+      if (resolved.debugger.kind === 'sim')
+        throw new UsageError(
+          '--launch: the built-in scripted debugger (--debugger sim) runs in process already',
+        );
+      try {
+        Launcher.check(settings.launch);
+      } catch (error) {
+        if (error instanceof CommandLineError) throw new UsageError(`--launch: ${error.message}`);
+        throw error;
+      }
+    }
+    const format = settings.format;
+    if (settings.captureDir !== undefined && !parsed.booleans.has('no-pcap')) {
+      const problem = ensureCapturesDir(settings.captureDir);
+      if (problem) throw new RuntimeError(problem);
+    }
+    const capturePath =
+      settings.pcap ??
+      (settings.captureDir === undefined
+        ? defaultCaptureName(new Date(), format)
+        : sessionCapturePath(settings.captureDir, new Date(), format));
 
     // Pipe trouble (bad messages, resends) goes to stderr once `say` exists, one line each.
     let report = (line: string): void => void io.stderr.write(`kdscope bridge: ${line}\n`);
@@ -130,10 +197,7 @@ export const bridgeCommand: Command = {
         ...(parsed.booleans.has('no-pcap')
           ? {}
           : {
-              capture: {
-                path: parsed.value('pcap') ?? defaultCaptureName(new Date(), format),
-                format,
-              },
+              capture: { path: capturePath, format },
             }),
         ...(parsed.value('wireshark') === undefined
           ? {}
@@ -180,6 +244,26 @@ export const bridgeCommand: Command = {
     for (const side of ['debugger', 'target'] as const)
       say(io.stdout, bridge.health.status(side).line);
 
+    let launcher: Launcher | undefined;
+    if (settings.launch !== undefined) {
+      launcher = Launcher.start(settings.launch, {
+        onLine: (line, stream) =>
+          say(stream === 'stderr' ? io.stderr : io.stdout, `debugger process: ${line}`),
+        onExit: (status) =>
+          say(
+            status.state === 'failed' ? io.stderr : io.stdout,
+            status.state === 'failed'
+              ? `kdscope bridge: ${status.detail ?? 'the debugger command could not start'}`
+              : `the debugger process ended: ${status.detail ?? 'exited'}`,
+          ),
+      });
+      const pid = launcher.status().pid;
+      say(
+        io.stdout,
+        `started the debugger${pid === undefined ? '' : ` (pid ${pid})`}: ${maskSecrets(settings.launch)}`,
+      );
+    }
+
     // Redraw at most 4x/s on a terminal; on a pipe, a plain line when something changed.
     let lastLine = '';
     const timer = setInterval(
@@ -203,6 +287,7 @@ export const bridgeCommand: Command = {
       else io.signal.addEventListener('abort', () => resolve(), { once: true });
     });
     clearInterval(timer);
+    await launcher?.stop();
     await session.close();
     unsubscribe();
     const c = bridge.counters();

@@ -37,6 +37,11 @@ export const commands: readonly CommandEntry[] = [
     load: async () => (await import('./simulate')).simulateCommand,
   },
   {
+    name: 'replay',
+    summary: 'send one side of a capture to an endpoint, at its recorded pace or flat out',
+    load: async () => (await import('./replay')).replayCommand,
+  },
+  {
     name: 'vms',
     summary:
       'list VMs (Hyper-V, QEMU, libvirt, VirtualBox, VMware, simulated) and their KD channels',

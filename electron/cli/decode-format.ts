@@ -354,6 +354,11 @@ const FLAG_SHORT: readonly (readonly [number, string])[] = [
   [PacketFlag.ERROR_STATUS, 'ERR'],
 ];
 
+/**
+ * Columns and their widths (0: the last, unpadded). A cell is padded to its width (in UTF-16
+ * units, as String.padEnd counts) and followed by one space; a row loses its trailing
+ * whitespace (as String.trimEnd does).
+ */
 const COLUMNS = [
   ['No.', 8],
   ['Time', 12],
@@ -366,8 +371,13 @@ const COLUMNS = [
   ['Flags', 12],
   ['Info', 0],
 ] as const;
-
-const hex8 = (n: number): string => '0x' + (n >>> 0).toString(16).padStart(8, '0');
+const W_NO = COLUMNS[0][1];
+const W_TIME = COLUMNS[1][1];
+const W_TYPE = COLUMNS[3][1];
+const W_API_STATE = COLUMNS[5][1];
+const W_HEX = 10;
+const W_LEN = COLUMNS[7][1];
+const W_FLAGS = COLUMNS[8][1];
 
 function tableFlags(flags: number): string {
   const names: string[] = [];
@@ -377,76 +387,201 @@ function tableFlags(flags: number): string {
 
 /** Seconds in the Time column: µs while they fit, then fewer decimals (a days-long capture). */
 function fitSeconds(seconds: number): string {
-  const width = COLUMNS[1][1];
   for (const decimals of [6, 3, 0]) {
     const text = seconds.toFixed(decimals);
-    if (text.length <= width) return text;
+    if (text.length <= W_TIME) return text;
   }
   return seconds.toExponential(3);
 }
 
-/** Rows of a packet list, aligned; `Time` is seconds since the first record. */
-export class TableFormatter {
+/** Cells from name tables (Type, Api/State) as bytes: padded to their width, with the space. */
+class PaddedCells {
+  private readonly cells = new Map<string, Uint8Array>();
+
+  constructor(private readonly width: number) {}
+
+  get(text: string): Uint8Array {
+    let bytes = this.cells.get(text);
+    if (bytes === undefined) {
+      bytes = encoder.encode(text.padEnd(this.width) + ' ');
+      if (this.cells.size < 4096) this.cells.set(text, bytes);
+    }
+    return bytes;
+  }
+}
+const typeCells = new PaddedCells(W_TYPE);
+const apiStateCells = new PaddedCells(W_API_STATE);
+
+/** The Flags cell (padded, with its space) per flags value: at most 1024 of them. */
+const flagCells = new Map<number, Uint8Array>();
+function flagsCell(flags: number): Uint8Array {
+  let bytes = flagCells.get(flags);
+  if (bytes === undefined) {
+    bytes = encoder.encode(tableFlags(flags).padEnd(W_FLAGS) + ' ');
+    if (flagCells.size < 4096) flagCells.set(flags, bytes);
+  }
+  return bytes;
+}
+
+const DIR_D2T = encoder.encode('D→T ');
+const DIR_T2D = encoder.encode('T→D ');
+const HEX_DIGITS = encoder.encode('0123456789abcdef');
+const BLANK_HEX = encoder.encode(' '.repeat(W_HEX + 1));
+const BLANK_API_STATE = encoder.encode(' '.repeat(W_API_STATE + 1));
+const K_ACK_OPEN = encoder.encode('[ack #');
+const K_PAIR_OPEN = encoder.encode('[pair #');
+const K_OF_OPEN = encoder.encode('[of #');
+
+/** `0x` and eight hex digits of a u32, then a space: the Id and Status cells. */
+function hexCell(buf: Uint8Array, pos: number, value: number): number {
+  const n = value >>> 0;
+  buf[pos] = 0x30;
+  buf[pos + 1] = 0x78;
+  for (let i = 0; i < 8; i++) buf[pos + 2 + i] = HEX_DIGITS[(n >>> (28 - 4 * i)) & 15]!;
+  buf[pos + 10] = 0x20;
+  return pos + 11;
+}
+
+/** ASCII `text` (toFixed output and the like), one byte per character. */
+function asciiText(buf: Uint8Array, pos: number, text: string): number {
+  for (let i = 0; i < text.length; i++) buf[pos + i] = text.charCodeAt(i);
+  return pos + text.length;
+}
+
+function spaces(buf: Uint8Array, pos: number, n: number): number {
+  for (let i = 0; i < n; i++) buf[pos + i] = 0x20;
+  return pos + n;
+}
+
+/** `text` padded to `width` (at least one space follows it), ASCII only. */
+function asciiCell(buf: Uint8Array, pos: number, text: string, width: number): number {
+  return spaces(buf, asciiText(buf, pos, text), Math.max(width - text.length, 0) + 1);
+}
+
+/** A whole number cell (No., Len) padded to `width`, then a space. */
+function numberCell(buf: Uint8Array, pos: number, n: number, width: number): number {
+  if (!(Number.isSafeInteger(n) && n >= 0)) return asciiCell(buf, pos, String(n), width);
+  const end = uint(buf, pos, n);
+  return spaces(buf, end, Math.max(width - (end - pos), 0) + 1);
+}
+
+/** Whitespace String.trimEnd removes that is one byte in UTF-8. */
+const isAsciiSpace = (b: number): boolean => b === 0x20 || (b >= 0x09 && b <= 0x0d);
+
+/**
+ * The packet list, aligned, written as bytes straight into an OutputSink (as NdjsonWriter
+ * does): constant and cached cells are copied, numbers and hex written in place; only the
+ * free-text Info goes through a string. `Time` is seconds since the first record.
+ */
+export class TableWriter {
   private firstTime: number | undefined;
 
-  constructor(private readonly withTime: boolean) {}
+  /** `withTime`: a capture has times; raw streams leave the column empty. */
+  constructor(
+    private readonly sink: OutputSink,
+    private readonly withTime: boolean,
+  ) {}
 
-  header(): string {
-    return this.line(COLUMNS.map(([name]) => name));
+  header(): void {
+    let out = '';
+    for (const [name, width] of COLUMNS) out += width === 0 ? name : name.padEnd(width) + ' ';
+    this.sink.write(out.trimEnd() + '\n');
   }
 
-  row(r: PacketRecord): string {
+  record(r: PacketRecord): void {
     if (this.firstTime === undefined) this.firstTime = r.time;
-    const time = this.withTime ? fitSeconds((r.time - this.firstTime) / 1000) : '';
-    const dir = r.dir === 'debugger->target' ? 'D→T' : 'T→D';
-    let type: string;
-    let id = '';
-    let apiState = '';
-    let status = '';
-    let info = '';
-    if (r.kind === 'packet') {
-      type = r.typeName!;
-      id = hex8(r.id!);
-      apiState = r.apiName ?? r.newStateName ?? '';
+    const isPacket = r.kind === 'packet';
+    const info = isPacket ? packetInfo(r) : r.kind === 'garbage' ? (r.garbageReason ?? '') : '';
+    const typeName = r.typeName ?? '';
+    const apiState = r.apiName ?? r.newStateName;
+    const sink = this.sink;
+    // Numbers, hex, links and padding fit in 512 bytes; text is at most 3 bytes a unit.
+    sink.reserve(512 + (info.length + typeName.length + (apiState?.length ?? 0)) * 3);
+    const buf = sink.buf;
+    const lineStart = sink.pos;
+    let pos = numberCell(buf, lineStart, r.no, W_NO);
+    if (this.withTime)
+      pos = asciiCell(buf, pos, fitSeconds((r.time - this.firstTime) / 1000), W_TIME);
+    else pos = spaces(buf, pos, W_TIME + 1);
+    pos = put(buf, pos, r.dir === 'debugger->target' ? DIR_D2T : DIR_T2D);
+    if (isPacket) {
+      pos = put(buf, pos, typeCells.get(typeName));
+      pos = hexCell(buf, pos, r.id ?? 0);
+      pos = put(buf, pos, apiState === undefined ? BLANK_API_STATE : apiStateCells.get(apiState));
       // A request's ReturnStatus is meaningless; only replies carry one.
       if (r.returnStatus !== undefined && r.dir === 'target->debugger')
-        status = hex8(r.returnStatus);
-      info = r.info ?? (r.text !== undefined ? JSON.stringify(r.text) : '');
-      if (r.ack !== undefined) info += (info ? ' ' : '') + `[ack #${r.ack}]`;
-      if (r.pair !== undefined)
-        info +=
-          (info ? ' ' : '') +
-          `[pair #${r.pair}${r.rttMs !== undefined ? ` ${r.rttMs.toFixed(3)} ms` : ''}]`;
-      if (r.resendOf !== undefined) info += (info ? ' ' : '') + `[of #${r.resendOf}]`;
-    } else if (r.kind === 'breakin') {
-      type = 'BREAKIN';
+        pos = hexCell(buf, pos, r.returnStatus);
+      else pos = put(buf, pos, BLANK_HEX);
     } else {
-      type = 'GARBAGE';
-      info = r.garbageReason ?? '';
+      pos = put(buf, pos, typeCells.get(r.kind === 'breakin' ? 'BREAKIN' : 'GARBAGE'));
+      pos = put(buf, pos, BLANK_HEX);
+      pos = put(buf, pos, BLANK_API_STATE);
+      pos = put(buf, pos, BLANK_HEX);
     }
-    return this.line([
-      String(r.no),
-      time,
-      dir,
-      type,
-      id,
-      apiState,
-      status,
-      String(r.length),
-      tableFlags(r.flags),
-      info,
-    ]);
+    pos = numberCell(buf, pos, r.length, W_LEN);
+    pos = put(buf, pos, flagsCell(r.flags));
+    if (info.length > 0) pos += buf.write(info, pos, 'utf8');
+    if (isPacket) pos = this.links(buf, pos, r, info.length > 0);
+    sink.pos = endRow(sink, lineStart, pos);
   }
 
-  private line(cells: readonly string[]): string {
-    let out = '';
-    for (let i = 0; i < COLUMNS.length; i++) {
-      const width = COLUMNS[i]![1];
-      const cell = cells[i] ?? '';
-      out += width === 0 ? cell : cell.padEnd(width) + ' ';
+  /** ` [ack #N] [pair #N R ms] [of #N]` after the Info text. */
+  private links(buf: Uint8Array, pos: number, r: PacketRecord, spaced: boolean): number {
+    if (r.ack !== undefined) {
+      if (spaced) buf[pos++] = 0x20;
+      pos = put(buf, pos, K_ACK_OPEN);
+      pos = numberText(buf, pos, r.ack);
+      buf[pos++] = 0x5d;
+      spaced = true;
     }
-    return out.trimEnd() + '\n';
+    if (r.pair !== undefined) {
+      if (spaced) buf[pos++] = 0x20;
+      pos = put(buf, pos, K_PAIR_OPEN);
+      pos = numberText(buf, pos, r.pair);
+      if (r.rttMs !== undefined) {
+        buf[pos++] = 0x20;
+        pos = asciiText(buf, pos, r.rttMs.toFixed(3));
+        buf[pos++] = 0x20;
+        buf[pos++] = 0x6d;
+        buf[pos++] = 0x73;
+      }
+      buf[pos++] = 0x5d;
+      spaced = true;
+    }
+    if (r.resendOf !== undefined) {
+      if (spaced) buf[pos++] = 0x20;
+      pos = put(buf, pos, K_OF_OPEN);
+      pos = numberText(buf, pos, r.resendOf);
+      buf[pos++] = 0x5d;
+    }
+    return pos;
   }
+}
+
+/** A record number as String(n) writes it. */
+function numberText(buf: Uint8Array, pos: number, n: number): number {
+  return Number.isSafeInteger(n) && n >= 0 ? uint(buf, pos, n) : asciiText(buf, pos, String(n));
+}
+
+/** A packet's Info text before its links: the one-line info, else its DbgPrint text quoted. */
+function packetInfo(r: PacketRecord): string {
+  return r.info ?? (r.text !== undefined ? JSON.stringify(r.text) : '');
+}
+
+/**
+ * Ends the row at `end` as String.trimEnd would, then `\n`; returns the new position. ASCII
+ * whitespace is dropped byte by byte; a row that then ends in a non-ASCII character (maybe
+ * Unicode whitespace) is trimmed as a string, which only free text can cause.
+ */
+function endRow(sink: OutputSink, start: number, end: number): number {
+  const buf = sink.buf;
+  while (end > start && isAsciiSpace(buf[end - 1]!)) end--;
+  if (end > start && buf[end - 1]! >= 0x80) {
+    const text = buf.toString('utf8', start, end).trimEnd();
+    end = start + buf.write(text, start, 'utf8');
+  }
+  buf[end] = 0x0a;
+  return end + 1;
 }
 
 export function tableSummary(s: SessionSummary): string {

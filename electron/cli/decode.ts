@@ -8,9 +8,10 @@ import { SessionDecoder } from '../../protocol/session/pipeline';
 import type { PacketRecord } from '../../protocol/session/record';
 import { SettleQueue } from '../../protocol/session/settle';
 import { parseArgs } from './args';
-import { EXIT_OK, EXIT_USAGE, UsageError, type CliIo, type Command } from './command';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type CliIo, type Command } from './command';
 import { nothingToDecode } from './nothing-to-decode';
-import { NdjsonWriter, TableFormatter, ndjsonSummary, tableSummary } from './decode-format';
+import { NdjsonWriter, TableWriter, ndjsonSummary, tableSummary } from './decode-format';
+import { kdnetReport, oneLine } from './kdnet-report';
 import { OutputSink } from './output-sink';
 
 const USAGE = `usage: kdscope decode CAPTURE [--key W.X.Y.Z] [--format ndjson|table]
@@ -103,9 +104,9 @@ export const decodeCommand: Command = {
       const ndjson = new NdjsonWriter(out, withTime);
       print = (record) => ndjson.record(record);
     } else {
-      const table = new TableFormatter(withTime);
-      out.write(table.header());
-      print = (record) => out.write(table.row(record));
+      const table = new TableWriter(out, withTime);
+      table.header();
+      print = (record) => table.record(record);
     }
     const holder: { queue?: SettleQueue } = {};
     const decoder = new SessionDecoder({
@@ -161,19 +162,12 @@ export const decodeCommand: Command = {
     }
     await out.end();
 
-    const noKey = stats.skippedBy['kdnet-no-key'] ?? 0;
-    if (noKey > 0)
-      io.stderr.write(
-        `kdscope decode: ${noKey} KDNET datagrams skipped: give the key with --key W.X.Y.Z\n`,
-      );
-    if (stats.firstKdnetRejection && (stats.skippedBy['kdnet-rejected'] ?? 0) > 0)
-      io.stderr.write(
-        `kdscope decode: ${stats.skippedBy['kdnet-rejected']} KDNET datagrams rejected, first at frame ${stats.firstKdnetRejection.frame}: ${stats.firstKdnetRejection.detail}\n`,
-      );
-    if (failure) {
-      io.stderr.write(`kdscope decode: ${errorLine(request.label, failure)}\n`);
-      return EXIT_USAGE;
-    }
+    // One line at most: a damaged capture and rejected datagrams are said together.
+    const kdnet = kdnetReport(stats);
+    const line = oneLine(failure && errorLine(request.label, failure), kdnet.line);
+    if (line) io.stderr.write(`kdscope decode: ${line}\n`);
+    if (kdnet.wrongKey) return EXIT_FAILURE;
+    if (failure) return EXIT_USAGE;
     const nothing = nothingToDecode(request.label, stats);
     if (nothing !== undefined) {
       io.stderr.write(`kdscope decode: ${nothing}\n`);

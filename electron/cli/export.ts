@@ -1,7 +1,12 @@
 // `kdscope export`: re-writes a capture as the seed's pcap or as pcapng. Without a filter,
-// every chunk becomes one frame as it was (a KDNET capture comes out decrypted, as the
-// serial stream it carries). With --filter, the capture is decoded and each matching record
-// (packet, break-in or garbage run) becomes one frame holding exactly its bytes.
+// every chunk becomes one frame as it was. With --filter, the capture is decoded and each
+// matching record (packet, break-in or garbage run) becomes one frame holding exactly its
+// bytes. A KDNET capture is written decrypted (--key K --decrypt), as the serial stream it
+// carries: each KD packet re-framed as kdcom sends it, its 0xAA trailer put back
+// (protocol/kdnet/serial-framing.ts), one frame per datagram in the seed's UDP wrap
+// (51111 <-> 51112), so stock Wireshark with resources/wireshark/kdscope.lua reads it
+// without a crypto library; what was no KD packet (a break-in, the target's 12-byte hello)
+// goes as it was, and the dissector shows it as such.
 
 import { resolve } from 'node:path';
 import { CaptureError, CaptureWriteError } from '../capture/capture-error';
@@ -10,50 +15,74 @@ import { openCaptureWriter } from '../capture/capture-writers';
 import type { FrameWriter } from '../capture/frame-writer';
 import type { Direction } from '../../protocol/kd/events';
 import { createFilter, type CompiledFilter } from '../../protocol/filter/index';
+import { describePacket } from '../../protocol/kd/payloads';
 import { SessionDecoder } from '../../protocol/session/pipeline';
 import type { PacketRecord } from '../../protocol/session/record';
 import { SettleQueue } from '../../protocol/session/settle';
 import { parseArgs } from './args';
-import { EXIT_OK, EXIT_USAGE, RuntimeError, UsageError, type CliIo, type Command } from './command';
+import {
+  EXIT_FAILURE,
+  EXIT_OK,
+  EXIT_USAGE,
+  RuntimeError,
+  UsageError,
+  type CliIo,
+  type Command,
+} from './command';
+import { kdnetReport, oneLine } from './kdnet-report';
 
-const USAGE = `usage: kdscope export CAPTURE --out FILE.pcap|FILE.pcapng [--filter EXPR] [--key W.X.Y.Z]
+const USAGE = `usage: kdscope export CAPTURE --out FILE.pcap|FILE.pcapng [--filter EXPR]
+                      [--key W.X.Y.Z --decrypt]
 
-Writes CAPTURE (pcap, pcapng, .gz; KDNET with --key) as the seed's pcap (.pcap) or as pcapng
-(.pcapng). Without --filter every chunk is one frame; with --filter (display-filter syntax,
+Writes CAPTURE (pcap, pcapng, .gz) as the seed's pcap (.pcap) or as pcapng (.pcapng).
+Without --filter every chunk is one frame; with --filter (display-filter syntax,
 e.g. 'type == STATE_MANIPULATE && !checksumOk') each matching packet, break-in or garbage run
-is one frame holding exactly its bytes.`;
+is one frame holding exactly its bytes. A KDNET capture is written decrypted: --key K
+--decrypt gives the KD stream it carries in the seed's format, which Wireshark reads with
+resources/wireshark/kdscope.lua and no crypto library.`;
 
-/** Bytes of one direction's stream, kept as the chunks that carried them. */
-class StreamBytes {
-  private starts: number[] = [];
-  private chunks: Uint8Array[] = [];
-  private head = 0;
-  private end = 0;
+/**
+ * One direction's stream bytes from the first a record may still need: appended as frames
+ * are read, released as records pass (their offsets only grow), so what is kept is the settle
+ * window, not the capture.
+ */
+class StreamWindow {
+  private buf = new Uint8Array(1 << 16);
+  /** Stream offset of buf[0]. */
+  private base = 0;
+  private used = 0;
+  /** Bytes before this stream offset are no longer needed. */
+  private keepFrom = 0;
 
-  add(bytes: Uint8Array): void {
-    this.starts.push(this.end);
-    this.chunks.push(bytes);
-    this.end += bytes.length;
+  append(bytes: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    if (this.used + n > this.buf.length) this.makeRoom(n);
+    this.buf.set(bytes.subarray(start, end), this.used);
+    this.used += n;
   }
 
-  /** Bytes [offset, offset + length); ranges are asked for in increasing order. */
+  release(offset: number): void {
+    if (offset > this.keepFrom) this.keepFrom = offset;
+  }
+
+  /** Bytes [offset, offset + length), valid until the next append. */
   take(offset: number, length: number): Uint8Array {
-    while (this.head + 1 < this.chunks.length && this.starts[this.head + 1]! <= offset) this.head++;
-    if (this.head > 4096) {
-      this.starts = this.starts.slice(this.head);
-      this.chunks = this.chunks.slice(this.head);
-      this.head = 0;
+    const at = offset - this.base;
+    return this.buf.subarray(at, at + length);
+  }
+
+  private makeRoom(n: number): void {
+    const drop = Math.min(this.keepFrom - this.base, this.used);
+    const kept = this.used - drop;
+    if (this.buf.length < kept + n) {
+      const grown = new Uint8Array(2 * (kept + n));
+      grown.set(this.buf.subarray(drop, this.used), 0);
+      this.buf = grown;
+    } else {
+      this.buf.copyWithin(0, drop, this.used);
     }
-    const out = new Uint8Array(length);
-    let filled = 0;
-    for (let i = this.head; i < this.chunks.length && filled < length; i++) {
-      const chunk = this.chunks[i]!;
-      const from = Math.max(0, offset + filled - this.starts[i]!);
-      const piece = chunk.subarray(from, Math.min(chunk.length, from + length - filled));
-      out.set(piece, filled);
-      filled += piece.length;
-    }
-    return out;
+    this.base += drop;
+    this.used = kept;
   }
 }
 
@@ -64,10 +93,12 @@ function captureFailure(path: string, error: CaptureError): string {
     : message;
 }
 
+// Both read the capture block by block (forEachRange), never all of it at once.
+
 function exportChunks(source: CaptureSource, writer: FrameWriter): number {
   let frames = 0;
-  source.forEach((chunk) => {
-    writer.write({ dir: chunk.dir, timeUs: chunk.timeUs, bytes: chunk.bytes });
+  source.forEachRange((dir, bytes, start, end, timeUs) => {
+    writer.write({ dir, timeUs, bytes: bytes.subarray(start, end) });
     frames++;
   });
   return frames;
@@ -83,27 +114,36 @@ function exportMatching(
   writer: FrameWriter,
   filter: CompiledFilter,
   origin: TimeOrigin,
+  needsInfo: boolean,
 ): number {
-  const streams: Record<Direction, StreamBytes> = {
-    'debugger->target': new StreamBytes(),
-    'target->debugger': new StreamBytes(),
+  const streams: Record<Direction, StreamWindow> = {
+    'debugger->target': new StreamWindow(),
+    'target->debugger': new StreamWindow(),
   };
   let frames = 0;
   const pass = (record: PacketRecord): void => {
     origin.ms ??= record.time;
+    const stream = streams[record.dir];
+    stream.release(record.offset);
     if (!filter.matchRecord(record)) return;
-    const bytes = streams[record.dir].take(record.offset, record.length);
+    const bytes = stream.take(record.offset, record.length);
     writer.write({ dir: record.dir, timeUs: Math.round(record.time * 1000), bytes });
     frames++;
   };
   const holder: { queue?: SettleQueue } = {};
-  const decoder = new SessionDecoder({ onRecord: (record) => holder.queue!.add(record) });
+  const decoder = new SessionDecoder({
+    onRecord: (record) => holder.queue!.add(record),
+    // The one-line info is most of describing a packet; only a filter on it needs it.
+    ...(needsInfo
+      ? {}
+      : { describe: (type, payload, dir) => describePacket(type, payload, dir, NO_INFO) }),
+  });
   const queue = new SettleQueue(decoder.tracker, pass);
   holder.queue = queue;
   try {
-    source.forEach((chunk) => {
-      streams[chunk.dir].add(chunk.bytes);
-      decoder.push(chunk.dir, chunk.bytes, chunk.timeUs / 1000, chunk.frame);
+    source.forEachRange((dir, bytes, start, end, timeUs, frame) => {
+      streams[dir].append(bytes, start, end);
+      decoder.pushRange(dir, bytes, start, end, timeUs / 1000, frame);
     });
   } finally {
     // What was read before a damaged part is still exported.
@@ -113,12 +153,14 @@ function exportMatching(
   return frames;
 }
 
+const NO_INFO = { info: false } as const;
+
 export const exportCommand: Command = {
   name: 'export',
   usage: USAGE,
   synchronous: true,
   async run(args: readonly string[], io: CliIo): Promise<number> {
-    const parsed = parseArgs(args, { values: ['out', 'filter', 'key'] });
+    const parsed = parseArgs(args, { values: ['out', 'filter', 'key'], booleans: ['decrypt'] });
     if (parsed.positional.length !== 1)
       throw new UsageError(
         parsed.positional.length === 0
@@ -144,6 +186,13 @@ export const exportCommand: Command = {
       filter = made.filter;
     }
     const key = parsed.value('key');
+    // Writing a KDNET session in clear is asked for in so many words.
+    if (key !== undefined && !parsed.booleans.has('decrypt'))
+      throw new UsageError(
+        '--key writes a KDNET capture decrypted: add --decrypt (kdscope export CAPTURE --key K --decrypt --out F)',
+      );
+    if (key === undefined && parsed.booleans.has('decrypt'))
+      throw new UsageError('--decrypt needs the KDNET key: --key W.X.Y.Z');
 
     let source: CaptureSource;
     try {
@@ -163,7 +212,7 @@ export const exportCommand: Command = {
 
     let failure: CaptureError | undefined;
     try {
-      if (filter) exportMatching(source, writer, filter, origin);
+      if (filter) exportMatching(source, writer, filter, origin, /info/i.test(expression ?? ''));
       else exportChunks(source, writer);
     } catch (error) {
       if (error instanceof CaptureError) failure = error;
@@ -181,18 +230,18 @@ export const exportCommand: Command = {
     // What the file holds (a damaged capture ends the loop before it counts; a chunk too large
     // for one frame is written as several).
     const frames = writer.framesWritten;
-    const noKey = source.stats.skippedBy['kdnet-no-key'] ?? 0;
-    if (noKey > 0)
-      io.stderr.write(
-        `kdscope export: ${noKey} KDNET datagrams skipped: give the key with --key W.X.Y.Z\n`,
-      );
-    if (failure) {
-      io.stderr.write(
-        `kdscope export: ${captureFailure(input, failure)}; wrote the ${frames} frames before it to ${out}\n`,
-      );
-      return EXIT_USAGE;
-    }
-    io.stderr.write(`kdscope export: wrote ${frames} frames to ${out}\n`);
-    return EXIT_OK;
+    // One line: what was written, and what went wrong with the capture or its KDNET datagrams.
+    const kdnet = kdnetReport(source.stats);
+    const line = failure
+      ? oneLine(
+          `${captureFailure(input, failure)}; wrote the ${frames} frames before it to ${out}`,
+          kdnet.line,
+        )
+      : kdnet.wrongKey
+        ? kdnet.line
+        : oneLine(`wrote ${frames} frames to ${out}`, kdnet.line);
+    io.stderr.write(`kdscope export: ${line}\n`);
+    if (kdnet.wrongKey) return EXIT_FAILURE;
+    return failure ? EXIT_USAGE : EXIT_OK;
   },
 };

@@ -12,7 +12,7 @@ export type Endpoint =
   | { readonly kind: 'vmbus'; readonly vmName: string }
   | { readonly kind: 'vm'; readonly name: string }
   /** The built-in simulated target: over a COM-like stream, or behind simulated VMBus rings. */
-  | { readonly kind: 'sim'; readonly flavour: 'com' | 'vmbus' };
+  | { readonly kind: 'sim'; readonly flavour: 'com' | 'vmbus' | 'kdnet' };
 
 export type EndpointKind = Endpoint['kind'];
 
@@ -31,7 +31,7 @@ export function pipePath(name: string): string {
 }
 
 const SYNTAX =
-  'pipe:NAME, unix:PATH, tcp:HOST:PORT, udp:[HOST:]PORT, serial:DEVICE[,baud], vmbus:VMNAME, vm:NAME, sim, sim:vmbus';
+  'pipe:NAME, unix:PATH, tcp:HOST:PORT, udp:[HOST:]PORT, serial:DEVICE[,baud], vmbus:VMNAME, vm:NAME, sim, sim:vmbus, sim:kdnet';
 
 function fail(text: string, why: string): never {
   throw new EndpointError(`bad endpoint '${text}': ${why}`);
@@ -116,8 +116,9 @@ export function parseEndpoint(text: string): Endpoint {
       return { kind: 'vm', name: rest };
     case 'sim':
       if (rest === 'vmbus') return { kind: 'sim', flavour: 'vmbus' };
+      if (rest === 'kdnet') return { kind: 'sim', flavour: 'kdnet' };
       if (rest === 'com' || rest === '') return { kind: 'sim', flavour: 'com' };
-      return fail(text, "sim takes no argument or 'vmbus'");
+      return fail(text, "sim takes no argument, 'vmbus' or 'kdnet'");
     default:
       return fail(text, `unknown kind '${scheme}' (expected one of ${SYNTAX})`);
   }
@@ -151,6 +152,6 @@ export function formatEndpoint(ep: Endpoint): string {
     case 'vm':
       return `vm:${ep.name}`;
     case 'sim':
-      return ep.flavour === 'com' ? 'sim' : 'sim:vmbus';
+      return ep.flavour === 'com' ? 'sim' : `sim:${ep.flavour}`;
   }
 }

@@ -1,13 +1,15 @@
 // Web mode: the engine and the built renderer over HTTP + WebSocket, on 127.0.0.1 only.
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { readFile } from 'node:fs/promises';
-import { extname, join, normalize, sep } from 'node:path';
+import { createReadStream } from 'node:fs';
+import { lstat, readFile } from 'node:fs/promises';
+import { dirname, extname, join, normalize, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { decodeFrame, encodeFrame } from '../api/contract-wire';
 import { serveConnection } from '../api/server';
 import type { Workbench } from '../engine/workbench/workbench';
+import { isCaptureFileName } from '../engine/workbench/captures-dir';
 import {
   appUrl,
   contentSecurityPolicy,
@@ -16,6 +18,8 @@ import {
   newToken,
   pathUnderToken,
 } from './web-security';
+
+const CAPTURES_PREFIX = '/captures/';
 
 export interface WebServerOptions {
   readonly workbench: Workbench;
@@ -79,6 +83,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     const path = pathUnderToken(req.url, token);
     if (path === null) return deny(res, 403, NO_TOKEN_TEXT);
     if (req.method !== 'GET' && req.method !== 'HEAD') return deny(res, 405, 'method not allowed');
+    if (path.startsWith(CAPTURES_PREFIX)) return serveCapture(req, res, path);
     let rel: string;
     try {
       rel = decodeURIComponent(path === '/' ? '/index.html' : path);
@@ -102,6 +107,45 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       'cache-control': 'no-store',
     });
     res.end(req.method === 'HEAD' ? undefined : body);
+  };
+
+  /** A recorded session as a download (Content-Disposition: attachment), by plain file name. */
+  const serveCapture = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+  ): Promise<void> => {
+    let name: string;
+    try {
+      name = decodeURIComponent(path.slice(CAPTURES_PREFIX.length));
+    } catch {
+      return deny(res, 400, 'bad capture name');
+    }
+    if (!isCaptureFileName(name)) return deny(res, 404, 'no such capture');
+    const dir = normalize(options.workbench.capturesFolder);
+    const file = join(dir, name);
+    if (dirname(file) !== dir) return deny(res, 404, 'no such capture');
+    let size: number;
+    try {
+      // lstat: a link in the folder may point anywhere; only plain files are served.
+      const info = await lstat(file);
+      if (!info.isFile()) return deny(res, 404, 'no such capture');
+      size = info.size;
+    } catch {
+      return deny(res, 404, 'no such capture');
+    }
+    res.writeHead(200, {
+      'content-type': name.endsWith('.gz') ? 'application/gzip' : 'application/vnd.tcpdump.pcap',
+      // A capture still being recorded grows: send what is there now.
+      'content-length': String(size),
+      'content-disposition': `attachment; filename="${name}"`,
+      'x-content-type-options': 'nosniff',
+      'cache-control': 'no-store',
+    });
+    if (req.method === 'HEAD' || size === 0) return void res.end();
+    const stream = createReadStream(file, { start: 0, end: size - 1 });
+    stream.on('error', () => res.destroy());
+    stream.pipe(res);
   };
 
   const http = createServer((req, res) => {

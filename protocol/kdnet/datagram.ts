@@ -1,22 +1,54 @@
-// KDNET datagram layout (kdnet.lua, radare2/rizin iob_net.c, PROTOCOL.md "KDNET"):
+// KDNET datagram layout. Sources, checked against each other and the real capture
+// (test/fixtures/windbg-uncut.pcapng.gz):
+//   [rizin]  rizinorg/rizin subprojects/rzwinkd/iob_net.c (_createKDNetPacket, _decrypt,
+//            _verifyhmac) and kd.h (kdnet_packet_t, KDNET_DATA_* masks), at f82993a30d;
+//   [lua]    Lekensteyn/kdnet kdnet.lua (kdnet_proto.dissector, decrypt, data_key), at 2ff242f.
+// ReactOS's drivers/base/kdnet (db271c2) is no source for this layer: it sends kdcom's serial
+// framing to the NIC extensibility module, with no MDBG header and no crypto (kdnet.c
+// KdSendPacket; kdnet_packet.c is a stub).
+//
 //   "MDBG" | u8 version | u8 channel | AES-256-CBC ciphertext | 16-byte trailer
 // The trailer is both the CBC IV and the first 16 bytes of HMAC-SHA256(NOT startKey,
-// header || plaintext). Plaintext: 8-byte KDNET data header (big-endian sequence number in
-// bytes 0..6; byte 7 = 0x80 when sent by the debugger | padding length), the body, padding.
+// header || plaintext) [rizin _createKDNetPacket: HMAC over the buffer from offset 0, IV =
+// the HMAC; lua decrypt: IV = the last 16 bytes]. Plaintext: 8-byte KDNET data header
+// (big-endian sequence number in bytes 0..6; byte 7 = 0x80 when sent by the debugger |
+// padding length), the body, padding.
 
+/** [rizin kd.h KDNET_MAGIC 0x4d444247, written big-endian] [lua: tvb(0, 4) == 0x4d444247]. */
 export const KDNET_MAGIC = Uint8Array.of(0x4d, 0x44, 0x42, 0x47); // "MDBG"
 export const KDNET_HEADER_SIZE = 6;
+/** [rizin KDNET_HMAC_SIZE 16] */
 export const KDNET_TRAILER_SIZE = 16;
+/** [rizin KDNET_DATA_SIZE 8] */
 export const KDNET_DATA_HEADER_SIZE = 8;
 export const KDNET_BLOCK_SIZE = 16;
-/** Version byte of the real capture (and of the Windows 8..10 era targets). */
+/**
+ * Version byte of the real capture (and of the Windows 8..10 era targets). rizin answers with
+ * the version of the target's last control datagram (iob_net_read: obj->version = pkt.version).
+ */
 export const KDNET_DEFAULT_VERSION = 4;
+/**
+ * [rizin kd.h KDNET_DATA_DIRECTION_MASK 0x80; _createKDNetPacket writes 0x8 << 4 for the
+ * debugger] [lua: "if tag & 0x80, then direction debugger -> debuggee"].
+ */
 export const KDNET_FROM_DEBUGGER = 0x80;
-/** Byte 7 of the debugger's control reply whose body seeds the data key. */
+/**
+ * The padding length: [rizin kd.h KDNET_DATA_PADSIZE_MASK 0x7f]. rizin's iob_net_read masks
+ * with 0xf, which agrees: the padding only ever aligns to 16 (always below 16).
+ */
+export const KDNET_PADDING_MASK = 0x7f;
+/**
+ * Byte 7 of the debugger's control reply whose body seeds the data key: the debugger bit and
+ * the 6 padding bytes 8 + 322 needs [lua: dec_data(7, 1) == 0x86].
+ */
 export const KDNET_CONTROL_REPLY_TAG = 0x86;
-/** The control reply body (plaintext[8:330]) hashed into the data key. */
+/**
+ * The control reply body (plaintext[8:330]) hashed into the data key [rizin
+ * _sendResponsePacket: a 322-byte resbuf; lua data_key: string.sub(decrypted, 8+1, 8+322)].
+ */
 export const KDNET_CONTROL_REPLY_SIZE = 322;
 
+/** [rizin kd.h KDNET_PACKET_TYPE_DATA 0, KDNET_PACKET_TYPE_CONTROL 1] */
 export const KdnetChannel = { DATA: 0, CONTROL: 1 } as const;
 
 export interface KdnetDatagram {
@@ -57,7 +89,11 @@ export function parseKdnetDatagram(bytes: Uint8Array): KdnetDatagram | string {
 
 /** The plaintext's 8-byte header. */
 export interface KdnetDataHeader {
-  /** Per direction, from 1 (7 bytes big-endian; fits a double). */
+  /**
+   * 7 bytes big-endian [rizin: `seqno << 8`]; per direction and channel, data from 1 [rizin
+   * iob_net_write: static seqno = 1, +1 per datagram]; a control reply repeats the poke's
+   * [rizin _sendResponsePacket; the real capture: poke and reply both seq 3]. Fits a double.
+   */
   readonly seq: number;
   readonly fromDebugger: boolean;
   /** Zero bytes after the body (low 7 bits of byte 7). */
@@ -72,12 +108,15 @@ export function readDataHeader(plaintext: Uint8Array): KdnetDataHeader {
   return {
     seq,
     fromDebugger: (tag & KDNET_FROM_DEBUGGER) !== 0,
-    padding: tag & 0x7f,
+    padding: tag & KDNET_PADDING_MASK,
     tag,
   };
 }
 
-/** Padding that makes 8 + body + padding a multiple of 16 (what radare2 and Windows send). */
+/**
+ * Padding that makes 8 + body + padding a multiple of 16: [rizin _createKDNetPacket
+ * `padsize = -(size + 8) & 0x0F`]; every datagram of the real capture agrees.
+ */
 export function paddingFor(bodyLength: number): number {
   return -(bodyLength + KDNET_DATA_HEADER_SIZE) & (KDNET_BLOCK_SIZE - 1);
 }

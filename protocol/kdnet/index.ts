@@ -3,5 +3,8 @@ export * from './primitives';
 export * from './datagram';
 export * from './decoder';
 export * from './encoder';
+export * from './handshake';
+export * from './ids';
 export * from './key';
+export * from './peer';
 export * from './serial-framing';

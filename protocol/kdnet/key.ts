@@ -1,5 +1,7 @@
 // The KDNET starting key: the `w.x.y.z` the user passes to `bcdedit /dbgsettings net key:`.
-// Four base-36 numbers, each below 2^64, laid out as 8 bytes apiece.
+// Four base-36 numbers, each below 2^64, laid out as 8 bytes apiece. Sources (see
+// datagram.ts): [rizin iob_net.c base36_decode, iob_net_open] and [lua kdnet.lua dotted_key,
+// data_key]; both agree on the base-36 parts and on the derived keys below.
 
 import type { KdnetCrypto } from './primitives';
 
@@ -11,8 +13,9 @@ export class KdnetKeyError extends Error {
 export type KeyPartLayout = (part: bigint) => Uint8Array;
 
 /**
- * A little-endian u64 per part: what radare2/rizin's KDNET transport (`r_write_le64` in
- * iob_net.c), which talks to real Windows targets, does. The default.
+ * A little-endian u64 per part: what rizin's KDNET transport (`rz_write_le64` in
+ * iob_net.c iob_net_open; radare2's `r_write_le64` before it), which talks to real Windows
+ * targets, does. The default.
  */
 export const littleEndianPartLayout: KeyPartLayout = (part) => {
   const out = new Uint8Array(8);
@@ -62,12 +65,18 @@ export function parseKdnetKey(
   return key;
 }
 
-/** HMAC-SHA256 key of both channels: the bitwise NOT of the starting key. */
+/**
+ * HMAC-SHA256 key of both channels: the bitwise NOT of the starting key [rizin iob_net_open:
+ * "HMAC Key is the negation of AES-256 Control Key bytes"; used for control and data alike].
+ */
 export function hmacKeyOf(startKey: Uint8Array): Uint8Array {
   return startKey.map((b) => ~b & 0xff);
 }
 
-/** The data-channel key after the debugger's control reply (replyBody = its 322 bytes). */
+/**
+ * The data-channel key after the debugger's control reply (replyBody = its 322 bytes):
+ * SHA-256(startKey || replyBody) [rizin _initializeDatakey; lua data_key].
+ */
 export function deriveDataKey(
   crypto: KdnetCrypto,
   startKey: Uint8Array,

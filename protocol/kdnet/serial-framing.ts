@@ -1,5 +1,14 @@
-// KDNET carries one KD packet per data datagram without the serial 0xAA trailer. Re-framing it
-// as kdcom would send it lets the one KD stream decoder handle serial and network captures.
+// KDNET carries one KD packet per data datagram without the serial 0xAA trailer [rizin kd.c
+// kd_send_data_packet and kd_read_packet write and read the trailer for KD_IO_PIPE only].
+// Re-framing it as kdcom would send it lets the one KD stream decoder handle serial and
+// network captures. Two bodies are not KD packets and pass unframed, so the stream decoder
+// reports them as it would on a serial line:
+// - the break-in, one byte 0x62 [rizin winkd_sync: iob_write(desc, "b", 1), which iob_net
+//   sends as a datagram of its own];
+// - the target's first data datagram, 12 bytes: a header with leader 0 (rizin's
+//   KD_PACKET_UNUSED: "the first packet will always be type of KD_PACKET_TYPE_UNUSED",
+//   winkd_sync) and no checksum field; in the real capture its id field holds the host's
+//   IPv4 address. kdcom has no leader 0, so it is garbage to our stream decoder (counted).
 
 import { HEADER_SIZE, LEADER_CONTROL, LEADER_DATA, PACKET_TRAILER } from '../kd/constants';
 

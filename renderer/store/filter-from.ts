@@ -38,7 +38,15 @@ const FLAG_FIELDS: readonly [number, string][] = [
 function around(field: string, value: number, decimals: number): string {
   const unit = 10 ** -decimals;
   const lo = Math.round(value / unit) * unit;
-  return `${field} >= ${(lo - unit / 2).toFixed(decimals + 1)} && ${field} < ${(lo + unit / 2).toFixed(decimals + 1)}`;
+  // Binary floats can put a value that shows as x.5 just past its own window's edge (the
+  // division above rounded the other way): the window then grows to hold the value.
+  const digits = decimals + 1;
+  const step = 10 ** -digits;
+  let low = lo - unit / 2;
+  let high = lo + unit / 2;
+  while (Number(low.toFixed(digits)) > value) low -= step;
+  while (Number(high.toFixed(digits)) <= value) high += step;
+  return `${field} >= ${low.toFixed(digits)} && ${field} < ${high.toFixed(digits)}`;
 }
 
 /**

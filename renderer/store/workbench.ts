@@ -188,8 +188,17 @@ export function ingest(event: RecordsEvent): void {
 
 export const STREAM_WINDOW = 4;
 
+/** The engine client in use (null before the first connection), for the other stores. */
+export const engineClient = (): WorkbenchClient | null => client;
+
+/**
+ * Wires a client to the store: the first one, and a new one after the engine came back (web
+ * mode), which streams the engine's rows from its start again: the view starts over.
+ */
 export async function attach(c: WorkbenchClient): Promise<void> {
+  const reconnect = client !== null;
   client = c;
+  if (reconnect) resetView();
   c.on('records', ingest);
   c.on('counters', (counters) => set({ counters }));
   c.on('session.state', (session) => {
@@ -204,7 +213,7 @@ export async function attach(c: WorkbenchClient): Promise<void> {
   });
   try {
     const session = await c.invoke('session.status');
-    set({ session, counters: session.counters, connection: 'open' });
+    set({ session, counters: session.counters, connection: 'open', connectionError: null });
     await c.invoke('stream.ready', { window: STREAM_WINDOW });
   } catch (error) {
     set({ connection: 'closed', connectionError: (error as Error).message });

@@ -54,6 +54,11 @@ export function StatusBar(props: { mode: 'electron' | 'web' }): React.JSX.Elemen
         </span>
       )}
       {s.session.error && <span className="err">{s.session.error}</span>}
+      {s.session.warning && (
+        <span className="warn" data-testid="link-warning">
+          {s.session.warning}
+        </span>
+      )}
       {s.lastError && (
         <span className="err" data-testid="last-error">
           {s.lastError}

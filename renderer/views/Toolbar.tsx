@@ -1,13 +1,8 @@
-import { useState } from 'react';
 import { viewCounters } from '../store/view-counters';
 import { actions, useWorkbench } from '../store/workbench';
+import { attachActions } from '../store/attach';
+import { PeerState } from './PeerState';
 import { formatBytes, formatCount } from './format';
-
-const RATES: readonly [string, number][] = [
-  ['Live pace (400/s)', 400],
-  ['Fast (5k/s)', 5000],
-  ['Flood (50k/s)', 50000],
-];
 
 /** A button whose words fold away on a narrow window (the icon and its tooltip stay). */
 function Label(props: { icon: string; text: string }): React.JSX.Element {
@@ -27,40 +22,27 @@ export function Toolbar(): React.JSX.Element {
   const counters = viewCounters();
   const rateNow = useWorkbench((s) => s.counters.rate);
   const paused = useWorkbench((s) => s.paused);
-  const connected = useWorkbench((s) => s.connection === 'open');
-  const [rate, setRate] = useState(400);
+  const link = useWorkbench((s) => s.connection);
+  const connected = link === 'open';
   const running = session.state === 'running';
   return (
     <header className="toolbar" role="toolbar" aria-label="Session">
       <span className="brand">kdscope</span>
-      <select
-        aria-label="Simulated VM pace"
-        title="The built-in simulated VM, at this pace"
-        value={rate}
-        disabled={running || !connected}
-        onChange={(e) => setRate(Number(e.target.value))}
-      >
-        {RATES.map(([label, value]) => (
-          <option key={value} value={value}>
-            Sim · {label}
-          </option>
-        ))}
-      </select>
       <button
         type="button"
         className="primary"
-        data-testid="start"
-        disabled={running || !connected}
-        title="Start a session"
-        aria-label="Start"
-        onClick={() => void actions.start({ debugger: 'sim', target: 'sim', rate })}
+        data-testid="attach"
+        disabled={!connected}
+        title="Choose a VM or endpoints and start a session"
+        aria-label="Attach"
+        onClick={() => attachActions.showAttach()}
       >
-        <Label icon="▶" text="Start" />
+        <Label icon="⏻" text="Attach…" />
       </button>
       <button
         type="button"
         data-testid="stop"
-        disabled={!running}
+        disabled={!running || !connected}
         title="Stop the session"
         aria-label="Stop"
         onClick={() => void actions.stop()}
@@ -82,13 +64,22 @@ export function Toolbar(): React.JSX.Element {
         data-testid="clear"
         aria-label="Clear"
         title="Forget the rows shown so far and start the counters over (the capture keeps them)"
+        disabled={!connected}
         onClick={() => void actions.clear()}
       >
         <Label icon="⌫" text="Clear" />
       </button>
-      <span className={`state state-${session.state}`} data-testid="session-state">
-        {session.state}
+      <span
+        className={`state state-${connected ? session.state : 'disconnected'}`}
+        data-testid="session-state"
+      >
+        {connected
+          ? session.state
+          : link === 'connecting'
+            ? 'connecting…'
+            : 'engine disconnected — reconnecting…'}
       </span>
+      <PeerState />
       <div className="counters" aria-label="Counters">
         <Counter label="Packets" value={formatCount(counters.packets)} testId="c-packets" />
         <Counter label="Bytes" value={formatBytes(counters.bytes)} testId="c-bytes" />

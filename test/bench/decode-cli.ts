@@ -12,11 +12,18 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  writeSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PcapWriter } from '../../electron/capture/capture-writers';
-import { ManipulateApi, PacketType, StateChange } from '../../protocol/kd/constants';
+import { PCAP_HEADER_SIZE } from '../../electron/capture/pcap-format';
+import {
+  INITIAL_PACKET_ID,
+  ManipulateApi,
+  PacketType,
+  StateChange,
+} from '../../protocol/kd/constants';
 import { encodeAck, encodeDataPacket } from '../../protocol/kd/encoder';
 import type { Direction } from '../../protocol/kd/events';
 import { buildManipulate } from '../../protocol/kd/payloads/manipulate';
@@ -48,13 +55,14 @@ export interface GeneratedCapture {
  */
 export function generateSessionCapture(path: string, targetPackets = 90_000): GeneratedCapture {
   const rnd = xorshift(0x6b64);
-  const writer = PcapWriter.open(path);
+  // Gathered writes: one synchronous write per frame made generation the slow part.
+  const writer = PcapWriter.open(path, { bufferBytes: 1 << 20 });
   let timeUs = 1_732_521_600_000_000;
   let frames = 0;
   let packets = 0;
   const ids: Record<Direction, number> = {
-    'debugger->target': 0x80800000,
-    'target->debugger': 0x80800000,
+    'debugger->target': INITIAL_PACKET_ID,
+    'target->debugger': INITIAL_PACKET_ID,
   };
   const frame = (dir: Direction, bytes: Uint8Array): void => {
     timeUs += 20 + (rnd() & 255);
@@ -123,8 +131,61 @@ export function generateSessionCapture(path: string, targetPackets = 90_000): Ge
       buildManipulate({ api, fields: { ...fields, actualBytesRead: want } } as never, data),
     );
   }
+  // Both directions end at the initial id, so copies of this session follow one another
+  // without a jump in packet ids (generateScaledCapture).
+  if (ids[d2t] !== INITIAL_PACKET_ID) {
+    const fields = { targetBaseAddress: 0n, transferCount: 0 };
+    const api = ManipulateApi.GetVersion;
+    send(d2t, PacketType.STATE_MANIPULATE, buildManipulate({ api, fields } as never));
+    send(t2d, PacketType.STATE_MANIPULATE, buildManipulate({ api, fields } as never));
+  }
+  if (ids[t2d] !== INITIAL_PACKET_ID)
+    send(t2d, PacketType.DEBUG_IO, buildPrintString('driver: done\n'));
   writer.close();
   return { path, frames, packets, bytes: statSync(path).size };
+}
+
+/**
+ * A capture of `copies` back-to-back copies of generateSessionCapture's session (~18 MB each),
+ * written record by record from one generated copy: each copy's frames are shifted in time
+ * past the previous one (whole seconds, so only ts_sec changes), and the KD stream continues
+ * with the ids where the last copy left them. Seconds per gigabyte, bounded by the disk.
+ */
+export function generateScaledCapture(path: string, copies: number): GeneratedCapture {
+  const one = generateSessionCapture(`${path}.one`);
+  const block = readFileSync(one.path);
+  rmSync(one.path);
+  const view = new DataView(block.buffer, block.byteOffset, block.byteLength);
+  // Offsets of every record's ts_sec, and the session's span in whole seconds.
+  const secondsAt: number[] = [];
+  let first = -1;
+  let last = 0;
+  for (let at = PCAP_HEADER_SIZE; at + 16 <= block.length;) {
+    secondsAt.push(at);
+    const seconds = view.getUint32(at, true);
+    if (first < 0) first = seconds;
+    last = seconds;
+    at += 16 + view.getUint32(at + 8, true);
+  }
+  const span = last - first + 1;
+  const fd = openSync(path, 'w');
+  try {
+    writeSync(fd, block, 0, PCAP_HEADER_SIZE);
+    const records = block.subarray(PCAP_HEADER_SIZE);
+    for (let copy = 0; copy < copies; copy++) {
+      if (copy > 0)
+        for (const at of secondsAt) view.setUint32(at, view.getUint32(at, true) + span, true);
+      for (let at = 0; at < records.length;) at += writeSync(fd, records, at, records.length - at);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return {
+    path,
+    frames: one.frames * copies,
+    packets: one.packets * copies,
+    bytes: statSync(path).size,
+  };
 }
 
 interface Timing {

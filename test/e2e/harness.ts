@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { ProfileStore } from '../../electron/engine/profiles/profile-store';
 import { Workbench, type WorkbenchOptions } from '../../electron/engine/workbench/workbench';
 import { startWebServer, type WebServer } from '../../electron/web/server';
 
@@ -56,6 +57,7 @@ export const CHROMIUM_ARGS = [
 ];
 
 export interface Harness {
+  /** The web server now (a new one after restartServer()). */
   readonly server: WebServer;
   readonly workbench: Workbench;
   /** Where the sessions record (a temp folder removed by close(), unless options gave one). */
@@ -64,7 +66,13 @@ export interface Harness {
   readonly page: Page;
   /** Console errors and page errors seen so far (a clean UI has none). */
   readonly errors: string[];
+  /** Where the attach page saves profiles (a temp file, never the user's config). */
+  readonly profilesPath: string;
   shot(name: string): Promise<string>;
+  /** Closes the web server (the engine stays): the page loses its connection. */
+  stopServer(): Promise<void>;
+  /** A new web server for the same engine on the same port and token. */
+  startServer(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -84,9 +92,15 @@ export async function startHarness(
   const removeCaptures = (): void => {
     if (ownCaptures) rmSync(capturesDir, { recursive: true, force: true });
   };
-  const workbench = new Workbench({ ...options.workbench, capturesDir });
-  const server = await startWebServer({ workbench, staticDir: rendererDir });
   const profile = mkdtempSync(join(tmpdir(), 'kdscope-e2e-profile-'));
+  const profilesPath = join(profile, 'kdscope-profiles.json');
+  const workbench = new Workbench({
+    profiles: new ProfileStore(profilesPath),
+    ...options.workbench,
+    capturesDir,
+  });
+  let server: WebServer | null = await startWebServer({ workbench, staticDir: rendererDir });
+  const { port, token } = server;
   let context: BrowserContext;
   try {
     context = await chromium.launchPersistentContext(profile, {
@@ -109,20 +123,31 @@ export async function startHarness(
   });
   page.on('pageerror', (e) => errors.push(e.message));
   return {
-    server,
+    get server(): WebServer {
+      if (!server) throw new Error('the web server is stopped');
+      return server;
+    },
     workbench,
     capturesDir,
     context,
     page,
     errors,
+    profilesPath,
     async shot(name) {
       const path = join(screenshotDir, `${name}.png`);
       await page.screenshot({ path });
       return path;
     },
+    async stopServer() {
+      await server?.close();
+      server = null;
+    },
+    async startServer() {
+      server ??= await startWebServer({ workbench, staticDir: rendererDir, port, token });
+    },
     async close() {
       await context.close().catch(() => undefined);
-      await server.close();
+      await server?.close();
       await workbench.dispose();
       rmSync(profile, { recursive: true, force: true });
       removeCaptures();

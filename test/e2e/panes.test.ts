@@ -73,6 +73,16 @@ async function clearFilter(): Promise<void> {
   );
 }
 
+/** A new session from the attach page (the simulated VM is preselected), past the confirm. */
+async function startAgain(page: Harness['page']): Promise<void> {
+  await page.getByTestId('attach').click();
+  await page.getByTestId('start').click();
+  const confirm = page.getByTestId('confirm-start-ok');
+  const running = async () => (await page.getByTestId('session-state').count()) > 0;
+  await waitFor(async () => (await confirm.isVisible()) || (await running()), 'confirm or start');
+  if (await confirm.isVisible()) await confirm.click();
+}
+
 beforeAll(async () => {
   h = await startHarness({ workbench: { simFault: { kind: 'corrupt', every: 25 } } });
   await h.context.grantPermissions(['clipboard-read', 'clipboard-write'], {
@@ -81,7 +91,7 @@ beforeAll(async () => {
   const { page } = h;
   await page.goto(h.server.url);
   await page.getByText('connected').first().waitFor();
-  await page.getByLabel('Simulated VM pace').selectOption('5000');
+  await page.getByLabel('Scripted debugger pace').selectOption('5000');
   await page.getByTestId('start').click();
   // Enough of a session for every pane: many calls, prints, a few corrupted packets.
   await waitFor(async () => (await displayed()).total >= 3000, '3000 packets', 60_000);
@@ -635,7 +645,7 @@ describe('after the session stops', { timeout: 60_000 }, () => {
 
   it('starts the counters over on Clear, agreeing with the list', async () => {
     const { page } = h;
-    await page.getByTestId('start').click();
+    await startAgain(page);
     await waitFor(
       async () => num(await page.getByTestId('c-packets').textContent()) > 400,
       '400 packets',
@@ -687,7 +697,7 @@ describe('a 1024x640 window', { timeout: 60_000 }, () => {
     }));
     expect(fits.scroll).toBeLessThanOrEqual(fits.client);
     expect(fits.right).toBeLessThanOrEqual(1024);
-    for (const id of ['start', 'stop', 'pause', 'clear', 'c-packets', 'c-errors', 'c-rate']) {
+    for (const id of ['attach', 'stop', 'pause', 'clear', 'c-packets', 'c-errors', 'c-rate']) {
       expect(await page.getByTestId(id).isVisible(), id).toBe(true);
     }
     await small.shot('20-1024-streaming');

@@ -254,7 +254,7 @@ describe('a view that falls behind the engine', () => {
     const { page } = small;
     await page.goto(small.server.url);
     await page.getByText('connected').first().waitFor();
-    await page.getByLabel('Simulated VM pace').selectOption('50000');
+    await page.getByLabel('Scripted debugger pace').selectOption('50000');
     await page.getByTestId('start').click();
     const dropped = page.getByTestId('dropped');
     await dropped.waitFor({ timeout: 20_000 });

@@ -206,7 +206,7 @@ describe('kdscope bridge (process)', () => {
     expect(run.err().trim().split('\n')).toHaveLength(1);
   });
 
-  it('unsupported mode and an unwritable capture: exit 1 with one line', async () => {
+  it('kdnet without UDP endpoints (exit 2) and an unwritable capture (exit 1): one line', async () => {
     const mode = kdscope([
       'bridge',
       '--debugger',
@@ -217,8 +217,9 @@ describe('kdscope bridge (process)', () => {
       'kdnet',
     ]);
     const [modeCode] = (await once(mode.child, 'exit')) as [number];
-    expect(modeCode).toBe(1);
-    expect(mode.err()).toMatch(/--mode kdnet is not supported by the bridge yet/);
+    expect(modeCode).toBe(2);
+    expect(mode.err()).toMatch(/--mode kdnet relays UDP: --target udp:/);
+    expect(mode.err().trim().split('\n')).toHaveLength(1);
     const bad = kdscope([
       'bridge',
       '--debugger',

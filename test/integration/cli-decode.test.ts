@@ -259,7 +259,9 @@ describe('kdscope decode (process)', () => {
     expect(noKey.stderr).toMatch(/KDNET datagrams skipped: give the key with --key/);
     // Exported with its key, the capture becomes the seed's plain serial format.
     const plain = tmp.file('kdnet-decrypted.pcap');
-    expect(kdscope('export', REAL_KDNET, '--key', '8.8.8.8', '--out', plain).status).toBe(0);
+    expect(
+      kdscope('export', REAL_KDNET, '--key', '8.8.8.8', '--decrypt', '--out', plain).status,
+    ).toBe(0);
     const again = lines(kdscope('decode', plain).stdout);
     const strip = (l: Record<string, unknown>) => ({ ...l, capture: undefined, frame: undefined });
     expect(again.map(strip)).toEqual(out.map(strip));

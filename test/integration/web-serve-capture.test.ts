@@ -107,7 +107,7 @@ describe('kdscope serve --captures', () => {
     await prepare();
     const captures = join(dir, 'new', 'captures');
     const { child, url, out } = await serve(['--captures', captures]);
-    expect(out()).toContain(`sessions are recorded to ${captures}\n`);
+    expect(out()).toContain(`sessions are recorded to ${captures} (at most 1 GiB each)\n`);
     const client = await clientFor(url);
     const info = await client.invoke('session.start', {
       debugger: 'sim',
@@ -168,6 +168,54 @@ describe('kdscope serve --captures', () => {
     expect(openCapture(info.capture!).forEach(() => undefined).frames).toBe(frames);
     expect(await stopServe(child)).toBe(0);
   }, 90_000);
+
+  it('--capture-limit stops recording at that size with one line; the session streams on', async () => {
+    await prepare();
+    const { child, url, out } = await serve(['--captures', dir, '--capture-limit', '96K']);
+    expect(out()).toContain(`sessions are recorded to ${dir} (at most 96 KiB each)\n`);
+    const client = await clientFor(url);
+    const info = await client.invoke('session.start', {
+      debugger: 'sim',
+      target: 'sim',
+      rate: 5000,
+    });
+    expect(info.captureLimitBytes).toBe(96 * 1024);
+    const full = await until(
+      () => client.invoke('session.status'),
+      (s) => s.captureError !== undefined,
+      'the capture to reach its limit',
+    );
+    expect(full.state).toBe('running');
+    expect(full.captureError).toMatch(
+      /^recording stopped after \d+ frames \(the session goes on\): the capture reached its size limit/,
+    );
+    await until(
+      () => client.invoke('session.status'),
+      (s) => s.counters.packets > full.counters.packets + 200,
+      '200 more packets',
+    );
+    await client.invoke('session.stop');
+    expect(statSync(info.capture!).size).toBeLessThanOrEqual(96 * 1024);
+    expect(statSync(info.capture!).size).toBeGreaterThan(80 * 1024);
+    expect(await stopServe(child)).toBe(0);
+  }, 90_000);
+
+  it('--capture-limit that is not a size is one line and exit 2', () => {
+    for (const [arg, line] of [
+      [
+        '12Q',
+        "kdscope serve: --capture-limit: not a size: '12Q' (bytes, or with K, M, G: 512M, 2G)\n",
+      ],
+      ['1K', 'kdscope serve: --capture-limit: 1K is too small (at least 64K)\n'],
+    ] as const) {
+      const bad = spawnSync(process.execPath, [bin, 'serve', '--capture-limit', arg], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(bad.status).toBe(2);
+      expect(bad.stderr).toBe(line);
+    }
+  }, 60_000);
 
   it('a folder that cannot be created is one line and exit 1', () => {
     const aFile = join(dir, 'file');

@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { NdjsonWriter, TableFormatter } from '../../electron/cli/decode-format';
+import { NdjsonWriter, TableWriter } from '../../electron/cli/decode-format';
 import { OutputSink } from '../../electron/cli/output-sink';
 import { PacketFlag, type PacketRecord } from '../../protocol/session/record';
 
 /** Collects what the sink writes. */
-function collector(): { stream: Writable; text: () => string } {
+function collector(): { stream: Writable; text: () => string; bytes: () => Buffer } {
   const parts: Buffer[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -14,7 +14,11 @@ function collector(): { stream: Writable; text: () => string } {
       callback();
     },
   });
-  return { stream, text: () => Buffer.concat(parts).toString('utf8') };
+  return {
+    stream,
+    text: () => Buffer.concat(parts).toString('utf8'),
+    bytes: () => Buffer.concat(parts),
+  };
 }
 
 const optional = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined });
@@ -129,6 +133,27 @@ describe('NdjsonWriter', () => {
     );
   });
 
+  it('writes byte for byte what JSON.stringify writes for the same fields', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(recordArb, { maxLength: 40 }),
+        fc.boolean(),
+        async (records, withTime) => {
+          const { stream, bytes } = collector();
+          const sink = new OutputSink(stream);
+          const writer = new NdjsonWriter(sink, withTime);
+          for (const r of records) writer.record(r);
+          await sink.end();
+          const reference = records.map((r) => JSON.stringify(expected(r, withTime)) + '\n');
+          expect(bytes().toString('latin1')).toBe(
+            Buffer.from(reference.join(''), 'utf8').toString('latin1'),
+          );
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('survives records larger than its buffer and many flushes', async () => {
     const { stream, text } = collector();
     const sink = new OutputSink(stream);
@@ -159,22 +184,195 @@ describe('NdjsonWriter', () => {
   });
 });
 
-describe('TableFormatter', () => {
-  it('keeps every column at its place whatever the record', () => {
-    fc.assert(
-      fc.property(fc.array(tableRecordArb, { minLength: 1, maxLength: 30 }), (records) => {
-        const table = new TableFormatter(true);
-        const header = table.header();
-        const starts = ['Time', 'Dir', 'Type', 'Id'].map((name) => header.indexOf(name));
-        for (const r of records) {
-          const row = table.row(r);
-          expect(row.endsWith('\n')).toBe(true);
-          expect(row.slice(0, -1)).not.toContain('\n');
+/** Free text that ends in every kind of whitespace String.trimEnd knows, and some it does not. */
+const freeText = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 30 }),
+  fc
+    .tuple(
+      fc.string({ maxLength: 10 }),
+      fc.constantFrom(
+        ' ',
+        '\t',
+        '\u00a0',
+        '\u2028',
+        '\ufeff',
+        '\u3000',
+        '\u0085',
+        '\u001f',
+        '\ud800',
+        'é',
+      ),
+      fc.constantFrom('', ' ', '  ', '\t\r'),
+    )
+    .map(([a, b, c]) => a + b + c),
+);
+
+/**
+ * Records for the table: every field a packet list shows, free text in the named cells too,
+ * and half of them without links, so that free text often ends the row.
+ */
+const tableArb: fc.Arbitrary<PacketRecord> = fc
+  .tuple(
+    tableRecordArb,
+    optional(freeText),
+    optional(fc.oneof(fc.constantFrom('ReadVirtualMemory', 'A'.repeat(30)), freeText)),
+    optional(fc.oneof(fc.constantFrom('ACKNOWLEDGE', 'B'.repeat(20)), freeText)),
+    fc.boolean(),
+  )
+  .map(([r, info, apiName, typeName, bare]) => ({
+    ...r,
+    ...(info === undefined ? {} : { info }),
+    apiName: apiName ?? r.apiName,
+    typeName: typeName ?? r.typeName,
+    ...(bare ? { ack: undefined, pair: undefined, resendOf: undefined } : {}),
+  }));
+
+describe('TableWriter', () => {
+  it('writes exactly the bytes of the straightforward string formatter', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(tableArb, { maxLength: 30 }),
+        fc.boolean(),
+        async (records, withTime) => {
+          const { stream, bytes } = collector();
+          const sink = new OutputSink(stream);
+          const writer = new TableWriter(sink, withTime);
+          writer.header();
+          for (const r of records) writer.record(r);
+          await sink.end();
+          const reference = new ReferenceTable(withTime);
+          const expected = reference.header() + records.map((r) => reference.row(r)).join('');
+          // Bytes (latin1: one character per byte), not strings: a lone surrogate is U+FFFD in
+          // UTF-8 either way.
+          expect(bytes().toString('latin1')).toBe(Buffer.from(expected, 'utf8').toString('latin1'));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keeps every column at its place whatever the record', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(tableRecordArb, { minLength: 1, maxLength: 30 }),
+        async (records) => {
+          const { stream, text } = collector();
+          const sink = new OutputSink(stream);
+          const writer = new TableWriter(sink, true);
+          writer.header();
+          for (const r of records) writer.record(r);
+          await sink.end();
+          const [header, ...rows] = text().split('\n');
+          expect(rows.pop()).toBe('');
+          expect(rows).toHaveLength(records.length);
+          const starts = ['Time', 'Dir', 'Type', 'Id'].map((name) => header!.indexOf(name));
           // Columns before Api/State hold short values: each starts where its header does.
-          for (const start of starts) expect(row[start - 1]).toBe(' ');
-        }
-      }),
+          for (const row of rows) for (const start of starts) expect(row[start - 1]).toBe(' ');
+        },
+      ),
       { numRuns: 100 },
     );
   });
 });
+
+// ---- the reference: the table as strings, the way it was first written (padEnd per cell,
+// trimEnd per row). TableWriter must print exactly this, byte for byte.
+
+const FLAG_SHORT: readonly (readonly [number, string])[] = [
+  [PacketFlag.RETRANSMIT, 'RETX'],
+  [PacketFlag.RESEND, 'RESEND'],
+  [PacketFlag.CHECKSUM_ERROR, 'CKSUM'],
+  [PacketFlag.RESET, 'RESET'],
+  [PacketFlag.UNEXPECTED_ID, 'BADID'],
+  [PacketFlag.STRAY_ACK, 'STRAY'],
+  [PacketFlag.NO_RESPONSE, 'NORESP'],
+  [PacketFlag.ERROR_STATUS, 'ERR'],
+];
+
+const COLUMNS = [
+  ['No.', 8],
+  ['Time', 12],
+  ['Dir', 3],
+  ['Type', 16],
+  ['Id', 10],
+  ['Api/State', 27],
+  ['Status', 10],
+  ['Len', 5],
+  ['Flags', 12],
+  ['Info', 0],
+] as const;
+
+const hex8 = (n: number): string => '0x' + (n >>> 0).toString(16).padStart(8, '0');
+
+function fitSeconds(seconds: number): string {
+  for (const decimals of [6, 3, 0]) {
+    const text = seconds.toFixed(decimals);
+    if (text.length <= 12) return text;
+  }
+  return seconds.toExponential(3);
+}
+
+class ReferenceTable {
+  private firstTime: number | undefined;
+
+  constructor(private readonly withTime: boolean) {}
+
+  header(): string {
+    return this.line(COLUMNS.map(([name]) => name));
+  }
+
+  row(r: PacketRecord): string {
+    if (this.firstTime === undefined) this.firstTime = r.time;
+    const time = this.withTime ? fitSeconds((r.time - this.firstTime) / 1000) : '';
+    const dir = r.dir === 'debugger->target' ? 'D→T' : 'T→D';
+    let type: string;
+    let id = '';
+    let apiState = '';
+    let status = '';
+    let info = '';
+    if (r.kind === 'packet') {
+      type = r.typeName!;
+      id = hex8(r.id!);
+      apiState = r.apiName ?? r.newStateName ?? '';
+      if (r.returnStatus !== undefined && r.dir === 'target->debugger')
+        status = hex8(r.returnStatus);
+      info = r.info ?? (r.text !== undefined ? JSON.stringify(r.text) : '');
+      if (r.ack !== undefined) info += (info ? ' ' : '') + `[ack #${r.ack}]`;
+      if (r.pair !== undefined)
+        info +=
+          (info ? ' ' : '') +
+          `[pair #${r.pair}${r.rttMs !== undefined ? ` ${r.rttMs.toFixed(3)} ms` : ''}]`;
+      if (r.resendOf !== undefined) info += (info ? ' ' : '') + `[of #${r.resendOf}]`;
+    } else if (r.kind === 'breakin') {
+      type = 'BREAKIN';
+    } else {
+      type = 'GARBAGE';
+      info = r.garbageReason ?? '';
+    }
+    const flags = FLAG_SHORT.filter(([bit]) => (r.flags & bit) !== 0)
+      .map(([, name]) => name)
+      .join(',');
+    return this.line([
+      String(r.no),
+      time,
+      dir,
+      type,
+      id,
+      apiState,
+      status,
+      String(r.length),
+      flags,
+      info,
+    ]);
+  }
+
+  private line(cells: readonly string[]): string {
+    let out = '';
+    for (let i = 0; i < COLUMNS.length; i++) {
+      const width = COLUMNS[i]![1];
+      const cell = cells[i] ?? '';
+      out += width === 0 ? cell : cell.padEnd(width) + ' ';
+    }
+    return out.trimEnd() + '\n';
+  }
+}

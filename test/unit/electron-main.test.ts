@@ -2,7 +2,18 @@
 // on every web contents, and IPC accepted only from the app page's main frame.
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { EventEmitter } from 'node:events';
-import { WEB_PREFERENCES, IPC_CHANNEL } from '../../electron/main-security';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { WEB_PREFERENCES, IPC_CHANNEL, SHOW_CAPTURE_CHANNEL } from '../../electron/main-security';
+
+// The app's captures folder is under $HOME: a temp home, so the test never touches the user's.
+const home = await vi.hoisted(async () => {
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(`${tmpdir()}/kdscope-main-home-`);
+  process.env.HOME = dir;
+  return dir;
+});
 
 type Listener = (...args: unknown[]) => void;
 
@@ -25,6 +36,7 @@ const fake = vi.hoisted(() => {
     windows,
     permission: null as null | ((...a: unknown[]) => void),
     ipc: null as unknown,
+    shown: [] as string[],
   };
 });
 
@@ -73,6 +85,7 @@ vi.mock('electron', () => {
     },
     BrowserWindow,
     ipcMain,
+    shell: { showItemInFolder: (path: string) => fake.shown.push(path) },
     session: {
       defaultSession: {
         setPermissionRequestHandler: (h: Listener) => (fake.permission = h),
@@ -101,6 +114,7 @@ const ipc = fake.ipc as EventEmitter;
 afterAll(() => {
   win.closed();
   (fake.appEvents.get('window-all-closed') as () => void)();
+  rmSync(home, { recursive: true, force: true });
 });
 
 function sendFrom(
@@ -175,5 +189,30 @@ describe('electron/main.ts', () => {
     sendFrom(win.webContents.mainFrame, { t: 'req', id: 8, op: 'session.status' });
     await settle();
     expect(win.webContents.sent.at(-1)).toMatchObject({ t: 'res', id: 8 });
+  });
+
+  it('shows a capture of the captures folder in the file manager, by plain name only', () => {
+    const captures = join(home, '.kdscope', 'captures');
+    mkdirSync(captures, { recursive: true });
+    writeFileSync(join(captures, 'kdscope-2026-01-01-00-00-00.pcap'), 'x');
+    writeFileSync(join(home, 'secret.pcap'), 'x');
+    const show = (
+      name: unknown,
+      frame = win.webContents.mainFrame,
+      sender: unknown = win.webContents,
+    ) => ipc.emit(SHOW_CAPTURE_CHANNEL, { sender, senderFrame: frame }, name);
+    for (const name of [
+      '../secret.pcap',
+      join(home, 'secret.pcap'),
+      'notes.txt',
+      'missing.pcap',
+      42,
+    ])
+      show(name);
+    show('kdscope-2026-01-01-00-00-00.pcap', { url: 'https://evil.example/' });
+    show('kdscope-2026-01-01-00-00-00.pcap', win.webContents.mainFrame, { other: true });
+    expect(fake.shown).toEqual([]);
+    show('kdscope-2026-01-01-00-00-00.pcap');
+    expect(fake.shown).toEqual([join(captures, 'kdscope-2026-01-01-00-00-00.pcap')]);
   });
 });

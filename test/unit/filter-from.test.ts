@@ -10,6 +10,15 @@ import { cellFilter, combineFilter, fieldFilter } from '../../renderer/store/fil
 import { recordWithNo } from '../property/filter-arbitraries';
 
 const ORIGIN = 1_700_000_000_000;
+const recordBase: PacketRecord = {
+  no: 1,
+  time: 0,
+  dir: 'debugger->target',
+  kind: 'packet',
+  offset: 0,
+  length: 0,
+  flags: 0,
+};
 
 describe('filters from the packet list', () => {
   it('select the packet whose cell they came from (property)', () => {
@@ -31,6 +40,14 @@ describe('filters from the packet list', () => {
       ),
       { numRuns: 500 },
     );
+  });
+
+  it('hold a time that binary rounding puts on the edge of its shown value', () => {
+    // Found by the property above: -585527.9910625 s, which the display rounds down.
+    const r: PacketRecord = { ...recordBase, time: 1699414472008.9375 };
+    const src = cellFilter(r, 'time', ORIGIN)!;
+    const made = createFilter(src, { timeOrigin: () => ORIGIN });
+    expect(made.ok && made.filter.matchRecord(r), src).toBe(true);
   });
 
   it('read like what the columns show', () => {

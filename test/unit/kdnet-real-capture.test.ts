@@ -65,6 +65,8 @@ describe('the real KDNET capture (windbg-uncut.pcapng.gz, key 8.8.8.8)', () => {
       dataKeyChanges: 1,
       malformed: 0,
       unauthenticated: 0,
+      authenticated: 955,
+      held: 0,
     });
     expect(decoded.stats.skippedBy).toEqual({ 'kdnet-control': 428 });
     expect(decoded.stats.chunks).toBe(527);

@@ -149,9 +149,6 @@ describe('named pipe mapping (Windows seams)', () => {
   });
 
   it('names the unsupported kinds', async () => {
-    expect(() => createDialer(parseEndpoint('udp:51111'))).toThrow(
-      /KDNET \(UDP\) bridging is not supported yet/,
-    );
     expect(() => createDialer(parseEndpoint('sim'))).toThrow(/simulated target is not available/);
     await expect(createAcceptor(parseEndpoint('sim'))).rejects.toThrow(
       /the built-in scripted debugger is not available here/,

@@ -32,7 +32,7 @@ export interface RecorderOptions {
 }
 
 /** Record header and wrap of one frame, at most (pcapng with the UDP wrap, padded). */
-const FRAME_OVERHEAD = 96;
+export const FRAME_OVERHEAD = 96;
 
 export class Recorder implements BridgeTap {
   readonly name = 'recorder';
@@ -117,7 +117,7 @@ export class Recorder implements BridgeTap {
   }
 }
 
-function formatLimit(bytes: number): string {
+export function formatLimit(bytes: number): string {
   const units: [number, string][] = [
     [1024 ** 3, 'GiB'],
     [1024 ** 2, 'MiB'],

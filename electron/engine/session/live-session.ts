@@ -15,8 +15,16 @@ import type { RingStats, SimVmbusRings } from '../simulators/vmbus-rings';
 import type { TransportDeps } from '../transports/types';
 import type { PipeChannel, PipeChannelStats, VmbusDialOptions } from '../vmbus/pipe-channel';
 import { sessionBridgeDecoder, type SessionBridgeDecoder } from './decoder';
+import { kdnetBridgeDecoder } from '../kdnet/bridge-decoder';
+import { kdnetDecryptingTap } from '../kdnet/decrypting-tap';
+import { DatagramRecorder } from '../kdnet/recorder';
+import { parseKdnetKey } from '../../../protocol/kdnet/key';
+import { SIM_KDNET_KEY, prepareKdnetPreset, type KdnetPreset } from './kdnet-preset';
 import type { ResolvedSession } from './plan';
 import { scriptedDebuggerAcceptor, scriptedPace } from './scripted-debugger';
+
+/** The seed-format recorder, or for KDNET the datagram recorder (real UDP addresses). */
+export type SessionRecorder = Recorder | DatagramRecorder;
 
 export interface SessionCapture {
   readonly path: string;
@@ -48,11 +56,12 @@ export interface LiveSessionOptions {
 export class LiveSession {
   private rings: SimVmbusRings | undefined;
   private pipe: PipeChannel | undefined;
+  private preset: KdnetPreset | undefined;
 
   private constructor(
     readonly resolved: ResolvedSession,
     readonly decoder: SessionBridgeDecoder,
-    readonly recorder: Recorder | undefined,
+    readonly recorder: SessionRecorder | undefined,
     readonly live: LiveSink | undefined,
   ) {}
 
@@ -66,27 +75,34 @@ export class LiveSession {
     const closeTaps = (): void => {
       for (const tap of taps) void Promise.resolve(tap.close()).catch(() => undefined);
     };
-    let recorder: Recorder | undefined;
+    let recorder: SessionRecorder | undefined;
     let live: LiveSink | undefined;
+    // KDNET: the datagrams are recorded with their real addresses, decrypted for Wireshark.
+    const kdnetKey = resolved.mode === 'kdnet' ? resolved.key : undefined;
     try {
       if (options.capture) {
-        recorder = Recorder.open(options.capture.path, options.capture.format, {
-          ...(options.capture.limitBytes ? { limitBytes: options.capture.limitBytes } : {}),
-        });
+        const { path, format, limitBytes } = options.capture;
+        const limits = limitBytes ? { limitBytes } : {};
+        recorder = kdnetKey
+          ? DatagramRecorder.open(path, format, limits)
+          : Recorder.open(path, format, limits);
         taps.push(recorder);
       }
       if (options.wireshark !== undefined) {
         live = createLiveSink(options.wireshark);
-        taps.push(live);
+        taps.push(kdnetKey ? kdnetDecryptingTap(live, kdnetKey) : live);
       }
     } catch (error) {
       closeTaps();
       throw error;
     }
-    const decoder = sessionBridgeDecoder(options.keepBytes ? { keepBytes: {} } : {});
+    const report = options.report ?? (() => undefined);
+    const decoderOptions = options.keepBytes ? { keepBytes: {} } : {};
+    const decoder = kdnetKey
+      ? kdnetBridgeDecoder(kdnetKey, { ...decoderOptions, report: (line) => report(line) })
+      : sessionBridgeDecoder(decoderOptions);
     const session = new LiveSession(resolved, decoder, recorder, live);
     const pace = scriptedPace(options.rate);
-    const report = options.report ?? (() => undefined);
     const vmbus: VmbusDialOptions = {
       feedback: resolved.feedback,
       report: (line) => report(line),
@@ -101,17 +117,37 @@ export class LiveSession {
       simDebugger: () =>
         scriptedDebuggerAcceptor(pace.debuggerOptions, (r) => options.onScriptEnd?.(r)),
       ...(resolved.mode === 'vmbus' ? { vmbus } : {}),
+      onUdpFlow: (flow, socket) => {
+        if (socket === 'bound' && recorder instanceof DatagramRecorder)
+          recorder.setTargetFlow(flow);
+      },
     };
+    let preset: KdnetPreset | undefined;
     try {
+      // sim:kdnet: the simulated KDNET target (and scripted debugger) on loopback UDP.
+      if (kdnetKey && resolved.target.kind === 'sim') {
+        preset = await prepareKdnetPreset({
+          // The simulated VM's own key: a session told another one shows what a wrong key does.
+          startKey: parseKdnetKey(SIM_KDNET_KEY),
+          ...(resolved.debugger.kind === 'udp' ? { debugger: resolved.debugger } : {}),
+          target: { ...pace.targetOptions, ...options.simTarget },
+          script: pace.debuggerOptions,
+          onScriptEnd: (r) => options.onScriptEnd?.(r),
+        });
+        session.preset = preset;
+      }
       session.bridge = await Bridge.start({
         ...options.bridge,
-        debugger: resolved.debugger,
-        target: resolved.target,
+        debugger: preset?.debugger ?? resolved.debugger,
+        target: preset?.target ?? resolved.target,
         deps,
         taps,
         decoder,
       });
+      await preset?.startTarget();
     } catch (error) {
+      preset?.close();
+      await session.bridge?.close();
       closeTaps();
       // Nothing was recorded: leave no empty capture behind.
       if (recorder) rmSync(recorder.label, { force: true });
@@ -130,8 +166,9 @@ export class LiveSession {
     return this.pipe?.stats;
   }
 
-  /** Stops relaying, flushes and closes the capture and the live sink. */
+  /** Stops relaying (and the simulated KDNET peers), flushes and closes the capture and sink. */
   close(): Promise<void> {
+    this.preset?.close();
     return this.bridge.close();
   }
 }

@@ -3,7 +3,9 @@
 // debugger endpoint `sim`, as the built-in target is the target endpoint `sim`.
 
 import type { CaptureFormat, SessionMode } from '../../api/contract';
+import { KdnetKeyError, parseKdnetKey } from '../../../protocol/kdnet/key';
 import { EndpointError, parseEndpoint, type Endpoint } from '../endpoint';
+import { SIM_KDNET_KEY } from './kdnet-preset';
 
 export interface SessionRequest {
   readonly debugger: string;
@@ -19,7 +21,8 @@ export interface ResolvedSession {
   readonly target: Endpoint;
   readonly mode: SessionMode;
   readonly feedback: boolean;
-  readonly key?: string;
+  /** The KDNET starting key, parsed (mode kdnet). */
+  readonly key?: Uint8Array;
 }
 
 /** How the options are named where they came from (CLI flags, or the attach page's fields). */
@@ -86,24 +89,27 @@ export function resolveSession(
 ): ResolvedSession {
   const debuggerEp = endpoint(names.debugger, request.debugger);
   const targetEp = endpoint(names.target, request.target);
-  // WinDbg reaches us on a pipe, socket or port; `sim` is the scripted debugger.
-  if (!['pipe', 'unix', 'tcp', 'serial', 'udp'].includes(debuggerEp.kind)) {
-    if (!isScriptedDebugger(debuggerEp))
-      throw new SessionOptionError(
-        `${names.debugger} ${request.debugger}: WinDbg connects to a pipe, unix or tcp socket, or serial port; this names a target`,
-      );
-  }
   const vmbus = isVmbusTarget(targetEp);
-  const mode = request.mode ?? (vmbus ? 'vmbus' : targetEp.kind === 'udp' ? 'kdnet' : 'com');
+  const udp =
+    debuggerEp.kind === 'udp' ||
+    targetEp.kind === 'udp' ||
+    (targetEp.kind === 'sim' && targetEp.flavour === 'kdnet');
+  const mode = request.mode ?? (vmbus ? 'vmbus' : udp ? 'kdnet' : 'com');
   if (!(MODES as readonly string[]).includes(mode))
     throw new SessionOptionError(`${names.mode} must be com, vmbus or kdnet, not '${mode}'`);
-  if (mode === 'kdnet')
+  if (mode === 'kdnet') return resolveKdnet(request, names, debuggerEp, targetEp);
+  // WinDbg reaches us on a pipe, socket or port; `sim` is the scripted debugger.
+  if (
+    !['pipe', 'unix', 'tcp', 'serial'].includes(debuggerEp.kind) &&
+    !isScriptedDebugger(debuggerEp)
+  )
     throw new SessionOptionError(
-      `${names.mode} kdnet is not supported by the bridge yet (com and vmbus work)`,
-      true,
+      `${names.debugger} ${request.debugger}: WinDbg connects to a pipe, unix or tcp socket, or serial port; ${debuggerEp.kind === 'udp' ? `udp is KDNET: ${names.mode} kdnet ${names.key} W.X.Y.Z` : 'this names a target'}`,
     );
-  if (debuggerEp.kind === 'udp' || targetEp.kind === 'udp')
-    throw new SessionOptionError(`udp: endpoints carry KDNET: use ${names.mode} kdnet`);
+  if (targetEp.kind === 'udp')
+    throw new SessionOptionError(
+      `${names.target} ${request.target}: udp is KDNET: ${names.mode} kdnet ${names.key} W.X.Y.Z`,
+    );
   if (mode === 'com' && vmbus)
     throw new SessionOptionError(
       `${names.target} ${request.target} speaks VMBus pipe messages, not ${names.mode} com`,
@@ -116,13 +122,51 @@ export function resolveSession(
     );
   if (request.feedback && mode !== 'vmbus')
     throw new SessionOptionError(`${names.feedback} applies to ${names.mode} vmbus only`);
-  if (request.key !== undefined && request.key !== '' && mode !== 'kdnet')
+  if (request.key !== undefined && request.key !== '')
     throw new SessionOptionError(`${names.key} applies to ${names.mode} kdnet only`);
   return {
     debugger: debuggerEp,
     target: targetEp,
     mode: mode as SessionMode,
     feedback: request.feedback === true,
-    ...(request.key ? { key: request.key } : {}),
   };
+}
+
+/**
+ * KDNET: the target sends to the host's port and WinDbg listens, so the bridge binds the target
+ * endpoint (where the target sends) and sends to the debugger endpoint (where WinDbg listens).
+ */
+function resolveKdnet(
+  request: SessionRequest,
+  names: OptionNames,
+  debuggerEp: Endpoint,
+  targetEp: Endpoint,
+): ResolvedSession {
+  // The simulated KDNET VM (sim:kdnet) comes with a key, and the scripted debugger (sim) speaks
+  // KDNET to it; anything else is a real peer on UDP.
+  const simulated = targetEp.kind === 'sim' && targetEp.flavour === 'kdnet';
+  if (
+    !(targetEp.kind === 'udp' || simulated) ||
+    !(debuggerEp.kind === 'udp' || (simulated && isScriptedDebugger(debuggerEp)))
+  )
+    throw new SessionOptionError(
+      `${names.mode} kdnet relays UDP: ${names.target} udp:[HOST:]PORT (where the target sends) and ${names.debugger} udp:[HOST:]PORT (where WinDbg listens)`,
+    );
+  if (request.feedback)
+    throw new SessionOptionError(`${names.feedback} applies to ${names.mode} vmbus only`);
+  const keyText = request.key || (simulated ? SIM_KDNET_KEY : undefined);
+  if (keyText === undefined)
+    throw new SessionOptionError(`${names.mode} kdnet needs the KDNET key: ${names.key} W.X.Y.Z`);
+  let key: Uint8Array;
+  try {
+    key = parseKdnetKey(keyText);
+  } catch (error) {
+    // Said without the key itself: a mistyped key is still mostly the key.
+    if (error instanceof KdnetKeyError)
+      throw new SessionOptionError(
+        `${names.key}: bad KDNET key: expected w.x.y.z, four base-36 numbers below 2^64`,
+      );
+    throw error;
+  }
+  return { debugger: debuggerEp, target: targetEp, mode: 'kdnet', feedback: false, key };
 }

@@ -53,7 +53,7 @@ export function simVmbusTargetFactory(
 ): SimTargetFactory {
   const com = simTargetFactory(options.target);
   return (endpoint) => {
-    if (endpoint.flavour === 'com') return com(endpoint);
+    if (endpoint.flavour !== 'vmbus') return com(endpoint);
     const sim = createSimVmbusTarget(options);
     onVmbus?.(sim);
     return sim.stream;

@@ -5,6 +5,7 @@ import { formatEndpoint, type Endpoint } from '../endpoint';
 import { dialingAcceptor, type DialingAcceptorOptions } from './dialing-acceptor';
 import { netAcceptor, netDialer } from './net';
 import { serialDialer } from './serial';
+import { udpBindDialer, udpConnectAcceptor } from './udp';
 import { TransportError, type Acceptor, type Dialer, type TransportDeps } from './types';
 import { pipeMessageDialer, vmDialer, vmbusDialer } from '../vmbus/dialers';
 
@@ -15,6 +16,14 @@ export { netAcceptor, netAddress, netDialer } from './net';
 export { serialDialer } from './serial';
 export { dialingAcceptor } from './dialing-acceptor';
 export { memoryPair } from './memory-pair';
+export {
+  DatagramChannel,
+  bindUdpChannel,
+  connectUdpChannel,
+  udpBindDialer,
+  udpConnectAcceptor,
+} from './udp';
+export type { UdpAddress, UdpFlow } from './udp';
 
 function unsupported(ep: Endpoint, why: string): TransportError {
   return new TransportError(`${formatEndpoint(ep)}: ${why}`);
@@ -39,6 +48,9 @@ export function createDialer(ep: Endpoint, deps: TransportDeps = {}): Dialer {
       });
     case 'sim': {
       const factory = deps.simTarget;
+      // A KDNET target is a UDP peer, not a stream: a session runs it on loopback (kdnet-preset).
+      if (ep.flavour === 'kdnet')
+        throw unsupported(ep, 'the simulated KDNET target runs in a kdscope session (mode kdnet)');
       if (!factory)
         throw unsupported(ep, 'the simulated target is not available in this build yet');
       return {
@@ -47,12 +59,11 @@ export function createDialer(ep: Endpoint, deps: TransportDeps = {}): Dialer {
       };
     }
     case 'udp':
-      throw notYet(ep);
+      // KDNET: the target sends first, so "reaching" it is binding where it sends (udp.ts).
+      return udpBindDialer(ep, {
+        onFlow: (flow) => deps.onUdpFlow?.(flow, 'bound'),
+      });
   }
-}
-
-function notYet(ep: Extract<Endpoint, { kind: 'udp' }>): TransportError {
-  return unsupported(ep, 'KDNET (UDP) bridging is not supported yet');
 }
 
 export async function createAcceptor(
@@ -79,6 +90,10 @@ export async function createAcceptor(
     case 'vm':
       throw unsupported(ep, 'a VM is a target; the debugger side needs a pipe, socket or port');
     case 'udp':
-      throw notYet(ep);
+      // KDNET: WinDbg listens; its side is a socket connected to it, there at once (udp.ts).
+      return udpConnectAcceptor(ep, {
+        ...options,
+        onFlow: (flow) => deps.onUdpFlow?.(flow, 'connected'),
+      });
   }
 }

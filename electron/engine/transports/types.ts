@@ -8,6 +8,17 @@ import type { VmbusDialOptions } from '../vmbus/pipe-channel';
 
 export type ByteChannel = Duplex;
 
+export interface UdpAddress {
+  readonly address: string;
+  readonly port: number;
+}
+
+/** Both ends of a channel's traffic: its own socket and the peer it talks to. */
+export interface UdpFlow {
+  readonly local: UdpAddress;
+  readonly remote: UdpAddress;
+}
+
 /** The active side: opens a channel to a peer that is already there (a VM's pipe, a serial port). */
 export interface Dialer {
   readonly description: string;
@@ -40,6 +51,11 @@ export interface TransportDeps {
    * pipe then carries length-prefixed messages; `vmbus:NAME` takes its options from here.
    */
   readonly vmbus?: VmbusDialOptions;
+  /**
+   * KDNET: the addresses of each UDP channel as they become known ('bound': the socket the
+   * target sends to; 'connected': the one that sends to WinDbg), for captures with real ports.
+   */
+  readonly onUdpFlow?: (flow: UdpFlow, socket: 'bound' | 'connected') => void;
 }
 
 /** A transport failure said in one line (what, where, and a hint when there is one). */

@@ -28,6 +28,13 @@ export const simulatedVm: VmInfo = {
       endpoint: 'sim:vmbus',
       note: 'simulated KD target behind simulated VMBus rings',
     },
+    {
+      kind: 'sim',
+      port: 'KDNET',
+      path: '(loopback UDP)',
+      endpoint: 'sim:kdnet',
+      note: 'simulated KD target over KDNET (key 1.2.3.4; a WinDbg listening on udp: works too)',
+    },
   ],
 };
 

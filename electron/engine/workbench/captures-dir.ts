@@ -40,6 +40,12 @@ export function sessionCapturePath(
 }
 
 const CAPTURE_FILE = /\.(pcap|pcapng|cap)(\.gz)?$/i;
+/** A plain capture file name: no folder part, no leading dot, a capture suffix. */
+const CAPTURE_FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,200}\.(pcap|pcapng|cap)(\.gz)?$/i;
+
+/** True for a name the UI may ask for (download, show in folder): never a path. */
+export const isCaptureFileName = (name: string): boolean =>
+  CAPTURE_FILE_NAME.test(name) && !name.includes('..');
 
 /** The captures in `dir`, newest first (at most `max`); `live` marks the running session's. */
 export function listCaptures(dir: string, live?: string, max = 200): RecordedCapture[] {

@@ -3,6 +3,7 @@
 // window or browser, packet bytes on demand, the VMs to attach to, profiles and captures.
 
 import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import {
   ZERO_COUNTERS,
   type Counters,
@@ -27,6 +28,14 @@ import type { BridgeEvent } from '../bridge/types';
 import { formatEndpoint } from '../endpoint';
 import { ProfileStore } from '../profiles/profile-store';
 import { debuggerCommands, primaryDebuggerCommand } from '../session/debugger-commands';
+import {
+  CommandLineError,
+  Launcher,
+  defaultLaunchCommand,
+  maskSecrets,
+  type DefaultLaunchSeams,
+  type SpawnFn,
+} from '../session/launcher';
 import { LiveSession } from '../session/live-session';
 import { SessionOptionError, resolveSession, type ResolvedSession } from '../session/plan';
 import type { SimFault } from '../simulators/faults';
@@ -57,6 +66,11 @@ export interface WorkbenchOptions {
   readonly listVms?: (signal?: AbortSignal) => Promise<VmListing>;
   /** Every simulated target misbehaves this way (e2e tests of a bad wire). */
   readonly simFault?: SimFault;
+  /** "Start debugger": how `kdscope` is run, the platform and WinDbg's whereabouts, spawning. */
+  readonly launch?: DefaultLaunchSeams & {
+    readonly kdscope?: readonly string[];
+    readonly spawn?: SpawnFn;
+  };
 }
 
 export const DEFAULT_CAPTURE_LIMIT = 1024 ** 3;
@@ -93,7 +107,11 @@ export class Workbench {
   /** Updated per packet, so mutable; copied out for status and the counters event. */
   private readonly tally: { -readonly [K in keyof Counters]: number } = { ...ZERO_COUNTERS };
   private failure: string | undefined;
+  private warning: string | undefined;
+  /** The last failure to reach a side (connect refused, pipe busy): its state while it lasts. */
   private readonly sideErrors: Partial<Record<Side, string>> = {};
+  /** The error a side's connection ended with (a reset): detail, the side is just gone. */
+  private readonly lostWith: Partial<Record<Side, string>> = {};
   private countersTimer: ReturnType<typeof setInterval> | null = null;
   private rateWindow: { time: number; packets: number }[] = [];
   private readonly history = new LinkHistory();
@@ -102,6 +120,9 @@ export class Workbench {
     'target->debugger': 0,
   };
   private offBridge: (() => void) | null = null;
+  /** The debugger process this session started ("start debugger"), if any. */
+  private launcher: Launcher | null = null;
+  private readonly launchSeams: NonNullable<WorkbenchOptions['launch']>;
 
   constructor(options: WorkbenchOptions = {}) {
     this.now = options.now ?? (() => performance.timeOrigin + performance.now());
@@ -110,11 +131,17 @@ export class Workbench {
     this.profiles = options.profiles ?? new ProfileStore();
     this.listVms = options.listVms ?? ((signal) => defaultListVms(undefined, signal));
     this.simFault = options.simFault;
+    this.launchSeams = options.launch ?? {};
     this.store = new BatchStore({
       encode: encodeRecords,
       ...(options.capacityRows ? { capacityRows: options.capacityRows } : {}),
       ...(options.batchRows ? { maxRows: options.batchRows } : {}),
     });
+  }
+
+  /** The folder sessions record to (what captures.list lists). */
+  get capturesFolder(): string {
+    return this.capturesDir;
   }
 
   status(): SessionStatus {
@@ -123,7 +150,9 @@ export class Workbench {
       info: this.info,
       counters: { ...this.tally },
       ...(this.session ? { peers: this.peers(this.session) } : {}),
+      ...(this.launcher ? { launched: this.launcher.status() } : {}),
       ...(this.failure ? { error: this.failure } : {}),
+      ...(this.warning ? { warning: this.warning } : {}),
       ...(this.captureError ? { captureError: this.captureError } : {}),
     };
   }
@@ -143,11 +172,13 @@ export class Workbench {
         problem: error.message,
       };
     }
+    const launch = defaultLaunchCommand(resolved.debugger, resolved.mode, this.launchSeams);
     return {
       debugger: formatEndpoint(resolved.debugger),
       target: formatEndpoint(resolved.target),
       mode: resolved.mode,
       debuggerCommands: debuggerCommands(resolved.debugger, resolved.mode),
+      ...(launch ? { defaultLaunch: launch } : {}),
     };
   }
 
@@ -160,6 +191,18 @@ export class Workbench {
     } catch (error) {
       if (error instanceof SessionOptionError) throw new WorkbenchError(error.message);
       throw error;
+    }
+    if (options.launch !== undefined) {
+      if (resolved.debugger.kind === 'sim')
+        throw new WorkbenchError(
+          'start debugger: the built-in scripted debugger runs in process; choose an endpoint for the debugger',
+        );
+      try {
+        Launcher.check(options.launch);
+      } catch (error) {
+        if (error instanceof CommandLineError) throw new WorkbenchError(error.message);
+        throw error;
+      }
     }
     this.starting = true;
     try {
@@ -191,7 +234,7 @@ export class Workbench {
           : {}),
         ...(options.rate === undefined ? {} : { rate: options.rate }),
         ...(this.simFault ? { simTarget: { fault: this.simFault } } : {}),
-        report: (line) => this.log('warn', 'vmbus', line),
+        report: (line) => this.onLinkWarning(resolved.mode, line),
         onScriptEnd: (report) => {
           if (this.session === session)
             void this.finish(report.ok ? undefined : (report.error ?? 'the session failed'));
@@ -228,14 +271,20 @@ export class Workbench {
     this.info = info;
     this.state = 'running';
     this.failure = undefined;
-    for (const side of SIDES) delete this.sideErrors[side];
+    this.warning = undefined;
+    for (const side of SIDES) {
+      delete this.sideErrors[side];
+      delete this.lostWith[side];
+    }
     this.offBridge = session.bridge.subscribe((event) => this.onBridgeEvent(event));
     this.countersTimer = setInterval(() => this.onSampleTick(session), SAMPLE_MS);
+    this.launcher = null;
     this.log(
       'info',
       'session',
       `session started: debugger ${info.debugger}, target ${info.target}`,
     );
+    if (options.launch !== undefined) this.launch(options.launch, session);
     this.broadcast('session.state', this.status());
     return info;
   }
@@ -252,6 +301,8 @@ export class Workbench {
     this.failure = failure;
     if (this.countersTimer) clearInterval(this.countersTimer);
     this.countersTimer = null;
+    // The debugger first: it would only report the bridge going away.
+    await this.launcher?.stop();
     await session.close();
     this.offBridge?.();
     this.offBridge = null;
@@ -292,6 +343,7 @@ export class Workbench {
     return {
       vms: listing.vms,
       problems: [...listing.problems].map(([provider, problem]) => ({ provider, problem })),
+      host: { platform: this.launchSeams.platform ?? process.platform, tempDir: tmpdir() },
     };
   }
 
@@ -310,7 +362,8 @@ export class Workbench {
       'profiles.save': async (p) => this.profiles.save(p),
       'profiles.delete': async (name) => this.profiles.delete(name),
       'session.stats': async () => this.history.all(),
-      'captures.list': async () => listCaptures(this.capturesDir, this.info?.capture),
+      'captures.list': async () =>
+        listCaptures(this.capturesDir, this.state === 'running' ? this.info?.capture : undefined),
       'packets.bytes': async (no) => this.bytes(no),
       'stream.ready': async (o) => streamer.ready(o.window),
       'stream.ack': async (seq) => streamer.ack(seq),
@@ -331,10 +384,41 @@ export class Workbench {
     const session = this.session;
     this.session = null;
     this.offBridge?.();
+    await this.launcher?.stop();
     await session?.close();
     this.store.dispose();
     for (const c of this.connections) c.streamer.dispose();
     this.connections.clear();
+  }
+
+  /** Runs the session's debugger command now that the bridge listens; it ends with the session. */
+  private launch(command: string, session: LiveSession): void {
+    const mine = (): boolean => this.session === session;
+    const launcher = Launcher.start(command, {
+      ...(this.launchSeams.kdscope ? { kdscope: this.launchSeams.kdscope } : {}),
+      ...(this.launchSeams.spawn ? { spawn: this.launchSeams.spawn } : {}),
+      onLine: (line, stream) => {
+        if (mine()) this.log(stream === 'stderr' ? 'warn' : 'info', 'debugger process', line);
+      },
+      onExit: (status) => {
+        if (!mine()) return;
+        this.log(
+          status.state === 'failed' ? 'error' : 'info',
+          'debugger process',
+          status.state === 'failed'
+            ? (status.detail ?? 'could not start')
+            : `the debugger process ended: ${status.detail ?? 'exited'}`,
+        );
+        this.broadcast('session.state', this.status());
+      },
+    });
+    this.launcher = launcher;
+    const pid = launcher.status().pid;
+    this.log(
+      'info',
+      'debugger process',
+      `started${pid === undefined ? '' : ` (pid ${pid})`}: ${maskSecrets(command)}`,
+    );
   }
 
   private peers(session: LiveSession): Record<Side, PeerStatus> {
@@ -342,16 +426,16 @@ export class Workbench {
     const counters = bridge.counters();
     const peer = (side: Side): PeerStatus => {
       const health = bridge.health.status(side);
-      const error = this.sideErrors[side];
+      const failure = this.sideErrors[side];
+      const error = failure ?? this.lostWith[side];
       const connections =
         side === 'debugger' ? counters.debuggerConnections : counters.targetConnections;
-      // The target not reached and the last attempt failed: that failure is the news, not
-      // "waiting" or "gone". (A debugger's errors are those of a connection that then went.)
-      const failing = side === 'target' && error !== undefined && !bridge.connected(side);
+      // Not connected and the last attempt failed: that failure is the news, not "waiting".
+      const failing = failure !== undefined && !bridge.connected(side);
       return {
         connection: bridge.connected(side) ? 'connected' : connections > 0 ? 'gone' : 'waiting',
         condition: failing ? 'error' : health.condition,
-        line: failing ? `${side}: ${error}` : health.line,
+        line: failing ? `${side}: ${failure}` : health.line,
         connections,
         ...(error ? { error } : {}),
       };
@@ -366,7 +450,11 @@ export class Workbench {
         for (const record of event.updates) this.store.update(record);
         return;
       case 'side':
-        if (event.state === 'connected') delete this.sideErrors[event.side];
+        if (event.state === 'connected') delete this.lostWith[event.side];
+        // An error just before a connection closed (a reset) is how it ended: the side is gone.
+        if (event.state === 'gone' && this.sideErrors[event.side] !== undefined)
+          this.lostWith[event.side] = this.sideErrors[event.side]!;
+        delete this.sideErrors[event.side];
         this.log('info', event.side, `${event.side} ${event.state}`);
         this.broadcast('session.state', this.status());
         return;
@@ -381,6 +469,13 @@ export class Workbench {
         this.broadcast('session.state', this.status());
         return;
     }
+  }
+
+  /** Trouble the decoder or the VMBus pipe saw (one line each kind): logged and in the status. */
+  private onLinkWarning(mode: string, line: string): void {
+    this.warning = line;
+    this.log('warn', mode === 'kdnet' ? 'kdnet' : 'vmbus', line);
+    this.broadcast('session.state', this.status());
   }
 
   private resetData(): void {

@@ -1,0 +1,247 @@
+// UDP for KDNET: a channel is a Duplex in object mode whose every write is one datagram and
+// every 'data' event one datagram, so the bridge relays datagrams unchanged and one for one.
+//
+// KDNET turns the usual roles round: the target sends first (it pokes the host's port) and
+// WinDbg listens. So on the bridge the target's side is the bound socket, and its Dialer
+// "connects" when the target's first datagram arrives (the channel then answers whoever sent
+// last); the debugger's side is a socket connected to where WinDbg listens, handed over at
+// once by a dialing Acceptor.
+
+import { createSocket, type RemoteInfo, type Socket, type SocketType } from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import { Duplex } from 'node:stream';
+import { formatEndpoint, type Endpoint } from '../endpoint';
+import { dialingAcceptor, type DialingAcceptorOptions } from './dialing-acceptor';
+import { describeTransportError } from './errors';
+import {
+  TransportError,
+  type Acceptor,
+  type ByteChannel,
+  type Dialer,
+  type UdpAddress,
+  type UdpFlow,
+} from './types';
+
+export type { UdpAddress, UdpFlow };
+
+export type UdpEndpoint = Extract<Endpoint, { kind: 'udp' }>;
+
+export interface DatagramChannelStats {
+  datagramsIn: number;
+  datagramsOut: number;
+  /** Writes with nowhere to go (no peer has spoken yet) or reads past the queue limit. */
+  dropped: number;
+  /** ICMP said nobody listens at the peer's port (WinDbg not started yet, say). */
+  refused: number;
+}
+
+/** Where WinDbg is assumed to listen when the debugger's endpoint names no host. */
+export const DEFAULT_UDP_HOST = '127.0.0.1';
+/** Datagrams queued for a paused reader before new ones are dropped (UDP would drop too). */
+const READ_QUEUE_LIMIT = 4096;
+/** Socket buffers large enough for a burst of KDNET datagrams (a replay flat out). */
+const SOCKET_BUFFER = 4 * 1024 * 1024;
+const TRANSIENT = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN']);
+
+function socketType(host: string | undefined): SocketType {
+  return host !== undefined && isIPv6(host) ? 'udp6' : 'udp4';
+}
+
+function tuneBuffers(socket: Socket): void {
+  try {
+    socket.setRecvBufferSize(SOCKET_BUFFER);
+    socket.setSendBufferSize(SOCKET_BUFFER);
+  } catch {
+    // The system may cap buffer sizes; the defaults work, only bursts suffer.
+  }
+}
+
+export class DatagramChannel extends Duplex {
+  readonly stats: DatagramChannelStats = {
+    datagramsIn: 0,
+    datagramsOut: 0,
+    dropped: 0,
+    refused: 0,
+  };
+  private peer: UdpAddress | undefined;
+
+  constructor(
+    private readonly socket: Socket,
+    /** A connected socket sends to its one peer; a bound one answers whoever sent last. */
+    private readonly connected: boolean,
+    peer: UdpAddress | undefined,
+    private readonly onFlow?: (flow: UdpFlow) => void,
+  ) {
+    super({ objectMode: true, allowHalfOpen: false });
+    this.peer = peer;
+    socket.on('message', (message: Buffer, from: RemoteInfo) => this.onMessage(message, from));
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== undefined && TRANSIENT.has(error.code)) this.stats.refused++;
+      else this.destroy(error);
+    });
+    socket.once('close', () => {
+      if (!this.destroyed) this.destroy();
+    });
+    if (peer) this.onFlow?.({ local: this.local, remote: peer });
+  }
+
+  /** The socket's own address. */
+  get local(): UdpAddress {
+    const a = this.socket.address();
+    return { address: a.address, port: a.port };
+  }
+
+  /** The peer datagrams go to (undefined until one has spoken, for a bound socket). */
+  get remote(): UdpAddress | undefined {
+    return this.peer;
+  }
+
+  override _read(): void {
+    // Datagrams are pushed as they arrive.
+  }
+
+  override _write(
+    chunk: Uint8Array,
+    _encoding: BufferEncoding,
+    callback: (error?: Error | null) => void,
+  ): void {
+    const peer = this.peer;
+    if (peer === undefined) {
+      this.stats.dropped++;
+      callback();
+      return;
+    }
+    this.stats.datagramsOut++;
+    // A failed send is a lost datagram, as UDP loses them: counted, never the end of the channel.
+    const done = (error: Error | null): void => {
+      if (error) this.stats.dropped++;
+      callback();
+    };
+    if (this.connected) this.socket.send(chunk, done);
+    else this.socket.send(chunk, peer.port, peer.address, done);
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    try {
+      this.socket.close();
+    } catch {
+      // Closed already.
+    }
+    callback(error);
+  }
+
+  private onMessage(message: Buffer, from: RemoteInfo): void {
+    this.stats.datagramsIn++;
+    if (!this.connected) {
+      const peer = this.peer;
+      if (peer === undefined || peer.address !== from.address || peer.port !== from.port) {
+        this.peer = { address: from.address, port: from.port };
+        this.onFlow?.({ local: this.local, remote: this.peer });
+        this.emit('peer', this.peer);
+      }
+    }
+    if (this.readableLength >= READ_QUEUE_LIMIT) {
+      this.stats.dropped++;
+      return;
+    }
+    this.push(message);
+  }
+}
+
+function opened(socket: Socket, ep: UdpEndpoint, role: 'listen' | 'connect'): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error): void => {
+      socket.off(role === 'listen' ? 'listening' : 'connect', onDone);
+      try {
+        socket.close();
+      } catch {
+        // Never opened.
+      }
+      reject(describeTransportError(error, ep, role));
+    };
+    const onDone = (): void => {
+      socket.off('error', onError);
+      resolve();
+    };
+    socket.once('error', onError);
+    socket.once(role === 'listen' ? 'listening' : 'connect', onDone);
+  });
+}
+
+export interface UdpChannelOptions {
+  /** Told each time the channel's peer is set or changes (for captures with real addresses). */
+  readonly onFlow?: (flow: UdpFlow) => void;
+}
+
+/** A socket bound to `udp:[HOST:]PORT` that answers whoever sent to it last. */
+export async function bindUdpChannel(
+  ep: UdpEndpoint,
+  options: UdpChannelOptions = {},
+): Promise<DatagramChannel> {
+  const socket = createSocket({ type: socketType(ep.host), reuseAddr: false });
+  const ready = opened(socket, ep, 'listen');
+  socket.bind(ep.port, ep.host);
+  await ready;
+  tuneBuffers(socket);
+  return new DatagramChannel(socket, false, undefined, options.onFlow);
+}
+
+/** A socket connected to `udp:HOST:PORT` (127.0.0.1 when the endpoint names no host). */
+export async function connectUdpChannel(
+  ep: UdpEndpoint,
+  options: UdpChannelOptions = {},
+): Promise<DatagramChannel> {
+  const host = ep.host ?? DEFAULT_UDP_HOST;
+  const socket = createSocket(socketType(host));
+  const ready = opened(socket, ep, 'connect');
+  socket.connect(ep.port, host);
+  await ready;
+  tuneBuffers(socket);
+  const peer = socket.remoteAddress();
+  return new DatagramChannel(
+    socket,
+    true,
+    { address: peer.address, port: peer.port },
+    options.onFlow,
+  );
+}
+
+/**
+ * The bridge's target side: binds the endpoint and resolves when the target's first datagram
+ * has arrived (that datagram is the channel's first 'data').
+ */
+export function udpBindDialer(ep: UdpEndpoint, options: UdpChannelOptions = {}): Dialer {
+  return {
+    description: formatEndpoint(ep),
+    async dial(signal?: AbortSignal): Promise<ByteChannel> {
+      if (signal?.aborted) throw new TransportError(`${formatEndpoint(ep)}: cancelled`);
+      const channel = await bindUdpChannel(ep, options);
+      if (channel.remote !== undefined) return channel;
+      return new Promise<ByteChannel>((resolve, reject) => {
+        const onAbort = (): void => {
+          channel.off('peer', onPeer);
+          channel.destroy();
+          reject(new TransportError(`${formatEndpoint(ep)}: cancelled`));
+        };
+        // The first datagram stays queued for the reader the bridge attaches.
+        const onPeer = (): void => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(channel);
+        };
+        channel.once('peer', onPeer);
+        signal?.addEventListener('abort', onAbort, { once: true });
+      });
+    },
+  };
+}
+
+/** The debugger's side: a socket connected to where WinDbg listens, handed over at once. */
+export function udpConnectAcceptor(
+  ep: UdpEndpoint,
+  options: UdpChannelOptions & DialingAcceptorOptions = {},
+): Acceptor {
+  return dialingAcceptor(
+    { description: formatEndpoint(ep), dial: () => connectUdpChannel(ep, options) },
+    options,
+  );
+}

@@ -1,0 +1,67 @@
+// A new Start never throws the current view away unasked: it says how many packets the view
+// holds and where they stay (the session's capture file).
+
+import { useEffect, useRef } from 'react';
+import { attachActions, useAttach } from '../../store/attach';
+import { formatCount, shortPath } from '../format';
+
+export function ConfirmStart(): React.JSX.Element | null {
+  const confirm = useAttach((s) => s.confirm);
+  const ok = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (confirm) ok.current?.focus();
+  }, [confirm]);
+  if (!confirm) return null;
+  const packets = `${formatCount(confirm.packets)} packet${confirm.packets === 1 ? '' : 's'}`;
+  return (
+    <div className="modal-backdrop" onClick={() => attachActions.cancelStart()}>
+      <div
+        className="modal"
+        role="dialog"
+        aria-modal="true"
+        aria-labelledby="confirm-start-title"
+        data-testid="confirm-start"
+        onClick={(e) => e.stopPropagation()}
+        onKeyDown={(e) => {
+          if (e.key === 'Escape') attachActions.cancelStart();
+        }}
+      >
+        <h2 id="confirm-start-title">Start a new session?</h2>
+        <p>
+          The view holds {packets} of the {confirm.running ? 'running' : 'last'} session.
+          {confirm.running ? ' Starting a new session stops it and' : ' A new session'} clears the
+          view.
+        </p>
+        <p data-testid="confirm-start-capture">
+          {confirm.capture ? (
+            <>
+              They remain in the capture file{' '}
+              <code title={confirm.capture}>{shortPath(confirm.capture)}</code>
+              {confirm.captureError ? ` (recorded up to: ${confirm.captureError})` : ''}.
+            </>
+          ) : (
+            <>They were not recorded{confirm.captureError ? `: ${confirm.captureError}` : ''}.</>
+          )}
+        </p>
+        <div className="modal-actions">
+          <button
+            type="button"
+            data-testid="confirm-start-cancel"
+            onClick={() => attachActions.cancelStart()}
+          >
+            Cancel
+          </button>
+          <button
+            ref={ok}
+            type="button"
+            className="primary"
+            data-testid="confirm-start-ok"
+            onClick={() => void attachActions.start(true)}
+          >
+            {confirm.running ? 'Stop it and start' : 'Start new session'}
+          </button>
+        </div>
+      </div>
+    </div>
+  );
+}

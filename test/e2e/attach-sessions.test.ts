@@ -1,0 +1,205 @@
+// Sessions that are kept, profiles, VMBus with feedback, and an engine that goes away: a second
+// Start asks first (how many packets, which capture keeps them); the recorded sessions are listed
+// newest first, the live one marked, and download; sim:vmbus with feedback from the attach page;
+// a profile saved per VM fills the form next time; when the web server goes, the page says so at
+// once and comes back with it.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import type { StartOptions } from '../../electron/api/contract';
+import { startHarness, type Harness } from './harness';
+
+let h: Harness;
+let dir: string;
+const started: StartOptions[] = [];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'kdscope-e2e-sessions-'));
+  h = await startHarness();
+  // What the page asked the engine to start (a spy; the real start runs).
+  const start = h.workbench.start.bind(h.workbench);
+  h.workbench.start = (options) => {
+    started.push(options);
+    return start(options);
+  };
+}, 120_000);
+
+afterAll(async () => {
+  await h?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function waitFor(cond: () => Promise<boolean>, what: string, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const text = async (testId: string): Promise<string> =>
+  (await h.page.getByTestId(testId).textContent()) ?? '';
+const displayed = async (): Promise<number> => {
+  const m = /Displayed: ([\d,]+)/.exec(await text('displayed'));
+  return m ? Number(m[1]!.replace(/,/g, '')) : -1;
+};
+
+describe('sessions from the attach page', () => {
+  let firstCapture = '';
+
+  it('one click starts the simulated VM; a second Start asks, naming the packets and their capture', async () => {
+    const { page } = h;
+    await page.goto(h.server.url);
+    await page.getByTestId('start').click();
+    await page.getByTestId('timeline').waitFor();
+    await waitFor(async () => (await displayed()) >= 100, '100 packets');
+    expect(started.at(-1)).toMatchObject({ debugger: 'sim', target: 'sim', rate: 400 });
+    const first = h.workbench.status().info!;
+    firstCapture = first.capture!;
+
+    await page.getByTestId('attach').click();
+    await page.getByTestId('attach-page').waitFor();
+    expect(await text('attach-running')).toBe('Running: sim ↔ sim');
+    await page.getByTestId('start').click();
+    const dialog = page.getByTestId('confirm-start');
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toMatch(
+      /The view holds [\d,]+ packets of the running session\. Starting a new session stops it and clears the view\./,
+    );
+    expect(await text('confirm-start-capture')).toBe(
+      `They remain in the capture file …/${basename(firstCapture)}.`,
+    );
+    await h.shot('16-confirm-start');
+    await page.getByTestId('confirm-start-cancel').click();
+    expect(await dialog.count()).toBe(0);
+    expect(h.workbench.status()).toMatchObject({ state: 'running', info: { id: first.id } });
+
+    await page.getByTestId('start').click();
+    await page.getByTestId('confirm-start-ok').click();
+    await page.getByTestId('timeline').waitFor();
+    await waitFor(async () => h.workbench.status().info?.id !== first.id, 'a new session');
+    await waitFor(async () => (await displayed()) >= 20, 'rows of the new session');
+    expect(readFileSync(firstCapture).length).toBeGreaterThan(24);
+  });
+
+  it('lists the recorded sessions newest first, the live one marked, and downloads one', async () => {
+    const { page } = h;
+    await page.getByTestId('attach').click();
+    const rows = page.getByTestId('capture-row');
+    await waitFor(async () => (await rows.count()) >= 2, 'two recorded sessions');
+    const live = basename(h.workbench.status().info!.capture!);
+    expect(await rows.nth(0).getAttribute('data-name')).toBe(live);
+    expect(await rows.nth(0).textContent()).toContain('recording');
+    expect(await rows.nth(1).getAttribute('data-name')).toBe(basename(firstCapture));
+    expect(await rows.nth(1).textContent()).not.toContain('recording');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      rows.nth(1).getByTestId('capture-download').click(),
+    ]);
+    expect(download.suggestedFilename()).toBe(basename(firstCapture));
+    expect(readFileSync(await download.path())).toEqual(readFileSync(firstCapture));
+    await h.shot('17-recorded-sessions');
+  });
+
+  it('(c) sim:vmbus with feedback', async () => {
+    const { page } = h;
+    await page.locator('[data-testid=vm-row][data-vm=simulated][data-port="VMBus pipe"]').click();
+    expect(await page.getByTestId('target-endpoint').inputValue()).toBe('sim:vmbus');
+    await waitFor(
+      async () => (await page.getByTestId('mode').textContent())?.includes('(vmbus)') === true,
+      'the plan to say vmbus',
+    );
+    await page.getByTestId('feedback').check();
+    await page.getByTestId('start').click();
+    await page.getByTestId('confirm-start-ok').click();
+    await page.getByTestId('timeline').waitFor();
+    await waitFor(async () => (await displayed()) >= 50, '50 packets over VMBus');
+    expect(started.at(-1)).toMatchObject({ debugger: 'sim', target: 'sim:vmbus', feedback: true });
+    expect(h.workbench.status().info).toMatchObject({ target: 'sim:vmbus', mode: 'vmbus' });
+    expect(await page.locator('.tl-row', { hasText: 'STATE_MANIPULATE' }).count()).toBeGreaterThan(
+      0,
+    );
+    await h.shot('18-vmbus-feedback');
+  });
+
+  it("saves a VM's profile and fills the form from it next time", async () => {
+    const { page } = h;
+    const sock = join(dir, 'p.sock');
+    await page.getByTestId('attach').click();
+    await page.locator('[data-testid=vm-row][data-vm=simulated][data-port=COM1]').click();
+    await page.getByTestId('debugger-kind-endpoint').check();
+    await page.getByTestId('debugger-endpoint').fill(`unix:${sock}`);
+    await page.getByTestId('capture-format').selectOption('pcapng');
+    await page.getByTestId('save-profile').click();
+    await waitFor(
+      async () => (await text('attach-notice')) === 'Profile “simulated” saved',
+      'saved',
+    );
+    expect(JSON.parse(readFileSync(h.profilesPath, 'utf8')).profiles).toEqual([
+      {
+        name: 'simulated',
+        debugger: `unix:${sock}`,
+        target: 'sim',
+        channel: 'COM1',
+        captureFormat: 'pcapng',
+      },
+    ]);
+    await page
+      .locator('[data-testid=vm-row][data-vm=simulated][data-port=COM1]')
+      .getByText('profile')
+      .waitFor();
+
+    // Next time (a new page): a session runs, so the packets show; the attach page has the profile.
+    await page.reload();
+    await page.getByTestId('timeline').waitFor();
+    await page.getByTestId('attach').click();
+    await waitFor(
+      async () => (await page.getByTestId('debugger-endpoint').inputValue()) === `unix:${sock}`,
+      'the profile in the form',
+    );
+    expect(await page.getByTestId('debugger-kind-endpoint').isChecked()).toBe(true);
+    expect(await page.getByTestId('capture-format').inputValue()).toBe('pcapng');
+    expect(await text('attach-notice')).toBe('Profile “simulated” loaded');
+    await h.shot('19-profile-loaded');
+    await page.getByTestId('delete-profile').click();
+    await waitFor(
+      async () => (await text('attach-notice')) === 'Profile “simulated” deleted',
+      'deleted',
+    );
+    expect(JSON.parse(readFileSync(h.profilesPath, 'utf8')).profiles).toEqual([]);
+    await page.getByTestId('back-to-packets').click();
+    await page.getByTestId('timeline').waitFor();
+  });
+
+  it('says at once when the engine goes away, disables what cannot work, and comes back', async () => {
+    const { page } = h;
+    expect(await text('session-state')).toBe('running');
+    const errorsBefore = h.errors.length;
+    const t0 = Date.now();
+    await h.stopServer();
+    await page.getByTestId('engine-banner').waitFor({ timeout: 1500 });
+    expect(Date.now() - t0).toBeLessThan(1500);
+    expect(await text('engine-banner')).toMatch(/^Engine disconnected — reconnecting…/);
+    expect(await text('session-state')).toBe('engine disconnected — reconnecting…');
+    for (const id of ['stop', 'attach', 'clear'])
+      expect(await page.getByTestId(id).isDisabled(), id).toBe(true);
+    await h.shot('20-engine-gone');
+    // Down for a while: several reconnect attempts fail.
+    await new Promise((r) => setTimeout(r, 1500));
+    await h.startServer();
+    await page.getByTestId('engine-banner').waitFor({ state: 'detached', timeout: 10_000 });
+    await waitFor(async () => (await text('session-state')) === 'running', 'running again');
+    // The stream starts over from what the engine holds, and goes on.
+    await waitFor(async () => (await displayed()) > 50, 'rows again');
+    const now = await displayed();
+    await waitFor(async () => (await displayed()) > now, 'new rows');
+    expect(await page.getByTestId('stop').isDisabled()).toBe(false);
+    // The browser logs each refused reconnect; nothing else went wrong.
+    expect(h.errors.slice(errorsBefore).every((e) => /WebSocket connection/.test(e))).toBe(true);
+    await page.getByTestId('stop').click();
+    await waitFor(async () => (await text('session-state')) === 'stopped', 'stopped');
+    expect(h.errors.slice(0, errorsBefore)).toEqual([]);
+  });
+});
