@@ -14,6 +14,8 @@ import { simVmbusTargetFactory } from '../simulators/vmbus-target';
 import type { RingStats, SimVmbusRings } from '../simulators/vmbus-rings';
 import type { TransportDeps } from '../transports/types';
 import type { PipeChannel, PipeChannelStats, VmbusDialOptions } from '../vmbus/pipe-channel';
+import { canIndex, indexRecording } from './capture-index';
+import { CapturePager } from './capture-pager';
 import { sessionBridgeDecoder, type SessionBridgeDecoder } from './decoder';
 import { kdnetBridgeDecoder } from '../kdnet/bridge-decoder';
 import { kdnetDecryptingTap } from '../kdnet/decrypting-tap';
@@ -51,12 +53,17 @@ export interface LiveSessionOptions {
   /** Seams for tests (platform, other transports). */
   readonly deps?: TransportDeps;
   readonly bridge?: Pick<BridgeOptions, 'backoff' | 'health' | 'tickMs'>;
+  /** Records between the capture index's checkpoints (capture-index.ts; tests make it small). */
+  readonly checkpointRecords?: number;
 }
 
 export class LiveSession {
   private rings: SimVmbusRings | undefined;
   private pipe: PipeChannel | undefined;
   private preset: KdnetPreset | undefined;
+  /** Old rows decoded again from the capture; undefined when `unpageable` says why not. */
+  pager: CapturePager | undefined;
+  unpageable: string | undefined;
 
   private constructor(
     readonly resolved: ResolvedSession,
@@ -102,6 +109,18 @@ export class LiveSession {
       ? kdnetBridgeDecoder(kdnetKey, { ...decoderOptions, report: (line) => report(line) })
       : sessionBridgeDecoder(decoderOptions);
     const session = new LiveSession(resolved, decoder, recorder, live);
+    // Index the capture as it is written, so old rows can be read back from it.
+    let bridgeDecoder = decoder;
+    if (recorder instanceof Recorder && canIndex(decoder)) {
+      const indexed = indexRecording(recorder, decoder, options.checkpointRecords);
+      taps[taps.indexOf(recorder)] = indexed.tap;
+      bridgeDecoder = indexed.decoder;
+      session.pager = new CapturePager(indexed.index);
+    } else {
+      session.unpageable = recorder
+        ? 'rows of a KDNET session are not read back from its capture yet'
+        : 'the session is not recorded';
+    }
     const pace = scriptedPace(options.rate);
     const vmbus: VmbusDialOptions = {
       feedback: resolved.feedback,
@@ -142,7 +161,7 @@ export class LiveSession {
         target: preset?.target ?? resolved.target,
         deps,
         taps,
-        decoder,
+        decoder: bridgeDecoder,
       });
       await preset?.startTarget();
     } catch (error) {
