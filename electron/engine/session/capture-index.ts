@@ -108,7 +108,8 @@ export class CaptureIndex {
 
   /**
    * The tracker updated row `record.no`: kept when a page decoded from the row's checkpoint
-   * would not reach it (two checkpoints or more were taken since).
+   * would not reach it (two checkpoints or more were taken since, or the update came from a
+   * record the capture does not hold: after the index stopped).
    */
   noteUpdate(record: {
     readonly no: number;
@@ -117,8 +118,10 @@ export class CaptureIndex {
     readonly ack?: number | undefined;
     readonly rttMs?: number | undefined;
   }): void {
+    if (record.no >= this.nextNo) return;
     const at = this.checkpointBefore(record.no)?.at;
-    if (at === undefined || this.list.length <= at + 2) return;
+    if (at === undefined) return;
+    if (this.stopped === undefined && this.list.length <= at + 2) return;
     if (!this.late.has(record.no) && this.late.size >= MAX_LATE_UPDATES) {
       this.lateDropped++;
       return;
@@ -207,6 +210,14 @@ export function indexRecording(
     close: () => recorder.close(),
   };
 
+  const noting = (to: RecordSink): RecordSink => ({
+    record: (r) => to.record(r),
+    update: (r) => {
+      index.noteUpdate(r);
+      to.update(r);
+    },
+  });
+
   const covered = (): void => {
     if (index.stopped === undefined) index.nextNo = source.nextNo;
   };
@@ -216,16 +227,7 @@ export function indexRecording(
     summary: () => decoder.summary(),
     recordBytes: (no) => decoder.recordBytes(no),
     push(dir, bytes, timeMs, to: RecordSink) {
-      const sink: RecordSink =
-        index.stopped === undefined
-          ? {
-              record: (r) => to.record(r),
-              update: (r) => {
-                index.noteUpdate(r);
-                to.update(r);
-              },
-            }
-          : to;
+      const sink = noting(to);
       const chunk = written[next];
       if (index.stopped === undefined) {
         if (chunk?.bytes !== bytes) {
@@ -254,14 +256,14 @@ export function indexRecording(
     },
     flush(sink) {
       const before = source.nextNo;
-      decoder.flush(sink);
+      decoder.flush(noting(sink));
       // A flush that reported something is replayed after the same frame; one that did not
       // changed nothing.
       if (source.nextNo !== before && index.stopped === undefined) index.addFlush(index.frames);
       covered();
     },
     end(sink) {
-      (decoder.end ?? decoder.flush).call(decoder, sink);
+      (decoder.end ?? decoder.flush).call(decoder, noting(sink));
       if (index.stopped === undefined) index.endedAfter = index.frames;
       covered();
     },
