@@ -22,7 +22,10 @@ import type { RecordSink, TapHost } from '../../electron/engine/bridge/types';
 import { Recorder } from '../../electron/engine/bridge/recorder';
 import { indexRecording } from '../../electron/engine/session/capture-index';
 import { CapturePager } from '../../electron/engine/session/capture-pager';
-import { sessionBridgeDecoder } from '../../electron/engine/session/decoder';
+import {
+  PAGED_BYTES_PER_DIRECTION,
+  sessionBridgeDecoder,
+} from '../../electron/engine/session/decoder';
 import { BatchStore } from '../../electron/engine/workbench/batch-store';
 import { encodeRecords } from '../../electron/engine/workbench/workbench';
 import { generateKdSession, type WireStep } from '../support/kd-session-gen';
@@ -89,7 +92,10 @@ function runSession(dir: string, packets: number, capacityRows: number, every: n
   const recorder = Recorder.open(path, 'pcap');
   const host: TapHost = { report: () => undefined };
   recorder.bind(host);
-  const decoder = sessionBridgeDecoder({ keepBytes: {} });
+  // As a recorded LiveSession keeps them.
+  const decoder = sessionBridgeDecoder({
+    keepBytes: { bytesPerDirection: PAGED_BYTES_PER_DIRECTION },
+  });
   const indexed = indexRecording(recorder, decoder);
   const store = new BatchStore({ encode: encodeRecords, capacityRows });
   let count = 0;

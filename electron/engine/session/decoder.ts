@@ -37,9 +37,16 @@ export interface SessionBridgeDecoder extends BridgeDecoder {
 
 const NO_SINK: RecordSink = { record: () => undefined, update: () => undefined };
 
-export function sessionBridgeDecoder(
-  options: SessionBridgeDecoderOptions = {},
-): SessionBridgeDecoder {
+/**
+ * Bytes of each direction kept in memory when the session's capture is indexed (older packets'
+ * bytes are read back from the capture); 256 MiB a direction otherwise.
+ */
+export const PAGED_BYTES_PER_DIRECTION = 16 * 1024 * 1024;
+
+/** A decoder of the KD byte streams themselves: its records can be decoded again from a capture. */
+export type IndexableDecoder = SessionBridgeDecoder & { readonly checkpoints: CheckpointSource };
+
+export function sessionBridgeDecoder(options: SessionBridgeDecoderOptions = {}): IndexableDecoder {
   let sink = NO_SINK;
   const keep = options.keepBytes;
   const index = keep ? new PacketIndex(keep.rows) : undefined;

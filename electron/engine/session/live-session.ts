@@ -16,7 +16,11 @@ import type { TransportDeps } from '../transports/types';
 import type { PipeChannel, PipeChannelStats, VmbusDialOptions } from '../vmbus/pipe-channel';
 import { canIndex, indexRecording } from './capture-index';
 import { CapturePager } from './capture-pager';
-import { sessionBridgeDecoder, type SessionBridgeDecoder } from './decoder';
+import {
+  PAGED_BYTES_PER_DIRECTION,
+  sessionBridgeDecoder,
+  type SessionBridgeDecoder,
+} from './decoder';
 import { kdnetBridgeDecoder } from '../kdnet/bridge-decoder';
 import { kdnetDecryptingTap } from '../kdnet/decrypting-tap';
 import { DatagramRecorder } from '../kdnet/recorder';
@@ -104,13 +108,17 @@ export class LiveSession {
       throw error;
     }
     const report = options.report ?? (() => undefined);
-    const decoderOptions = options.keepBytes ? { keepBytes: {} } : {};
+    // A recorded KD stream pages old packets' bytes from its capture: memory keeps the recent.
+    const paged = recorder instanceof Recorder && !kdnetKey;
+    const decoderOptions = options.keepBytes
+      ? { keepBytes: paged ? { bytesPerDirection: PAGED_BYTES_PER_DIRECTION } : {} }
+      : {};
     const decoder = kdnetKey
       ? kdnetBridgeDecoder(kdnetKey, { ...decoderOptions, report: (line) => report(line) })
       : sessionBridgeDecoder(decoderOptions);
     const session = new LiveSession(resolved, decoder, recorder, live);
     // Index the capture as it is written, so old rows can be read back from it.
-    let bridgeDecoder = decoder;
+    let bridgeDecoder: SessionBridgeDecoder = decoder;
     if (recorder instanceof Recorder && canIndex(decoder)) {
       const indexed = indexRecording(recorder, decoder, options.checkpointRecords);
       taps[taps.indexOf(recorder)] = indexed.tap;
