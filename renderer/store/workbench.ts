@@ -54,6 +54,8 @@ export interface WorkbenchState {
   totalRows: number;
   /** Rows of the view not in memory (left the window, or skipped): fetched when shown. */
   droppedRows: number;
+  /** Rows of the session before the list's first one (the list spans MAX_LIST_ROWS at most). */
+  unlistedRows: number;
   /**
    * The applied filter ran over the rows in memory only, [from, to], and `older` rows of the
    * view (older than the window, or skipped while it lagged) were not searched; null when it
@@ -84,6 +86,7 @@ const initial: WorkbenchState = {
   filterMs: null,
   totalRows: 0,
   droppedRows: 0,
+  unlistedRows: 0,
   filterCovers: null,
   selectedNo: null,
   selectedIndex: null,
@@ -120,10 +123,21 @@ function lastNo(): number {
   return table.length > 0 ? table.value('no', table.length - 1) : 0;
 }
 
+/**
+ * Rows the list spans at most: a browser lays out about 33 M px, 1.6 M rows of 20 px. A longer
+ * session's list starts this many rows before the newest (older ones stay in the capture).
+ */
+export const MAX_LIST_ROWS = 1_500_000;
+
+/** no. of the list's first row, unfiltered. */
+function firstShown(): number {
+  return Math.max(viewBase ?? table.firstNo, lastNo() - MAX_LIST_ROWS + 1);
+}
+
 /** Rows of the view, unfiltered: from its first no. to the newest. */
 function viewRows(): number {
   if (table.length === 0) return 0;
-  const base = viewBase ?? table.firstNo;
+  const base = firstShown();
   return lastNo() - base + 1;
 }
 
@@ -138,7 +152,7 @@ function liveCount(): number {
 export function tableRow(displayIndex: number): number {
   if (!filter) {
     if (table.length === 0) return -1;
-    const no = (viewBase ?? table.firstNo) + displayIndex;
+    const no = firstShown() + displayIndex;
     const first = table.firstNo;
     if (no < first) return -1;
     // No gap in the window (the usual case): arithmetic; else a search.
@@ -153,7 +167,7 @@ export function tableRow(displayIndex: number): number {
 
 /** no. of display row i, or null when it is gone (a filtered row that left the window). */
 export function displayNo(displayIndex: number): number | null {
-  if (!filter) return table.length === 0 ? null : (viewBase ?? table.firstNo) + displayIndex;
+  if (!filter) return table.length === 0 ? null : firstShown() + displayIndex;
   const row = tableRow(displayIndex);
   return row < 0 ? null : table.value('no', row);
 }
@@ -179,7 +193,7 @@ export function heldRecord(no: number): PacketRecord | undefined {
 /** Display index of the row with this no., or null (binary search: no. grows with the row). */
 export function displayIndexOf(no: number, count = get().displayCount): number | null {
   if (!filter) {
-    const at = no - (viewBase ?? table.firstNo);
+    const at = no - firstShown();
     return table.length > 0 && at >= 0 && at < count ? at : null;
   }
   let lo = 0;
@@ -205,6 +219,7 @@ function publish(): void {
     revision: s.revision + 1,
     totalRows: total,
     droppedRows: Math.max(0, total - table.length),
+    unlistedRows: table.length === 0 ? 0 : firstShown() - (viewBase ?? table.firstNo),
     filterCovers: filterCovers(total),
     displayCount: s.paused ? Math.min(s.displayCount, count) : count,
     pendingWhilePaused: s.paused ? count - Math.min(s.displayCount, count) : 0,

@@ -1,5 +1,5 @@
 import { useMarks } from '../store/marks';
-import { useWorkbench } from '../store/workbench';
+import { MAX_LIST_ROWS, useWorkbench } from '../store/workbench';
 import { formatCount, shortPath } from './format';
 
 export function StatusBar(props: { mode: 'electron' | 'web' }): React.JSX.Element {
@@ -62,6 +62,12 @@ export function StatusBar(props: { mode: 'electron' | 'web' }): React.JSX.Elemen
         <span className="warn" data-testid="dropped">
           {formatCount(s.droppedRows)} older rows left memory
           {capture ? `; they are read back from ${shortPath(capture)}` : ' (not recorded)'}
+        </span>
+      )}
+      {s.unlistedRows > 0 && (
+        <span className="warn" data-testid="unlisted">
+          the list spans the newest {formatCount(MAX_LIST_ROWS)} packets;{' '}
+          {formatCount(s.unlistedRows)} older ones are only in the capture
         </span>
       )}
       {s.session.error && <span className="err">{s.session.error}</span>}

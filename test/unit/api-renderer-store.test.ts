@@ -178,4 +178,12 @@ describe('renderer store over the API', () => {
     actions.setFilterText('');
     actions.applyFilter();
   });
+
+  it('spans at most MAX_LIST_ROWS (what a browser can lay out) and says what is left out', async () => {
+    await push(range(2_000_000, 2_000_009), 1_999_399);
+    expect(state().totalRows).toBe(1_500_000);
+    expect(state().unlistedRows).toBe(2_000_009 - 1_500_000);
+    expect(displayRecord(0)).toEqual({ loading: true }); // no. 500,010, from the engine
+    expect(tableRow(1_499_999)).toBe(table.length - 1);
+  });
 });
