@@ -15,7 +15,7 @@ import { CaptureError, errorText } from './capture-error';
 import type { StreamChunk } from './chunk';
 import { BLOCK_SIZE, CaptureInput, openRegularFile } from './capture-input';
 import { parsePcap, parsePcapng, sniffContainer } from './container-parsers';
-import type { ContainerFormat, RecordSink } from './container-parsers';
+import type { ContainerFormat, RecordRange, RecordSink } from './container-parsers';
 import { IN_MEMORY_LIMIT, gunzipSmall, isGzip } from './gunzip';
 import { nodeKdnetCrypto, plainBytes } from './kdnet-node-crypto';
 import { findUdp, isSupportedLinkType, isUserLinkType } from './link-layer';
@@ -67,9 +67,10 @@ export interface CaptureSource {
   forEach(callback: (chunk: StreamChunk) => void): CaptureStats;
   /**
    * forEach for a consumer that reads each chunk's bytes at once and keeps none (a decoder):
-   * the same chunks, errors and stats, as ranges of a reused buffer.
+   * the same chunks, errors and stats, as ranges of a reused buffer. With `range`, only the
+   * records in that part of the file (an uncompressed pcap or pcapng; see RecordRange).
    */
-  forEachRange(callback: ChunkRangeSink): CaptureStats;
+  forEachRange(callback: ChunkRangeSink, range?: RecordRange): CaptureStats;
   /** Counters of the last (or current) forEach; complete even after a CaptureError. */
   readonly stats: CaptureStats;
 }
@@ -227,20 +228,23 @@ class FileCaptureSource implements CaptureSource {
     );
   }
 
-  forEachRange(callback: ChunkRangeSink): CaptureStats {
+  forEachRange(callback: ChunkRangeSink, range?: RecordRange): CaptureStats {
+    if (range !== undefined && this.compressed) {
+      throw new CaptureError(`${this.path}: a compressed capture is read from its start`);
+    }
     const data = this.inMemory ?? this.whole;
-    if (data !== undefined) return this.read(CaptureInput.ofBytes(data), callback);
+    if (data !== undefined) return this.read(CaptureInput.ofBytes(data), callback, range);
     const input = this.streamed
       ? CaptureInput.openGzip(this.path, 'capture')
       : CaptureInput.openFile(this.path, 'capture');
     try {
-      return this.read(input, callback);
+      return this.read(input, callback, range);
     } finally {
       input.close();
     }
   }
 
-  private read(input: CaptureInput, callback: ChunkRangeSink): CaptureStats {
+  private read(input: CaptureInput, callback: ChunkRangeSink, range?: RecordRange): CaptureStats {
     const stats = emptyStats(this.format, this.compressed);
     this.stats = stats;
     // Holding lets a capture whose debugger reply comes after the target's first data
@@ -313,8 +317,8 @@ class FileCaptureSource implements CaptureSource {
     };
 
     try {
-      if (this.format === 'pcapng') parsePcapng(input, onRecord);
-      else parsePcap(input, onRecord);
+      if (this.format === 'pcapng') parsePcapng(input, onRecord, range);
+      else parsePcap(input, onRecord, range);
     } catch (err) {
       // A record cut short by a damaged .gz: the damage is what to report.
       if (!(err instanceof CaptureError) || input.gzipDamage === undefined) throw err;

@@ -39,6 +39,18 @@ export type RecordSink = (
 export type ContainerFormat = 'pcap' | 'pcap-ns' | 'pcapng';
 
 /**
+ * Part of a capture to read: its records from byte `start` (where frame number `frame` begins)
+ * up to byte `end` (a record boundary). The file's header is read for its context (byte
+ * order, link type, interfaces); a pcapng must declare its interfaces before its first packet
+ * (as our writers do).
+ */
+export interface RecordRange {
+  readonly start: number;
+  readonly frame: number;
+  readonly end: number;
+}
+
+/**
  * Larger records than this are corruption, whatever the file's snaplen says: KD captures hold
  * frames of at most 64 KiB (a UDP datagram), and a record is held whole in the reader's
  * window, so this bounds its memory too.
@@ -57,7 +69,7 @@ export function sniffContainer(buf: Uint8Array): ContainerFormat | undefined {
   return undefined;
 }
 
-export function parsePcap(input: CaptureInput, sink: RecordSink): number {
+export function parsePcap(input: CaptureInput, sink: RecordSink, range?: RecordRange): number {
   if (!input.has(0, PCAP_HEADER_SIZE)) {
     throw new CaptureError(
       `truncated pcap file header at byte 0 (${input.base + input.end} of 24 bytes)`,
@@ -80,7 +92,13 @@ export function parsePcap(input: CaptureInput, sink: RecordSink): number {
 
   let at = PCAP_HEADER_SIZE;
   let frame = 0;
+  if (range !== undefined) {
+    at = Math.max(at, range.start);
+    frame = range.frame - 1;
+  }
+  const stop = range?.end ?? Infinity;
   for (;;) {
+    if (at >= stop) break;
     if (at + PCAP_RECORD_HEADER_SIZE > avail) {
       const ok = input.has(at, PCAP_RECORD_HEADER_SIZE);
       buf = input.buf;
@@ -172,7 +190,7 @@ function walkOptions(
   return true;
 }
 
-export function parsePcapng(input: CaptureInput, sink: RecordSink): number {
+export function parsePcapng(input: CaptureInput, sink: RecordSink, range?: RecordRange): number {
   let le = true;
   let interfaces: Interface[] = [];
   let frame = 0;
@@ -195,13 +213,25 @@ export function parsePcapng(input: CaptureInput, sink: RecordSink): number {
     return ok;
   };
 
+  const stop = range?.end ?? Infinity;
   for (;;) {
+    if (at >= stop) break;
     if (at + 12 > avail && !need(12)) {
       if (at >= avail) break;
       corrupt('truncated block header', at);
     }
     let r = at - base;
     let type = view.getUint32(r, le);
+    if (
+      range !== undefined &&
+      at < range.start &&
+      (type === BLOCK_EPB || type === BLOCK_PB || type === BLOCK_SPB)
+    ) {
+      // The header is read: go to the range.
+      at = range.start;
+      frame = range.frame - 1;
+      continue;
+    }
     if (type === BLOCK_SHB) {
       if (at + 28 > avail && !need(28)) corrupt('truncated section header block', at);
       r = at - base;

@@ -5,11 +5,14 @@
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import {
+  MAX_ROWS_REQUEST,
   ZERO_COUNTERS,
   type Counters,
   type LogLine,
   type PacketBytes,
   type PeerStatus,
+  type RowsPage,
+  type RowsRequest,
   type SessionInfo,
   type SessionPlan,
   type SessionState,
@@ -58,6 +61,13 @@ export interface WorkbenchOptions {
   readonly captureLimitBytes?: number;
   /** Rows the engine keeps for the UI (older ones are only in the capture). */
   readonly capacityRows?: number;
+  /**
+   * Rows a window keeps in memory (default 1 M): older ones it asks for with packets.rows,
+   * read back from the capture.
+   */
+  readonly viewRows?: number;
+  /** Records between the capture index's checkpoints (tests make it small). */
+  readonly checkpointRecords?: number;
   /** Rows per streamed batch at most. */
   readonly batchRows?: number;
   readonly now?: () => number;
@@ -74,6 +84,7 @@ export interface WorkbenchOptions {
 }
 
 export const DEFAULT_CAPTURE_LIMIT = 1024 ** 3;
+export const DEFAULT_VIEW_ROWS = 1_000_000;
 
 const ERROR_FLAGS =
   PacketFlag.CHECKSUM_ERROR |
@@ -98,6 +109,8 @@ export class Workbench {
   private readonly profiles: ProfileStore;
   private readonly listVms: (signal?: AbortSignal) => Promise<VmListing>;
   private readonly simFault: SimFault | undefined;
+  private readonly viewRows: number;
+  private readonly checkpointRecords: number | undefined;
   private session: LiveSession | null = null;
   /** Set while a start is under way, so a second start is refused at once. */
   private starting = false;
@@ -131,6 +144,8 @@ export class Workbench {
     this.profiles = options.profiles ?? new ProfileStore();
     this.listVms = options.listVms ?? ((signal) => defaultListVms(undefined, signal));
     this.simFault = options.simFault;
+    this.viewRows = options.viewRows ?? DEFAULT_VIEW_ROWS;
+    this.checkpointRecords = options.checkpointRecords;
     this.launchSeams = options.launch ?? {};
     this.store = new BatchStore({
       encode: encodeRecords,
@@ -229,6 +244,7 @@ export class Workbench {
       LiveSession.start({
         resolved,
         keepBytes: true,
+        ...(this.checkpointRecords ? { checkpointRecords: this.checkpointRecords } : {}),
         ...(withCapture && capturePath
           ? { capture: { path: capturePath, format, limitBytes: this.captureLimit } }
           : {}),
@@ -323,13 +339,36 @@ export class Workbench {
   }
 
   bytes(no: number): PacketBytes | null {
-    const found = this.session?.decoder.recordBytes(no);
+    const session = this.session;
+    // Recent packets from the decoder's copy of the streams, older ones from the capture.
+    const found = session?.decoder.recordBytes(no) ?? session?.pager?.bytes(no);
     if (!found) return null;
     return {
       no,
       dir: found.location.dir,
       bytes: found.bytes,
       fields: packetFields(found.bytes),
+    };
+  }
+
+  /** Rows [from, from + count) as streamed, read back from the session's capture. */
+  rows(request: RowsRequest): RowsPage {
+    const { from } = request;
+    const count = Math.min(request.count, MAX_ROWS_REQUEST);
+    const session = this.session;
+    if (!session) return { from, batch: encodeRecords([]), missing: 'no session' };
+    if (!session.pager) {
+      return {
+        from,
+        batch: encodeRecords([]),
+        missing: `older rows cannot be shown: ${session.unpageable ?? 'the session is not recorded'}`,
+      };
+    }
+    const page = session.pager.read(from, count);
+    return {
+      from,
+      batch: encodeRecords(page.records),
+      ...(page.missing === undefined ? {} : { missing: page.missing }),
     };
   }
 
@@ -365,7 +404,11 @@ export class Workbench {
       'captures.list': async () =>
         listCaptures(this.capturesDir, this.state === 'running' ? this.info?.capture : undefined),
       'packets.bytes': async (no) => this.bytes(no),
-      'stream.ready': async (o) => streamer.ready(o.window),
+      'packets.rows': async (r) => this.rows(r),
+      'stream.ready': async (o) => {
+        streamer.ready(o.window);
+        return { windowRows: this.viewRows };
+      },
       'stream.ack': async (seq) => streamer.ack(seq),
       'view.clear': async () => {
         this.store.seal();
