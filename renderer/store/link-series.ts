@@ -49,7 +49,8 @@ export const ringPercent = (used: number, size: number): number =>
   size > 0 ? (100 * Math.max(0, used)) / size : 0;
 
 /** A counter's growth; a counter that went back (the engine restarted it) counts from zero. */
-const growth = (now: number, before: number): number => (now >= before ? now - before : now);
+const growth = (now: number, before: number): number =>
+  now >= before ? now - before : Math.max(0, now);
 
 /** Index of the first sample at or after `time` (samples are in time order). */
 function firstAtOrAfter(samples: readonly LinkSample[], time: number): number {
