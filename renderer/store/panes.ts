@@ -3,7 +3,6 @@
 
 import { setupCallDialog } from './call-dialog';
 import { setupEngineLog } from './engine-log';
-import { setupLinkGraphs } from './link-graphs';
 import { setupMarks } from './marks';
 import { setupStats } from './stats';
 import { setupTerminal } from './terminal';
@@ -17,7 +16,6 @@ export function setupPanes(): () => void {
     setupStats(),
     setupTerminal(),
     setupEngineLog(),
-    setupLinkGraphs(),
   ];
   return () => {
     for (const d of disposers.reverse()) d();
