@@ -1,7 +1,7 @@
 // Runtime checks of each operation's arguments, before any handler sees them. The Record type
 // makes a new operation in the contract a compile error here until it has a validator.
 
-import { MAX_SELECTION_PART, type OpArgs, type OpName } from './contract';
+import { MAX_ROWS_REQUEST, MAX_SELECTION_PART, type OpArgs, type OpName } from './contract';
 
 export type ArgsValidator<K extends OpName> = (args: readonly unknown[]) => args is OpArgs<K>;
 
@@ -140,6 +140,18 @@ export const validators: { readonly [K in OpName]: ArgsValidator<K> } = {
   'captures.list': (args): args is [] => none(args),
   'packets.bytes': (args): args is [number] =>
     args.length === 1 && isCount(args[0], Number.MAX_SAFE_INTEGER) && args[0] >= 1,
+  'packets.rows': (args): args is OpArgs<'packets.rows'> => {
+    const o = args[0];
+    return (
+      args.length === 1 &&
+      isPlainObject(o) &&
+      onlyKeys(o, ['from', 'count']) &&
+      isCount(o.from, Number.MAX_SAFE_INTEGER) &&
+      o.from >= 1 &&
+      isCount(o.count, MAX_ROWS_REQUEST) &&
+      o.count >= 1
+    );
+  },
   'stream.ready': (args): args is OpArgs<'stream.ready'> => {
     const o = args[0];
     return (

@@ -369,6 +369,33 @@ export interface ExportProgress {
 /** Largest part of no. ranges one export.select call takes (the socket's messages are small). */
 export const MAX_SELECTION_PART = 48 * 1024;
 
+/** How the client should hold the streamed rows (the answer to stream.ready). */
+export interface StreamInfo {
+  /**
+   * Rows the client keeps in memory at most (its window on the tail); older rows are fetched
+   * with packets.rows when the view shows them.
+   */
+  readonly windowRows: number;
+}
+
+/** Rows by no.: [from, from + count). */
+export interface RowsRequest {
+  readonly from: number;
+  readonly count: number;
+}
+
+/** Rows decoded again from the session's capture (packets.rows). */
+export interface RowsPage {
+  readonly from: number;
+  /** A columnar batch (protocol/records batchToBytes) of the rows found, in order from `from`. */
+  readonly batch: Uint8Array;
+  /** Why rows asked for are not here (not recorded, recording stopped, no session...). */
+  readonly missing?: string;
+}
+
+/** Rows asked for in one packets.rows call at most. */
+export const MAX_ROWS_REQUEST = 4096;
+
 /** Operations the UI can invoke. Every operation takes at most one argument. */
 export interface WorkbenchApi {
   /** What these options would do: endpoints, the debugger command lines, or the problem. */
@@ -385,10 +412,18 @@ export interface WorkbenchApi {
   'session.stats': () => Promise<LinkSample[]>;
   /** Recorded sessions in the captures folder, newest first. */
   'captures.list': () => Promise<RecordedCapture[]>;
-  /** The raw bytes and details tree of one packet, or null when it is no longer in memory. */
+  /**
+   * The raw bytes and details tree of one packet (old ones read back from the capture), or null
+   * when neither memory nor the capture holds it.
+   */
   'packets.bytes': (no: number) => Promise<PacketBytes | null>;
+  /**
+   * Rows by no. as they were streamed (late links included), read back from the session's
+   * capture: what the view shows of rows older than its window. At most MAX_ROWS_REQUEST.
+   */
+  'packets.rows': (r: RowsRequest) => Promise<RowsPage>;
   /** The client is subscribed and wants record batches (Fiddle's ready signal). */
-  'stream.ready': (o: StreamReady) => Promise<void>;
+  'stream.ready': (o: StreamReady) => Promise<StreamInfo>;
   /** The client applied batch `seq`; the engine may send more. */
   'stream.ack': (seq: number) => Promise<void>;
   /** Forget the rows streamed so far for this client; new rows keep coming. */
@@ -461,6 +496,7 @@ const opTable = {
   'session.stats': true,
   'captures.list': true,
   'packets.bytes': true,
+  'packets.rows': true,
   'stream.ready': true,
   'stream.ack': true,
   'view.clear': true,

@@ -128,7 +128,13 @@ export class CaptureInput {
 
   private refill(from: number, n: number): boolean {
     if (this.eof) return false;
-    const keep = from - this.base;
+    // A reader may jump ahead of the window (a range read): then nothing in it is kept.
+    const keep = Math.min(from - this.base, this.end);
+    if (from - this.base > this.end && this.file?.gunzip) {
+      throw new CaptureError(
+        `cannot read ${this.file.what}: a compressed capture is read from its start`,
+      );
+    }
     let buf = this.buf;
     if (n > buf.length) {
       // A record larger than the block: the block grows (the parsers bound record sizes).

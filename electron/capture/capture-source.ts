@@ -15,8 +15,12 @@ import { CaptureError, errorText } from './capture-error';
 import type { StreamChunk } from './chunk';
 import { BLOCK_SIZE, CaptureInput, openRegularFile } from './capture-input';
 import { pcapParser, pcapngParser, sniffContainer } from './container-parsers';
-import type { ContainerParser } from './container-parsers';
-import type { ContainerFormat, RecordSink } from './container-parsers';
+import type {
+  ContainerFormat,
+  ContainerParser,
+  RecordRange,
+  RecordSink,
+} from './container-parsers';
 import { IN_MEMORY_LIMIT, gunzipSmall, isGzip } from './gunzip';
 import { nodeKdnetCrypto, plainBytes } from './kdnet-node-crypto';
 import { findUdp, isSupportedLinkType, isUserLinkType } from './link-layer';
@@ -68,15 +72,16 @@ export interface CaptureSource {
   forEach(callback: (chunk: StreamChunk) => void): CaptureStats;
   /**
    * forEach for a consumer that reads each chunk's bytes at once and keeps none (a decoder):
-   * the same chunks, errors and stats, as ranges of a reused buffer.
+   * the same chunks, errors and stats, as ranges of a reused buffer. With `range`, only the
+   * records in that part of the file (an uncompressed pcap or pcapng; see RecordRange).
    */
-  forEachRange(callback: ChunkRangeSink): CaptureStats;
+  forEachRange(callback: ChunkRangeSink, range?: RecordRange): CaptureStats;
   /**
    * forEachRange in steps (an import or export that yields to the event loop between them):
    * the same chunks, errors and stats; `observe` also sees every frame as captured, with
    * what it became. The reader must be closed.
    */
-  reader(callback: ChunkRangeSink, observe?: FrameObserver): ChunkReader;
+  reader(callback: ChunkRangeSink, observe?: FrameObserver, range?: RecordRange): ChunkReader;
   /** Counters of the last (or current) forEach; complete even after a CaptureError. */
   readonly stats: CaptureStats;
 }
@@ -279,18 +284,23 @@ class FileCaptureSource implements CaptureSource {
     );
   }
 
-  forEachRange(callback: ChunkRangeSink): CaptureStats {
-    return readAll(this.reader(callback));
+  forEachRange(callback: ChunkRangeSink, range?: RecordRange): CaptureStats {
+    return readAll(this.reader(callback, undefined, range));
   }
 
-  reader(callback: ChunkRangeSink, observe?: FrameObserver): ChunkReader {
+  reader(callback: ChunkRangeSink, observe?: FrameObserver, range?: RecordRange): ChunkReader {
+    if (range !== undefined && this.compressed) {
+      throw new CaptureError(`${this.path}: a compressed capture is read from its start`);
+    }
     const data = this.inMemory ?? this.whole;
-    if (data !== undefined) return this.read(CaptureInput.ofBytes(data), callback, observe);
+    if (data !== undefined) {
+      return this.read(CaptureInput.ofBytes(data), callback, observe, range);
+    }
     const input = this.streamed
       ? CaptureInput.openGzip(this.path, 'capture')
       : CaptureInput.openFile(this.path, 'capture');
     try {
-      return this.read(input, callback, observe);
+      return this.read(input, callback, observe, range);
     } catch (error) {
       input.close();
       throw error;
@@ -301,6 +311,7 @@ class FileCaptureSource implements CaptureSource {
     input: CaptureInput,
     callback: ChunkRangeSink,
     observe?: FrameObserver,
+    range?: RecordRange,
   ): ChunkReader {
     const stats = emptyStats(this.format, this.compressed);
     this.stats = stats;
@@ -390,7 +401,9 @@ class FileCaptureSource implements CaptureSource {
       : classify;
 
     const parser =
-      this.format === 'pcapng' ? pcapngParser(input, onRecord) : pcapParser(input, onRecord);
+      this.format === 'pcapng'
+        ? pcapngParser(input, onRecord, range)
+        : pcapParser(input, onRecord, range);
     // The end of a pass settles what the KDNET decoder still holds.
     const settle = kdnet ? () => settleKdnet(kdnet, stats) : undefined;
     return new ParserReader(parser, input, stats, settle);

@@ -39,6 +39,18 @@ export type RecordSink = (
 export type ContainerFormat = 'pcap' | 'pcap-ns' | 'pcapng';
 
 /**
+ * Part of a capture to read: its records from byte `start` (where frame number `frame` begins)
+ * up to byte `end` (a record boundary). The file's header is read for its context (byte
+ * order, link type, interfaces); a pcapng must declare its interfaces before its first packet
+ * (as our writers do).
+ */
+export interface RecordRange {
+  readonly start: number;
+  readonly frame: number;
+  readonly end: number;
+}
+
+/**
  * Larger records than this are corruption, whatever the file's snaplen says: KD captures hold
  * frames of at most 64 KiB (a UDP datagram), and a record is held whole in the reader's
  * window, so this bounds its memory too.
@@ -64,22 +76,26 @@ export function sniffContainer(buf: Uint8Array): ContainerFormat | undefined {
  */
 export interface ContainerParser {
   step(maxFrames: number): boolean;
-  /** Records read so far. */
+  /** The last record's frame number (records read so far, unless a range began later). */
   readonly frames: number;
 }
 
-/** Reads every record (one step without a limit); returns how many there were. */
+/** Reads every record (one step without a limit); returns the last one's frame number. */
 function parseAll(parser: ContainerParser): number {
   while (parser.step(Infinity));
   return parser.frames;
 }
 
-export function parsePcap(input: CaptureInput, sink: RecordSink): number {
-  return parseAll(pcapParser(input, sink));
+export function parsePcap(input: CaptureInput, sink: RecordSink, range?: RecordRange): number {
+  return parseAll(pcapParser(input, sink, range));
 }
 
-export function pcapParser(input: CaptureInput, sink: RecordSink): ContainerParser {
-  return new PcapParser(input, sink);
+export function pcapParser(
+  input: CaptureInput,
+  sink: RecordSink,
+  range?: RecordRange,
+): ContainerParser {
+  return new PcapParser(input, sink, range);
 }
 
 class PcapParser implements ContainerParser {
@@ -87,14 +103,16 @@ class PcapParser implements ContainerParser {
   private readonly linkType: number;
   private readonly limit: number;
   private readonly fracPerUs: number;
-  /** Where the next record starts. */
+  /** Where the next record starts, and where to stop (a range's end). */
   private at = PCAP_HEADER_SIZE;
+  private readonly stop: number;
   frames = 0;
   private ended = false;
 
   constructor(
     private readonly input: CaptureInput,
     private readonly sink: RecordSink,
+    range?: RecordRange,
   ) {
     if (!input.has(0, PCAP_HEADER_SIZE)) {
       throw new CaptureError(
@@ -112,11 +130,16 @@ class PcapParser implements ContainerParser {
     this.linkType = header.getUint32(20, le) & 0xffff;
     this.limit = Math.min(Math.max(snaplen, 262144), MAX_RECORD);
     this.fracPerUs = nano ? 1000 : 1;
+    if (range !== undefined) {
+      this.at = Math.max(this.at, range.start);
+      this.frames = range.frame - 1;
+    }
+    this.stop = range?.end ?? Infinity;
   }
 
   step(maxFrames: number): boolean {
     if (this.ended) return false;
-    const { input, sink, le, linkType, limit, fracPerUs } = this;
+    const { input, sink, le, linkType, limit, fracPerUs, stop } = this;
     // The window moves as the file is read: these are reloaded after each input.has().
     let buf = input.buf;
     let view = input.view;
@@ -127,6 +150,10 @@ class PcapParser implements ContainerParser {
     const stopAt = frame + Math.min(maxFrames, 0x3fffffff);
     try {
       while (frame < stopAt) {
+        if (at >= stop) {
+          this.ended = true;
+          return false;
+        }
         if (at + PCAP_RECORD_HEADER_SIZE > avail) {
           const ok = input.has(at, PCAP_RECORD_HEADER_SIZE);
           buf = input.buf;
@@ -229,12 +256,16 @@ function walkOptions(
   return true;
 }
 
-export function parsePcapng(input: CaptureInput, sink: RecordSink): number {
-  return parseAll(pcapngParser(input, sink));
+export function parsePcapng(input: CaptureInput, sink: RecordSink, range?: RecordRange): number {
+  return parseAll(pcapngParser(input, sink, range));
 }
 
-export function pcapngParser(input: CaptureInput, sink: RecordSink): ContainerParser {
-  return new PcapngParser(input, sink);
+export function pcapngParser(
+  input: CaptureInput,
+  sink: RecordSink,
+  range?: RecordRange,
+): ContainerParser {
+  return new PcapngParser(input, sink, range);
 }
 
 class PcapngParser implements ContainerParser {
@@ -249,16 +280,18 @@ class PcapngParser implements ContainerParser {
   constructor(
     private readonly input: CaptureInput,
     private readonly sink: RecordSink,
+    private readonly range?: RecordRange,
   ) {}
 
   step(maxFrames: number): boolean {
     if (this.ended) return false;
-    const { input, sink } = this;
+    const { input, sink, range } = this;
+    const stop = range?.end ?? Infinity;
     let le = this.le;
     let interfaces = this.interfaces;
     let frame = this.frames;
     let at = this.at;
-    const stopAt = frame + Math.min(maxFrames, 0x3fffffff);
+    let stopAt = frame + Math.min(maxFrames, 0x3fffffff);
     // The window moves as the file is read: these are reloaded after each input.has().
     let buf = input.buf;
     let view = input.view;
@@ -279,6 +312,10 @@ class PcapngParser implements ContainerParser {
 
     try {
       while (frame < stopAt) {
+        if (at >= stop) {
+          this.ended = true;
+          return false;
+        }
         if (at + 12 > avail && !need(12)) {
           if (at >= avail) {
             this.ended = true;
@@ -288,6 +325,17 @@ class PcapngParser implements ContainerParser {
         }
         let r = at - base;
         let type = view.getUint32(r, le);
+        if (
+          range !== undefined &&
+          at < range.start &&
+          (type === BLOCK_EPB || type === BLOCK_PB || type === BLOCK_SPB)
+        ) {
+          // The header is read: go to the range (the step's budget moves with the numbering).
+          at = range.start;
+          stopAt += range.frame - 1 - frame;
+          frame = range.frame - 1;
+          continue;
+        }
         if (type === BLOCK_SHB) {
           if (at + 28 > avail && !need(28)) corrupt('truncated section header block', at);
           r = at - base;

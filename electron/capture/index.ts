@@ -20,6 +20,7 @@ export {
   pcapngPacketBlocksInto,
   pcapngPacketBlocksSize,
 } from './pcapng-format';
+export type { RecordRange } from './container-parsers';
 export type { StreamChunk } from './chunk';
 export type { FrameWriter } from './frame-writer';
 export type { SkipReason } from './link-layer';

@@ -26,6 +26,11 @@ import type {
 export interface KdDecoderOptions {
   /** Longest garbage event; a longer noise run is split every this many bytes. Default 65536. */
   maxGarbageRun?: number;
+  /**
+   * Stream offset of the first byte pushed (default 0): a decoder resumed at a point where an
+   * earlier one was idle reports the same offsets as that one would have.
+   */
+  startOffset?: number;
 }
 
 const DEFAULT_MAX_GARBAGE_RUN = 65536;
@@ -116,11 +121,21 @@ export class KdStreamDecoder {
     const max = options.maxGarbageRun ?? DEFAULT_MAX_GARBAGE_RUN;
     // A nonsense limit must not make the decoder loop forever or throw: clamp it.
     this.maxGarbageRun = Number.isFinite(max) && max >= 1 ? Math.floor(max) : 1;
+    const start = options.startOffset ?? 0;
+    this.base = Number.isSafeInteger(start) && start > 0 ? start : 0;
   }
 
   /** Bytes consumed so far (= the next byte's stream offset). */
   get position(): number {
     return this.base;
+  }
+
+  /**
+   * Nothing pending: no partial packet, no noise, leader or break-in run. What follows is
+   * decoded the same by this decoder and by a fresh one started at `position`.
+   */
+  get idle(): boolean {
+    return !this.carrying && this.runByte === 0 && this.garbageLength === 0;
   }
 
   /** Bytes currently held for an unfinished packet (bounded by 16 + 4000 + 1). */

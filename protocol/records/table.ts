@@ -48,11 +48,11 @@ function floorPow2(n: number): number {
 }
 
 export class PacketTable {
-  readonly capacity: number;
-  readonly chunkRows: number;
+  private cap = 0;
+  private rowsPerChunk = 1;
   /** Row i lives in chunks[i >>> chunkShift] at row i & chunkMask. */
-  readonly chunkShift: number;
-  readonly chunkMask: number;
+  chunkShift = 0;
+  chunkMask = 0;
   private list: MutableChunk[] = [];
   private rowCount = 0;
   private droppedRows = 0;
@@ -60,14 +60,29 @@ export class PacketTable {
   private clears = 0;
 
   constructor(options: PacketTableOptions = {}) {
+    this.configure(options);
+    this.clears = 0;
+  }
+
+  /** Most rows kept in memory. */
+  get capacity(): number {
+    return this.cap;
+  }
+  get chunkRows(): number {
+    return this.rowsPerChunk;
+  }
+
+  /** Clears the table and sets its bounds anew (the engine says how many rows a view keeps). */
+  configure(options: PacketTableOptions): void {
     const capacity = Math.floor(options.capacity ?? 1_000_000);
     if (!(capacity >= 1))
       throw new RangeError(`table capacity must be at least 1, got ${capacity}`);
-    this.capacity = capacity;
+    this.clear();
+    this.cap = capacity;
     const wanted = options.chunkRows ?? Math.min(65536, capacity / 16);
-    this.chunkRows = Math.min(floorPow2(wanted), floorPow2(capacity));
-    this.chunkShift = Math.log2(this.chunkRows);
-    this.chunkMask = this.chunkRows - 1;
+    this.rowsPerChunk = Math.min(floorPow2(wanted), floorPow2(capacity));
+    this.chunkShift = Math.log2(this.rowsPerChunk);
+    this.chunkMask = this.rowsPerChunk - 1;
   }
 
   /** Rows in memory. Row 0 is the oldest kept. */

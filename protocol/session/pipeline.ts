@@ -8,7 +8,16 @@ import { describePacket } from '../kd/payloads/index';
 import type { PacketSummary } from '../kd/summary';
 import type { PacketRecord } from './record';
 import type { SessionSummary } from './summary';
-import { SessionTracker } from './tracker';
+import { SessionTracker, type TrackerCheckpoint } from './tracker';
+
+/**
+ * Where a SessionDecoder can be resumed: taken between two chunks while both framing decoders
+ * were idle, it holds each direction's stream position and the tracker's state.
+ */
+export interface SessionCheckpoint {
+  readonly offsets: Readonly<Record<Direction, number>>;
+  readonly tracker: TrackerCheckpoint;
+}
 
 export interface SessionDecoderOptions {
   /** Every record, in the order the bytes were pushed. */
@@ -19,6 +28,11 @@ export interface SessionDecoderOptions {
   /** Payload summary of a data packet (request or reply told by `dir`); describePacket by default. */
   readonly describe?: (type: number, payload: Uint8Array, dir: Direction) => PacketSummary;
   readonly maxPendingRequests?: number;
+  /**
+   * Carry on from another decoder's checkpoint(): fed the bytes that followed it, this decoder
+   * reports the records that one did, numbered, linked and flagged the same.
+   */
+  readonly resume?: SessionCheckpoint;
 }
 
 /**
@@ -88,8 +102,10 @@ class DirectionPipe {
     readonly dir: Direction,
     options: KdDecoderOptions | undefined,
     emit: (pipe: DirectionPipe, event: KdEvent) => void,
+    startOffset = 0,
   ) {
-    this.decoder = new KdStreamDecoder(options);
+    this.decoder = new KdStreamDecoder({ ...options, startOffset });
+    this.position = startOffset;
     this.emit = (event) => emit(this, event);
   }
 }
@@ -106,12 +122,24 @@ export class SessionDecoder {
       onRecord: options.onRecord,
       onUpdate: options.onUpdate,
       maxPendingRequests: options.maxPendingRequests,
+      resume: options.resume?.tracker,
     });
     this.describe = options.describe ?? describePacket;
     const emit = (pipe: DirectionPipe, event: KdEvent): void => this.onEvent(pipe, event);
+    const offsets = options.resume?.offsets;
     this.pipes = {
-      'debugger->target': new DirectionPipe('debugger->target', options.decoder, emit),
-      'target->debugger': new DirectionPipe('target->debugger', options.decoder, emit),
+      'debugger->target': new DirectionPipe(
+        'debugger->target',
+        options.decoder,
+        emit,
+        offsets?.['debugger->target'],
+      ),
+      'target->debugger': new DirectionPipe(
+        'target->debugger',
+        options.decoder,
+        emit,
+        offsets?.['target->debugger'],
+      ),
     };
     this.pipes['debugger->target'].other = this.pipes['target->debugger'];
     this.pipes['target->debugger'].other = this.pipes['debugger->target'];
@@ -166,6 +194,29 @@ export class SessionDecoder {
 
   summary(): SessionSummary {
     return this.tracker.summary();
+  }
+
+  /** Both directions' framing decoders hold nothing pending: a checkpoint may be taken. */
+  get idle(): boolean {
+    return (
+      this.pipes['debugger->target'].decoder.idle && this.pipes['target->debugger'].decoder.idle
+    );
+  }
+
+  /** Number the next record will get. */
+  get nextNo(): number {
+    return this.tracker.nextNo;
+  }
+
+  /** Where to resume (options.resume) after what was pushed so far; meaningful when `idle`. */
+  checkpoint(): SessionCheckpoint {
+    return {
+      offsets: {
+        'debugger->target': this.pipes['debugger->target'].decoder.position,
+        'target->debugger': this.pipes['target->debugger'].decoder.position,
+      },
+      tracker: this.tracker.checkpoint(),
+    };
   }
 
   private directions(): DirectionPipe[] {

@@ -47,6 +47,58 @@ export interface SessionTrackerOptions {
   readonly maxPendingRequests?: number;
   /** Distinct API names counted in the summary; later ones are counted under "other". */
   readonly maxApiNames?: number;
+  /**
+   * Carry on from a checkpoint() of another tracker: records are numbered from its `no` on and
+   * annotated exactly as that tracker would have (the summary counts only what follows).
+   */
+  readonly resume?: TrackerCheckpoint;
+}
+
+/**
+ * What an earlier record the tracker still refers to must say about itself: enough to link,
+ * flag and pair later records to it (a RESEND's resendOf, an ACK's ack, a reply's pair/RTT).
+ */
+export interface RecordStub {
+  readonly no: number;
+  readonly time: number;
+  readonly dir: Direction;
+  readonly kind: PacketRecord['kind'];
+  readonly id: number | undefined;
+  readonly api: number | undefined;
+  readonly flags: number;
+}
+
+export interface DirectionCheckpoint {
+  readonly lastAccepted: number;
+  readonly lastAcceptedChecksum: number;
+  readonly lastAcceptedByteCount: number;
+  readonly lastAcceptedAcked: boolean;
+  readonly expected: number;
+  readonly lastDataId: number;
+  readonly lastData: RecordStub | undefined;
+  readonly awaitingAck: RecordStub | undefined;
+  readonly resendRequested: boolean;
+}
+
+/** The tracker's state between two records, small (a few stubs): see SessionTrackerOptions.resume. */
+export interface TrackerCheckpoint {
+  /** Records numbered so far: the next one gets no + 1. */
+  readonly no: number;
+  readonly sides: readonly [DirectionCheckpoint, DirectionCheckpoint];
+  /** Unanswered manipulate requests, oldest first. */
+  readonly pending: readonly RecordStub[];
+}
+
+function stubOf(record: PacketRecord): RecordStub {
+  return {
+    no: record.no,
+    time: record.time,
+    dir: record.dir,
+    kind: record.kind,
+    id: record.id,
+    api: record.api,
+    flags: record.flags,
+  };
 }
 
 /** Requests the target does not answer with a manipulate reply (it runs, reboots or crashes). */
@@ -93,6 +145,32 @@ class DirectionState {
   /** The peer sent RESEND since the last data packet of this direction. */
   resendRequested = false;
   bytes = 0;
+
+  checkpoint(): DirectionCheckpoint {
+    return {
+      lastAccepted: this.lastAccepted,
+      lastAcceptedChecksum: this.lastAcceptedChecksum,
+      lastAcceptedByteCount: this.lastAcceptedByteCount,
+      lastAcceptedAcked: this.lastAcceptedAcked,
+      expected: this.expected,
+      lastDataId: this.lastDataId,
+      lastData: this.lastData && stubOf(this.lastData),
+      awaitingAck: this.awaitingAck && stubOf(this.awaitingAck),
+      resendRequested: this.resendRequested,
+    };
+  }
+
+  restore(from: DirectionCheckpoint, revive: (stub: RecordStub) => MutableRecord): void {
+    this.lastAccepted = from.lastAccepted;
+    this.lastAcceptedChecksum = from.lastAcceptedChecksum;
+    this.lastAcceptedByteCount = from.lastAcceptedByteCount;
+    this.lastAcceptedAcked = from.lastAcceptedAcked;
+    this.expected = from.expected;
+    this.lastDataId = from.lastDataId;
+    this.lastData = from.lastData && revive(from.lastData);
+    this.awaitingAck = from.awaitingAck && revive(from.awaitingAck);
+    this.resendRequested = from.resendRequested;
+  }
 
   reset(): void {
     // KDNET ids survive a RESET; serial ids start over at INITIAL.
@@ -151,6 +229,38 @@ export class SessionTracker {
     this.onUpdate = options.onUpdate;
     this.maxPending = Math.max(1, options.maxPendingRequests ?? 64);
     this.maxApiNames = Math.max(1, options.maxApiNames ?? 512);
+    const resume = options.resume;
+    if (resume) {
+      // One object per earlier record, so a stub the tracker holds twice is updated once.
+      const revived = new Map<number, MutableRecord>();
+      const revive = (stub: RecordStub): MutableRecord => {
+        let record = revived.get(stub.no);
+        if (!record) {
+          record = this.newRecord(stub.dir, stub.kind, 0, 0, stub.time, undefined, stub.no);
+          record.id = stub.id;
+          record.api = stub.api;
+          record.flags = stub.flags;
+          revived.set(stub.no, record);
+        }
+        return record;
+      };
+      this.no = resume.no;
+      this.sides[0].restore(resume.sides[0], revive);
+      this.sides[1].restore(resume.sides[1], revive);
+      for (const stub of resume.pending) this.pending.push(revive(stub));
+    }
+  }
+
+  /**
+   * The state a tracker needs to carry on after the last record (see options.resume). Small: a
+   * few numbers per direction and a stub per record still referred to.
+   */
+  checkpoint(): TrackerCheckpoint {
+    return {
+      no: this.no,
+      sides: [this.sides[0].checkpoint(), this.sides[1].checkpoint()],
+      pending: this.pending.map(stubOf),
+    };
   }
 
   /**
@@ -382,9 +492,10 @@ export class SessionTracker {
     length: number,
     time: number,
     frame: number | undefined,
+    no = ++this.no,
   ): MutableRecord {
     return {
-      no: ++this.no,
+      no,
       time,
       dir,
       kind,

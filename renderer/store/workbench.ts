@@ -1,6 +1,10 @@
-// The renderer's state: a bounded columnar PacketTable fed by engine batches, the display
-// filter's matches, selection, follow/pause, session and counters. The table is mutable and
-// lives outside React state; the store publishes a revision at most once per animation frame.
+// The renderer's state: a bounded columnar PacketTable fed by engine batches (the window on the
+// tail: the engine says how many rows it keeps), the display filter's matches, selection,
+// follow/pause, session and counters. Unfiltered, the view shows every row of the session from
+// its first: rows older than the window (or skipped while the view lagged) are fetched from the
+// engine by no. when they come on screen (row-pages.ts). A filter runs over the window only,
+// and says so. The table is mutable and lives outside React state; the store publishes a
+// revision at most once per animation frame.
 
 import { create } from 'zustand';
 import {
@@ -17,8 +21,10 @@ import type { FilterError } from '../../protocol/filter/ast';
 import { batchFromBytes, decodeRecord } from '../../protocol/records/columns';
 import { PacketTable } from '../../protocol/records/table';
 import { prepareFilter, type PreparedFilter } from './filter-engine';
+import type { PacketRecord } from '../../protocol/session/record';
 import { MatchList } from './match-list';
 import { emitReset, emitRows } from './row-feed';
+import { RowPages, type RowGap } from './row-pages';
 import { useMarks } from './marks';
 
 export interface FieldSelection {
@@ -45,10 +51,18 @@ export interface WorkbenchState {
   filterError: FilterError | null;
   filterApplied: string;
   filterMs: number | null;
-  /** Rows in memory (all of them, whatever the filter). */
+  /** Rows of the view (whatever the filter): those in memory and the older ones paged in. */
   totalRows: number;
-  /** Rows the engine or the table could not keep for this view. */
+  /** Rows of the view not in memory (left the window, or skipped): fetched when shown. */
   droppedRows: number;
+  /** Rows of the session before the list's first one (the list spans MAX_LIST_ROWS at most). */
+  unlistedRows: number;
+  /**
+   * The applied filter ran over the rows in memory only, [from, to], and `older` rows of the
+   * view (older than the window, or skipped while it lagged) were not searched; null when it
+   * covered every row.
+   */
+  filterCovers: { from: number; to: number; older: number } | null;
   selectedNo: number | null;
   selectedIndex: number | null;
   details: PacketBytes | null;
@@ -73,6 +87,8 @@ const initial: WorkbenchState = {
   filterMs: null,
   totalRows: 0,
   droppedRows: 0,
+  unlistedRows: 0,
+  filterCovers: null,
   selectedNo: null,
   selectedIndex: null,
   details: null,
@@ -87,29 +103,100 @@ export const table = new PacketTable();
 const matches = new MatchList();
 let filter: PreparedFilter | null = null;
 let client: WorkbenchClient | null = null;
-let skipped = 0;
 let publishScheduled = false;
+/**
+ * no. of the view's first row: 1 for a session seen from its start, the first row streamed
+ * after Clear (null until it comes).
+ */
+let viewBase: number | null = 1;
 
 const set = useWorkbench.setState;
 const get = useWorkbench.getState;
 
+/** Rows older than the window, fetched from the engine when shown. */
+export const pages = new RowPages(
+  () => client,
+  () => schedulePublish(),
+);
+
+/** no. of the newest row held (0 when none). */
+function lastNo(): number {
+  return table.length > 0 ? table.value('no', table.length - 1) : 0;
+}
+
+/**
+ * Rows the list spans at most: a browser lays out about 33 M px, 1.6 M rows of 20 px. A longer
+ * session's list starts this many rows before the newest (older ones stay in the capture).
+ */
+export const MAX_LIST_ROWS = 1_500_000;
+
+/** no. of the list's first row, unfiltered. */
+function firstShown(): number {
+  return Math.max(viewBase ?? table.firstNo, lastNo() - MAX_LIST_ROWS + 1);
+}
+
+/** Rows of the view, unfiltered: from its first no. to the newest. */
+function viewRows(): number {
+  if (table.length === 0) return 0;
+  const base = firstShown();
+  return lastNo() - base + 1;
+}
+
 /** Rows the timeline could show now (ignores pause). */
 function liveCount(): number {
-  if (!filter) return table.length;
+  if (!filter) return viewRows();
   matches.trimBelow(table.dropped);
   return matches.length;
 }
 
-/** Table row index of display row i, or -1 when it is gone. */
+/** Table row index of display row i, or -1 when it is not in memory. */
 export function tableRow(displayIndex: number): number {
-  if (!filter) return displayIndex < table.length ? displayIndex : -1;
+  if (!filter) {
+    if (table.length === 0) return -1;
+    const no = firstShown() + displayIndex;
+    const first = table.firstNo;
+    if (no < first) return -1;
+    // No gap in the window (the usual case): arithmetic; else a search.
+    const guess = no - first;
+    if (guess < table.length && table.value('no', guess) === no) return guess;
+    return table.rowOfNo(no);
+  }
   if (displayIndex >= matches.length) return -1;
   const row = matches.at(displayIndex) - table.dropped;
   return row >= 0 && row < table.length ? row : -1;
 }
 
+/** no. of display row i, or null when it is gone (a filtered row that left the window). */
+export function displayNo(displayIndex: number): number | null {
+  if (!filter) return table.length === 0 ? null : firstShown() + displayIndex;
+  const row = tableRow(displayIndex);
+  return row < 0 ? null : table.value('no', row);
+}
+
+/**
+ * The record of display row i: from the window, else from the engine (a fetch starts, and the
+ * view redraws when it arrives); what stands in its place meanwhile.
+ */
+export function displayRecord(displayIndex: number): PacketRecord | RowGap {
+  const row = tableRow(displayIndex);
+  if (row >= 0) return table.row(row);
+  const no = displayNo(displayIndex);
+  if (no === null) return { missing: 'no longer in memory' };
+  return pages.get(no);
+}
+
+/** The record with this no. if the window or a fetched page holds it (no fetch). */
+export function heldRecord(no: number): PacketRecord | undefined {
+  const row = table.rowOfNo(no);
+  return row >= 0 ? table.row(row) : pages.peek(no);
+}
+
 /** Display index of the row with this no., or null (binary search: no. grows with the row). */
 export function displayIndexOf(no: number, count = get().displayCount): number | null {
+  if (!filter) {
+    const at = no - firstShown();
+    return table.length > 0 && at >= 0 && at < count ? at : null;
+  }
   let lo = 0;
   let hi = count - 1;
   while (lo <= hi) {
@@ -128,10 +215,13 @@ function publish(): void {
   publishScheduled = false;
   const count = liveCount();
   const s = get();
+  const total = viewRows();
   set({
     revision: s.revision + 1,
-    totalRows: table.length,
-    droppedRows: table.dropped + skipped,
+    totalRows: total,
+    droppedRows: Math.max(0, total - table.length),
+    unlistedRows: table.length === 0 ? 0 : firstShown() - (viewBase ?? table.firstNo),
+    filterCovers: filterCovers(total),
     displayCount: s.paused ? Math.min(s.displayCount, count) : count,
     pendingWhilePaused: s.paused ? count - Math.min(s.displayCount, count) : 0,
     selectedIndex:
@@ -139,6 +229,11 @@ function publish(): void {
         ? null
         : displayIndexOf(s.selectedNo, s.paused ? s.displayCount : count),
   });
+}
+
+function filterCovers(total: number): WorkbenchState['filterCovers'] {
+  if (!filter || table.length === 0 || total <= table.length) return null;
+  return { from: table.firstNo, to: lastNo(), older: total - table.length };
 }
 
 /**
@@ -168,8 +263,8 @@ function schedulePublish(): void {
 
 /** Applies one batch from the engine and acknowledges it. */
 export function ingest(event: RecordsEvent): void {
-  skipped += event.skipped;
   const batch = batchFromBytes(event.batch);
+  if (viewBase === null && batch.count > 0) viewBase = event.firstNo;
   const before = table.dropped + table.length;
   table.append(batch);
   emitRows(table, Math.max(0, before - table.dropped), table.length, event.skipped);
@@ -227,7 +322,11 @@ export async function attach(c: WorkbenchClient): Promise<Disposer> {
   try {
     const session = await c.invoke('session.status');
     set({ session, counters: session.counters, connection: 'open', connectionError: null });
-    await c.invoke('stream.ready', { window: STREAM_WINDOW });
+    const info = await c.invoke('stream.ready', { window: STREAM_WINDOW });
+    // Before the first batch: the window is sized while it is empty.
+    if (info.windowRows !== table.capacity && table.length === 0) {
+      table.configure({ capacity: info.windowRows });
+    }
   } catch (error) {
     set({ connection: 'closed', connectionError: (error as Error).message });
   }
@@ -239,10 +338,12 @@ export function detach(): void {
   detachListeners?.();
 }
 
-function resetView(): void {
+/** The view starts over: at the session's first row (`base` 1), or at the next one streamed. */
+function resetView(base: 1 | null = 1): void {
   table.clear();
   matches.clear();
-  skipped = 0;
+  pages.clear();
+  viewBase = base;
   emitReset();
   set({ selectedNo: null, selectedIndex: null, details: null, field: null, detailsMissing: false });
   publish();
@@ -275,7 +376,7 @@ export const actions = {
     } catch (error) {
       report(error);
     }
-    resetView();
+    resetView(null);
   },
   togglePause(): void {
     const s = get();
@@ -320,9 +421,8 @@ export const actions = {
     }
     const s = get();
     const index = Math.max(0, Math.min(s.displayCount - 1, displayIndex));
-    const row = tableRow(index);
-    if (row < 0) return;
-    const no = table.value('no', row);
+    const no = displayNo(index);
+    if (no === null) return;
     if (no === s.selectedNo) {
       set({ selectedIndex: index });
       return;
@@ -341,7 +441,11 @@ export const actions = {
   async selectNo(no: number): Promise<void> {
     const index = displayIndexOf(no);
     if (index === null) {
-      report(`packet ${no} is hidden by the filter or no longer in memory`);
+      report(
+        filter
+          ? `packet ${no} is hidden by the filter or older than the rows it searched`
+          : `packet ${no} is not in this view`,
+      );
       return;
     }
     set({ follow: false, lastError: null });

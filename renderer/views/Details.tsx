@@ -8,7 +8,7 @@ import type { PacketRecord } from '../../protocol/session/record';
 import { callDialog } from '../store/call-dialog';
 import { contextMenu, type MenuEntry } from '../store/context-menu';
 import { fieldFilter } from '../store/filter-from';
-import { actions, table, useWorkbench, timeOrigin } from '../store/workbench';
+import { actions, heldRecord, useWorkbench, timeOrigin } from '../store/workbench';
 import { filterEntries } from './filter-menu';
 import { flagsText, relativeTime } from './format';
 
@@ -237,9 +237,8 @@ function Summary(props: { no: number }): React.JSX.Element | null {
   useWorkbench((s) => s.revision); // links arrive after the row itself
   useWorkbench((s) => s.session.info?.startedAt);
   const origin = timeOrigin();
-  const row = table.rowOfNo(props.no);
-  if (row < 0) return null;
-  const r: PacketRecord = table.row(row);
+  const r: PacketRecord | undefined = heldRecord(props.no);
+  if (!r) return null;
   const isRequest = r.dir === 'debugger->target';
   return (
     <div className="summary" data-testid="summary">

@@ -6,14 +6,14 @@ import { useEffect } from 'react';
 import { useCallDialog } from '../store/call-dialog';
 import { find } from '../store/find';
 import { marks } from '../store/marks';
-import { actions, displayIndexOf, table, tableRow, useWorkbench } from '../store/workbench';
+import { actions, displayIndexOf, displayRecord, useWorkbench } from '../store/workbench';
 import { goTo } from './GoToPacket';
 
 function selected(): { no: number; time: number } | null {
   const at = useWorkbench.getState().selectedIndex;
   if (at === null) return null;
-  const row = tableRow(at);
-  return row < 0 ? null : { no: table.value('no', row), time: table.value('time', row) };
+  const r = displayRecord(at);
+  return 'no' in r ? { no: r.no, time: r.time } : null;
 }
 
 export function Shortcuts(): null {

@@ -1,5 +1,5 @@
 import { useMarks } from '../store/marks';
-import { useWorkbench } from '../store/workbench';
+import { MAX_LIST_ROWS, useWorkbench } from '../store/workbench';
 import { formatCount, shortPath } from './format';
 
 export function StatusBar(props: { mode: 'electron' | 'web' }): React.JSX.Element {
@@ -30,6 +30,17 @@ export function StatusBar(props: { mode: 'electron' | 'web' }): React.JSX.Elemen
           {s.filterMs !== null ? ` (${s.filterMs.toFixed(1)} ms)` : ''}
         </span>
       )}
+      {s.filterApplied && s.filterCovers && (
+        <span
+          className="warn"
+          data-testid="filter-covers"
+          title="A filter searches the rows held in memory; older rows are shown unfiltered only"
+        >
+          filter searched packets {formatCount(s.filterCovers.from)}–
+          {formatCount(s.filterCovers.to)} in memory ({formatCount(s.filterCovers.older)} rows not
+          searched)
+        </span>
+      )}
       {marked > 0 && <span data-testid="marked">Marked: {formatCount(marked)}</span>}
       {ref && <span data-testid="time-ref">Time ref: packet {ref.no}</span>}
       {s.paused && (
@@ -49,8 +60,14 @@ export function StatusBar(props: { mode: 'electron' | 'web' }): React.JSX.Elemen
       )}
       {s.droppedRows > 0 && (
         <span className="warn" data-testid="dropped">
-          {formatCount(s.droppedRows)} older rows left the view
-          {capture ? `; they are in ${shortPath(capture)}` : ' (not recorded)'}
+          {formatCount(s.droppedRows)} older rows left memory
+          {capture ? `; they are read back from ${shortPath(capture)}` : ' (not recorded)'}
+        </span>
+      )}
+      {s.unlistedRows > 0 && (
+        <span className="warn" data-testid="unlisted">
+          the list spans the newest {formatCount(MAX_LIST_ROWS)} packets;{' '}
+          {formatCount(s.unlistedRows)} older ones are only in the capture
         </span>
       )}
       {s.session.error && <span className="err">{s.session.error}</span>}

@@ -17,7 +17,7 @@ import {
   type TimelineColumn,
 } from '../store/layout';
 import { marks, useMarks } from '../store/marks';
-import { actions, table, tableRow, useWorkbench, timeOrigin } from '../store/workbench';
+import { actions, displayNo, displayRecord, useWorkbench, timeOrigin } from '../store/workbench';
 import { filterEntries } from './filter-menu';
 import {
   apiText,
@@ -235,8 +235,8 @@ export function Timeline(): React.JSX.Element {
   const selectedRecord = (): PacketRecord | null => {
     const at = useWorkbench.getState().selectedIndex;
     if (at === null) return null;
-    const row = tableRow(at);
-    return row < 0 ? null : table.row(row);
+    const r = displayRecord(at);
+    return 'no' in r ? r : null;
   };
 
   const onKeyDown = (e: React.KeyboardEvent<HTMLDivElement>): void => {
@@ -322,9 +322,8 @@ export function Timeline(): React.JSX.Element {
       >
         <div style={{ height: count * ROW_HEIGHT, position: 'relative' }}>
           {items.map((item) => {
-            const rowIndex = tableRow(item.index);
-            if (rowIndex < 0) return null;
-            const r = table.row(rowIndex);
+            const r = displayRecord(item.index);
+            if (!('no' in r)) return gapRow(item, displayNo(item.index), r);
             const selected = item.index === selectedIndex;
             const classes = `tl-row ${rowClass(r)}${selected ? ' selected' : ''}${
               marked.has(r.no) ? ' marked' : ''
@@ -386,6 +385,29 @@ export function Timeline(): React.JSX.Element {
         <div className="empty">No packets. Start a session against the simulated VM.</div>
       )}
     </section>
+  );
+}
+
+/** A row older than the window, on its way from the engine (or why it cannot come). */
+function gapRow(
+  item: { index: number; key: number | string | bigint; start: number },
+  no: number | null,
+  gap: { loading: true } | { missing: string },
+): React.JSX.Element {
+  return (
+    <div
+      key={String(item.key)}
+      role="row"
+      data-no={no ?? undefined}
+      data-gap={'loading' in gap ? 'loading' : 'missing'}
+      className="tl-row gap"
+      style={{ transform: `translateY(${item.start}px)` }}
+    >
+      <span className="cell num">{no ?? ''}</span>
+      <span className="cell info">
+        {'loading' in gap ? 'reading from the capture…' : gap.missing}
+      </span>
+    </div>
   );
 }
 

@@ -1,4 +1,4 @@
-// The fixed cost of a short command (`kdscope --help`, decoding an empty capture): Node's own
+// The fixed cost of a short command (`kdscope --help`, decoding a one-frame capture): Node's own
 // start-up, then ours (the staleness check, loading and compiling the bundles, exit). Printed
 // beside the layout before issue 12 (ES-module chunks, every source stat'ed), rebuilt here in a
 // temp dir from the same sources, and beside the floors: `node` running an empty ES module,
@@ -136,8 +136,11 @@ export async function run(): Promise<void> {
   const runs = Number(process.env.KDSCOPE_BENCH_RUNS ?? 20);
   const dir = mkdtempSync(join(tmpdir(), 'kdscope-bench-startup-'));
   try {
-    const empty = join(dir, 'empty.pcap');
-    PcapWriter.open(empty).close();
+    // One frame (a break-in byte): decode refuses a capture with nothing in it (exit 2).
+    const empty = join(dir, 'one-frame.pcap');
+    const writer = PcapWriter.open(empty);
+    writer.write({ dir: 'debugger->target', timeUs: 0, bytes: new Uint8Array([0x62]) });
+    writer.close();
     const emptyModule = join(dir, 'empty.mjs');
     writeFileSync(emptyModule, '');
     const beforeDir = join(dir, 'before');
@@ -166,10 +169,10 @@ export async function run(): Promise<void> {
         : []),
       { name: 'before: kdscope --help', args: [beforeBin, '--help'] },
       { name: 'after:  kdscope --help', args: [BIN, '--help'] },
-      { name: 'before: kdscope decode EMPTY', args: [beforeBin, 'decode', empty] },
-      { name: 'after:  kdscope decode EMPTY', args: [BIN, 'decode', empty] },
+      { name: 'before: kdscope decode ONE-FRAME', args: [beforeBin, 'decode', empty] },
+      { name: 'after:  kdscope decode ONE-FRAME', args: [BIN, 'decode', empty] },
       {
-        name: 'after, no code cache yet: decode EMPTY',
+        name: 'after, no code cache yet: decode ONE-FRAME',
         args: [BIN, 'decode', empty],
         before: dropCaches,
       },
@@ -211,7 +214,7 @@ export async function run(): Promise<void> {
       );
     }
     const floor = cpuOrWall(variants[0]!.name);
-    for (const what of ['kdscope --help', 'kdscope decode EMPTY']) {
+    for (const what of ['kdscope --help', 'kdscope decode ONE-FRAME']) {
       const before = cpuOrWall(`before: ${what}`) - floor;
       const after = cpuOrWall(`after:  ${what}`) - floor;
       console.log(

@@ -272,7 +272,7 @@ describe('a view that falls behind the engine', () => {
     expect(dirname(path)).toBe(small.capturesDir);
     expect(await dropped.textContent()).toMatch(
       new RegExp(
-        `^[\\d,]+ older rows left the view; they are in …/${basename(path).replace(/\./g, '\\.')}$`,
+        `^[\\d,]+ older rows left memory; they are read back from …/${basename(path).replace(/\./g, '\\.')}$`,
       ),
     );
     await small.shot('07-dropped-rows-in-capture');

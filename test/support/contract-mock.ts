@@ -13,10 +13,13 @@ import {
   type Profile,
   type RecordsEvent,
   type RecordedCapture,
+  type RowsPage,
+  type RowsRequest,
   type SessionInfo,
   type SessionPlan,
   type SessionStatus,
   type StartOptions,
+  type StreamInfo,
   type StreamReady,
   type VmList,
   type WorkbenchApi,
@@ -25,6 +28,7 @@ import {
 import { createClient } from '../../electron/api/contract-client';
 import type { ClientMessage, ServerMessage } from '../../electron/api/contract-wire';
 import { serveConnection, type Emit } from '../../electron/api/server';
+import { batchToBytes, encodeBatch } from '../../protocol/records/columns';
 import { untilWithin } from './until';
 
 export class MockWorkbench implements WorkbenchApi {
@@ -33,6 +37,14 @@ export class MockWorkbench implements WorkbenchApi {
   packets = new Map<number, PacketBytes>();
   acked: number[] = [];
   window = 0;
+  /** What stream.ready answers: the rows the client keeps. */
+  windowRows = 1_000_000;
+  /** What packets.rows answers (the test sets it). */
+  rows: (r: RowsRequest) => RowsPage = (r) => ({
+    from: r.from,
+    batch: batchToBytes(encodeBatch([])),
+    missing: 'no capture in the mock',
+  });
   emit: Emit = () => undefined;
 
   vms: VmList = { vms: [], problems: [] };
@@ -85,9 +97,14 @@ export class MockWorkbench implements WorkbenchApi {
     this.calls.push({ op: 'packets.bytes', arg: no });
     return this.packets.get(no) ?? null;
   };
-  'stream.ready' = async (o: StreamReady): Promise<void> => {
+  'packets.rows' = async (r: RowsRequest): Promise<RowsPage> => {
+    this.calls.push({ op: 'packets.rows', arg: r });
+    return this.rows(r);
+  };
+  'stream.ready' = async (o: StreamReady): Promise<StreamInfo> => {
     this.calls.push({ op: 'stream.ready', arg: o });
     this.window = o.window;
+    return { windowRows: this.windowRows };
   };
   'stream.ack' = async (seq: number): Promise<void> => {
     this.acked.push(seq);

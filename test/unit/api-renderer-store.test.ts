@@ -1,11 +1,12 @@
 // The renderer's store against a fresh mock engine through the real registry and messages.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MockWorkbench, connectMock, emitRecords } from '../support/contract-mock';
+import { untilWithin } from '../support/until';
 import { encodeRecords } from '../../electron/engine/workbench/workbench';
 import type { PacketRecord } from '../../protocol/session/record';
 
 vi.stubGlobal('requestAnimationFrame', (cb: (t: number) => void) => setTimeout(() => cb(0), 0));
-const { actions, attach, tableRow, table, useWorkbench } =
+const { actions, attach, displayRecord, pages, tableRow, table, useWorkbench } =
   await import('../../renderer/store/workbench');
 
 const rec = (no: number): PacketRecord =>
@@ -44,6 +45,7 @@ const rec = (no: number): PacketRecord =>
 const range = (from: number, to: number): PacketRecord[] =>
   Array.from({ length: to - from + 1 }, (_, i) => rec(from + i));
 
+const until = untilWithin(5000);
 const mock = new MockWorkbench();
 const { client, close } = connectMock(mock);
 let seq = 0;
@@ -143,9 +145,46 @@ describe('renderer store over the API', () => {
     expect(state().totalRows).toBe(300);
   });
 
-  it('counts rows the engine could not keep for this view', async () => {
+  it('counts rows the engine could not keep for this view, and shows them from the engine', async () => {
     await push(range(401, 410), 100);
     expect(state().droppedRows).toBe(100);
-    expect(state().totalRows).toBe(310);
+    expect(state().totalRows).toBe(410);
+    // Display index 350 = no. 351, skipped: fetched by no. (packets.rows) when shown.
+    mock.rows = (r) => ({
+      from: r.from,
+      batch: encodeRecords(range(r.from, r.from + r.count - 1)),
+    });
+    expect(displayRecord(350)).toEqual({ loading: true });
+    await until(() => !('loading' in (displayRecord(350) ?? {})), 'no. 351 fetched');
+    expect(mock.calls).toContainEqual({ op: 'packets.rows', arg: { from: 257, count: 256 } });
+    expect(displayRecord(350)).toEqual(rec(351));
+    expect(pages.size).toBe(256);
+  });
+
+  it('says what a filter over the window did not search', async () => {
+    actions.setFilterText('dir == debugger->target');
+    actions.applyFilter(); // synchronous: it publishes what it covers at once
+    // The rows the engine skipped (301-400) are not in memory: not searched, and it says so.
+    expect(state().filterCovers).toEqual({ from: 1, to: 410, older: 100 });
+    table.configure({ capacity: 64 });
+    await push(range(411, 600));
+    actions.applyFilter();
+    // The window keeps at most 64 rows (whole chunks are dropped).
+    expect(table.length).toBeLessThanOrEqual(64);
+    expect(state().filterCovers).toEqual({
+      from: table.firstNo,
+      to: 600,
+      older: 600 - table.length,
+    });
+    actions.setFilterText('');
+    actions.applyFilter();
+  });
+
+  it('spans at most MAX_LIST_ROWS (what a browser can lay out) and says what is left out', async () => {
+    await push(range(2_000_000, 2_000_009), 1_999_399);
+    expect(state().totalRows).toBe(1_500_000);
+    expect(state().unlistedRows).toBe(2_000_009 - 1_500_000);
+    expect(displayRecord(0)).toEqual({ loading: true }); // no. 500,010, from the engine
+    expect(tableRow(1_499_999)).toBe(table.length - 1);
   });
 });

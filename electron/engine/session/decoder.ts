@@ -4,7 +4,7 @@
 // with an index of where each record lies in it, so the UI can show any recent packet's bytes.
 
 import type { Direction } from '../../../protocol/kd/events';
-import { SessionDecoder } from '../../../protocol/session/pipeline';
+import { SessionDecoder, type SessionCheckpoint } from '../../../protocol/session/pipeline';
 import type { SessionSummary } from '../../../protocol/session/summary';
 import type { BridgeDecoder, RecordSink } from '../bridge/types';
 import { ByteLog } from './byte-log';
@@ -15,19 +15,40 @@ export interface SessionBridgeDecoderOptions {
   readonly keepBytes?: { readonly rows?: number; readonly bytesPerDirection?: number };
 }
 
+/** Where a decoder of KD byte streams stands between two chunks (see SessionCheckpoint). */
+export interface CheckpointSource {
+  /** Nothing pending in either direction's framing: checkpoint() may be taken now. */
+  readonly idle: boolean;
+  /** Number the next record will get. */
+  readonly nextNo: number;
+  checkpoint(): SessionCheckpoint;
+}
+
 export interface SessionBridgeDecoder extends BridgeDecoder {
   /** push() of bytes read from a capture: `frame` is the capture frame they came from. */
   push(dir: Direction, bytes: Uint8Array, timeMs: number, sink: RecordSink, frame?: number): void;
   summary(): SessionSummary;
   /** The bytes of record `no` as on the wire, or null when not kept (or no longer). */
   recordBytes(no: number): { location: PacketLocation; bytes: Uint8Array } | null;
+  /**
+   * Present when the relayed chunks are the KD byte streams themselves (COM, VMBus), so a
+   * capture of them can be decoded again from a checkpoint (capture-index.ts).
+   */
+  readonly checkpoints?: CheckpointSource;
 }
 
 const NO_SINK: RecordSink = { record: () => undefined, update: () => undefined };
 
-export function sessionBridgeDecoder(
-  options: SessionBridgeDecoderOptions = {},
-): SessionBridgeDecoder {
+/**
+ * Bytes of each direction kept in memory when the session's capture is indexed (older packets'
+ * bytes are read back from the capture); 256 MiB a direction otherwise.
+ */
+export const PAGED_BYTES_PER_DIRECTION = 16 * 1024 * 1024;
+
+/** A decoder of the KD byte streams themselves: its records can be decoded again from a capture. */
+export type IndexableDecoder = SessionBridgeDecoder & { readonly checkpoints: CheckpointSource };
+
+export function sessionBridgeDecoder(options: SessionBridgeDecoderOptions = {}): IndexableDecoder {
   let sink = NO_SINK;
   const keep = options.keepBytes;
   const index = keep ? new PacketIndex(keep.rows) : undefined;
@@ -62,6 +83,7 @@ export function sessionBridgeDecoder(
       run(to, () => session.end());
     },
     summary: () => session.summary(),
+    checkpoints: session,
     recordBytes(no) {
       const location = index?.get(no);
       if (!location || !logs) return null;

@@ -14,7 +14,13 @@ import { simVmbusTargetFactory } from '../simulators/vmbus-target';
 import type { RingStats, SimVmbusRings } from '../simulators/vmbus-rings';
 import type { TransportDeps } from '../transports/types';
 import type { PipeChannel, PipeChannelStats, VmbusDialOptions } from '../vmbus/pipe-channel';
-import { sessionBridgeDecoder, type SessionBridgeDecoder } from './decoder';
+import { canIndex, indexRecording } from './capture-index';
+import { CapturePager } from './capture-pager';
+import {
+  PAGED_BYTES_PER_DIRECTION,
+  sessionBridgeDecoder,
+  type SessionBridgeDecoder,
+} from './decoder';
 import { kdnetBridgeDecoder } from '../kdnet/bridge-decoder';
 import { kdnetDecryptingTap } from '../kdnet/decrypting-tap';
 import { DatagramRecorder } from '../kdnet/recorder';
@@ -51,12 +57,17 @@ export interface LiveSessionOptions {
   /** Seams for tests (platform, other transports). */
   readonly deps?: TransportDeps;
   readonly bridge?: Pick<BridgeOptions, 'backoff' | 'health' | 'tickMs'>;
+  /** Records between the capture index's checkpoints (capture-index.ts; tests make it small). */
+  readonly checkpointRecords?: number;
 }
 
 export class LiveSession {
   private rings: SimVmbusRings | undefined;
   private pipe: PipeChannel | undefined;
   private preset: KdnetPreset | undefined;
+  /** Old rows decoded again from the capture; undefined when `unpageable` says why not. */
+  pager: CapturePager | undefined;
+  unpageable: string | undefined;
 
   private constructor(
     readonly resolved: ResolvedSession,
@@ -97,11 +108,27 @@ export class LiveSession {
       throw error;
     }
     const report = options.report ?? (() => undefined);
-    const decoderOptions = options.keepBytes ? { keepBytes: {} } : {};
+    // A recorded KD stream pages old packets' bytes from its capture: memory keeps the recent.
+    const paged = recorder instanceof Recorder && !kdnetKey;
+    const decoderOptions = options.keepBytes
+      ? { keepBytes: paged ? { bytesPerDirection: PAGED_BYTES_PER_DIRECTION } : {} }
+      : {};
     const decoder = kdnetKey
       ? kdnetBridgeDecoder(kdnetKey, { ...decoderOptions, report: (line) => report(line) })
       : sessionBridgeDecoder(decoderOptions);
     const session = new LiveSession(resolved, decoder, recorder, live);
+    // Index the capture as it is written, so old rows can be read back from it.
+    let bridgeDecoder: SessionBridgeDecoder = decoder;
+    if (recorder instanceof Recorder && canIndex(decoder)) {
+      const indexed = indexRecording(recorder, decoder, options.checkpointRecords);
+      taps[taps.indexOf(recorder)] = indexed.tap;
+      bridgeDecoder = indexed.decoder;
+      session.pager = new CapturePager(indexed.index);
+    } else {
+      session.unpageable = recorder
+        ? 'rows of a KDNET session are not read back from its capture yet'
+        : 'the session is not recorded';
+    }
     const pace = scriptedPace(options.rate);
     const vmbus: VmbusDialOptions = {
       feedback: resolved.feedback,
@@ -142,7 +169,7 @@ export class LiveSession {
         target: preset?.target ?? resolved.target,
         deps,
         taps,
-        decoder,
+        decoder: bridgeDecoder,
       });
       await preset?.startTarget();
     } catch (error) {

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import {
+  MAX_ROWS_REQUEST,
   OPEN_ERRORS,
   ZERO_COUNTERS,
   type CaptureFormat,
@@ -16,6 +17,8 @@ import {
   type LogLine,
   type PacketBytes,
   type PeerStatus,
+  type RowsPage,
+  type RowsRequest,
   type SessionInfo,
   type SessionPlan,
   type SessionState,
@@ -80,6 +83,13 @@ export interface WorkbenchOptions {
   readonly captureLimitBytes?: number;
   /** Rows the engine keeps for the UI (older ones are only in the capture). */
   readonly capacityRows?: number;
+  /**
+   * Rows a window keeps in memory (default 1 M): older ones it asks for with packets.rows,
+   * read back from the capture.
+   */
+  readonly viewRows?: number;
+  /** Records between the capture index's checkpoints (tests make it small). */
+  readonly checkpointRecords?: number;
   /** Rows per streamed batch at most. */
   readonly batchRows?: number;
   readonly now?: () => number;
@@ -109,6 +119,7 @@ export interface FileDialogs {
 const MAX_SELECTION_RANGES = 4_000_000;
 
 export const DEFAULT_CAPTURE_LIMIT = 1024 ** 3;
+export const DEFAULT_VIEW_ROWS = 1_000_000;
 
 const ERROR_FLAGS =
   PacketFlag.CHECKSUM_ERROR |
@@ -133,6 +144,8 @@ export class Workbench {
   private readonly profiles: ProfileStore;
   private readonly listVms: (signal?: AbortSignal) => Promise<VmListing>;
   private readonly simFault: SimFault | undefined;
+  private readonly viewRows: number;
+  private readonly checkpointRecords: number | undefined;
   private session: LiveSession | null = null;
   /** Set while a start is under way, so a second start is refused at once. */
   private starting = false;
@@ -175,6 +188,8 @@ export class Workbench {
       options.recentFile ?? join(this.capturesDir, '.recent-captures.json'),
     );
     this.simFault = options.simFault;
+    this.viewRows = options.viewRows ?? DEFAULT_VIEW_ROWS;
+    this.checkpointRecords = options.checkpointRecords;
     this.launchSeams = options.launch ?? {};
     this.store = new BatchStore({
       encode: encodeRecords,
@@ -273,6 +288,7 @@ export class Workbench {
       LiveSession.start({
         resolved,
         keepBytes: true,
+        ...(this.checkpointRecords ? { checkpointRecords: this.checkpointRecords } : {}),
         ...(withCapture && capturePath
           ? { capture: { path: capturePath, format, limitBytes: this.captureLimit } }
           : {}),
@@ -370,13 +386,38 @@ export class Workbench {
   }
 
   bytes(no: number): PacketBytes | null {
-    const found = this.session?.decoder.recordBytes(no) ?? this.reading?.bytesOf(no);
+    const session = this.session;
+    // Recent packets from the decoder's copy of the streams, older ones from the capture;
+    // an opened capture's from its reading.
+    const found =
+      session?.decoder.recordBytes(no) ?? session?.pager?.bytes(no) ?? this.reading?.bytesOf(no);
     if (!found) return null;
     return {
       no,
       dir: found.location.dir,
       bytes: found.bytes,
       fields: packetFields(found.bytes),
+    };
+  }
+
+  /** Rows [from, from + count) as streamed, read back from the session's capture. */
+  rows(request: RowsRequest): RowsPage {
+    const { from } = request;
+    const count = Math.min(request.count, MAX_ROWS_REQUEST);
+    const session = this.session;
+    if (!session) return { from, batch: encodeRecords([]), missing: 'no session' };
+    if (!session.pager) {
+      return {
+        from,
+        batch: encodeRecords([]),
+        missing: `older rows cannot be shown: ${session.unpageable ?? 'the session is not recorded'}`,
+      };
+    }
+    const page = session.pager.read(from, count);
+    return {
+      from,
+      batch: encodeRecords(page.records),
+      ...(page.missing === undefined ? {} : { missing: page.missing }),
     };
   }
 
@@ -419,7 +460,11 @@ export class Workbench {
       'captures.list': async () =>
         listCaptures(this.capturesDir, this.state === 'running' ? this.info?.capture : undefined),
       'packets.bytes': async (no) => this.bytes(no),
-      'stream.ready': async (o) => streamer.ready(o.window),
+      'packets.rows': async (r) => this.rows(r),
+      'stream.ready': async (o) => {
+        streamer.ready(o.window);
+        return { windowRows: this.viewRows };
+      },
       'stream.ack': async (seq) => streamer.ack(seq),
       'view.clear': async () => {
         this.store.seal();
