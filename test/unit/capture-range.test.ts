@@ -85,6 +85,32 @@ describe('openCapture(...).forEachRange with a byte range', () => {
     }
   }
 
+  for (const format of ['pcap', 'pcapng'] as const) {
+    it(`reads a range in steps as in one pass (reader with a range): ${format}`, () => {
+      const w = write(`steps-${format}.${format}`, format, 3000, 2000);
+      const [a, b] = [1234, 2345];
+      const range = { start: w.at[a]!.offset, frame: w.at[a]!.frame, end: w.at[b - 1]!.end };
+      const frames: (number | undefined)[] = [];
+      const reader = openCapture(w.path).reader(
+        (_dir, _bytes, _from, _to, _timeUs, f) => frames.push(f),
+        undefined,
+        range,
+      );
+      let steps = 0;
+      try {
+        while (reader.step(7)) {
+          steps++;
+          // Each step reads what it was asked for, counted from the range's first frame.
+          expect(frames.length).toBe(Math.min(steps * 7, b - a));
+        }
+      } finally {
+        reader.close();
+      }
+      expect(frames).toEqual(w.at.slice(a, b).map((x) => x.frame));
+      expect(reader.stats.frames).toBe(b - a);
+    });
+  }
+
   it('reads a capture that is still being written, up to what was written', () => {
     const path = join(dir, 'growing.pcap');
     const writer = PcapWriter.open(path);
