@@ -270,9 +270,10 @@ export class CaptureExport {
     };
     return this.decodePass(
       choice,
-      (dir, bytes) => logs[dir].append(bytes),
+      (dir, bytes, start, end) => logs[dir].appendRange(bytes, start, end),
       (record) => {
-        const bytes = logs[record.dir].read(record.offset, record.length);
+        // Written (copied) at once: a view of the log is enough.
+        const bytes = logs[record.dir].peek(record.offset, record.length);
         // Older than the bytes kept (a record waiting longer than 64 MiB of its stream): skipped.
         if (!bytes) return;
         kd.write({ dir: record.dir, timeUs: Math.round(record.time * 1000), bytes });
@@ -289,8 +290,8 @@ export class CaptureExport {
     };
     return this.decodePass(
       choice,
-      (dir, bytes, frame) => {
-        if (frame !== undefined) chunks[dir].add(bytes.length, frame);
+      (dir, _bytes, start, end, frame) => {
+        if (frame !== undefined) chunks[dir].add(end - start, frame);
       },
       (record) => {
         chunks[record.dir].framesOf(record.offset, record.length, (f) => this.chosenFrames.add(f));
@@ -302,7 +303,13 @@ export class CaptureExport {
   /** A pass through the session decoder: `chosen` gets each chosen record in no. order. */
   private decodePass(
     choice: Extract<ExportChoice, { kind: 'records' }>,
-    onChunk: (dir: Direction, bytes: Uint8Array, frame: number | undefined) => void,
+    onChunk: (
+      dir: Direction,
+      bytes: Uint8Array,
+      start: number,
+      end: number,
+      frame: number | undefined,
+    ) => void,
     chosen: (record: PacketRecord) => void,
   ): Pass {
     const last = choice.lastNo ?? Infinity;
@@ -330,7 +337,7 @@ export class CaptureExport {
     const queue = choice.settled ? new SettleQueue(decoder.tracker, pass) : undefined;
     holder.queue = queue;
     const reader = this.options.source.reader((dir, bytes, start, end, timeUs, frame) => {
-      onChunk(dir, bytes.subarray(start, end), frame);
+      onChunk(dir, bytes, start, end, frame);
       decoder.pushRange(dir, bytes, start, end, timeUs / 1000, frame);
       if (enough) throw new EnoughRead();
     });

@@ -2,6 +2,8 @@
 // bytes by (offset, length) without a copy per packet. Bounded: the oldest chunks go first.
 
 const CHUNK = 1 << 20;
+/** Pieces up to this many bytes are copied byte by byte. */
+const SHORT = 64;
 
 export class ByteLog {
   private readonly chunks: Uint8Array[] = [];
@@ -24,24 +26,43 @@ export class ByteLog {
   }
 
   append(bytes: Uint8Array): void {
-    let at = 0;
-    while (at < bytes.length) {
+    this.appendRange(bytes, 0, bytes.length);
+  }
+
+  /** append(bytes.subarray(start, end)) without making the view (an exporter's hot path). */
+  appendRange(bytes: Uint8Array, start: number, end: number): void {
+    let at = start;
+    while (at < end) {
       let last = this.chunks[this.chunks.length - 1];
       if (!last || this.fill === last.length) {
         last = new Uint8Array(CHUNK);
         this.chunks.push(last);
         this.fill = 0;
       }
-      const n = Math.min(bytes.length - at, last.length - this.fill);
-      last.set(bytes.subarray(at, at + n), this.fill);
+      const n = Math.min(end - at, last.length - this.fill);
+      // Most pieces are short (ACKs, headers): a loop beats making a view to set() from.
+      if (n <= SHORT) for (let i = 0; i < n; i++) last[this.fill + i] = bytes[at + i]!;
+      else last.set(bytes.subarray(at, at + n), this.fill);
       this.fill += n;
       at += n;
     }
-    this.total += bytes.length;
+    this.total += end - start;
     while (this.chunks.length * CHUNK > this.capacity && this.chunks.length > 1) {
       this.chunks.shift();
       this.base += CHUNK;
     }
+  }
+
+  /**
+   * [offset, offset + length) to read at once (before the next append): a view into the log
+   * when it lies in one block, else a copy; null as for read().
+   */
+  peek(offset: number, length: number): Uint8Array | null {
+    if (offset < this.base || length < 0 || offset + length > this.total) return null;
+    const rel = offset - this.base;
+    const from = rel % CHUNK;
+    if (from + length > CHUNK) return this.read(offset, length);
+    return this.chunks[Math.floor(rel / CHUNK)]!.subarray(from, from + length);
   }
 
   /** A copy of [offset, offset + length), or null when part of it is gone or not yet seen. */
