@@ -5,7 +5,7 @@
 // the displayed rows after a filter, downloaded and read back with tshark (frames, ports) and
 // with our decoder (the same packets).
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateRealisticStream, randomChunks } from '../support/kd-gen';
@@ -24,6 +24,17 @@ let tmp: TempDir;
 let kdnet: string;
 let seed: string;
 const engineLog: string[] = [];
+
+/**
+ * The engine's exports wait here before each slice of work while `exportHold` is set (the
+ * cancel test holds one to press Cancel mid-export); `exportSlices` counts the waits.
+ */
+let exportHold: Promise<void> | undefined;
+let exportSlices = 0;
+const beforeExportSlice = async (): Promise<void> => {
+  exportSlices++;
+  await exportHold;
+};
 
 /** A seed-format capture of two generated directions (~`bytes` each) in socket-sized reads. */
 function seedCapture(name: string, bytes: number, maxRead: number): string {
@@ -68,7 +79,7 @@ beforeAll(async () => {
   kdnet = tmp.file('windbg-uncut.pcapng.gz');
   copyFileSync(KDNET_FIXTURE, kdnet);
   seed = seedCapture('seed-session.pcap', 60_000, 900);
-  h = await startHarness({ workbench: { exportsDir: tmp.dir } });
+  h = await startHarness({ workbench: { exportsDir: tmp.dir, beforeExportSlice } });
   // Every line of the engine's log, as a window gets them.
   h.workbench.connect((name, data) => {
     if (name === 'log') engineLog.push((data as { message: string }).message);
@@ -309,5 +320,73 @@ describe('exporting', () => {
     await page.getByTestId('export-close').click();
     expect(await dialog.count()).toBe(0);
     expect(h.errors).toEqual([]);
+  }, 120_000);
+
+  it('Cancel during an export: the dialog says it was cancelled, the partial file is removed and nothing downloads', async () => {
+    const { page } = h;
+    await page.keyboard.press('Control+o');
+    await page.getByTestId('open-file-input').setInputFiles(seed);
+    await waitFor(
+      async () =>
+        h.workbench.status().info?.opened?.name === 'seed-session.pcap' && state() === 'stopped',
+      'the seed capture read',
+    );
+    // The last test's filter goes: every row is displayed.
+    await page.getByTestId('filter').fill('');
+    await page.getByTestId('filter').press('Enter');
+    const rows = decodeRecords(seed).length;
+    await waitFor(async () => (await displayed()) === rows, 'its rows');
+
+    let downloads = 0;
+    const counted = (): void => void downloads++;
+    page.on('download', counted);
+    let release!: () => void;
+    exportHold = new Promise((resolve) => (release = resolve));
+    const slicesBefore = exportSlices;
+    try {
+      await page.getByTestId('export').click();
+      const dialog = page.getByTestId('export-dialog');
+      await dialog.waitFor();
+      await page.getByTestId('export-scope-all').check();
+      await page.getByTestId('export-format-pcap').check();
+      await page.getByTestId('export-name').fill('cancelled-export.pcap');
+      await page.getByTestId('export-ok').click();
+      // The engine holds the export before its first slice: the file is open (its header is
+      // written), nothing is finished, and the dialog offers Cancel.
+      await waitFor(async () => exportSlices > slicesBefore, 'the export held');
+      const partial = (): string[] =>
+        readdirSync(tmp.dir, { recursive: true, encoding: 'utf8' }).filter((f) =>
+          f.endsWith('cancelled-export.pcap'),
+        );
+      expect(partial()).toHaveLength(1);
+      expect(existsSync(join(tmp.dir, partial()[0]!))).toBe(true);
+      const cancel = page.getByTestId('export-cancel');
+      await waitFor(async () => await cancel.isEnabled(), 'Cancel enabled');
+      expect(await page.getByTestId('export-ok').isDisabled()).toBe(true);
+      await cancel.click();
+      // The cancel reaches the engine while the export is held; then it may go on.
+      release();
+      exportHold = undefined;
+      const status = page.getByTestId('export-status');
+      await waitFor(
+        async () => (await status.getAttribute('data-state')) === 'cancelled',
+        'cancelled',
+      );
+      expect(await status.textContent()).toBe('Export cancelled; nothing was kept.');
+      expect(partial()).toEqual([]);
+      await shotAt('captures-export-cancelled', 1024, 640);
+      await page.setViewportSize({ width: 1440, height: 900 });
+      // Not offered: no download came, and the dialog can start another export or close.
+      expect(downloads).toBe(0);
+      expect(await page.getByTestId('export-ok').isEnabled()).toBe(true);
+      await page.getByTestId('export-close').click();
+      expect(await dialog.count()).toBe(0);
+      expect(engineLog.join('\n')).not.toMatch(/export failed/i);
+      expect(h.errors).toEqual([]);
+    } finally {
+      release();
+      exportHold = undefined;
+      page.off('download', counted);
+    }
   }, 120_000);
 });

@@ -63,7 +63,11 @@ export class ExportJobs {
   private readonly files = new Map<string, { path: string; name: string }>();
   private dir: string | undefined;
 
-  constructor(private readonly baseDir?: string) {}
+  /** `beforeSlice`: awaited before each slice of work (a test holds an export there). */
+  constructor(
+    private readonly baseDir?: string,
+    private readonly beforeSlice?: () => Promise<void>,
+  ) {}
 
   /** Starts an export; `emit` gets its progress. Throws ExportError for a bad order. */
   start(
@@ -185,6 +189,10 @@ export class ExportJobs {
     try {
       let more = true;
       while (more && !entry.cancelled) {
+        if (this.beforeSlice) {
+          await this.beforeSlice();
+          if (entry.cancelled) break;
+        }
         const until = performance.now() + SLICE_MS;
         do more = job.step();
         while (more && performance.now() < until);

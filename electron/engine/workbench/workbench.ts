@@ -100,6 +100,8 @@ export interface WorkbenchOptions {
   readonly recentFile?: string;
   /** Where web-mode exports wait to be downloaded (default: a temp folder). */
   readonly exportsDir?: string;
+  /** Awaited before each slice of an export (tests hold an export there to cancel it). */
+  readonly beforeExportSlice?: () => Promise<void>;
   /** Every simulated target misbehaves this way (e2e tests of a bad wire). */
   readonly simFault?: SimFault;
   /** "Start debugger": how `kdscope` is run, the platform and WinDbg's whereabouts, spawning. */
@@ -183,7 +185,7 @@ export class Workbench {
     this.captureLimit = options.captureLimitBytes ?? DEFAULT_CAPTURE_LIMIT;
     this.profiles = options.profiles ?? new ProfileStore();
     this.listVms = options.listVms ?? ((signal) => defaultListVms(undefined, signal));
-    this.exports = new ExportJobs(options.exportsDir);
+    this.exports = new ExportJobs(options.exportsDir, options.beforeExportSlice);
     this.recent = new RecentCaptures(
       options.recentFile ?? join(this.capturesDir, '.recent-captures.json'),
     );
