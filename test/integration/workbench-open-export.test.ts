@@ -206,6 +206,9 @@ describe('opening a capture into the view', () => {
     expect(await view.handlers['captures.recent']()).toEqual([
       expect.objectContaining({ name: 'seed.pcap', path: SEED }),
     ]);
+    // Rows are not paged back from an opened capture (only a recorded session's): said so.
+    const page = await view.handlers['packets.rows']({ from: 1, count: 10 });
+    expect(page.missing).toMatch(/not read back from an opened capture/);
   });
 
   it('opens raw pairs and says what cannot be opened in one line', async () => {

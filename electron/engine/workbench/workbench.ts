@@ -407,7 +407,13 @@ export class Workbench {
     const { from } = request;
     const count = Math.min(request.count, MAX_ROWS_REQUEST);
     const session = this.session;
-    if (!session) return { from, batch: encodeRecords([]), missing: 'no session' };
+    if (!session) {
+      // An opened capture streams every row once; the view keeps its last viewRows of them.
+      const missing = this.reading
+        ? `rows older than the view's last ${this.viewRows} are not read back from an opened capture`
+        : 'no session';
+      return { from, batch: encodeRecords([]), missing };
+    }
     if (!session.pager) {
       return {
         from,
