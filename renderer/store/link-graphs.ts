@@ -4,7 +4,9 @@
 // last ten minutes like the engine. They stay after Stop, until a new session or Clear. Rows
 // are also tallied per second of their own time: a view with rows but no link samples (an
 // opened capture) can still show packets/s and bytes/s. The panes redraw at most 4 times a
-// second (the charts are read by people; ingest must not wait for them).
+// second (the charts are read by people; ingest must not wait for them), except for the
+// session's final sample: the window says stopped before it comes (closing takes a moment),
+// and from then on what it shows must be the whole session, as a window opened later loads it.
 
 import { create } from 'zustand';
 import type { Disposer, LinkSample, WorkbenchClient } from '../../electron/api/contract';
@@ -21,6 +23,8 @@ export interface LinkGraphsState {
   revision: number;
   /** Link samples held. */
   samples: number;
+  /** The samples end with the session's final one (taken once it closed): nothing follows. */
+  ended: boolean;
   /** Bumped (at most once a second) when rows arrive in a view without link samples. */
   rowsRevision: number;
   /** The span the graphs show, ending at the newest sample. */
@@ -33,6 +37,7 @@ export const GRAPH_WINDOWS = [60_000, 2 * 60_000, 5 * 60_000, 10 * 60_000] as co
 export const useLinkGraphs = create<LinkGraphsState>(() => ({
   revision: 0,
   samples: 0,
+  ended: false,
   rowsRevision: 0,
   windowMs: 2 * 60_000,
 }));
@@ -62,7 +67,11 @@ export function hasRowRates(): boolean {
 }
 
 const publishSamples = throttled(250, () =>
-  useLinkGraphs.setState((s) => ({ revision: s.revision + 1, samples: samples.length })),
+  useLinkGraphs.setState((s) => ({
+    revision: s.revision + 1,
+    samples: samples.length,
+    ended: samples.at(-1)?.final === true,
+  })),
 );
 const publishRows = throttled(1000, () =>
   useLinkGraphs.setState((s) => ({ rowsRevision: s.rowsRevision + 1 })),
@@ -75,7 +84,8 @@ function add(sample: LinkSample): void {
   if (last && sample.time <= last.time) return;
   samples.push(sample);
   if (samples.length > KEEP * 1.25) samples = samples.slice(-KEEP);
-  publishSamples();
+  if (sample.final) publishSamples.now();
+  else publishSamples();
 }
 
 function reset(): void {
@@ -86,6 +96,7 @@ function reset(): void {
   useLinkGraphs.setState((s) => ({
     revision: s.revision + 1,
     samples: 0,
+    ended: false,
     rowsRevision: s.rowsRevision + 1,
   }));
 }
@@ -115,7 +126,8 @@ function follow(client: WorkbenchClient): Disposer {
       loaded = true;
       for (const s of pending) add(s);
       pending = [];
-      publishSamples();
+      // Loaded once per attach: shown at once (a stopped session's graphs, whole).
+      publishSamples.now();
     });
   return off;
 }

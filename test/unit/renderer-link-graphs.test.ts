@@ -1,6 +1,7 @@
 // The link graphs' store fed by the renderer's store from a mock engine through the real
 // messages: the engine's history is loaded when a window attaches and merged with the samples
-// that arrive meanwhile; samples stay after Stop; Clear and a new session forget them; a window
+// that arrive meanwhile; samples stay after Stop, the session's final one drawn by the time the
+// window says stopped; Clear and a new session forget them; a window
 // that reconnects loads them again (what was cleared stays cleared); rows without link samples
 // are tallied per second for the opened-capture view.
 
@@ -34,6 +35,8 @@ const sample = (time: number): LinkSample => ({
   'target->debugger': dir(time - T0),
 });
 const T0 = Date.now() - 60_000;
+/** The session's last sample, taken once it closed. */
+const final = (time: number): LinkSample => ({ ...sample(time), final: true });
 const status = (id: string, state: SessionStatus['state']): SessionStatus => ({
   state,
   info: { id, debugger: 'sim', target: 'sim', mode: 'com', startedAt: T0, debuggerCommand: 'x' },
@@ -65,23 +68,31 @@ describe('the link graphs store', () => {
     await until(() => useLinkGraphs.getState().samples === 5, 'the pane told of 5 samples');
   });
 
-  it('keeps them after Stop', async () => {
+  it('keeps them after Stop, the final sample drawn by the time the window says stopped', async () => {
+    // The engine's order: the sample taken once the session closed, then the state.
+    mock.stats = [...mock.stats, sample(T0 + 1000), sample(T0 + 1250), final(T0 + 1300)];
+    expect(useLinkGraphs.getState().ended).toBe(false);
+    mock.emit('stats', final(T0 + 1300));
     mock.status = status('s1', 'stopped');
     mock.emit('session.state', mock.status);
     await until(() => useWorkbench.getState().session.state === 'stopped', 'stopped');
-    expect(linkSamples()).toHaveLength(5);
+    expect(linkSamples()).toHaveLength(6);
+    // Not 250 ms later: a check right after "stopped" sees the whole session.
+    expect(useLinkGraphs.getState()).toMatchObject({ samples: 6, ended: true });
   });
 
   it('reloads them in a window that reconnects, and Clear forgets them for good', async () => {
-    mock.stats = [...mock.stats, sample(T0 + 1000), sample(T0 + 1250)];
     two = connectMock(mock);
     cleanups.push(two.close);
     await attach(two.client);
     await until(() => useWorkbench.getState().connection === 'open', 'open');
     // The rows start over; the engine's samples are the same and stay.
-    await until(() => linkSamples().length === 5, 'the history reloaded');
+    await until(() => linkSamples().length === 6, 'the history reloaded');
+    // Drawn whole at once, and known to be whole.
+    expect(useLinkGraphs.getState()).toMatchObject({ samples: 6, ended: true });
     await actions.clear();
     expect(linkSamples()).toHaveLength(0);
+    expect(useLinkGraphs.getState().ended).toBe(false);
     mock.emit('stats', sample(Date.now() + 10));
     await until(() => linkSamples().length === 1, 'a sample after Clear');
     // Another reconnect: the engine still holds the old samples, this window cleared them.

@@ -312,6 +312,7 @@ function RingCard(props: { points: readonly LinkPoint[]; last: LinkSample }): Re
 export function LinkGraphsPane(): React.JSX.Element {
   const revision = useLinkGraphs((s) => s.revision);
   const count = useLinkGraphs((s) => s.samples);
+  const ended = useLinkGraphs((s) => s.ended);
   const rowsRevision = useLinkGraphs((s) => s.rowsRevision);
   const windowMs = useLinkGraphs((s) => s.windowMs);
   const state = useWorkbench((s) => s.session.state);
@@ -329,7 +330,9 @@ export function LinkGraphsPane(): React.JSX.Element {
     source =
       state === 'running'
         ? `live: ${count.toLocaleString('en-US')} link samples (4 a second)`
-        : `session ${state}: the graphs show how it ended`;
+        : ended
+          ? `session ${state}: the graphs show how it ended`
+          : `waiting for the last link sample of the ${state} session…`;
   } else if (hasRowRates()) {
     source =
       'no link samples for this view (an opened capture): packets/s and bytes/s from the ' +
