@@ -233,12 +233,17 @@ export interface PipeSample {
 
 /** The link sampled a few times a second, for the occupancy and I/O graphs. */
 export interface LinkSample {
-  /** Milliseconds since the Unix epoch. */
+  /** Milliseconds since the Unix epoch; each sample later than the one before. */
   readonly time: number;
   readonly 'debugger->target': DirectionSample;
   readonly 'target->debugger': DirectionSample;
   readonly rings?: readonly RingSample[];
   readonly pipe?: PipeSample;
+  /**
+   * The session's last sample, taken once it closed: no sample follows. The state says
+   * stopped before it (closing takes a moment), so the graphs know they are whole by this.
+   */
+  readonly final?: true;
 }
 
 /** One line of the engine's log (errors, state changes), for the UI's log tab. */

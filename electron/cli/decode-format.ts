@@ -343,7 +343,7 @@ export function ndjsonSummary(summary: SessionSummary, extra: Record<string, unk
 
 // ---- table ----
 
-const FLAG_SHORT: readonly (readonly [number, string])[] = [
+export const FLAG_SHORT: readonly (readonly [number, string])[] = [
   [PacketFlag.RETRANSMIT, 'RETX'],
   [PacketFlag.RESEND, 'RESEND'],
   [PacketFlag.CHECKSUM_ERROR, 'CKSUM'],
@@ -359,7 +359,7 @@ const FLAG_SHORT: readonly (readonly [number, string])[] = [
  * units, as String.padEnd counts) and followed by one space; a row loses its trailing
  * whitespace (as String.trimEnd does).
  */
-const COLUMNS = [
+export const COLUMNS = [
   ['No.', 8],
   ['Time', 12],
   ['Dir', 3],

@@ -3,8 +3,8 @@
 
 import { create } from 'zustand';
 
-export type BottomTab = 'terminal' | 'log' | 'srt' | 'expert';
-export const BOTTOM_TABS: readonly BottomTab[] = ['terminal', 'log', 'srt', 'expert'];
+export type BottomTab = 'terminal' | 'log' | 'srt' | 'expert' | 'link';
+export const BOTTOM_TABS: readonly BottomTab[] = ['terminal', 'log', 'srt', 'expert', 'link'];
 
 /** Timeline columns, in order; widths in px (the last one takes what is left). */
 export const TIMELINE_COLUMNS = [

@@ -3,6 +3,7 @@
 
 import { setupCallDialog } from './call-dialog';
 import { setupEngineLog } from './engine-log';
+import { setupLinkGraphs } from './link-graphs';
 import { setupMarks } from './marks';
 import { setupStats } from './stats';
 import { setupTerminal } from './terminal';
@@ -16,6 +17,7 @@ export function setupPanes(): () => void {
     setupStats(),
     setupTerminal(),
     setupEngineLog(),
+    setupLinkGraphs(),
   ];
   return () => {
     for (const d of disposers.reverse()) d();

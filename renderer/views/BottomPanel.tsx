@@ -1,5 +1,5 @@
-// The tabbed panel under the packet panes: terminal, engine log, response times, expert info
-// (the place for the I/O and ring charts and the captures list when they come).
+// The tabbed panel under the packet panes: terminal, engine log, response times, expert info,
+// the link graphs (I/O rates, queues, VMBus rings).
 
 import { Suspense, lazy, useMemo } from 'react';
 import { SEVERITIES } from '../../protocol/stats';
@@ -15,6 +15,9 @@ const SrtPane = lazy(async () => ({ default: (await import('./SrtPane')).SrtPane
 const DbgPrintPane = lazy(async () => ({
   default: (await import('./terminal/TerminalPanes')).DbgPrintPane,
 }));
+const LinkGraphsPane = lazy(async () => ({
+  default: (await import('./graphs/LinkGraphsPane')).LinkGraphsPane,
+}));
 const EngineLogPane = lazy(async () => ({
   default: (await import('./terminal/TerminalPanes')).EngineLogPane,
 }));
@@ -24,6 +27,7 @@ const TABS: readonly [BottomTab, string, string][] = [
   ['log', 'Log', 'What the session and the connection did'],
   ['srt', 'Response times', 'Service response time per API (like kdscope stats)'],
   ['expert', 'Expert info', 'What went wrong on the wire'],
+  ['link', 'Link', 'Packets/s and bytes/s each way, the bridge queues, VMBus ring fill'],
 ];
 
 function ExpertBadge(): React.JSX.Element | null {
@@ -97,6 +101,7 @@ export function BottomPanel(): React.JSX.Element {
             {tab === 'log' && <EngineLogPane />}
             {tab === 'srt' && <SrtPane />}
             {tab === 'expert' && <ExpertPane />}
+            {tab === 'link' && <LinkGraphsPane />}
           </Suspense>
         </div>
       )}

@@ -14,8 +14,8 @@ import { ManipulateApi, PacketType } from '../../protocol/kd/constants';
 import { buildManipulate } from '../../protocol/kd/payloads/manipulate';
 import { startHarness, type Harness } from '../e2e/harness';
 
-const RATE = 50_000;
-const SECONDS = 5;
+export const RATE = 50_000;
+export const SECONDS = 5;
 const ROUND_TRIPS = 3000;
 
 /** One scripted step each way: request + ACK of the reply; ACK of the request + reply. */
@@ -44,7 +44,7 @@ function stepStreams(): { debugger: Buffer; target: Buffer } {
  * A peer process: connects to (or listens on) a Unix socket and writes `step` bytes
  * `stepsPerSecond` times a second, in 10 ms ticks, reading and dropping what comes back.
  */
-const PEER = `
+export const PEER = `
 const net = require('node:net');
 const fs = require('node:fs');
 const [mode, path, stepFile, rateText, secondsText] = process.argv.slice(1);
@@ -97,7 +97,7 @@ const echo = net.createServer((s) => s.on('data', (d) => s.write(d))).listen(ech
 });
 `;
 
-function node(script: string, args: string[]): ChildProcess {
+export function node(script: string, args: string[]): ChildProcess {
   return spawn(process.execPath, ['-e', script, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
 }
 
@@ -113,7 +113,7 @@ async function line(child: ChildProcess, match: RegExp): Promise<string> {
   });
 }
 
-async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
+export async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
   const end = Date.now() + 30_000;
   while (!(await check())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
@@ -121,9 +121,10 @@ async function until(check: () => boolean | Promise<boolean>, what: string): Pro
   }
 }
 
-const p95 = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.95)]!;
+export const p95 = (xs: number[]): number =>
+  [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.95)]!;
 
-async function frameTimes(h: Harness, ms: number): Promise<number[]> {
+export async function frameTimes(h: Harness, ms: number): Promise<number[]> {
   return h.page.evaluate(async (duration) => {
     const frames: number[] = [];
     let last = performance.now();
@@ -141,7 +142,7 @@ async function frameTimes(h: Harness, ms: number): Promise<number[]> {
   }, ms);
 }
 
-async function rowsInPage(h: Harness): Promise<number> {
+export async function rowsInPage(h: Harness): Promise<number> {
   const text = (await h.page.getByTestId('displayed').textContent()) ?? '';
   return Number(/of ([\d,]+)/.exec(text)?.[1]?.replace(/,/g, '') ?? 0);
 }

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { root, startHarness, type Harness } from './harness';
+import { root, startHarness, type Harness, displayedRows, testIdText } from './harness';
 import { untilWithin } from '../support/until';
 
 const bin = join(root, 'bin/kdscope.mjs');
@@ -38,12 +38,8 @@ function kdscope(...args: string[]): ChildProcess {
 
 const waitFor = untilWithin(15_000, 50);
 
-const text = async (testId: string): Promise<string> =>
-  (await h.page.getByTestId(testId).textContent()) ?? '';
-const displayed = async (): Promise<number> => {
-  const m = /Displayed: ([\d,]+)/.exec(await text('displayed'));
-  return m ? Number(m[1]!.replace(/,/g, '')) : -1;
-};
+const text = (testId: string): Promise<string> => testIdText(h.page, testId);
+const displayed = async (): Promise<number> => (await displayedRows(h.page)).shown;
 const alive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);

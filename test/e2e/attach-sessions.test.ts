@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { StartOptions } from '../../electron/api/contract';
-import { startHarness, type Harness } from './harness';
+import { startHarness, type Harness, displayedRows, testIdText } from './harness';
 import { untilWithin } from '../support/until';
 
 let h: Harness;
@@ -33,12 +33,8 @@ afterAll(async () => {
 
 const waitFor = untilWithin(15_000, 50);
 
-const text = async (testId: string): Promise<string> =>
-  (await h.page.getByTestId(testId).textContent()) ?? '';
-const displayed = async (): Promise<number> => {
-  const m = /Displayed: ([\d,]+)/.exec(await text('displayed'));
-  return m ? Number(m[1]!.replace(/,/g, '')) : -1;
-};
+const text = (testId: string): Promise<string> => testIdText(h.page, testId);
+const displayed = async (): Promise<number> => (await displayedRows(h.page)).shown;
 
 describe('sessions from the attach page', () => {
   let firstCapture = '';

@@ -56,6 +56,17 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
+/** The text of the element with `testId` ('' when it has none). */
+export const testIdText = async (page: Page, testId: string): Promise<string> =>
+  (await page.getByTestId(testId).textContent()) ?? '';
+
+/** The status bar's "Displayed: N of M" as numbers (-1 each while it does not say). */
+export async function displayedRows(page: Page): Promise<{ shown: number; total: number }> {
+  const m = /Displayed: ([\d,]+)(?: of ([\d,]+))?/.exec(await testIdText(page, 'displayed'));
+  const num = (s: string | undefined): number => (s ? Number(s.replace(/,/g, '')) : -1);
+  return m ? { shown: num(m[1]), total: num(m[2]) } : { shown: -1, total: -1 };
+}
+
 export interface Harness {
   /** The web server now (a new one after restartServer()). */
   readonly server: WebServer;

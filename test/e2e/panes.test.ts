@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openCapture } from '../../electron/capture/capture-source';
 import type { Direction } from '../../protocol/kd/events';
-import { root, startHarness, type Harness } from './harness';
+import { root, startHarness, type Harness, displayedRows } from './harness';
 import { untilWithin } from '../support/until';
 
 const BIN = join(root, 'bin/kdscope.mjs');
@@ -35,11 +35,7 @@ function stream(path: string, dir: Direction): Uint8Array {
 let h: Harness;
 let capture = '';
 
-const displayed = async (page = h.page): Promise<{ shown: number; total: number }> => {
-  const text = (await page.getByTestId('displayed').textContent()) ?? '';
-  const m = /Displayed: ([\d,]+) of ([\d,]+)/.exec(text);
-  return m ? { shown: num(m[1]!), total: num(m[2]!) } : { shown: -1, total: -1 };
-};
+const displayed = (page = h.page): Promise<{ shown: number; total: number }> => displayedRows(page);
 
 async function applyFilter(text: string): Promise<void> {
   const filter = h.page.getByTestId('filter');

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { screenshotDir, startHarness, type Harness } from './harness';
+import { screenshotDir, startHarness, type Harness, displayedRows } from './harness';
 import { untilWithin } from '../support/until';
 
 let h: Harness;
@@ -21,11 +21,7 @@ afterAll(async () => {
 
 const CAPTURE_NAME = /kdscope-\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d(-\d+)?\.pcap/;
 
-const displayed = async (): Promise<number> => {
-  const text = (await h.page.getByTestId('displayed').textContent()) ?? '';
-  const m = /Displayed: ([\d,]+) of ([\d,]+)/.exec(text);
-  return m ? Number(m[1]!.replace(/,/g, '')) : -1;
-};
+const displayed = async (): Promise<number> => (await displayedRows(h.page)).shown;
 
 const waitFor = untilWithin(10_000, 100);
 

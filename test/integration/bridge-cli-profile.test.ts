@@ -2,7 +2,6 @@
 // saves it ($KDSCOPE_CONFIG_DIR): its endpoints, capture folder/format and debugger command run
 // the session; an unknown profile is one line and exit 2; keys never reach the output.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
@@ -10,34 +9,26 @@ import { join } from 'node:path';
 import type { Profile } from '../../electron/api/contract';
 import { openCapture } from '../../electron/capture';
 import { ProfileStore } from '../../electron/engine/profiles/profile-store';
+import { Processes, type Run } from '../support/kdscope-process';
 import { untilWithin } from '../support/until';
 
-const bin = join(__dirname, '../../bin/kdscope.mjs');
 const until = untilWithin(30_000);
 let dir: string;
-const children: ChildProcess[] = [];
+const processes = new Processes();
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'kdscope-cli-profile-'));
 });
 afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  processes.killAll();
   rmSync(dir, { recursive: true, force: true });
 });
 
-function bridge(args: string[]): { child: ChildProcess; out: () => string; err: () => string } {
-  const child = spawn(process.execPath, [bin, 'bridge', ...args], {
-    cwd: dir,
-    env: { ...process.env, KDSCOPE_CONFIG_DIR: join(dir, 'config') },
-    stdio: ['ignore', 'pipe', 'pipe'],
+const bridge = (args: string[]): Run =>
+  processes.kdscope(['bridge', ...args], dir, {
+    ...process.env,
+    KDSCOPE_CONFIG_DIR: join(dir, 'config'),
   });
-  children.push(child);
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-  return { child, out: () => out, err: () => err };
-}
 
 const save = (profile: Profile): void =>
   new ProfileStore(join(dir, 'config', 'profiles.json')).save(profile);
@@ -47,7 +38,7 @@ describe('kdscope bridge --profile', () => {
     const run = bridge(['--profile', 'nope']);
     const [code] = (await once(run.child, 'exit')) as [number];
     expect(code).toBe(2);
-    expect(run.err()).toBe(
+    expect(run.stderr).toBe(
       `kdscope bridge: no profile named 'nope' in ${join(dir, 'config', 'profiles.json')} (save one from the attach page)\n`,
     );
   });
@@ -64,10 +55,10 @@ describe('kdscope bridge --profile', () => {
     });
     const run = bridge(['--profile', 'lab']);
     await until(
-      () => /the debugger process ended: exit code 0/.test(run.out()),
-      `the scripted debugger to finish: ${run.out()} ${run.err()}`,
+      () => /the debugger process ended: exit code 0/.test(run.stdout),
+      `the scripted debugger to finish: ${run.stdout} ${run.stderr}`,
     );
-    expect(run.out()).toMatch(
+    expect(run.stdout).toMatch(
       new RegExp(`started the debugger \\(pid \\d+\\): kdscope simulate debugger --connect unix:`),
     );
     run.child.kill('SIGINT');
@@ -102,10 +93,10 @@ describe('kdscope bridge --profile', () => {
       '--launch',
       `kdscope simulate debugger --connect unix:${sock} --key 1.2.3.4`,
     ]);
-    await until(() => /the debugger process ended/.test(run.out()), 'the debugger to end');
+    await until(() => /the debugger process ended/.test(run.stdout), 'the debugger to end');
     run.child.kill('SIGINT');
     await once(run.child, 'exit');
-    const all = run.out() + run.err();
+    const all = run.stdout + run.stderr;
     expect(all).toContain(`bridge: debugger on unix:${sock}, target sim`);
     expect(all).toContain('--key ***');
     expect(all).toContain('the debugger process ended: exit code 2');

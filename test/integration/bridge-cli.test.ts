@@ -1,7 +1,7 @@
 // `kdscope bridge` as a real process: the simulated target behind it, the scripted debugger
 // in front, SIGINT closes the capture; kill -9 leaves a capture tshark still reads.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,34 +9,23 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { openCapture } from '../../electron/capture';
 import { runScriptedDebugger } from '../../electron/engine/simulators';
+import { KDSCOPE_BIN, Processes, type Run } from '../support/kdscope-process';
 import { untilWithin } from '../support/until';
 
-const root = join(__dirname, '../..');
-const bin = join(root, 'bin/kdscope.mjs');
+const bin = KDSCOPE_BIN;
 const hasTshark = spawnSync('tshark', ['-v']).status === 0;
 let dir: string;
-const children: ChildProcess[] = [];
+const processes = new Processes();
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'kdscope-cli-'));
 });
 afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  processes.killAll();
   rmSync(dir, { recursive: true, force: true });
 });
 
-function kdscope(args: string[]): { child: ChildProcess; out: () => string; err: () => string } {
-  const child = spawn(process.execPath, [bin, ...args], {
-    cwd: dir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-  return { child, out: () => out, err: () => err };
-}
+const kdscope = (args: string[]): Run => processes.kdscope(args, dir);
 
 const until = untilWithin(20_000);
 
@@ -59,30 +48,28 @@ function tsharkFrames(path: string): number {
   return run.stdout.trim().split('\n').filter(Boolean).length;
 }
 
+/** `kdscope bridge` from a Unix socket to the simulated target, recording into `capture`. */
+async function bridgeToSim(capture: string): Promise<{ run: Run; sock: string; pcap: string }> {
+  const sock = join(dir, 'dbg.sock');
+  const pcap = join(dir, capture);
+  const run = kdscope(['bridge', '--debugger', `unix:${sock}`, '--target', 'sim', '--pcap', pcap]);
+  await until(
+    () => existsSync(sock) && /target: connected/.test(run.stdout),
+    'the bridge to listen',
+  );
+  return { run, sock, pcap };
+}
+
 describe('kdscope bridge (process)', () => {
   it('relays a scripted session to the simulated target, records it, and closes cleanly on SIGINT', async () => {
-    const sock = join(dir, 'dbg.sock');
-    const pcap = join(dir, 'session.pcap');
-    const run = kdscope([
-      'bridge',
-      '--debugger',
-      `unix:${sock}`,
-      '--target',
-      'sim',
-      '--pcap',
-      pcap,
-    ]);
-    await until(
-      () => existsSync(sock) && /target: connected/.test(run.out()),
-      'the bridge to listen',
-    );
+    const { run, sock, pcap } = await bridgeToSim('session.pcap');
     await scriptedSession(sock);
     run.child.kill('SIGINT');
     const [code] = (await once(run.child, 'exit')) as [number];
-    expect(run.err()).toBe('');
+    expect(run.stderr).toBe('');
     expect(code).toBe(0);
-    expect(run.out()).toMatch(/bridge closed: \d+ packets/);
-    const frames = Number(/\((\d+) frames\)/.exec(run.out())?.[1]);
+    expect(run.stdout).toMatch(/bridge closed: \d+ packets/);
+    const frames = Number(/\((\d+) frames\)/.exec(run.stdout)?.[1]);
     expect(frames).toBeGreaterThan(10);
     expect(tsharkFrames(pcap)).toBe(frames);
     let chunks = 0;
@@ -91,21 +78,7 @@ describe('kdscope bridge (process)', () => {
   });
 
   it('kill -9 mid-session leaves a capture tshark reads to the last frame', async () => {
-    const sock = join(dir, 'dbg.sock');
-    const pcap = join(dir, 'killed.pcap');
-    const run = kdscope([
-      'bridge',
-      '--debugger',
-      `unix:${sock}`,
-      '--target',
-      'sim',
-      '--pcap',
-      pcap,
-    ]);
-    await until(
-      () => existsSync(sock) && /target: connected/.test(run.out()),
-      'the bridge to listen',
-    );
+    const { run, sock, pcap } = await bridgeToSim('killed.pcap');
     // A long session, killed while it runs.
     const socket = connect({ path: sock });
     await once(socket, 'connect');
@@ -152,7 +125,7 @@ describe('kdscope bridge (process)', () => {
       ],
       { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
     );
-    children.push(child);
+    processes.adopt(child);
     let out = '';
     let err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -202,8 +175,8 @@ describe('kdscope bridge (process)', () => {
     const run = kdscope(args);
     const [code] = (await once(run.child, 'exit')) as [number];
     expect(code).toBe(2);
-    expect(run.err()).toMatch(pattern);
-    expect(run.err().trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(pattern);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
   });
 
   it('kdnet without UDP endpoints (exit 2) and an unwritable capture (exit 1): one line', async () => {
@@ -218,8 +191,8 @@ describe('kdscope bridge (process)', () => {
     ]);
     const [modeCode] = (await once(mode.child, 'exit')) as [number];
     expect(modeCode).toBe(2);
-    expect(mode.err()).toMatch(/--mode kdnet relays UDP: --target udp:/);
-    expect(mode.err().trim().split('\n')).toHaveLength(1);
+    expect(mode.stderr).toMatch(/--mode kdnet relays UDP: --target udp:/);
+    expect(mode.stderr.trim().split('\n')).toHaveLength(1);
     const bad = kdscope([
       'bridge',
       '--debugger',
@@ -231,8 +204,8 @@ describe('kdscope bridge (process)', () => {
     ]);
     const [badCode] = (await once(bad.child, 'exit')) as [number];
     expect(badCode).toBe(1);
-    expect(bad.err()).toMatch(/cannot create capture .*no\/such\/dir\/x\.pcap/);
-    expect(bad.err().trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toMatch(/cannot create capture .*no\/such\/dir\/x\.pcap/);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
   });
 });
 
@@ -264,7 +237,7 @@ describe('kdscope bridge (terminal and live view)', () => {
       cwd: dir,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
-    children.push(child);
+    processes.adopt(child);
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     await until(
@@ -274,7 +247,7 @@ describe('kdscope bridge (terminal and live view)', () => {
     const tshark = spawn('tshark', ['-i', fifo, '-c', '4', '-T', 'fields', '-e', 'udp.srcport'], {
       stdio: ['ignore', 'pipe', 'ignore'],
     });
-    children.push(tshark);
+    processes.adopt(tshark);
     let fields = '';
     tshark.stdout.on('data', (c: Buffer) => (fields += c.toString()));
     // tshark (dumpcap) opens the FIFO when it is ready, which takes a while under load: run

@@ -1,7 +1,8 @@
 // The link samples behind the occupancy and I/O graphs: per direction bytes and packets that
-// grow, the bridge's queues, and for sim:vmbus the rings' fill and the pipe's counters; the
-// history stays readable after Stop.
-import { afterEach, describe, expect, it } from 'vitest';
+// grow, the bridge's queues, and for sim:vmbus the rings' fill and the pipe's counters; each
+// later than the one before; the history stays readable after Stop and ends with the sample
+// marked final, taken once the session closed.
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,14 +49,27 @@ describe('link samples', () => {
     expect(last.pipe!.feedbackReceived).toBeGreaterThan(0);
     // Cumulative and in time order.
     for (let i = 1; i < samples.length; i++) {
-      expect(samples[i]!.time).toBeGreaterThanOrEqual(samples[i - 1]!.time);
+      expect(samples[i]!.time).toBeGreaterThan(samples[i - 1]!.time);
       expect(samples[i]!['debugger->target'].bytes).toBeGreaterThanOrEqual(
         samples[i - 1]!['debugger->target'].bytes,
       );
     }
-    await handlers['session.stop']();
+    expect(samples.some((s) => s.final)).toBe(false);
+    // Stop within the millisecond of the last tick: the final sample is still the later one (a
+    // window merges what it is sent with the history it loads by time).
+    const clock = vi.spyOn(Date, 'now').mockReturnValue(samples.at(-1)!.time);
+    try {
+      await handlers['session.stop']();
+    } finally {
+      clock.mockRestore();
+    }
     const history = await handlers['session.stats']();
     expect(history.length).toBeGreaterThanOrEqual(samples.length);
+    // The last sample sent is the session's final one, as the history ends, and only it.
+    expect(samples.at(-1)!.final).toBe(true);
+    expect(samples.at(-1)!.time).toBe(samples.at(-2)!.time + 1);
+    expect(history.at(-1)).toEqual(samples.at(-1));
+    expect(history.filter((s) => s.final)).toHaveLength(1);
     expect(history.at(-1)!['target->debugger'].packets).toBe(
       workbench.status().counters.packets - history.at(-1)!['debugger->target'].packets,
     );

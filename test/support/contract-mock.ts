@@ -28,7 +28,9 @@ import {
 import { createClient } from '../../electron/api/contract-client';
 import type { ClientMessage, ServerMessage } from '../../electron/api/contract-wire';
 import { serveConnection, type Emit } from '../../electron/api/server';
+import { encodeRecords } from '../../electron/engine/workbench/workbench';
 import { batchToBytes, encodeBatch } from '../../protocol/records/columns';
+import type { PacketRecord } from '../../protocol/session/record';
 import { untilWithin } from './until';
 
 export class MockWorkbench implements WorkbenchApi {
@@ -237,3 +239,27 @@ export async function emitRecords(
     `the store to apply and draw batch ${event.seq}`,
   );
 }
+
+/** An ACK record numbered `no`: the smallest record a batch carries. */
+export const ackRecord = (no: number): PacketRecord => ({
+  no,
+  time: no,
+  dir: 'target->debugger',
+  kind: 'packet',
+  offset: no * 16,
+  length: 16,
+  leader: 'control',
+  type: 4,
+  typeName: 'ACKNOWLEDGE',
+  id: 0x80800000,
+  flags: 0,
+});
+
+/** Records event `seq` carrying ACK records numbered `nos` (consecutive). */
+export const ackBatch = (seq: number, nos: readonly number[]): RecordsEvent => ({
+  seq,
+  firstNo: nos[0] ?? 1,
+  count: nos.length,
+  skipped: 0,
+  batch: encodeRecords(nos.map(ackRecord)),
+});

@@ -17,8 +17,8 @@ export interface Run {
 export class Processes {
   private readonly children = new Set<ChildProcess>();
 
-  kdscope(args: readonly string[], cwd = root): Run {
-    const child = spawn(process.execPath, [KDSCOPE_BIN, ...args], { cwd, stdio: 'pipe' });
+  kdscope(args: readonly string[], cwd = root, env: NodeJS.ProcessEnv = process.env): Run {
+    const child = spawn(process.execPath, [KDSCOPE_BIN, ...args], { cwd, env, stdio: 'pipe' });
     this.children.add(child);
     const run: Run = {
       child,
@@ -29,6 +29,12 @@ export class Processes {
     child.stdout!.on('data', (chunk: Buffer) => (run.stdout += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (run.stderr += chunk.toString()));
     return run;
+  }
+
+  /** Kills `child` with the rest after the test (a process the test spawned itself). */
+  adopt<T extends ChildProcess>(child: T): T {
+    this.children.add(child);
+    return child;
   }
 
   /** SIGKILLs whatever is still running. */

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { NdjsonWriter, TableWriter } from '../../electron/cli/decode-format';
+import { COLUMNS, FLAG_SHORT, NdjsonWriter, TableWriter } from '../../electron/cli/decode-format';
 import { OutputSink } from '../../electron/cli/output-sink';
 import { PacketFlag, type PacketRecord } from '../../protocol/session/record';
 
@@ -277,30 +277,6 @@ describe('TableWriter', () => {
 
 // ---- the reference: the table as strings, the way it was first written (padEnd per cell,
 // trimEnd per row). TableWriter must print exactly this, byte for byte.
-
-const FLAG_SHORT: readonly (readonly [number, string])[] = [
-  [PacketFlag.RETRANSMIT, 'RETX'],
-  [PacketFlag.RESEND, 'RESEND'],
-  [PacketFlag.CHECKSUM_ERROR, 'CKSUM'],
-  [PacketFlag.RESET, 'RESET'],
-  [PacketFlag.UNEXPECTED_ID, 'BADID'],
-  [PacketFlag.STRAY_ACK, 'STRAY'],
-  [PacketFlag.NO_RESPONSE, 'NORESP'],
-  [PacketFlag.ERROR_STATUS, 'ERR'],
-];
-
-const COLUMNS = [
-  ['No.', 8],
-  ['Time', 12],
-  ['Dir', 3],
-  ['Type', 16],
-  ['Id', 10],
-  ['Api/State', 27],
-  ['Status', 10],
-  ['Len', 5],
-  ['Flags', 12],
-  ['Info', 0],
-] as const;
 
 const hex8 = (n: number): string => '0x' + (n >>> 0).toString(16).padStart(8, '0');
 

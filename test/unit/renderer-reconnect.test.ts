@@ -3,28 +3,13 @@
 // is read again and the stream asked for again; the attach page keeps showing packets then.
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { ZERO_COUNTERS, type SessionStatus } from '../../electron/api/contract';
-import { encodeRecords } from '../../electron/engine/workbench/workbench';
-import type { PacketRecord } from '../../protocol/session/record';
-import { MockWorkbench, connectMock, emitRecords } from '../support/contract-mock';
+import { MockWorkbench, ackBatch, connectMock, emitRecords } from '../support/contract-mock';
 
 vi.stubGlobal('requestAnimationFrame', (cb: (t: number) => void) => setTimeout(() => cb(0), 0));
 const { attach, setConnectionClosed, table, useWorkbench } =
   await import('../../renderer/store/workbench');
 const { setupAttach, useAttach } = await import('../../renderer/store/attach');
 
-const rec = (no: number): PacketRecord => ({
-  no,
-  time: no,
-  dir: 'target->debugger',
-  kind: 'packet',
-  offset: no * 16,
-  length: 16,
-  leader: 'control',
-  type: 4,
-  typeName: 'ACKNOWLEDGE',
-  id: 0x80800000,
-  flags: 0,
-});
 const running: SessionStatus = {
   state: 'running',
   info: {
@@ -51,11 +36,7 @@ describe('the store when the engine comes back', () => {
     await attach(one.client);
     // A session runs when the page opens: the packets show, not the attach page.
     expect(useAttach.getState().page).toBe('packets');
-    await emitRecords(
-      first,
-      { seq: 1, firstNo: 1, count: 3, skipped: 0, batch: encodeRecords([rec(1), rec(2), rec(3)]) },
-      revision,
-    );
+    await emitRecords(first, ackBatch(1, [1, 2, 3]), revision);
     expect(table.length).toBe(3);
 
     one.close();
@@ -79,11 +60,7 @@ describe('the store when the engine comes back', () => {
       session: { state: 'running' },
     });
     expect(second.calls).toContainEqual({ op: 'stream.ready', arg: { window: 4 } });
-    await emitRecords(
-      second,
-      { seq: 1, firstNo: 1, count: 3, skipped: 0, batch: encodeRecords([rec(1), rec(2), rec(3)]) },
-      revision,
-    );
+    await emitRecords(second, ackBatch(1, [1, 2, 3]), revision);
     // The same rows once, not twice.
     expect(table.length).toBe(3);
     expect(second.acked).toEqual([1]);

@@ -2,33 +2,11 @@
 // came back) takes the place of the old one's listeners, and the disposer attach returns (or
 // detach, when the page goes away) removes the last one's.
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { encodeRecords } from '../../electron/engine/workbench/workbench';
-import type { PacketRecord } from '../../protocol/session/record';
-import { MockWorkbench, connectMock, emitRecords } from '../support/contract-mock';
+import { MockWorkbench, ackBatch, connectMock, emitRecords } from '../support/contract-mock';
 
 vi.stubGlobal('requestAnimationFrame', (cb: (t: number) => void) => setTimeout(() => cb(0), 0));
 const { attach, detach, table, useWorkbench } = await import('../../renderer/store/workbench');
 
-const rec = (no: number): PacketRecord => ({
-  no,
-  time: no,
-  dir: 'target->debugger',
-  kind: 'packet',
-  offset: no * 16,
-  length: 16,
-  leader: 'control',
-  type: 4,
-  typeName: 'ACKNOWLEDGE',
-  id: 0x80800000,
-  flags: 0,
-});
-const batch = (seq: number, nos: number[]) => ({
-  seq,
-  firstNo: nos[0]!,
-  count: nos.length,
-  skipped: 0,
-  batch: encodeRecords(nos.map(rec)),
-});
 const revision = (): number => useWorkbench.getState().revision;
 const cleanups: (() => void)[] = [];
 afterAll(() => cleanups.forEach((c) => c()));
@@ -48,10 +26,10 @@ describe('the store and the clients it was attached to', () => {
     const off = await attach(two.client);
     expect(one.listeners()).toBe(0);
     expect(two.listeners()).toBeGreaterThan(0);
-    first.emit('records', batch(1, [1, 2, 3]));
+    first.emit('records', ackBatch(1, [1, 2, 3]));
     // Delivered after the old client's batch (one queue of turns): once the store applied
     // this one, it had its chance at that one.
-    await emitRecords(second, batch(1, [7, 8]), revision);
+    await emitRecords(second, ackBatch(1, [7, 8]), revision);
     expect(first.acked).toEqual([]);
     expect(table.length).toBe(2);
     expect(table.value('no', 0)).toBe(7);

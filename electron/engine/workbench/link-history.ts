@@ -11,9 +11,17 @@ const KEEP = (10 * 60 * 1000) / SAMPLE_MS;
 
 export class LinkHistory {
   private samples: LinkSample[] = [];
+  private lastTime = 0;
 
-  /** Samples the session now; `packets` are the records decoded per direction so far. */
-  sample(session: LiveSession, packets: Readonly<Record<Direction, number>>): LinkSample {
+  /**
+   * Samples the session now; `packets` are the records decoded per direction so far; `final`
+   * once the session closed.
+   */
+  sample(
+    session: LiveSession,
+    packets: Readonly<Record<Direction, number>>,
+    final = false,
+  ): LinkSample {
     const counters = session.bridge.counters();
     const queues = session.bridge.queues();
     const direction = (dir: Direction) => ({
@@ -40,12 +48,16 @@ export class LinkHistory {
       feedbackReceived: p.feedbackReceived,
       queuedBytes: p.queuedBytes,
     };
+    // Strictly later than the last: a window merges the history it loads with the samples it
+    // is sent by time, so two in one millisecond (Stop just after a tick) would lose one.
+    this.lastTime = Math.max(Date.now(), this.lastTime + 1);
     const sample: LinkSample = {
-      time: Date.now(),
+      time: this.lastTime,
       'debugger->target': direction('debugger->target'),
       'target->debugger': direction('target->debugger'),
       ...(rings ? { rings } : {}),
       ...(pipe ? { pipe } : {}),
+      ...(final ? { final: true as const } : {}),
     };
     this.samples.push(sample);
     if (this.samples.length > KEEP * 1.25) this.samples = this.samples.slice(-KEEP);

@@ -378,13 +378,13 @@ export class Workbench {
       'session',
       failure === undefined ? 'session stopped' : `session failed: ${failure}`,
     );
-    this.onSampleTick(session);
+    this.onSampleTick(session, true);
     this.broadcast('session.state', this.status());
   }
 
-  private onSampleTick(session: LiveSession): void {
+  private onSampleTick(session: LiveSession, final = false): void {
     this.broadcast('counters', this.updateRate());
-    this.broadcast('stats', this.history.sample(session, this.packetsByDir));
+    this.broadcast('stats', this.history.sample(session, this.packetsByDir, final));
   }
 
   bytes(no: number): PacketBytes | null {

@@ -10,6 +10,29 @@ import { SCRIPTED_RATES, findChoice } from '../../store/attach-form';
 import { useWorkbench } from '../../store/workbench';
 import { copyText } from './copy';
 
+/** A monospaced text field that takes the rest of its row (endpoints, folders, commands). */
+function WideInput(props: {
+  label: string;
+  testId: string;
+  placeholder: string;
+  value: string;
+  disabled?: boolean;
+  onChange: (value: string) => void;
+}): React.JSX.Element {
+  return (
+    <input
+      className="mono grow"
+      aria-label={props.label}
+      data-testid={props.testId}
+      placeholder={props.placeholder}
+      value={props.value}
+      disabled={props.disabled}
+      spellCheck={false}
+      onChange={(e) => props.onChange(e.target.value)}
+    />
+  );
+}
+
 export function SessionForm(): React.JSX.Element {
   const form = useAttach((s) => s.form);
   const plan = useAttach((s) => s.plan);
@@ -75,28 +98,24 @@ export function SessionForm(): React.JSX.Element {
             />
             WinDbg connects to
           </label>
-          <input
-            className="mono grow"
-            aria-label="Debugger endpoint"
-            data-testid="debugger-endpoint"
+          <WideInput
+            label="Debugger endpoint"
+            testId="debugger-endpoint"
             placeholder="pipe:NAME, unix:PATH, tcp:127.0.0.1:PORT, serial:DEV"
             value={form.debugger}
             disabled={builtin}
-            spellCheck={false}
-            onChange={(e) => set({ debugger: e.target.value, debuggerKind: 'endpoint' })}
+            onChange={(value) => set({ debugger: value, debuggerKind: 'endpoint' })}
           />
         </div>
 
         <span className="form-label">Target</span>
         <div className="form-field">
-          <input
-            className="mono grow"
-            aria-label="Target endpoint"
-            data-testid="target-endpoint"
+          <WideInput
+            label="Target endpoint"
+            testId="target-endpoint"
             placeholder="sim, sim:vmbus, unix:PATH, tcp:HOST:PORT, pipe:NAME, vmbus:VM, vm:NAME"
             value={form.target}
-            spellCheck={false}
-            onChange={(e) => set({ target: e.target.value })}
+            onChange={(value) => set({ target: value })}
           />
         </div>
 
@@ -146,14 +165,12 @@ export function SessionForm(): React.JSX.Element {
             <option value="pcap">pcap</option>
             <option value="pcapng">pcapng</option>
           </select>
-          <input
-            className="mono grow"
-            aria-label="Capture folder"
-            data-testid="capture-dir"
+          <WideInput
+            label="Capture folder"
+            testId="capture-dir"
             placeholder="folder (default: the captures folder)"
             value={form.captureDir}
-            spellCheck={false}
-            onChange={(e) => set({ captureDir: e.target.value })}
+            onChange={(value) => set({ captureDir: value })}
           />
         </div>
 
@@ -172,15 +189,13 @@ export function SessionForm(): React.JSX.Element {
             />
             run
           </label>
-          <input
-            className="mono grow"
-            aria-label="Debugger command"
-            data-testid="launch-command"
+          <WideInput
+            label="Debugger command"
+            testId="launch-command"
             placeholder={builtin ? '(the built-in debugger runs in process)' : 'a debugger command'}
             value={builtin ? '' : form.launch}
             disabled={builtin || !form.launchOn}
-            spellCheck={false}
-            onChange={(e) => set({ launch: e.target.value, launchEdited: true })}
+            onChange={(value) => set({ launch: value, launchEdited: true })}
           />
         </div>
       </div>

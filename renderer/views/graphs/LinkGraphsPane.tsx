@@ -1,0 +1,386 @@
+// The Link tab: packets/s and bytes/s per direction, and what fills up on the way: the
+// bridge's queues with backpressure marked (COM, KDNET), or each VMBus ring's fill with its
+// high-water mark and the pipe's counters. Each chart has a text summary beside it (what it
+// shows now, in words). After Stop the graphs keep the session's end; a view without link
+// samples (an opened capture) draws packets/s and bytes/s from the rows' timestamps only.
+
+import { useMemo } from 'react';
+import {
+  CartesianGrid,
+  Line,
+  LineChart,
+  ReferenceArea,
+  ReferenceLine,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from 'recharts';
+import type { LinkSample } from '../../../electron/api/contract';
+import {
+  GRAPH_WINDOWS,
+  hasRowRates,
+  linkGraphs,
+  linkSamples,
+  rowRateSamples,
+  useLinkGraphs,
+} from '../../store/link-graphs';
+import { flagSpans, linkSeries, ringPercent, type LinkPoint } from '../../store/link-series';
+import { timeOrigin, useWorkbench } from '../../store/workbench';
+import {
+  bytesText,
+  percentText,
+  pipeLine,
+  rateText,
+  ringDirection,
+  ringLine,
+  secondsTick,
+  shortNumber,
+} from './graph-text';
+import './graphs.css';
+
+/** Points per chart: about one per 2-4 px of a chart at 1024 px. */
+const MAX_POINTS = 240;
+
+const DT = '#4c9aff';
+const TD = '#5fd38d';
+const DT_PAUSED = 'rgb(242 193 78 / 0.22)';
+const TD_PAUSED = 'rgb(255 154 162 / 0.22)';
+const AXIS = { fill: '#8a92a3', fontSize: 10 };
+const MARGIN = { top: 4, right: 10, bottom: 0, left: 0 };
+
+type Series = keyof Pick<
+  LinkPoint,
+  'dtPackets' | 'tdPackets' | 'dtBytes' | 'tdBytes' | 'dtQueued' | 'tdQueued' | 'ring0' | 'ring1'
+>;
+
+interface ChartProps {
+  points: readonly LinkPoint[];
+  lines: readonly { key: Series; name: string; color: string }[];
+  tick: (v: number) => string;
+  value: (v: number) => string;
+  yDomain?: [number, number];
+  children?: React.ReactNode;
+}
+
+function Chart(p: ChartProps): React.JSX.Element {
+  return (
+    <ResponsiveContainer width="100%" height="100%" minHeight={60}>
+      <LineChart data={p.points as LinkPoint[]} margin={MARGIN}>
+        <CartesianGrid stroke="#2d323c" vertical={false} />
+        {p.children}
+        <XAxis
+          dataKey="t"
+          type="number"
+          domain={['dataMin', 'dataMax']}
+          tick={AXIS}
+          tickFormatter={secondsTick}
+          minTickGap={24}
+          height={16}
+        />
+        <YAxis
+          tick={AXIS}
+          tickFormatter={p.tick}
+          width={38}
+          allowDecimals={false}
+          {...(p.yDomain ? { domain: p.yDomain } : {})}
+        />
+        <Tooltip
+          contentStyle={{ background: '#22262e', border: '1px solid #2d323c', fontSize: 11 }}
+          labelStyle={{ color: '#d6dae2' }}
+          labelFormatter={(t) => `${secondsTick(Number(t))} since the start`}
+          formatter={(v, name) => [p.value(Number(v)), name]}
+          isAnimationActive={false}
+        />
+        {p.lines.map((l) => (
+          <Line
+            key={l.key}
+            dataKey={l.key}
+            name={l.name}
+            stroke={l.color}
+            dot={false}
+            strokeWidth={1.5}
+            isAnimationActive={false}
+            connectNulls
+          />
+        ))}
+      </LineChart>
+    </ResponsiveContainer>
+  );
+}
+
+function Legend(props: { items: readonly [string, string][] }): React.JSX.Element {
+  return (
+    <span className="graph-legend">
+      {props.items.map(([color, text]) => (
+        <span key={text}>
+          <i style={{ background: color }} />
+          {text}
+        </span>
+      ))}
+    </span>
+  );
+}
+
+interface CardProps {
+  id: string;
+  title: string;
+  legend: readonly [string, string][];
+  summary: readonly string[];
+  /** What the summary's words mean (its tooltip). */
+  hint: string;
+  points: number;
+  children: React.ReactNode;
+}
+
+function Card(p: CardProps): React.JSX.Element {
+  return (
+    <figure className="graph-card" data-testid={`graph-${p.id}`} data-points={p.points}>
+      <figcaption className="graph-head">
+        <span className="graph-title">{p.title}</span>
+        <Legend items={p.legend} />
+      </figcaption>
+      <div className="graph-plot" aria-hidden="true">
+        {p.children}
+      </div>
+      <div
+        className="graph-summary"
+        data-testid={`graph-${p.id}-summary`}
+        title={p.hint}
+        aria-live="off"
+      >
+        {p.summary.map((line) => (
+          <div key={line}>{line}</div>
+        ))}
+      </div>
+    </figure>
+  );
+}
+
+const DIR_LEGEND: readonly [string, string][] = [
+  [DT, 'D->T (to the target)'],
+  [TD, 'T->D (to the debugger)'],
+];
+
+function RateCards(props: { points: readonly LinkPoint[] }): React.JSX.Element {
+  const { points } = props;
+  const last = points.at(-1);
+  const rates = last
+    ? [
+        `D->T ${rateText(last.dtPackets)} packets/s, ${bytesText(last.dtBytes)}/s`,
+        `T->D ${rateText(last.tdPackets)} packets/s, ${bytesText(last.tdBytes)}/s`,
+      ]
+    : ['no packets yet'];
+  return (
+    <>
+      <Card
+        id="packets"
+        title="Packets per second"
+        hint="KD packets decoded each way per second (the newest interval shown)"
+        legend={DIR_LEGEND}
+        summary={last ? rates.map((r) => r.replace(/, .*$/, '')) : rates}
+        points={points.length}
+      >
+        <Chart
+          points={points}
+          lines={[
+            { key: 'dtPackets', name: 'D->T packets/s', color: DT },
+            { key: 'tdPackets', name: 'T->D packets/s', color: TD },
+          ]}
+          tick={shortNumber}
+          value={rateText}
+        />
+      </Card>
+      <Card
+        id="bytes"
+        title="Bytes per second"
+        hint="Bytes relayed each way per second (the newest interval shown)"
+        legend={DIR_LEGEND}
+        summary={
+          last ? [`D->T ${bytesText(last.dtBytes)}/s`, `T->D ${bytesText(last.tdBytes)}/s`] : rates
+        }
+        points={points.length}
+      >
+        <Chart
+          points={points}
+          lines={[
+            { key: 'dtBytes', name: 'D->T bytes/s', color: DT },
+            { key: 'tdBytes', name: 'T->D bytes/s', color: TD },
+          ]}
+          tick={shortNumber}
+          value={(v) => `${bytesText(v)}/s`}
+        />
+      </Card>
+    </>
+  );
+}
+
+function QueueCard(props: { points: readonly LinkPoint[]; last: LinkSample }): React.JSX.Element {
+  const { points, last } = props;
+  const dtSpans = useMemo(() => flagSpans(points, (p) => p.dtPaused), [points]);
+  const tdSpans = useMemo(() => flagSpans(points, (p) => p.tdPaused), [points]);
+  const d = last['debugger->target'];
+  const u = last['target->debugger'];
+  const paused = [d.paused ? 'D->T' : '', u.paused ? 'T->D' : ''].filter(Boolean);
+  const spans = dtSpans.length + tdSpans.length;
+  return (
+    <Card
+      id="queues"
+      title="Bytes queued in the bridge"
+      hint="Bytes the bridge holds for the receiving side; backpressure: the bridge stopped reading the sending side until the receiver drains"
+      legend={DIR_LEGEND}
+      summary={[
+        `queued D->T ${bytesText(d.queuedBytes)}, T->D ${bytesText(u.queuedBytes)}`,
+        paused.length > 0
+          ? `backpressure (shaded) now: reading paused ${paused.join(' and ')}`
+          : spans > 0
+            ? `backpressure (shaded) in ${spans} span${spans === 1 ? '' : 's'}, none now`
+            : 'no backpressure in this window',
+      ]}
+      points={points.length}
+    >
+      <Chart
+        points={points}
+        lines={[
+          { key: 'dtQueued', name: 'queued D->T', color: DT },
+          { key: 'tdQueued', name: 'queued T->D', color: TD },
+        ]}
+        tick={shortNumber}
+        value={bytesText}
+      >
+        {dtSpans.map(([x1, x2]) => (
+          <ReferenceArea key={`d${x1}`} x1={x1} x2={x2} fill={DT_PAUSED} ifOverflow="hidden" />
+        ))}
+        {tdSpans.map(([x1, x2]) => (
+          <ReferenceArea key={`t${x1}`} x1={x1} x2={x2} fill={TD_PAUSED} ifOverflow="hidden" />
+        ))}
+      </Chart>
+    </Card>
+  );
+}
+
+function RingCard(props: { points: readonly LinkPoint[]; last: LinkSample }): React.JSX.Element {
+  const { points, last } = props;
+  const rings = last.rings ?? [];
+  const colors = [DT, TD];
+  const marks = rings.map((r) => ringPercent(r.highWater, r.size));
+  let peak = 0;
+  for (const p of points) peak = Math.max(peak, p.ring0 ?? 0, p.ring1 ?? 0);
+  // Fill is often a few %: scale to what happened, with room for the high-water lines.
+  const top = Math.min(100, Math.max(5, Math.ceil((Math.max(peak, ...marks) * 1.15) / 5) * 5));
+  const pipe = pipeLine(last);
+  return (
+    <Card
+      id="rings"
+      title="VMBus ring fill (% of the ring)"
+      hint="used: what the ring holds now; high water: the most it held; refused: writes that found it full (the writer waited); resends and feedback: the VMBus pipe's integrity mode"
+      legend={[
+        ...rings
+          .slice(0, 2)
+          .map((r, i): [string, string] => [colors[i]!, `ring ${ringDirection(r.ring)}`]),
+        ['#8a92a3', 'dashed: high water'],
+      ]}
+      summary={[...rings.map(ringLine), ...(pipe ? [pipe] : [])]}
+      points={points.length}
+    >
+      <Chart
+        points={points}
+        lines={rings.slice(0, 2).map((r, i) => ({
+          key: i === 0 ? 'ring0' : 'ring1',
+          name: `ring ${ringDirection(r.ring)} % used`,
+          color: colors[i]!,
+        }))}
+        tick={(v) => `${percentText(v)}%`}
+        value={(v) => `${percentText(v)} %`}
+        yDomain={[0, top]}
+      >
+        {marks.slice(0, 2).map((m, i) => (
+          <ReferenceLine
+            key={i}
+            y={m}
+            stroke={colors[i]}
+            strokeDasharray="4 3"
+            strokeOpacity={0.8}
+            ifOverflow="extendDomain"
+          />
+        ))}
+      </Chart>
+    </Card>
+  );
+}
+
+export function LinkGraphsPane(): React.JSX.Element {
+  const revision = useLinkGraphs((s) => s.revision);
+  const count = useLinkGraphs((s) => s.samples);
+  const ended = useLinkGraphs((s) => s.ended);
+  const rowsRevision = useLinkGraphs((s) => s.rowsRevision);
+  const windowMs = useLinkGraphs((s) => s.windowMs);
+  const state = useWorkbench((s) => s.session.state);
+  const fromRows = count < 2;
+  const { points, last } = useMemo(() => {
+    void revision;
+    void rowsRevision;
+    const samples = fromRows ? rowRateSamples() : linkSamples();
+    const opts = { origin: timeOrigin(), windowMs, maxPoints: MAX_POINTS };
+    return { points: linkSeries(samples, opts), last: fromRows ? undefined : samples.at(-1) };
+  }, [revision, rowsRevision, windowMs, fromRows]);
+
+  let source: string;
+  if (!fromRows) {
+    source =
+      state === 'running'
+        ? `live: ${count.toLocaleString('en-US')} link samples (4 a second)`
+        : ended
+          ? `session ${state}: the graphs show how it ended`
+          : `waiting for the last link sample of the ${state} session…`;
+  } else if (hasRowRates()) {
+    source =
+      'no link samples for this view (an opened capture): packets/s and bytes/s from the ' +
+      "rows' timestamps; captures hold no queues or rings";
+  } else {
+    source =
+      state === 'running'
+        ? 'waiting for the first link samples…'
+        : 'no link samples: start a session (an opened capture has none)';
+  }
+
+  return (
+    <div className="graphs-pane" data-testid="graphs">
+      <div className="pane-tools">
+        <span className="dim graphs-source" data-testid="graphs-source">
+          {source}
+        </span>
+        <span className="spacer" />
+        <label className="dim" title="Time shown, ending at the newest sample">
+          show{' '}
+          <select
+            value={windowMs}
+            data-testid="graphs-window"
+            onChange={(e) => linkGraphs.setWindow(Number(e.target.value))}
+          >
+            {GRAPH_WINDOWS.map((ms) => (
+              <option key={ms} value={ms}>
+                last {ms / 60_000} min
+              </option>
+            ))}
+          </select>
+        </label>
+        <span className="dim" title="The time axis counts as the Time column does">
+          x: time since the start
+        </span>
+      </div>
+      {points.length === 0 ? (
+        <div className="empty small">No graph yet.</div>
+      ) : (
+        <div className="graphs-row">
+          <RateCards points={points} />
+          {last?.rings && last.rings.length > 0 ? (
+            <RingCard points={points} last={last} />
+          ) : (
+            last && <QueueCard points={points} last={last} />
+          )}
+        </div>
+      )}
+    </div>
+  );
+}
