@@ -115,10 +115,11 @@ describe('the DbgPrint terminal and the engine log', { timeout: 60_000 }, () => 
     const screen = ((await rows.innerText()) ?? '').split('\n').filter((l) => l.trim() !== '');
     const firstShown = screen.find((l) => l.startsWith('kdscope sim:'))!.trimEnd();
     expect(firstShown).toMatch(/^kdscope sim: run \d+, tick \d+$/);
-    // It is the text of a PrintString packet in the list.
+    // It is the text of a PrintString packet in the list (the simulated target also sends
+    // damaged copies, which decode as other calls with the same text: those do not count).
     await applyFilter(`text contains "${firstShown}"`);
     await waitFor(async () => (await displayed()).shown >= 1, 'its packet');
-    expect(await page.locator('.tl-row').first().textContent()).toContain('PrintString');
+    expect(await page.locator('.tl-row', { hasText: 'PrintString' }).count()).toBeGreaterThan(0);
     await clearFilter();
     expect(await page.getByTestId('terminal-rate').textContent()).toMatch(
       /^[\d,]+ lines · [\d.]+ lines\/s · \d+% of the wire$/,
