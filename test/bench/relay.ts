@@ -4,7 +4,7 @@
 // driver (writer, reader, echo) runs here.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,9 +12,33 @@ import { once } from 'node:events';
 import { PacketType } from '../../protocol/kd/constants';
 import { concatBytes, encodeAck, encodeDataPacket } from '../../protocol/kd/encoder';
 
-const TOTAL = 256 * 1024 * 1024;
+// KDSCOPE_BENCH_RELAY_MIB shortens a run (diagnosis on a busy machine); the default is the figure's.
+const TOTAL = Number(process.env.KDSCOPE_BENCH_RELAY_MIB ?? 256) * 1024 * 1024;
 const ROUND_TRIPS = 5000;
 const ROUNDS = 3;
+/** Another build's bin/kdscope.mjs measured beside this one (KDSCOPE_BENCH_RELAY_OTHER=path). */
+const OTHER = process.env.KDSCOPE_BENCH_RELAY_OTHER;
+
+/**
+ * The plainest relay Node does: two sockets piped into each other. What the bridge's relay
+ * costs above Node's own socket handling is the bridge's; what this one costs above socat is
+ * Node's.
+ */
+const NODE_RELAY = `
+const net = require('node:net');
+const [port, targetPort] = process.argv.slice(1).map(Number);
+const server = net.createServer((dbg) => {
+  dbg.setNoDelay(true);
+  const tgt = net.connect({ port: targetPort, host: '127.0.0.1' });
+  tgt.setNoDelay(true);
+  dbg.pipe(tgt).on('error', () => {});
+  tgt.pipe(dbg).on('error', () => {});
+  dbg.on('error', () => tgt.destroy());
+  tgt.on('error', () => dbg.destroy());
+});
+server.listen(port, '127.0.0.1');
+process.on('SIGINT', () => process.exit(0));
+`;
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -44,6 +68,16 @@ interface Relay {
   readonly name: string;
   readonly child: ChildProcess;
   readonly port: number;
+  /** What the relay printed (bridges). */
+  readonly output: string[];
+}
+
+/** MiB the bridge's closing line says it did not decode ("; 3.2 MiB not decoded (behind)"). */
+function undecodedMiB(output: readonly string[]): number {
+  const match = /([\d.]+) (B|KiB|MiB) not decoded/.exec(output.join(''));
+  if (!match) return 0;
+  const scale = { B: 1 / 1024 / 1024, KiB: 1 / 1024, MiB: 1 }[match[2] as 'B' | 'KiB' | 'MiB'];
+  return Number(match[1]) * scale;
 }
 
 async function waitForPort(port: number, child: ChildProcess): Promise<void> {
@@ -63,36 +97,62 @@ async function waitForPort(port: number, child: ChildProcess): Promise<void> {
   throw new Error(`nothing listens on ${port}`);
 }
 
-type RelayKind = 'bridge' | 'bridge-no-pcap' | 'socat';
+type RelayKind = 'bridge' | 'bridge-no-pcap' | 'socat' | 'node' | 'other' | 'other-no-pcap';
+
+const bridgeArgs = (bin: string, port: number, targetPort: number, pcap: string | undefined) => [
+  bin,
+  'bridge',
+  '--debugger',
+  `tcp:127.0.0.1:${port}`,
+  '--target',
+  `tcp:127.0.0.1:${targetPort}`,
+  ...(pcap ? ['--pcap', pcap] : ['--no-pcap']),
+];
 
 async function startRelay(kind: RelayKind, targetPort: number, dir: string): Promise<Relay> {
   const port = await freePort();
+  const pcap = join(dir, `bench-${port}.pcap`);
+  const ours = join(process.cwd(), 'bin/kdscope.mjs');
   const child =
     kind === 'socat'
       ? spawn(
           'socat',
           [`TCP-LISTEN:${port},bind=127.0.0.1,reuseaddr`, `TCP:127.0.0.1:${targetPort}`],
-          {
-            stdio: 'ignore',
-          },
-        )
-      : spawn(
-          process.execPath,
-          [
-            join(process.cwd(), 'bin/kdscope.mjs'),
-            'bridge',
-            '--debugger',
-            `tcp:127.0.0.1:${port}`,
-            '--target',
-            `tcp:127.0.0.1:${targetPort}`,
-            ...(kind === 'bridge' ? ['--pcap', join(dir, `bench-${port}.pcap`)] : ['--no-pcap']),
-          ],
           { stdio: 'ignore' },
-        );
+        )
+      : kind === 'node'
+        ? spawn(process.execPath, ['-e', NODE_RELAY, String(port), String(targetPort)], {
+            stdio: 'ignore',
+          })
+        : spawn(
+            process.execPath,
+            bridgeArgs(
+              kind.startsWith('other') ? OTHER! : ours,
+              port,
+              targetPort,
+              kind.endsWith('no-pcap') ? undefined : pcap,
+            ),
+            // Its closing line says how much it did not decode (the worker fell behind).
+            { stdio: ['ignore', 'pipe', 'ignore'] },
+          );
   // Probing the socat listener would consume its one connection: give it a moment instead.
   if (kind === 'socat') await new Promise((r) => setTimeout(r, 300));
   else await waitForPort(port, child);
-  return { name: kind, child, port };
+  const output: string[] = [];
+  child.stdout?.setEncoding('utf8').on('data', (text: string) => output.push(text));
+  return { name: kind, child, port, output };
+}
+
+/** CPU seconds (user + system, every thread) a process has used so far; NaN off Linux. */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 (1-based), in clock ticks of 1/100 s.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
 }
 
 async function stopRelay(relay: Relay): Promise<void> {
@@ -112,7 +172,17 @@ async function target(use: (socket: Socket) => void): Promise<{ server: Server; 
   return { server, port: (server.address() as { port: number }).port };
 }
 
-async function throughput(kind: RelayKind, traffic: Buffer, dir: string): Promise<number> {
+interface Run {
+  readonly mibPerS: number;
+  /** The relay process's CPU milliseconds per MiB relayed. */
+  readonly cpuMsPerMiB: number;
+  /** The driver's (this process) CPU milliseconds per MiB. */
+  readonly driverMsPerMiB: number;
+  /** The share of the relayed bytes the bridge decoded (1 for the plain relays). */
+  readonly decoded: number;
+}
+
+async function throughput(kind: RelayKind, traffic: Buffer, dir: string): Promise<Run> {
   let received = 0;
   let done: () => void = () => undefined;
   const finished = new Promise<void>((r) => (done = r));
@@ -126,6 +196,8 @@ async function throughput(kind: RelayKind, traffic: Buffer, dir: string): Promis
   const dbg = connect({ port: relay.port, host: '127.0.0.1' });
   await once(dbg, 'connect');
   const start = performance.now();
+  const cpuStart = cpuSeconds(relay.child.pid);
+  const driverStart = process.cpuUsage();
   let sent = 0;
   while (sent < TOTAL) {
     const n = Math.min(traffic.length, TOTAL - sent);
@@ -135,10 +207,18 @@ async function throughput(kind: RelayKind, traffic: Buffer, dir: string): Promis
   }
   await finished;
   const seconds = (performance.now() - start) / 1000;
+  const cpu = cpuSeconds(relay.child.pid) - cpuStart;
+  const driver = process.cpuUsage(driverStart);
   dbg.destroy();
   await stopRelay(relay);
   tgt.server.close();
-  return TOTAL / 1024 / 1024 / seconds;
+  const mib = TOTAL / 1024 / 1024;
+  return {
+    decoded: Math.max(0, 1 - undecodedMiB(relay.output) / mib),
+    mibPerS: mib / seconds,
+    cpuMsPerMiB: (cpu * 1000) / mib,
+    driverMsPerMiB: (driver.user + driver.system) / 1000 / mib,
+  };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -170,43 +250,74 @@ export async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'kdscope-bench-relay-'));
   try {
     const traffic = kdTraffic();
+    const kinds: RelayKind[] = ['socat', 'node', 'bridge', 'bridge-no-pcap'];
+    if (OTHER) kinds.push('other', 'other-no-pcap');
     // Interleaved rounds, median of each: the machine is shared and its load swings.
-    const runs: Record<RelayKind, number[]> = { socat: [], bridge: [], 'bridge-no-pcap': [] };
+    const runs = new Map<RelayKind, Run[]>(kinds.map((k) => [k, []]));
     for (let round = 0; round < ROUNDS; round++) {
-      for (const kind of ['socat', 'bridge', 'bridge-no-pcap'] as const) {
-        runs[kind].push(await throughput(kind, traffic, dir));
-      }
+      for (const kind of kinds) runs.get(kind)!.push(await throughput(kind, traffic, dir));
     }
     const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
-    const socatMBs = median(runs.socat);
-    const bridgeMBs = median(runs.bridge);
-    const decodeOnlyMBs = median(runs['bridge-no-pcap']);
+    const mbs = (kind: RelayKind): number => median(runs.get(kind)!.map((r) => r.mibPerS));
+    const cpu = (kind: RelayKind): string =>
+      `${median(runs.get(kind)!.map((r) => r.cpuMsPerMiB)).toFixed(2)} ms`;
+    const socatMBs = mbs('socat');
+    const row = (label: string, kind: RelayKind): string =>
+      `${label} ${mbs(kind).toFixed(0)} MiB/s (${(mbs(kind) / socatMBs).toFixed(2)}` +
+      (kind === 'socat' || kind === 'node' ? ')' : `, ${decoded(kind)} of it decoded live)`);
+    // On 2 cores the driver, the relay's thread and its worker compete: CPU per MiB says what
+    // each relay costs whatever the load.
+    const cpuLine = kinds.map((k) => `${k} ${cpu(k)}`).join(', ');
+    const decoded = (kind: RelayKind): string =>
+      `${(median(runs.get(kind)!.map((r) => r.decoded)) * 100).toFixed(0)}%`;
+    const driverMs = median([...runs.values()].flat().map((r) => r.driverMsPerMiB));
     console.log(
-      `throughput ${TOTAL >> 20} MiB KD traffic one way (median of ${ROUNDS}): socat ${socatMBs.toFixed(0)} MiB/s, ` +
-        `bridge (recording + decoding) ${bridgeMBs.toFixed(0)} MiB/s, ratio ${(bridgeMBs / socatMBs).toFixed(2)} (target >= 0.9); ` +
-        `without recording ${decodeOnlyMBs.toFixed(0)} MiB/s, ratio ${(decodeOnlyMBs / socatMBs).toFixed(2)}`,
+      `throughput ${TOTAL >> 20} MiB KD traffic one way (median of ${ROUNDS}; ratio to socat): ` +
+        `socat ${socatMBs.toFixed(0)} MiB/s; ${row('plain Node relay (two piped sockets)', 'node')}; ` +
+        `${row('bridge (recording + decoding)', 'bridge')} (target >= 0.9); ` +
+        row('without recording', 'bridge-no-pcap') +
+        (OTHER
+          ? `; ${OTHER}: ${row('recording + decoding', 'other')}, ${row('without recording', 'other-no-pcap')}`
+          : ''),
+    );
+    console.log(
+      `relay process CPU per MiB relayed (all threads, median): ${cpuLine}; ` +
+        `the bench driver (writer and reader) ${driverMs.toFixed(2)} ms per MiB`,
     );
 
     const echo = await target((socket) => socket.on('data', (chunk) => socket.write(chunk)));
+    const through = async (kind: RelayKind): Promise<number[]> => {
+      const relay = await startRelay(kind, echo.port, dir);
+      const times = await roundTrips(relay.port);
+      await stopRelay(relay);
+      return times;
+    };
     const direct = await roundTrips(echo.port);
-    const relay = await startRelay('bridge', echo.port, dir);
-    const bridged = await roundTrips(relay.port);
-    await stopRelay(relay);
+    const bridged = await through('bridge');
     // socat through the same hops: on a VM whose idle vCPUs are slow to wake, every
     // cross-process hop costs ~100 us whatever the relay; this shows what is the bridge's own.
-    const socat = await startRelay('socat', echo.port, dir);
-    const viaSocat = await roundTrips(socat.port);
-    await stopRelay(socat);
+    const viaSocat = await through('socat');
+    const viaNode = await through('node');
+    const viaOther = OTHER ? await through('other') : undefined;
     echo.server.close();
     const p = (xs: number[], q: number): string => percentile(xs, q).toFixed(1);
+    const ratio = (xs: number[], peer: number[], base: number[], q: number): string =>
+      (
+        (percentile(xs, q) - percentile(base, q)) /
+        Math.max(1, percentile(peer, q) - percentile(base, q))
+      ).toFixed(2);
     const added = (xs: number[], base: number[], q: number): string =>
       (percentile(xs, q) - percentile(base, q)).toFixed(1);
+    const via = (label: string, xs: number[]): string =>
+      `${label} p50 ${p(xs, 0.5)} us p99 ${p(xs, 0.99)} us (added over direct, ratio to socat's: ` +
+      `p50 ${ratio(xs, viaSocat, direct, 0.5)} p99 ${ratio(xs, viaSocat, direct, 0.99)})`;
     console.log(
       `round trip of a 16-byte packet (${ROUND_TRIPS}): direct p50 ${p(direct, 0.5)} us p99 ${p(direct, 0.99)} us; ` +
-        `through the bridge p50 ${p(bridged, 0.5)} us p99 ${p(bridged, 0.99)} us; ` +
-        `added p50 ${added(bridged, direct, 0.5)} us p99 ${added(bridged, direct, 0.99)} us (two relay hops; target p50 < 50 us); ` +
         `through socat p50 ${p(viaSocat, 0.5)} us p99 ${p(viaSocat, 0.99)} us; ` +
-        `bridge vs socat p50 ${added(bridged, viaSocat, 0.5)} us p99 ${added(bridged, viaSocat, 0.99)} us`,
+        `${via('through the plain Node relay', viaNode)}; ` +
+        `${via('through the bridge (recording + decoding)', bridged)} (target <= 1); ` +
+        `bridge vs socat p50 ${added(bridged, viaSocat, 0.5)} us p99 ${added(bridged, viaSocat, 0.99)} us` +
+        (viaOther ? `; ${via(`through ${OTHER}`, viaOther)}` : ''),
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
