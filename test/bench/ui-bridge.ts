@@ -154,12 +154,17 @@ async function roundTrip(
 ) {
   const echo = join(dir, `${name}-echo.sock`);
   const pinger = node(PINGER, [echo, join(dir, `${name}-via.sock`), String(ROUND_TRIPS)]);
-  await line(pinger, /^ready/);
-  const relay = await via(echo);
-  pinger.stdin!.write('go\n');
-  const result = JSON.parse(await line(pinger, /^\{/)) as { p50: number; p99: number };
-  await relay.stop();
-  return result;
+  try {
+    await line(pinger, /^ready/);
+    const relay = await via(echo);
+    pinger.stdin!.write('go\n');
+    const result = JSON.parse(await line(pinger, /^\{/)) as { p50: number; p99: number };
+    await relay.stop();
+    return result;
+  } finally {
+    // Its echo server stays up while the relay's connection to it lingers.
+    pinger.kill('SIGKILL');
+  }
 }
 
 export async function run(): Promise<void> {
