@@ -105,7 +105,9 @@ async function ingest(h: Harness, dir: string, pane: Pane): Promise<Result> {
     children.push(node(PANES_PEER, args('connect', debuggerPath, 'd.bin')));
     await until(async () => (await rowsInPage(h)) > before, 'the first rows');
     const t0 = performance.now();
+    const profiler = await startProfile(h);
     const busy = await frameTimes(h, SECONDS * 1000);
+    await profiler?.(pane);
     const expected = stepsPerSecond * SECONDS * PACKETS_PER_STEP;
     try {
       await until(
@@ -147,6 +149,23 @@ async function ingest(h: Harness, dir: string, pane: Pane): Promise<Result> {
   } finally {
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
   }
+}
+
+/**
+ * KDSCOPE_BENCH_PROFILE=DIR: the page's CPU profile while it ingests, one .cpuprofile per pane
+ * (open in Chromium's DevTools, Performance tab), to see where frame time goes.
+ */
+async function startProfile(h: Harness): Promise<((pane: Pane) => Promise<void>) | undefined> {
+  const dir = process.env.KDSCOPE_BENCH_PROFILE;
+  if (!dir) return undefined;
+  const cdp = await h.context.newCDPSession(h.page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.start');
+  return async (pane) => {
+    const { profile } = await cdp.send('Profiler.stop');
+    writeFileSync(join(dir, `ui-panes-${pane}.cpuprofile`), JSON.stringify(profile));
+    await cdp.detach();
+  };
 }
 
 const LABEL: Readonly<Record<Pane, string>> = {
