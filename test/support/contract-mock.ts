@@ -240,8 +240,8 @@ export async function emitRecords(
   );
 }
 
-/** An ACK record numbered `no`: the smallest record a batch carries. */
-export const ackRecord = (no: number): PacketRecord => ({
+/** An ACK record numbered `no` (the smallest record a batch carries), with `more` over it. */
+export const ackRecord = (no: number, more: Partial<PacketRecord> = {}): PacketRecord => ({
   no,
   time: no,
   dir: 'target->debugger',
@@ -253,6 +253,7 @@ export const ackRecord = (no: number): PacketRecord => ({
   typeName: 'ACKNOWLEDGE',
   id: 0x80800000,
   flags: 0,
+  ...more,
 });
 
 /** Records event `seq` carrying ACK records numbered `nos` (consecutive). */
@@ -261,5 +262,5 @@ export const ackBatch = (seq: number, nos: readonly number[]): RecordsEvent => (
   firstNo: nos[0] ?? 1,
   count: nos.length,
   skipped: 0,
-  batch: encodeRecords(nos.map(ackRecord)),
+  batch: encodeRecords(nos.map((no) => ackRecord(no))),
 });

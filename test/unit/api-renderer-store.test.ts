@@ -1,6 +1,6 @@
 // The renderer's store against a fresh mock engine through the real registry and messages.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { MockWorkbench, connectMock, emitRecords } from '../support/contract-mock';
+import { MockWorkbench, ackRecord, connectMock, emitRecords } from '../support/contract-mock';
 import { untilWithin } from '../support/until';
 import { encodeRecords } from '../../electron/engine/workbench/workbench';
 import type { PacketRecord } from '../../protocol/session/record';
@@ -28,19 +28,7 @@ const rec = (no: number): PacketRecord =>
         apiName: no % 3 ? 'ReadVirtualMemory' : 'GetContext',
         flags: 0,
       }
-    : {
-        no,
-        time: no,
-        dir: 'target->debugger',
-        kind: 'packet',
-        offset: no * 100,
-        length: 16,
-        leader: 'control',
-        type: 4,
-        typeName: 'ACKNOWLEDGE',
-        id: 0x80800000,
-        flags: 0,
-      };
+    : ackRecord(no, { offset: no * 100 });
 
 const range = (from: number, to: number): PacketRecord[] =>
   Array.from({ length: to - from + 1 }, (_, i) => rec(from + i));

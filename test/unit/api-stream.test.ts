@@ -7,23 +7,13 @@ import { ByteLog } from '../../electron/engine/session/byte-log';
 import { PacketIndex } from '../../electron/engine/session/packet-index';
 import { batchFromBytes, decodeRecord } from '../../protocol/records/columns';
 import type { PacketRecord } from '../../protocol/session/record';
+import { ackRecord } from '../support/contract-mock';
 import { untilWithin } from '../support/until';
 
 const until = untilWithin(5_000, 1);
 
-const rec = (no: number): PacketRecord => ({
-  no,
-  time: no,
-  dir: no % 2 ? 'debugger->target' : 'target->debugger',
-  kind: 'packet',
-  offset: no * 16,
-  length: 16,
-  leader: 'control',
-  type: 4,
-  typeName: 'ACKNOWLEDGE',
-  id: 0x80800000,
-  flags: 0,
-});
+const rec = (no: number): PacketRecord =>
+  ackRecord(no, { dir: no % 2 ? 'debugger->target' : 'target->debugger' });
 
 const disposers: (() => void)[] = [];
 afterEach(() => {

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { ZERO_COUNTERS, type LinkSample, type SessionStatus } from '../../electron/api/contract';
 import { encodeRecords } from '../../electron/engine/workbench/workbench';
 import type { PacketRecord } from '../../protocol/session/record';
-import { MockWorkbench, connectMock, emitRecords } from '../support/contract-mock';
+import { MockWorkbench, ackRecord, connectMock, emitRecords } from '../support/contract-mock';
 import { untilWithin } from '../support/until';
 
 vi.stubGlobal('requestAnimationFrame', (cb: (t: number) => void) => setTimeout(() => cb(0), 0));
@@ -122,19 +122,8 @@ describe('the link graphs store', () => {
 
   it('tallies rows per second of their own time (for a view without link samples)', async () => {
     await actions.clear();
-    const rec = (no: number, time: number, d: PacketRecord['dir']): PacketRecord => ({
-      no,
-      time,
-      dir: d,
-      kind: 'packet',
-      offset: 0,
-      length: 16,
-      leader: 'control',
-      type: 4,
-      typeName: 'ACKNOWLEDGE',
-      id: 0x80800000,
-      flags: 0,
-    });
+    const rec = (no: number, time: number, dir: PacketRecord['dir']): PacketRecord =>
+      ackRecord(no, { time, dir, offset: 0 });
     const base = Math.floor(T0 / 1000) * 1000;
     const records = [
       rec(1, base + 100, 'debugger->target'),

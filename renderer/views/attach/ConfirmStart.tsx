@@ -4,6 +4,7 @@
 import { useEffect, useRef } from 'react';
 import { attachActions, useAttach } from '../../store/attach';
 import { formatCount, shortPath } from '../format';
+import { Modal } from '../Modal';
 
 export function ConfirmStart(): React.JSX.Element | null {
   const confirm = useAttach((s) => s.confirm);
@@ -14,54 +15,45 @@ export function ConfirmStart(): React.JSX.Element | null {
   if (!confirm) return null;
   const packets = `${formatCount(confirm.packets)} packet${confirm.packets === 1 ? '' : 's'}`;
   return (
-    <div className="modal-backdrop" onClick={() => attachActions.cancelStart()}>
-      <div
-        className="modal"
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby="confirm-start-title"
-        data-testid="confirm-start"
-        onClick={(e) => e.stopPropagation()}
-        onKeyDown={(e) => {
-          if (e.key === 'Escape') attachActions.cancelStart();
-        }}
-      >
-        <h2 id="confirm-start-title">Start a new session?</h2>
-        <p>
-          The view holds {packets} of the {confirm.running ? 'running' : 'last'} session.
-          {confirm.running ? ' Starting a new session stops it and' : ' A new session'} clears the
-          view.
-        </p>
-        <p data-testid="confirm-start-capture">
-          {confirm.capture ? (
-            <>
-              They remain in the capture file{' '}
-              <code title={confirm.capture}>{shortPath(confirm.capture)}</code>
-              {confirm.captureError ? ` (recorded up to: ${confirm.captureError})` : ''}.
-            </>
-          ) : (
-            <>They were not recorded{confirm.captureError ? `: ${confirm.captureError}` : ''}.</>
-          )}
-        </p>
-        <div className="modal-actions">
-          <button
-            type="button"
-            data-testid="confirm-start-cancel"
-            onClick={() => attachActions.cancelStart()}
-          >
-            Cancel
-          </button>
-          <button
-            ref={ok}
-            type="button"
-            className="primary"
-            data-testid="confirm-start-ok"
-            onClick={() => void attachActions.start(true)}
-          >
-            {confirm.running ? 'Stop it and start' : 'Start new session'}
-          </button>
-        </div>
+    <Modal
+      testId="confirm-start"
+      title="Start a new session?"
+      onCancel={() => attachActions.cancelStart()}
+    >
+      <p>
+        The view holds {packets} of the {confirm.running ? 'running' : 'last'} session.
+        {confirm.running ? ' Starting a new session stops it and' : ' A new session'} clears the
+        view.
+      </p>
+      <p data-testid="confirm-start-capture">
+        {confirm.capture ? (
+          <>
+            They remain in the capture file{' '}
+            <code title={confirm.capture}>{shortPath(confirm.capture)}</code>
+            {confirm.captureError ? ` (recorded up to: ${confirm.captureError})` : ''}.
+          </>
+        ) : (
+          <>They were not recorded{confirm.captureError ? `: ${confirm.captureError}` : ''}.</>
+        )}
+      </p>
+      <div className="modal-actions">
+        <button
+          type="button"
+          data-testid="confirm-start-cancel"
+          onClick={() => attachActions.cancelStart()}
+        >
+          Cancel
+        </button>
+        <button
+          ref={ok}
+          type="button"
+          className="primary"
+          data-testid="confirm-start-ok"
+          onClick={() => void attachActions.start(true)}
+        >
+          {confirm.running ? 'Stop it and start' : 'Start new session'}
+        </button>
       </div>
-    </div>
+    </Modal>
   );
 }

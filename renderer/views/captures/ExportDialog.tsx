@@ -18,6 +18,7 @@ import {
 import { useMarks } from '../../store/marks';
 import { useWorkbench } from '../../store/workbench';
 import { formatBytes, formatCount } from '../format';
+import { Modal } from '../Modal';
 
 export function ExportDialog(): React.JSX.Element | null {
   const dialog = useCaptures((s) => s.dialog);
@@ -75,157 +76,146 @@ function ExportForm(): React.JSX.Element {
     </label>
   );
   return (
-    <div className="modal-backdrop" onClick={() => !running && captureActions.close()}>
-      <form
-        className="modal export-dialog"
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby="export-title"
-        data-testid="export-dialog"
-        onClick={(e) => e.stopPropagation()}
-        onKeyDown={(e) => {
-          if (e.key === 'Escape' && !running) captureActions.close();
-        }}
-        onSubmit={(e) => {
-          e.preventDefault();
-          if (!running) start();
-        }}
-      >
-        <h2 id="export-title">Export specified packets</h2>
-        <fieldset>
-          <legend>Packets</legend>
-          {option(
-            'all',
-            'All packets: the whole source',
-            frames === undefined ? undefined : `${formatCount(frames)} frames`,
-          )}
-          {option(
-            'displayed',
-            filtered ? 'Displayed (the display filter’s)' : 'Displayed',
-            formatCount(displayed),
-          )}
-          {option('marked', 'Marked (Ctrl+M)', formatCount(marked))}
-          <label className="radio">
+    <Modal
+      testId="export-dialog"
+      className="export-dialog"
+      title="Export specified packets"
+      onCancel={() => !running && captureActions.close()}
+      onSubmit={() => !running && start()}
+    >
+      <fieldset>
+        <legend>Packets</legend>
+        {option(
+          'all',
+          'All packets: the whole source',
+          frames === undefined ? undefined : `${formatCount(frames)} frames`,
+        )}
+        {option(
+          'displayed',
+          filtered ? 'Displayed (the display filter’s)' : 'Displayed',
+          formatCount(displayed),
+        )}
+        {option('marked', 'Marked (Ctrl+M)', formatCount(marked))}
+        <label className="radio">
+          <input
+            type="radio"
+            name="export-scope"
+            value="range"
+            data-testid="export-scope-range"
+            checked={scope === 'range'}
+            disabled={running}
+            onChange={() => setScope('range')}
+          />
+          Range of no.
+          <input
+            className="no-field"
+            inputMode="numeric"
+            aria-label="From no."
+            data-testid="export-from"
+            value={from}
+            disabled={running}
+            onFocus={() => setScope('range')}
+            onChange={(e) => setFrom(e.target.value)}
+          />
+          –
+          <input
+            className="no-field"
+            inputMode="numeric"
+            aria-label="To no."
+            data-testid="export-to"
+            value={to}
+            disabled={running}
+            onFocus={() => setScope('range')}
+            onChange={(e) => setTo(e.target.value)}
+          />
+        </label>
+      </fieldset>
+      <fieldset>
+        <legend>Format</legend>
+        <label className="radio">
+          <input
+            type="radio"
+            name="export-format"
+            data-testid="export-format-pcap"
+            checked={format === 'pcap'}
+            disabled={running}
+            onChange={() => chooseFormat('pcap')}
+          />
+          pcap <span className="dim">(the seed’s format)</span>
+        </label>
+        <label className="radio">
+          <input
+            type="radio"
+            name="export-format"
+            data-testid="export-format-pcapng"
+            checked={format === 'pcapng'}
+            disabled={running}
+            onChange={() => chooseFormat('pcapng')}
+          />
+          pcapng
+        </label>
+        {kdnet && (
+          <label className="radio" title="Without it, the datagrams stay encrypted, as captured">
             <input
-              type="radio"
-              name="export-scope"
-              value="range"
-              data-testid="export-scope-range"
-              checked={scope === 'range'}
+              type="checkbox"
+              data-testid="export-decrypt"
+              checked={decrypt}
               disabled={running}
-              onChange={() => setScope('range')}
+              onChange={(e) => setDecrypt(e.target.checked)}
             />
-            Range of no.
-            <input
-              className="no-field"
-              inputMode="numeric"
-              aria-label="From no."
-              data-testid="export-from"
-              value={from}
-              disabled={running}
-              onFocus={() => setScope('range')}
-              onChange={(e) => setFrom(e.target.value)}
-            />
-            –
-            <input
-              className="no-field"
-              inputMode="numeric"
-              aria-label="To no."
-              data-testid="export-to"
-              value={to}
-              disabled={running}
-              onFocus={() => setScope('range')}
-              onChange={(e) => setTo(e.target.value)}
-            />
-          </label>
-        </fieldset>
-        <fieldset>
-          <legend>Format</legend>
-          <label className="radio">
-            <input
-              type="radio"
-              name="export-format"
-              data-testid="export-format-pcap"
-              checked={format === 'pcap'}
-              disabled={running}
-              onChange={() => chooseFormat('pcap')}
-            />
-            pcap <span className="dim">(the seed’s format)</span>
-          </label>
-          <label className="radio">
-            <input
-              type="radio"
-              name="export-format"
-              data-testid="export-format-pcapng"
-              checked={format === 'pcapng'}
-              disabled={running}
-              onChange={() => chooseFormat('pcapng')}
-            />
-            pcapng
-          </label>
-          {kdnet && (
-            <label className="radio" title="Without it, the datagrams stay encrypted, as captured">
-              <input
-                type="checkbox"
-                data-testid="export-decrypt"
-                checked={decrypt}
-                disabled={running}
-                onChange={(e) => setDecrypt(e.target.checked)}
-              />
-              Decrypted KD stream{' '}
-              <span className="dim">(Wireshark reads it with kdscope.lua, no key)</span>
-            </label>
-          )}
-        </fieldset>
-        {!isDesktop() && (
-          <label className="field-row">
-            <span>File name</span>
-            <input
-              data-testid="export-name"
-              value={name}
-              disabled={running}
-              onChange={(e) => setName(e.target.value)}
-            />
+            Decrypted KD stream{' '}
+            <span className="dim">(Wireshark reads it with kdscope.lua, no key)</span>
           </label>
         )}
-        {exporting && (
-          <div className="export-progress" data-testid="export-progress">
-            <progress
-              max={1}
-              data-testid="export-bar"
-              {...(fraction === null ? {} : { value: fraction })}
-            />
-            <span data-testid="export-status" data-state={progress?.state ?? 'starting'}>
-              {exportLine(exporting.rows, progress)}
-            </span>
-          </div>
-        )}
-        {error && (
-          <p className="err-text" role="alert" data-testid="export-error">
-            {error}
-          </p>
-        )}
-        <div className="modal-actions">
-          {running ? (
-            <button
-              type="button"
-              data-testid="export-cancel"
-              disabled={!exporting?.id}
-              onClick={() => void captureActions.cancelExport()}
-            >
-              Cancel export
-            </button>
-          ) : (
-            <button type="button" data-testid="export-close" onClick={() => captureActions.close()}>
-              Close
-            </button>
-          )}
-          <button type="submit" className="primary" data-testid="export-ok" disabled={running}>
-            Export
-          </button>
+      </fieldset>
+      {!isDesktop() && (
+        <label className="field-row">
+          <span>File name</span>
+          <input
+            data-testid="export-name"
+            value={name}
+            disabled={running}
+            onChange={(e) => setName(e.target.value)}
+          />
+        </label>
+      )}
+      {exporting && (
+        <div className="export-progress" data-testid="export-progress">
+          <progress
+            max={1}
+            data-testid="export-bar"
+            {...(fraction === null ? {} : { value: fraction })}
+          />
+          <span data-testid="export-status" data-state={progress?.state ?? 'starting'}>
+            {exportLine(exporting.rows, progress)}
+          </span>
         </div>
-      </form>
-    </div>
+      )}
+      {error && (
+        <p className="err-text" role="alert" data-testid="export-error">
+          {error}
+        </p>
+      )}
+      <div className="modal-actions">
+        {running ? (
+          <button
+            type="button"
+            data-testid="export-cancel"
+            disabled={!exporting?.id}
+            onClick={() => void captureActions.cancelExport()}
+          >
+            Cancel export
+          </button>
+        ) : (
+          <button type="button" data-testid="export-close" onClick={() => captureActions.close()}>
+            Close
+          </button>
+        )}
+        <button type="submit" className="primary" data-testid="export-ok" disabled={running}>
+          Export
+        </button>
+      </div>
+    </Modal>
   );
 }
 

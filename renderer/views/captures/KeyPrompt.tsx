@@ -4,6 +4,7 @@
 
 import { useEffect, useRef, useState } from 'react';
 import { captureActions, useCaptures } from '../../store/captures';
+import { Modal } from '../Modal';
 
 export function KeyPrompt(): React.JSX.Element | null {
   const prompt = useCaptures((s) => s.keyPrompt);
@@ -20,62 +21,48 @@ export function KeyPrompt(): React.JSX.Element | null {
     void captureActions.submitKey(typed);
   };
   return (
-    <div className="modal-backdrop" onClick={() => captureActions.cancelKey()}>
-      <form
-        className="modal"
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby="kdnet-key-title"
-        data-testid="kdnet-key-prompt"
-        onClick={(e) => e.stopPropagation()}
-        onKeyDown={(e) => {
-          if (e.key === 'Escape') captureActions.cancelKey();
-        }}
-        onSubmit={(e) => {
-          e.preventDefault();
-          submit();
-        }}
-      >
-        <h2 id="kdnet-key-title">
-          {prompt.reason === 'missing' ? 'KDNET key needed' : 'That key did not open it'}
-        </h2>
-        <p>
-          <code>{prompt.name}</code>{' '}
-          {prompt.reason === 'missing'
-            ? 'holds encrypted KDNET datagrams. Give the key the target was set up with (bcdedit /dbgsettings net key:W.X.Y.Z).'
-            : 'was not opened with the key given.'}
-        </p>
-        <p className="dim small" data-testid="kdnet-key-reason">
-          {prompt.message}
-        </p>
-        <label className="field-row">
-          <span>Key</span>
-          <input
-            ref={input}
-            type="password"
-            autoComplete="off"
-            spellCheck={false}
-            placeholder="W.X.Y.Z"
-            data-testid="kdnet-key"
-            value={key}
-            onChange={(e) => setKey(e.target.value)}
-          />
-        </label>
-        {busy && <p className="dim">{busy}</p>}
-        <div className="modal-actions">
-          <button type="button" onClick={() => captureActions.cancelKey()}>
-            Cancel
-          </button>
-          <button
-            type="submit"
-            className="primary"
-            data-testid="kdnet-key-ok"
-            disabled={key.trim() === '' || busy !== null}
-          >
-            Open
-          </button>
-        </div>
-      </form>
-    </div>
+    <Modal
+      testId="kdnet-key-prompt"
+      title={prompt.reason === 'missing' ? 'KDNET key needed' : 'That key did not open it'}
+      onCancel={() => captureActions.cancelKey()}
+      onSubmit={submit}
+    >
+      <p>
+        <code>{prompt.name}</code>{' '}
+        {prompt.reason === 'missing'
+          ? 'holds encrypted KDNET datagrams. Give the key the target was set up with (bcdedit /dbgsettings net key:W.X.Y.Z).'
+          : 'was not opened with the key given.'}
+      </p>
+      <p className="dim small" data-testid="kdnet-key-reason">
+        {prompt.message}
+      </p>
+      <label className="field-row">
+        <span>Key</span>
+        <input
+          ref={input}
+          type="password"
+          autoComplete="off"
+          spellCheck={false}
+          placeholder="W.X.Y.Z"
+          data-testid="kdnet-key"
+          value={key}
+          onChange={(e) => setKey(e.target.value)}
+        />
+      </label>
+      {busy && <p className="dim">{busy}</p>}
+      <div className="modal-actions">
+        <button type="button" onClick={() => captureActions.cancelKey()}>
+          Cancel
+        </button>
+        <button
+          type="submit"
+          className="primary"
+          data-testid="kdnet-key-ok"
+          disabled={key.trim() === '' || busy !== null}
+        >
+          Open
+        </button>
+      </div>
+    </Modal>
   );
 }

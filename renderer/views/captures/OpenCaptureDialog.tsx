@@ -5,6 +5,7 @@
 import { useRef, useState } from 'react';
 import { captureActions, isDesktop, useCaptures } from '../../store/captures';
 import { formatBytes } from '../format';
+import { Modal } from '../Modal';
 
 export const CAPTURE_ACCEPT = '.pcap,.pcapng,.cap,.ntar,.gz,application/vnd.tcpdump.pcap';
 
@@ -23,128 +24,120 @@ function OpenForm(): React.JSX.Element {
   const [pair, setPair] = useState<{ debugger?: File; target?: File }>({});
   const desktop = isDesktop();
   return (
-    <div className="modal-backdrop" onClick={() => captureActions.close()}>
-      <div
-        className="modal open-dialog"
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby="open-title"
-        data-testid="open-dialog"
-        onClick={(e) => e.stopPropagation()}
-        onKeyDown={(e) => {
-          if (e.key === 'Escape') captureActions.close();
-        }}
-      >
-        <h2 id="open-title">Open capture</h2>
-        <p className="dim">
-          pcap or pcapng, gzipped or not (a KDNET capture asks for its key). You can also drop a
-          file on the window.
-        </p>
-        <div className="open-row">
+    <Modal
+      testId="open-dialog"
+      className="open-dialog"
+      title="Open capture"
+      onCancel={() => captureActions.close()}
+    >
+      <p className="dim">
+        pcap or pcapng, gzipped or not (a KDNET capture asks for its key). You can also drop a file
+        on the window.
+      </p>
+      <div className="open-row">
+        <button
+          type="button"
+          className="primary"
+          data-testid="open-choose"
+          disabled={busy !== null}
+          onClick={() =>
+            desktop ? void captureActions.chooseWithDialog() : chooser.current?.click()
+          }
+        >
+          Choose a capture file…
+        </button>
+        <input
+          ref={chooser}
+          type="file"
+          accept={CAPTURE_ACCEPT}
+          hidden
+          data-testid="open-file-input"
+          onChange={(e) => {
+            const file = e.target.files?.[0];
+            e.target.value = '';
+            if (file) void captureActions.openFile(file);
+          }}
+        />
+      </div>
+      <fieldset className="open-pair">
+        <legend>Raw pair: one file per direction</legend>
+        {desktop ? (
           <button
             type="button"
-            className="primary"
-            data-testid="open-choose"
             disabled={busy !== null}
-            onClick={() =>
-              desktop ? void captureActions.chooseWithDialog() : chooser.current?.click()
-            }
+            onClick={() => void captureActions.chooseRawPairWithDialogs()}
           >
-            Choose a capture file…
+            Choose the two streams…
           </button>
-          <input
-            ref={chooser}
-            type="file"
-            accept={CAPTURE_ACCEPT}
-            hidden
-            data-testid="open-file-input"
-            onChange={(e) => {
-              const file = e.target.files?.[0];
-              e.target.value = '';
-              if (file) void captureActions.openFile(file);
-            }}
-          />
-        </div>
-        <fieldset className="open-pair">
-          <legend>Raw pair: one file per direction</legend>
-          {desktop ? (
+        ) : (
+          <>
+            <label className="field-row">
+              <span>Debugger → target</span>
+              <input
+                type="file"
+                data-testid="open-pair-debugger"
+                onChange={(e) => setPair((p) => ({ ...p, debugger: e.target.files?.[0] }))}
+              />
+            </label>
+            <label className="field-row">
+              <span>Target → debugger</span>
+              <input
+                type="file"
+                data-testid="open-pair-target"
+                onChange={(e) => setPair((p) => ({ ...p, target: e.target.files?.[0] }))}
+              />
+            </label>
             <button
               type="button"
-              disabled={busy !== null}
-              onClick={() => void captureActions.chooseRawPairWithDialogs()}
+              data-testid="open-pair"
+              disabled={!pair.debugger || !pair.target || busy !== null}
+              onClick={() => void captureActions.openRawPair(pair.debugger!, pair.target!)}
             >
-              Choose the two streams…
+              Open the pair
             </button>
-          ) : (
-            <>
-              <label className="field-row">
-                <span>Debugger → target</span>
-                <input
-                  type="file"
-                  data-testid="open-pair-debugger"
-                  onChange={(e) => setPair((p) => ({ ...p, debugger: e.target.files?.[0] }))}
-                />
-              </label>
-              <label className="field-row">
-                <span>Target → debugger</span>
-                <input
-                  type="file"
-                  data-testid="open-pair-target"
-                  onChange={(e) => setPair((p) => ({ ...p, target: e.target.files?.[0] }))}
-                />
-              </label>
-              <button
-                type="button"
-                data-testid="open-pair"
-                disabled={!pair.debugger || !pair.target || busy !== null}
-                onClick={() => void captureActions.openRawPair(pair.debugger!, pair.target!)}
-              >
-                Open the pair
-              </button>
-            </>
-          )}
-        </fieldset>
-        {recent.length > 0 && (
-          <div className="open-recent">
-            <div className="dim">Recently opened</div>
-            <ul>
-              {recent.slice(0, 6).map((r) => (
-                <li key={`${r.path}\n${r.targetPath ?? ''}`}>
-                  <button
-                    type="button"
-                    className="link"
-                    title={r.targetPath ? `${r.path} + ${r.targetPath}` : r.path}
-                    disabled={busy !== null}
-                    onClick={() => void captureActions.openPath(r.path, r.targetPath, r.name)}
-                  >
-                    {r.name}
-                  </button>{' '}
-                  <span className="dim">
-                    {formatBytes(r.bytes)}
-                    {r.kdnet ? ' · KDNET' : ''}
-                  </span>
-                </li>
-              ))}
-            </ul>
-          </div>
+          </>
         )}
-        {busy && (
-          <div className="open-busy" data-testid="open-busy">
-            {busy}
-            {uploaded !== null && <progress max={1} value={uploaded} />}
-          </div>
-        )}
-        {error && (
-          <p className="err-text" role="alert" data-testid="open-error">
-            {error}
-          </p>
-        )}
-        <div className="modal-actions">
-          <button type="button" disabled={busy !== null} onClick={() => captureActions.close()}>
-            Close
-          </button>
+      </fieldset>
+      {recent.length > 0 && (
+        <div className="open-recent">
+          <div className="dim">Recently opened</div>
+          <ul>
+            {recent.slice(0, 6).map((r) => (
+              <li key={`${r.path}\n${r.targetPath ?? ''}`}>
+                <button
+                  type="button"
+                  className="link"
+                  title={r.targetPath ? `${r.path} + ${r.targetPath}` : r.path}
+                  disabled={busy !== null}
+                  onClick={() => void captureActions.openPath(r.path, r.targetPath, r.name)}
+                >
+                  {r.name}
+                </button>{' '}
+                <span className="dim">
+                  {formatBytes(r.bytes)}
+                  {r.kdnet ? ' · KDNET' : ''}
+                </span>
+              </li>
+            ))}
+          </ul>
         </div>
+      )}
+      {busy && (
+        <div className="open-busy" data-testid="open-busy">
+          {busy}
+          {uploaded !== null && <progress max={1} value={uploaded} />}
+        </div>
+      )}
+      {error && (
+        <p className="err-text" role="alert" data-testid="open-error">
+          {error}
+        </p>
+      )}
+      <div className="modal-actions">
+        <button type="button" disabled={busy !== null} onClick={() => captureActions.close()}>
+          Close
+        </button>
       </div>
-    </div>
+    </Modal>
   );
 }

@@ -5,6 +5,7 @@ import { useEffect, useRef } from 'react';
 import { captureActions, useCaptures } from '../../store/captures';
 import { useWorkbench } from '../../store/workbench';
 import { shortPath } from '../format';
+import { Modal } from '../Modal';
 
 export function ReplacePrompt(): React.JSX.Element | null {
   const prompt = useCaptures((s) => s.replacePrompt);
@@ -15,53 +16,44 @@ export function ReplacePrompt(): React.JSX.Element | null {
   }, [prompt]);
   if (!prompt) return null;
   return (
-    <div className="modal-backdrop" onClick={() => captureActions.cancelReplace()}>
-      <div
-        className="modal"
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby="replace-title"
-        data-testid="replace-prompt"
-        onClick={(e) => e.stopPropagation()}
-        onKeyDown={(e) => {
-          if (e.key === 'Escape') captureActions.cancelReplace();
-        }}
-      >
-        <h2 id="replace-title">Stop the live session?</h2>
-        <p>
-          A session is running
-          {info && info.debugger && (
-            <>
-              {' '}
-              (<code>{info.debugger}</code> ↔ <code>{info.target}</code>)
-            </>
-          )}
-          . Opening <code>{prompt.name}</code> stops it and shows the capture instead.
-        </p>
-        <p>
-          {info?.capture ? (
-            <>
-              Its packets stay in <code title={info.capture}>{shortPath(info.capture)}</code>.
-            </>
-          ) : (
-            <>It is not being recorded: its packets are lost.</>
-          )}
-        </p>
-        <div className="modal-actions">
-          <button type="button" onClick={() => captureActions.cancelReplace()}>
-            Cancel
-          </button>
-          <button
-            ref={ok}
-            type="button"
-            className="primary"
-            data-testid="replace-ok"
-            onClick={() => void captureActions.confirmReplace()}
-          >
-            Stop it and open
-          </button>
-        </div>
+    <Modal
+      testId="replace-prompt"
+      title="Stop the live session?"
+      onCancel={() => captureActions.cancelReplace()}
+    >
+      <p>
+        A session is running
+        {info && info.debugger && (
+          <>
+            {' '}
+            (<code>{info.debugger}</code> ↔ <code>{info.target}</code>)
+          </>
+        )}
+        . Opening <code>{prompt.name}</code> stops it and shows the capture instead.
+      </p>
+      <p>
+        {info?.capture ? (
+          <>
+            Its packets stay in <code title={info.capture}>{shortPath(info.capture)}</code>.
+          </>
+        ) : (
+          <>It is not being recorded: its packets are lost.</>
+        )}
+      </p>
+      <div className="modal-actions">
+        <button type="button" onClick={() => captureActions.cancelReplace()}>
+          Cancel
+        </button>
+        <button
+          ref={ok}
+          type="button"
+          className="primary"
+          data-testid="replace-ok"
+          onClick={() => void captureActions.confirmReplace()}
+        >
+          Stop it and open
+        </button>
       </div>
-    </div>
+    </Modal>
   );
 }
