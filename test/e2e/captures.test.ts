@@ -8,9 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateRealisticStream, randomChunks } from '../support/kd-gen';
 import { KDSCOPE_BIN } from '../support/kdscope-process';
-import { makeTempDir, writeCapture, type TempDir } from '../support/pcap-fixtures';
+import { makeTempDir, writeGeneratedSession, type TempDir } from '../support/pcap-fixtures';
 import { requireTool } from '../support/tools';
 import { untilWithin } from '../support/until';
 import { root, screenshotDir, startHarness, type Harness } from './harness';
@@ -36,21 +35,8 @@ const beforeExportSlice = async (): Promise<void> => {
   await exportHold;
 };
 
-/** A seed-format capture of two generated directions (~`bytes` each) in socket-sized reads. */
-function seedCapture(name: string, bytes: number, maxRead: number): string {
-  const path = tmp.file(name);
-  const a = randomChunks(generateRealisticStream(bytes, 21).bytes, 22, 1, maxRead);
-  const b = randomChunks(generateRealisticStream(bytes, 23).bytes, 24, 1, maxRead);
-  const chunks = [];
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    if (a[i])
-      chunks.push({ dir: 'debugger->target' as const, timeUs: 1e15 + i * 90, bytes: a[i]! });
-    if (b[i])
-      chunks.push({ dir: 'target->debugger' as const, timeUs: 1e15 + i * 90 + 40, bytes: b[i]! });
-  }
-  writeCapture(path, chunks, 'pcap');
-  return path;
-}
+const seedCapture = (name: string, bytes: number, maxRead = 900): string =>
+  writeGeneratedSession(tmp.file(name), bytes, 21, maxRead);
 
 function kdscope(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const run = spawnSync(process.execPath, [KDSCOPE_BIN, ...args], {

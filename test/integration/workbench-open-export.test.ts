@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { ExportProgress, RecordsEvent, SessionStatus } from '../../electron/api/contract';
+import type { ExportProgress, SessionStatus } from '../../electron/api/contract';
 import { Workbench } from '../../electron/engine/workbench/workbench';
 import {
   NoRangesBuilder,
@@ -15,11 +15,10 @@ import {
   type NoRange,
 } from '../../protocol/records/no-ranges';
 import type { PacketRecord } from '../../protocol/session/record';
-import { generateRealisticStream, randomChunks } from '../support/kd-gen';
-import { makeTempDir, writeCapture } from '../support/pcap-fixtures';
+import { generateRealisticStream } from '../support/kd-gen';
+import { makeTempDir, writeGeneratedSession } from '../support/pcap-fixtures';
 import { untilWithin } from '../support/until';
-import type { View } from '../support/workbench-view';
-import { batchFromBytes, decodeRecord } from '../../protocol/records/columns';
+import { connectView, type View } from '../support/workbench-view';
 
 const ROOT = join(import.meta.dirname, '../..');
 const tmp = makeTempDir('kdscope-open-export-');
@@ -37,21 +36,8 @@ function kdscope(...args: string[]): { status: number | null; stdout: string; st
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
-/** A seed-format capture of two generated directions (~`bytes` each) in socket-sized reads. */
-function seedCapture(name: string, bytes: number, maxRead = 900): string {
-  const path = tmp.file(name);
-  const a = randomChunks(generateRealisticStream(bytes, 11).bytes, 12, 1, maxRead);
-  const b = randomChunks(generateRealisticStream(bytes, 13).bytes, 14, 1, maxRead);
-  const chunks = [];
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    if (a[i])
-      chunks.push({ dir: 'debugger->target' as const, timeUs: 1e15 + i * 90, bytes: a[i]! });
-    if (b[i])
-      chunks.push({ dir: 'target->debugger' as const, timeUs: 1e15 + i * 90 + 40, bytes: b[i]! });
-  }
-  writeCapture(path, chunks, 'pcap');
-  return path;
-}
+const seedCapture = (name: string, bytes: number, maxRead = 900): string =>
+  writeGeneratedSession(tmp.file(name), bytes, 11, maxRead);
 const SEED = seedCapture('seed.pcap', 120_000);
 
 /** The fields `kdscope decode` NDJSON and a view's row share. */
@@ -110,54 +96,9 @@ function setup(): { workbench: Workbench; view: View } {
   mkdirSync(capturesDir);
   const workbench = new Workbench({ capturesDir, exportsDir: tmp.dir });
   workbenches.push(workbench);
-  const view = connectFreshView(workbench);
+  const view = connectView(workbench, 16, true, true);
   views.push(view);
   return { workbench, view };
-}
-
-/** A view that starts over when a new session or capture replaces the last (as the UI does). */
-function connectFreshView(workbench: Workbench): View {
-  const view: View = {
-    handlers: undefined as unknown as View['handlers'],
-    rows: [],
-    skipped: 0,
-    states: [],
-    autoAck: true,
-    unacked: [],
-  };
-  const byNo = new Map<number, number>();
-  let sessionId: string | undefined;
-  view.handlers = workbench.connect((name, data) => {
-    if (name === 'session.state') {
-      const status = data as SessionStatus;
-      if (status.state === 'running' && status.info?.id !== sessionId) {
-        sessionId = status.info?.id;
-        view.rows = [];
-        byNo.clear();
-      }
-      view.states.push(status);
-      return;
-    }
-    if (name !== 'records') return;
-    const event = data as RecordsEvent;
-    const batch = batchFromBytes(event.batch);
-    for (let i = 0; i < batch.count; i++) {
-      const row = decodeRecord(batch, i);
-      byNo.set(row.no, view.rows.length);
-      view.rows.push(row);
-    }
-    if (event.updates) {
-      const updates = batchFromBytes(event.updates);
-      for (let i = 0; i < updates.count; i++) {
-        const row = decodeRecord(updates, i);
-        const at = byNo.get(row.no);
-        if (at !== undefined) view.rows[at] = row;
-      }
-    }
-    queueMicrotask(() => void view.handlers['stream.ack'](event.seq));
-  });
-  void view.handlers['stream.ready']({ window: 16 });
-  return view;
 }
 
 /** A second connection of the same workbench that keeps its 'export' events. */

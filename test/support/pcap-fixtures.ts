@@ -24,6 +24,7 @@ import {
   writeWrappedFrame,
 } from '../../electron/capture/udp-wrap';
 import type { UdpEnds } from '../../electron/capture/udp-wrap';
+import { generateRealisticStream, randomChunks } from './kd-gen';
 
 // ---------------------------------------------------------------------------------------------
 // Temp dirs
@@ -73,6 +74,27 @@ export function writeCapture(
 }
 
 /** One link-layer frame for the independent encoders below. */
+/**
+ * A seed-format capture at `path`: two generated KD directions (~`bytes` each, from `seed`) cut
+ * into socket-sized reads of at most `maxRead` bytes, interleaved 90 us apart.
+ */
+export function writeGeneratedSession(
+  path: string,
+  bytes: number,
+  seed: number,
+  maxRead = 900,
+): string {
+  const a = randomChunks(generateRealisticStream(bytes, seed).bytes, seed + 1, 1, maxRead);
+  const b = randomChunks(generateRealisticStream(bytes, seed + 2).bytes, seed + 3, 1, maxRead);
+  const chunks: StreamChunk[] = [];
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if (a[i]) chunks.push({ dir: 'debugger->target', timeUs: 1e15 + i * 90, bytes: a[i]! });
+    if (b[i]) chunks.push({ dir: 'target->debugger', timeUs: 1e15 + i * 90 + 40, bytes: b[i]! });
+  }
+  writeCapture(path, chunks, 'pcap');
+  return path;
+}
+
 export interface LinkFrame {
   readonly timeUs: number;
   readonly data: Uint8Array;

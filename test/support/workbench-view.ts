@@ -18,8 +18,16 @@ export interface View {
   unacked: number[];
 }
 
-/** Connects a view; the caller disposes `view.handlers` when done. */
-export function connectView(workbench: Workbench, window: number, autoAck: boolean): View {
+/**
+ * Connects a view; the caller disposes `view.handlers` when done. `startOver`: the rows start
+ * over when a new session or opened capture replaces the last, as the UI's do.
+ */
+export function connectView(
+  workbench: Workbench,
+  window: number,
+  autoAck: boolean,
+  startOver = false,
+): View {
   const view: View = {
     handlers: undefined as unknown as ConnectionHandlers,
     rows: [],
@@ -29,8 +37,17 @@ export function connectView(workbench: Workbench, window: number, autoAck: boole
     unacked: [],
   };
   const byNo = new Map<number, number>();
+  let sessionId: string | undefined;
   const emit: Emit = (name, data) => {
-    if (name === 'session.state') view.states.push(data as SessionStatus);
+    if (name === 'session.state') {
+      const status = data as SessionStatus;
+      if (startOver && status.state === 'running' && status.info?.id !== sessionId) {
+        sessionId = status.info?.id;
+        view.rows = [];
+        byNo.clear();
+      }
+      view.states.push(status);
+    }
     if (name !== 'records') return;
     const event = data as RecordsEvent;
     view.skipped += event.skipped;
