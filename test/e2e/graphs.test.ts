@@ -4,9 +4,8 @@
 // and the bridge's queues; Clear empties them. Values are read from the text beside each chart.
 // Screenshots at 1440x900 and 1024x640 (graphs-*.png).
 
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { root, startHarness, type Harness } from './harness';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { screenshotFailures, startHarness, type Harness } from './harness';
 import { untilWithin } from '../support/until';
 
 const waitFor = untilWithin(20_000, 100);
@@ -23,15 +22,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail')
-    await h?.page.screenshot({
-      path: join(
-        root,
-        `test/e2e/screenshots/failed-graphs-${ctx.task.name.slice(0, 40).replace(/\W+/g, '-')}.png`,
-      ),
-    });
-});
+screenshotFailures(() => h, 'graphs-');
 
 type Page = Harness['page'];
 

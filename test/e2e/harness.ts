@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterEach } from 'vitest';
 import { ProfileStore } from '../../electron/engine/profiles/profile-store';
 import { Workbench, type WorkbenchOptions } from '../../electron/engine/workbench/workbench';
 import { startWebServer, type WebServer } from '../../electron/web/server';
@@ -65,6 +66,18 @@ export async function displayedRows(page: Page): Promise<{ shown: number; total:
   const m = /Displayed: ([\d,]+)(?: of ([\d,]+))?/.exec(await testIdText(page, 'displayed'));
   const num = (s: string | undefined): number => (s ? Number(s.replace(/,/g, '')) : -1);
   return m ? { shown: num(m[1]), total: num(m[2]) } : { shown: -1, total: -1 };
+}
+
+/**
+ * After each failed test of this file, a screenshot of the page as it was then:
+ * test/e2e/screenshots/failed-PREFIXNAME.png.
+ */
+export function screenshotFailures(harness: () => Harness | undefined, prefix = ''): void {
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state !== 'fail') return;
+    const name = `${prefix}${ctx.task.name.slice(0, 40).replace(/\W+/g, '-')}`;
+    await harness()?.page.screenshot({ path: join(screenshotDir, `failed-${name}.png`) });
+  });
 }
 
 export interface Harness {

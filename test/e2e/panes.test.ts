@@ -5,10 +5,10 @@
 
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCapture } from '../../electron/capture/capture-source';
 import type { Direction } from '../../protocol/kd/events';
-import { root, startHarness, type Harness, displayedRows } from './harness';
+import { displayedRows, root, screenshotFailures, startHarness, type Harness } from './harness';
 import { untilWithin } from '../support/until';
 
 const BIN = join(root, 'bin/kdscope.mjs');
@@ -91,15 +91,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-afterEach(async (ctx) => {
-  if (ctx.task.result?.state === 'fail')
-    await h?.page.screenshot({
-      path: join(
-        root,
-        `test/e2e/screenshots/failed-${ctx.task.name.slice(0, 40).replace(/\W+/g, '-')}.png`,
-      ),
-    });
-});
+screenshotFailures(() => h);
 
 describe('the DbgPrint terminal and the engine log', { timeout: 60_000 }, () => {
   it("shows the target's DbgPrint text live, searches it, copies it, clears it", async () => {
