@@ -112,6 +112,13 @@ export interface ChunkReader {
   step(maxFrames: number): boolean;
   /** Counters of this pass so far. */
   readonly stats: CaptureStats;
+  /**
+   * Byte offset (in the container, decompressed) where the frame whose chunk is being
+   * delivered begins, or between steps where the next frame begins; NaN for raw pairs.
+   */
+  readonly offset: number;
+  /** See ContainerParser.contextAfterPackets (a range read from after it would go wrong). */
+  readonly contextAfterPackets: boolean;
   close(): void;
 }
 
@@ -423,6 +430,14 @@ class ParserReader implements ChunkReader {
 
   private ended = false;
 
+  get offset(): number {
+    return this.parser.offset;
+  }
+
+  get contextAfterPackets(): boolean {
+    return this.parser.contextAfterPackets;
+  }
+
   private end(): void {
     if (this.ended) return;
     this.ended = true;
@@ -548,6 +563,8 @@ class RawPairSource implements CaptureSource {
     let piece = 0;
     return {
       stats,
+      offset: NaN,
+      contextAfterPackets: false,
       step: (maxPieces) => {
         const stop = Math.min(pieces, piece + maxPieces);
         while (piece < stop) {

@@ -78,6 +78,16 @@ export interface ContainerParser {
   step(maxFrames: number): boolean;
   /** The last record's frame number (records read so far, unless a range began later). */
   readonly frames: number;
+  /**
+   * During a sink call, the byte offset where the record being delivered begins; between
+   * steps, where the next one begins (a record boundary). A range read may start at either.
+   */
+  readonly offset: number;
+  /**
+   * The capture redefined its context after packets began (a pcapng section or interface
+   * declared late): a range starting after that point would be read with the wrong context.
+   */
+  readonly contextAfterPackets: boolean;
 }
 
 /** Reads every record (one step without a limit); returns the last one's frame number. */
@@ -108,6 +118,12 @@ class PcapParser implements ContainerParser {
   private readonly stop: number;
   frames = 0;
   private ended = false;
+  /** A pcap's header is its only context. */
+  readonly contextAfterPackets = false;
+
+  get offset(): number {
+    return this.at;
+  }
 
   constructor(
     private readonly input: CaptureInput,
@@ -201,6 +217,7 @@ class PcapParser implements ContainerParser {
             );
           }
         }
+        this.at = at;
         sink(
           frame,
           seconds * 1e6 + fraction / fracPerUs,
@@ -276,6 +293,11 @@ class PcapngParser implements ContainerParser {
   /** Where the next block starts. */
   private at = 0;
   private ended = false;
+  contextAfterPackets = false;
+
+  get offset(): number {
+    return this.at;
+  }
 
   constructor(
     private readonly input: CaptureInput,
@@ -345,6 +367,7 @@ class PcapngParser implements ContainerParser {
           else corrupt('corrupt section header block (bad byte-order magic)', at);
           type = BLOCK_SHB;
           interfaces = [];
+          if (frame > 0) this.contextAfterPackets = true;
         }
         const length = view.getUint32(r + 4, le);
         if (length < 12 || length % 4 !== 0 || length > MAX_RECORD) {
@@ -361,6 +384,7 @@ class PcapngParser implements ContainerParser {
 
         if (type === BLOCK_IDB) {
           if (length < 20) corrupt('corrupt interface description block', at);
+          if (frame > 0) this.contextAfterPackets = true;
           let unitsPerUs = 1;
           let offsetUs = 0;
           const idbView = view;
@@ -392,12 +416,14 @@ class PcapngParser implements ContainerParser {
             if (code === OPT_EPB_FLAGS && len >= 4) flags = epbView.getUint32(o, epbLe);
           });
           const timeUs = (high * 0x100000000 + low) / iface!.unitsPerUs + iface!.offsetUs;
+          this.at = at;
           sink(frame, timeUs, iface!.linkType, buf, data, data + captured, flags);
         } else if (type === BLOCK_SPB) {
           frame++;
           const iface = interfaces[0];
           if (!iface) corrupt('simple packet block without an interface', at);
           const captured = Math.min(view.getUint32(r + 8, le), bodyEnd - (r + 12));
+          this.at = at;
           sink(frame, 0, iface!.linkType, buf, r + 12, r + 12 + captured, -1);
         }
         at += length;

@@ -86,6 +86,41 @@ describe('openCapture(...).forEachRange with a byte range', () => {
   }
 
   for (const format of ['pcap', 'pcapng'] as const) {
+    it(`a reader reports each frame's offset, and where the next begins between steps: ${format}`, () => {
+      const w = write(`offsets-${format}.${format}`, format, 3000, 2000);
+      const seen: { offset: number; frame: number | undefined }[] = [];
+      const reader = openCapture(w.path).reader((_dir, _bytes, _from, _to, _timeUs, f) =>
+        seen.push({ offset: reader.offset, frame: f }),
+      );
+      try {
+        while (reader.step(500)) expect(reader.offset).toBe(w.at[seen.length - 1]!.end);
+      } finally {
+        reader.close();
+      }
+      expect(seen).toEqual(w.at.map((x) => ({ offset: x.offset, frame: x.frame })));
+      expect(reader.offset).toBe(w.at.at(-1)!.end);
+      expect(reader.contextAfterPackets).toBe(false);
+    });
+  }
+
+  it('a pcapng that declares an interface after its first packets says so', () => {
+    const w = write('late-idb.pcapng', 'pcapng', 10, 100);
+    const bytes = readFileSync(w.path);
+    // The file's interface description block (after the section header) repeated at the end.
+    const shb = bytes.readUInt32LE(4);
+    const idbLength = bytes.readUInt32LE(shb + 4);
+    const late = join(dir, 'late-idb-2.pcapng');
+    writeFileSync(late, Buffer.concat([bytes, bytes.subarray(shb, shb + idbLength)]));
+    const reader = openCapture(late).reader(() => undefined);
+    try {
+      while (reader.step(Infinity));
+    } finally {
+      reader.close();
+    }
+    expect(reader.contextAfterPackets).toBe(true);
+  });
+
+  for (const format of ['pcap', 'pcapng'] as const) {
     it(`reads a range in steps as in one pass (reader with a range): ${format}`, () => {
       const w = write(`steps-${format}.${format}`, format, 3000, 2000);
       const [a, b] = [1234, 2345];

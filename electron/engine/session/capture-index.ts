@@ -19,7 +19,7 @@ import type { StreamChunk } from '../../capture/chunk';
 import type { SessionCheckpoint } from '../../../protocol/session/pipeline';
 import type { Recorder } from '../bridge/recorder';
 import type { BridgeDecoder, BridgeTap, RecordSink } from '../bridge/types';
-import type { CheckpointSource, SessionBridgeDecoder } from './decoder';
+import type { CheckpointSource, IndexableDecoder, SessionBridgeDecoder } from './decoder';
 
 export interface Checkpoint {
   /** The record number the first record decoded from here gets. */
@@ -276,4 +276,67 @@ export function canIndex(
   decoder: BridgeDecoder,
 ): decoder is SessionBridgeDecoder & { readonly checkpoints: CheckpointSource } {
   return (decoder as SessionBridgeDecoder).checkpoints !== undefined;
+}
+
+/** Builds the index of a capture file read from its start (an opened capture, see indexReading). */
+export interface ReadingIndexer {
+  readonly index: CaptureIndex;
+  /** Before the chunk of frame `frame`, which begins at byte `offset`, is decoded. */
+  beforeChunk(offset: number, frame: number): void;
+  /** Routes the decoder's late updates through the index (as indexRecording's decoder does). */
+  sink(to: RecordSink): RecordSink;
+  /** Everything before byte `end` (a record boundary) was decoded. */
+  covered(end: number): void;
+  /** The decoder's end() was called after the last chunk. */
+  ended(): void;
+  /** Nothing more is added: records from here on are not paged (`why`). */
+  stop(why: string): void;
+}
+
+/**
+ * The index of a capture file decoded from its start by `decoder` (an opened capture): the
+ * same checkpoints as a recorded session's, where each one is the next frame's offset in the
+ * file. No flushes: a file is decoded without the bridge's idle-time flush.
+ */
+export function indexReading(
+  path: string,
+  decoder: IndexableDecoder,
+  every = DEFAULT_CHECKPOINT_RECORDS,
+): ReadingIndexer {
+  const index = new CaptureIndex(path, every);
+  const source = decoder.checkpoints;
+  let nextCheckpoint = 1;
+  let lastFrame = 0;
+  return {
+    index,
+    beforeChunk(offset, frame) {
+      if (index.stopped !== undefined) return;
+      if (source.idle && source.nextNo >= nextCheckpoint) {
+        index.addCheckpoint({ no: source.nextNo, offset, frame, resume: source.checkpoint() });
+        nextCheckpoint = source.nextNo + every;
+      }
+      lastFrame = frame;
+    },
+    sink: (to) => ({
+      record: (r) => to.record(r),
+      update: (r) => {
+        index.noteUpdate(r);
+        to.update(r);
+      },
+    }),
+    covered(end) {
+      if (index.stopped !== undefined) return;
+      index.end = end;
+      index.frames = lastFrame;
+      index.nextNo = source.nextNo;
+    },
+    ended() {
+      if (index.stopped !== undefined) return;
+      index.endedAfter = lastFrame;
+      index.nextNo = source.nextNo;
+    },
+    stop(why) {
+      index.stopped ??= why;
+    },
+  };
 }

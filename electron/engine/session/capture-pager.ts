@@ -25,8 +25,23 @@ export interface RecordsPage {
 /** Thrown from inside a capture read to end it early (never escapes this module). */
 const DONE = Symbol('done');
 
+export interface CapturePagerOptions {
+  /**
+   * The rows carry their capture frame numbers (an opened capture's rows do: they were decoded
+   * from the file; a live session's were decoded from the wire).
+   */
+  readonly frames?: boolean;
+}
+
 export class CapturePager {
-  constructor(readonly index: CaptureIndex) {}
+  private readonly frames: boolean;
+
+  constructor(
+    readonly index: CaptureIndex,
+    options: CapturePagerOptions = {},
+  ) {
+    this.frames = options.frames ?? false;
+  }
 
   /** Records [from, from + count) as far as the capture holds them. */
   read(from: number, count: number): RecordsPage {
@@ -117,11 +132,12 @@ export class CapturePager {
     const index = this.index;
     const flushes = index.flushesFrom(checkpoint.frame);
     const endedAfter = index.endedAfter;
+    const withFrames = this.frames;
     let f = 0;
     try {
       openCapture(index.path).forEachRange(
         (dir, bytes, start, end, timeUs, frame) => {
-          decoder.pushRange(dir, bytes, start, end, timeUs / 1000);
+          decoder.pushRange(dir, bytes, start, end, timeUs / 1000, withFrames ? frame : undefined);
           while (f < flushes.length && flushes[f]! <= frame!) {
             decoder.flush();
             f++;

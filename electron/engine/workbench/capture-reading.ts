@@ -18,7 +18,13 @@ import {
 } from '../../capture/capture-source';
 import type { RecordSink } from '../bridge/types';
 import { KdnetKeyError, parseKdnetKey } from '../../../protocol/kdnet/key';
-import { sessionBridgeDecoder, type SessionBridgeDecoder } from '../session/decoder';
+import {
+  PAGED_BYTES_PER_DIRECTION,
+  sessionBridgeDecoder,
+  type SessionBridgeDecoder,
+} from '../session/decoder';
+import { indexReading, type ReadingIndexer } from '../session/capture-index';
+import { CapturePager } from '../session/capture-pager';
 
 /** A refusal the UI acts on: its name is one of OPEN_ERRORS (or CaptureOpenError). */
 export class CaptureOpenError extends Error {
@@ -167,15 +173,50 @@ export interface ReadingEnd {
   readonly problem?: string;
 }
 
-/** The opened capture's pass: decodes it into the host; its decoder keeps the packets' bytes. */
+/**
+ * Why rows of an opened capture cannot be read back from its file, or undefined when they can
+ * (an uncompressed pcap or pcapng of the KD streams themselves).
+ */
+export function unpageableReason(spec: SourceSpec, source: CaptureSource): string | undefined {
+  if (source.format === 'raw-pair') return 'a raw pair is not indexed';
+  // gzip has no random access: a page would inflate the file from its start each time.
+  if (source.compressed) return 'a compressed capture has no random access';
+  // Decrypting KDNET datagrams depends on the key exchange before them (the data key, held
+  // datagrams): a page decoded from the middle of the file could not open them.
+  if (spec.key !== undefined) return 'KDNET datagrams are decrypted from the key exchange on';
+  return undefined;
+}
+
+/**
+ * The opened capture's pass: decodes it into the host; its decoder keeps the packets' bytes.
+ * A pageable capture is indexed as it is read (checkpoints every `checkpointRecords` records),
+ * so rows the view no longer holds are decoded again from the file by `pager`, as a live
+ * session's are from its recording, and only recent packets' bytes are kept in memory.
+ */
 export class CaptureReading {
-  readonly decoder: SessionBridgeDecoder = sessionBridgeDecoder({ keepBytes: {} });
+  readonly decoder: SessionBridgeDecoder;
+  /** Old rows (and their bytes) read back from the file; undefined when `unpageable`. */
+  readonly pager: CapturePager | undefined;
+  readonly unpageable: string | undefined;
+  private readonly indexer: ReadingIndexer | undefined;
   private cancelled = false;
 
   constructor(
     readonly spec: SourceSpec,
     readonly source: CaptureSource,
-  ) {}
+    checkpointRecords?: number,
+  ) {
+    this.unpageable = unpageableReason(spec, source);
+    const paged = this.unpageable === undefined;
+    const decoder = sessionBridgeDecoder({
+      keepBytes: paged ? { bytesPerDirection: PAGED_BYTES_PER_DIRECTION } : {},
+    });
+    this.decoder = decoder;
+    if (paged) {
+      this.indexer = indexReading(source.path, decoder, checkpointRecords);
+      this.pager = new CapturePager(this.indexer.index, { frames: true });
+    }
+  }
 
   cancel(): void {
     this.cancelled = true;
@@ -187,9 +228,16 @@ export class CaptureReading {
 
   async run(host: ReadingHost): Promise<ReadingEnd> {
     const decoder = this.decoder;
-    const reader = this.source.reader((dir, bytes, start, end, timeUs, frame) =>
-      decoder.push(dir, bytes.subarray(start, end), timeUs / 1000, host, frame),
-    );
+    const indexer = this.indexer;
+    const sink = indexer ? indexer.sink(host) : host;
+    const reader = this.source.reader((dir, bytes, start, end, timeUs, frame) => {
+      if (indexer) {
+        if (reader.contextAfterPackets)
+          indexer.stop('the capture declares a section or interface after its first packets');
+        indexer.beforeChunk(reader.offset, frame!);
+      }
+      decoder.push(dir, bytes.subarray(start, end), timeUs / 1000, sink, frame);
+    });
     let problem: string | undefined;
     try {
       let more = true;
@@ -197,22 +245,28 @@ export class CaptureReading {
         const until = performance.now() + STEP_MS;
         do more = reader.step(STEP_FRAMES);
         while (more && performance.now() < until);
+        indexer?.covered(reader.offset);
         host.progress(reader.stats);
         if (more) await yieldToLoop();
       }
     } catch (error) {
       if (!(error instanceof CaptureError)) throw error;
       problem = captureProblem(basename(this.spec.path), error);
+      // The damaged record is where the readable part ends.
+      indexer?.covered(reader.offset);
     } finally {
       reader.close();
     }
     // The end of the capture: an unfinished packet is reported as truncated, as decode does.
-    if (!this.cancelled) decoder.end!(host);
+    if (!this.cancelled) {
+      decoder.end!(sink);
+      indexer?.ended();
+    }
     return { stats: reader.stats, cancelled: this.cancelled, ...(problem ? { problem } : {}) };
   }
 
-  /** The bytes of record `no` as on the wire, or null when not kept. */
+  /** The bytes of record `no` as on the wire (recent ones kept, older read back), or null. */
   bytesOf(no: number): ReturnType<SessionBridgeDecoder['recordBytes']> {
-    return this.decoder.recordBytes(no);
+    return this.decoder.recordBytes(no) ?? this.pager?.bytes(no) ?? null;
   }
 }

@@ -45,6 +45,7 @@ import {
   type DefaultLaunchSeams,
   type SpawnFn,
 } from '../session/launcher';
+import type { RecordsPage } from '../session/capture-pager';
 import { LiveSession } from '../session/live-session';
 import { SessionOptionError, resolveSession, type ResolvedSession } from '../session/plan';
 import type { SimFault } from '../simulators/faults';
@@ -408,9 +409,13 @@ export class Workbench {
     const count = Math.min(request.count, MAX_ROWS_REQUEST);
     const session = this.session;
     if (!session) {
-      // An opened capture streams every row once; the view keeps its last viewRows of them.
-      const missing = this.reading
-        ? `rows older than the view's last ${this.viewRows} are not read back from an opened capture`
+      // An opened capture streams every row once; the view keeps its last viewRows of them
+      // and, when the file was indexed as it was read, older ones are decoded again from it.
+      const reading = this.reading;
+      const pager = reading?.pager;
+      if (pager) return pageOf(from, pager.read(from, count));
+      const missing = reading
+        ? `rows older than the view's last ${this.viewRows} are not read back from this capture: ${reading.unpageable ?? 'it is not indexed'}`
         : 'no session';
       return { from, batch: encodeRecords([]), missing };
     }
@@ -421,12 +426,7 @@ export class Workbench {
         missing: `older rows cannot be shown: ${session.unpageable ?? 'the session is not recorded'}`,
       };
     }
-    const page = session.pager.read(from, count);
-    return {
-      from,
-      batch: encodeRecords(page.records),
-      ...(page.missing === undefined ? {} : { missing: page.missing }),
-    };
+    return pageOf(from, session.pager.read(from, count));
   }
 
   /** Rows decoded elsewhere (the UI bench) into the live view. */
@@ -553,7 +553,7 @@ export class Workbench {
       this.offBridge = null;
       this.session = null;
       this.resetData();
-      const reading = new CaptureReading(spec, source);
+      const reading = new CaptureReading(spec, source, this.checkpointRecords);
       this.reading = reading;
       const opened = openedInfo(spec, source, name);
       const info: SessionInfo = {
@@ -833,6 +833,14 @@ export class Workbench {
   ): void {
     for (const c of this.connections) c.emit(name, data as never);
   }
+}
+
+function pageOf(from: number, page: RecordsPage): RowsPage {
+  return {
+    from,
+    batch: encodeRecords(page.records),
+    ...(page.missing === undefined ? {} : { missing: page.missing }),
+  };
 }
 
 /** "windbg-uncut" of "windbg-uncut.pcapng.gz". */

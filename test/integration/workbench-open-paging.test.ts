@@ -1,0 +1,110 @@
+// An opened capture with more rows than the window pages like a live session: the file is
+// indexed while it is read, and rows the window no longer holds are decoded again from it,
+// equal field for field to a full decode of the file (no., time, dir, type, info, links,
+// frame), as are an old packet's bytes. A compressed capture says in one line why its old
+// rows are not read back.
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { SessionStatus } from '../../electron/api/contract';
+import { Workbench } from '../../electron/engine/workbench/workbench';
+import { batchFromBytes, decodeRecord } from '../../protocol/records/columns';
+import type { PacketRecord } from '../../protocol/session/record';
+import { generateRealisticStream, randomChunks } from '../support/kd-gen';
+import { makeTempDir, writeCapture } from '../support/pcap-fixtures';
+import { untilWithin } from '../support/until';
+import { connectView, decodeCapture, type View } from '../support/workbench-view';
+
+const tmp = makeTempDir('kdscope-open-paging-');
+afterAll(() => tmp.cleanup());
+const until = untilWithin(60_000, 10);
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+const WINDOW = 1000;
+
+function capture(name: string, format: 'pcap' | 'pcapng', gzip = false): string {
+  const path = tmp.file(name);
+  const a = randomChunks(generateRealisticStream(400_000, 21).bytes, 22, 1, 700);
+  const b = randomChunks(generateRealisticStream(400_000, 23).bytes, 24, 1, 700);
+  const chunks = [];
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if (a[i])
+      chunks.push({ dir: 'debugger->target' as const, timeUs: 1e15 + i * 90, bytes: a[i]! });
+    if (b[i])
+      chunks.push({ dir: 'target->debugger' as const, timeUs: 1e15 + i * 90 + 40, bytes: b[i]! });
+  }
+  writeCapture(path, chunks, format, { gzip });
+  return path;
+}
+
+async function page(view: View, from: number, count: number) {
+  const got = await view.handlers['packets.rows']({ from, count });
+  const batch = batchFromBytes(got.batch);
+  const rows: PacketRecord[] = [];
+  for (let i = 0; i < batch.count; i++) rows.push(decodeRecord(batch, i));
+  return { rows, missing: got.missing };
+}
+
+async function openRead(path: string) {
+  const workbench = new Workbench({
+    capturesDir: tmp.file('captures'),
+    capacityRows: WINDOW,
+    viewRows: WINDOW,
+    batchRows: 256,
+    checkpointRecords: 300,
+  });
+  cleanups.push(() => workbench.dispose());
+  const view = connectView(workbench, 4, true);
+  cleanups.push(() => view.handlers.dispose());
+  expect(await view.handlers['stream.ready']({ window: 4 })).toEqual({ windowRows: WINDOW });
+  await view.handlers['captures.open']({ path });
+  const done = (s: SessionStatus | undefined) => s !== undefined && s.state !== 'running';
+  await until(() => done(view.states.at(-1)), 'the capture read');
+  expect(view.states.at(-1)!.state).toBe('stopped');
+  return { workbench, view, total: workbench.status().counters.packets };
+}
+
+describe('an opened capture pages its old rows from the file', () => {
+  for (const format of ['pcap', 'pcapng'] as const) {
+    it(`${format}: every row read back equals a full decode's`, async () => {
+      const path = capture(`long.${format}`, format);
+      const full = decodeCapture(path).rows;
+      expect(full.length).toBeGreaterThan(5 * WINDOW);
+      const { workbench, view, total } = await openRead(path);
+      expect(total).toBe(full.length);
+      // Pages of odd sizes across checkpoints, from no. 1 to the last row.
+      for (let from = 1; from <= total; from += 777) {
+        const n = Math.min(777, total - from + 1);
+        const got = await page(view, from, n);
+        expect(got.missing, `page at ${from}`).toBeUndefined();
+        expect(got.rows, `page at ${from}`).toEqual(full.slice(from - 1, from - 1 + n));
+      }
+      // The fields the table shows, spelled out for the first rows.
+      const first = (await page(view, 1, 50)).rows;
+      const shown = (r: PacketRecord) => [r.no, r.time, r.dir, r.typeName, r.info, r.frame];
+      expect(first.map(shown)).toEqual(full.slice(0, 50).map(shown));
+      expect(first.every((r) => r.time > 0 && r.frame !== undefined)).toBe(true);
+      expect(first.some((r) => r.info !== undefined)).toBe(true);
+      expect(full.slice(0, 200).some((r) => r.ack !== undefined)).toBe(true);
+      // The oldest packet's bytes are read back from the file too (the decoder keeps recent ones).
+      const bytes = await view.handlers['packets.bytes'](1);
+      expect(bytes?.dir).toBe(full[0]!.dir);
+      expect(bytes?.bytes.length).toBe(full[0]!.length);
+      const again = workbench.bytes(2);
+      expect(again?.bytes.length).toBe(full[1]!.length);
+      // Past the end: a reason, no rows.
+      const past = await page(view, total + 1, 10);
+      expect(past.rows).toEqual([]);
+      expect(past.missing).toMatch(/not recorded/);
+    });
+  }
+
+  it('a compressed capture says why its old rows are not read back', async () => {
+    const path = capture('long.pcap.gz', 'pcap', true);
+    const { view } = await openRead(path);
+    const got = await page(view, 1, 10);
+    expect(got.rows).toEqual([]);
+    expect(got.missing).toMatch(/not read back from this capture: .*compressed.*no random access/);
+  });
+});
