@@ -19,6 +19,7 @@ import { generateRealisticStream } from '../support/kd-gen';
 import { makeTempDir, writeGeneratedSession } from '../support/pcap-fixtures';
 import { untilWithin } from '../support/until';
 import { connectView, type View } from '../support/workbench-view';
+import { batchFromBytes, decodeRecord } from '../../protocol/records/columns';
 
 const ROOT = join(import.meta.dirname, '../..');
 const tmp = makeTempDir('kdscope-open-export-');
