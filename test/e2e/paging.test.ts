@@ -6,8 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchFromBytes, decodeRecord } from '../../protocol/records/columns';
 import { startHarness, type Harness } from './harness';
 import { untilWithin } from '../support/until';
-import { generateRealisticStream, randomChunks } from '../support/kd-gen';
-import { makeTempDir, writeCapture } from '../support/pcap-fixtures';
+import { makeTempDir, writeGeneratedSession } from '../support/pcap-fixtures';
 import { decodeCapture } from '../support/workbench-view';
 
 const tmp = makeTempDir('kdscope-e2e-paging-');
@@ -80,17 +79,7 @@ describe('paging old rows of an opened capture in the browser', () => {
   it('scrolls to the top of an opened capture larger than the window and sees row no. 1', async () => {
     const h = o;
     const { page } = h;
-    const path = tmp.file('long.pcapng');
-    const a = randomChunks(generateRealisticStream(200_000, 31).bytes, 32, 1, 700);
-    const b = randomChunks(generateRealisticStream(200_000, 33).bytes, 34, 1, 700);
-    const chunks = [];
-    for (let i = 0; i < Math.max(a.length, b.length); i++) {
-      if (a[i])
-        chunks.push({ dir: 'debugger->target' as const, timeUs: 1e15 + i * 90, bytes: a[i]! });
-      if (b[i])
-        chunks.push({ dir: 'target->debugger' as const, timeUs: 1e15 + i * 90 + 40, bytes: b[i]! });
-    }
-    writeCapture(path, chunks, 'pcapng');
+    const path = writeGeneratedSession(tmp.file('long.pcapng'), 200_000, 31, 700, 'pcapng');
     const full = decodeCapture(path).rows;
     expect(full.length).toBeGreaterThan(3000);
     // Opened as a user would: the attach page's Open capture, the file chooser (uploaded).

@@ -6,12 +6,10 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { SessionStatus } from '../../electron/api/contract';
 import { Workbench } from '../../electron/engine/workbench/workbench';
-import { batchFromBytes, decodeRecord } from '../../protocol/records/columns';
 import type { PacketRecord } from '../../protocol/session/record';
-import { generateRealisticStream, randomChunks } from '../support/kd-gen';
-import { makeTempDir, writeCapture } from '../support/pcap-fixtures';
+import { makeTempDir, writeGeneratedSession } from '../support/pcap-fixtures';
 import { untilWithin } from '../support/until';
-import { connectView, decodeCapture, type View } from '../support/workbench-view';
+import { connectView, decodeCapture, readPage } from '../support/workbench-view';
 
 const tmp = makeTempDir('kdscope-open-paging-');
 afterAll(() => tmp.cleanup());
@@ -23,28 +21,10 @@ afterEach(async () => {
 
 const WINDOW = 1000;
 
-function capture(name: string, format: 'pcap' | 'pcapng', gzip = false): string {
-  const path = tmp.file(name);
-  const a = randomChunks(generateRealisticStream(400_000, 21).bytes, 22, 1, 700);
-  const b = randomChunks(generateRealisticStream(400_000, 23).bytes, 24, 1, 700);
-  const chunks = [];
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    if (a[i])
-      chunks.push({ dir: 'debugger->target' as const, timeUs: 1e15 + i * 90, bytes: a[i]! });
-    if (b[i])
-      chunks.push({ dir: 'target->debugger' as const, timeUs: 1e15 + i * 90 + 40, bytes: b[i]! });
-  }
-  writeCapture(path, chunks, format, { gzip });
-  return path;
-}
+const capture = (name: string, format: 'pcap' | 'pcapng', gzip = false): string =>
+  writeGeneratedSession(tmp.file(name), 400_000, 21, 700, format, { gzip });
 
-async function page(view: View, from: number, count: number) {
-  const got = await view.handlers['packets.rows']({ from, count });
-  const batch = batchFromBytes(got.batch);
-  const rows: PacketRecord[] = [];
-  for (let i = 0; i < batch.count; i++) rows.push(decodeRecord(batch, i));
-  return { rows, missing: got.missing };
-}
+const page = readPage;
 
 async function openRead(path: string) {
   const workbench = new Workbench({

@@ -6,10 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Workbench } from '../../electron/engine/workbench/workbench';
-import { batchFromBytes, decodeRecord } from '../../protocol/records/columns';
-import type { PacketRecord } from '../../protocol/session/record';
 import { untilWithin } from '../support/until';
-import { connectView, type View } from '../support/workbench-view';
+import { connectView, readPage, type View } from '../support/workbench-view';
 
 const until = untilWithin(60_000, 10);
 const cleanups: (() => unknown)[] = [];
@@ -17,13 +15,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function page(view: View, from: number, count: number) {
-  const got = await view.handlers['packets.rows']({ from, count });
-  const batch = batchFromBytes(got.batch);
-  const rows: PacketRecord[] = [];
-  for (let i = 0; i < batch.count; i++) rows.push(decodeRecord(batch, i));
-  return { rows, missing: got.missing };
-}
+const page = readPage;
 
 /** The live rows [from, to] against the engine's pages of `size`. */
 async function expectPagesEqualLive(view: View, from: number, to: number, size: number) {

@@ -83,6 +83,8 @@ export function writeGeneratedSession(
   bytes: number,
   seed: number,
   maxRead = 900,
+  format: WriterFormat = 'pcap',
+  options: { gzip?: boolean } = {},
 ): string {
   const a = randomChunks(generateRealisticStream(bytes, seed).bytes, seed + 1, 1, maxRead);
   const b = randomChunks(generateRealisticStream(bytes, seed + 2).bytes, seed + 3, 1, maxRead);
@@ -91,7 +93,7 @@ export function writeGeneratedSession(
     if (a[i]) chunks.push({ dir: 'debugger->target', timeUs: 1e15 + i * 90, bytes: a[i]! });
     if (b[i]) chunks.push({ dir: 'target->debugger', timeUs: 1e15 + i * 90 + 40, bytes: b[i]! });
   }
-  writeCapture(path, chunks, 'pcap');
+  writeCapture(path, chunks, format, options);
   return path;
 }
 

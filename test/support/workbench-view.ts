@@ -91,3 +91,16 @@ export function decodeCapture(path: string): { rows: PacketRecord[]; frames: num
   decoder.end();
   return { rows, frames: stats.frames };
 }
+
+/** A page of rows the engine reads back (`packets.rows`), decoded. */
+export async function readPage(
+  view: View,
+  from: number,
+  count: number,
+): Promise<{ rows: PacketRecord[]; missing: string | undefined }> {
+  const got = await view.handlers['packets.rows']({ from, count });
+  const batch = batchFromBytes(got.batch);
+  const rows: PacketRecord[] = [];
+  for (let i = 0; i < batch.count; i++) rows.push(decodeRecord(batch, i));
+  return { rows, missing: got.missing };
+}
