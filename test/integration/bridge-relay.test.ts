@@ -219,6 +219,36 @@ describe('Bridge relay', () => {
     ]);
   });
 
+  it('a debugger that leaves while the target floods it is gone, not an error', async () => {
+    const events: BridgeEvent[] = [];
+    const target = await fakeTarget(join(dir, 'tgt.sock'));
+    const { bridge, dbgPath } = await startBridge(undefined, events);
+    const tgt = await target.next();
+    // The bridge closes this end with our flood unread when the test ends: a reset, expected.
+    tgt.on('error', () => undefined);
+    const dbg = await fakeDebugger(dbgPath);
+    await until(() => bridge.connected('debugger'), 'the debugger');
+    // The target writes without pause, so the bridge is writing when the debugger goes.
+    const block = Buffer.alloc(64 * 1024, 0x69);
+    let flooding = true;
+    const flood = (): void => {
+      while (flooding && tgt.write(block));
+      if (flooding) tgt.once('drain', flood);
+    };
+    flood();
+    await until(() => bridge.counters()['target->debugger'].bytes > 4 * block.length, 'flood');
+    dbg.destroy();
+    await until(() => !bridge.connected('debugger'), 'the debugger gone');
+    await until(
+      () => bridge.counters()['target->debugger'].droppedBytes > 0,
+      'bytes dropped after it left',
+    );
+    flooding = false;
+    expect(events.filter((e) => e.kind === 'error')).toEqual([]);
+    expect(bridge.counters().errors).toBe(0);
+    expect(bridge.health.status('debugger').line).toMatch(/debugger: gone/);
+  });
+
   it('reconnects to a target that went away, with backoff, and says why once', async () => {
     const events: BridgeEvent[] = [];
     const { bridge, dbgPath, tgtPath } = await startBridge(undefined, events);

@@ -230,9 +230,12 @@ export class Bridge {
     const endpoint = side === 'debugger' ? this.options.debugger : this.options.target;
     channel.on('data', (chunk: Buffer) => this.relay(side, dir, channel, chunk));
     channel.on('error', (error: Error) => {
-      if (!this.stop.signal.aborted) {
-        this.error(side, describeTransportError(error, endpoint, 'io').message);
-      }
+      if (this.stop.signal.aborted) return;
+      // A peer that leaves while we write to it (WinDbg quits, the VM resets) is a departure,
+      // not a fault: 'close' follows and says the side is gone.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EPIPE' || code === 'ECONNRESET') return;
+      this.error(side, describeTransportError(error, endpoint, 'io').message);
     });
     channel.once('close', () => this.detach(side, channel));
     // The peer's reading may have been paused waiting on the old channel's drain.
