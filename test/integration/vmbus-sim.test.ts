@@ -330,6 +330,12 @@ describe('kdscope bridge --mode vmbus over a unix socket', () => {
     );
     await scriptedSession(sock);
     expect(guests).toHaveLength(1);
+    // The feedback for the guest's last messages may still be on its way (a busy machine).
+    const settled = (): boolean => {
+      const g = guests[0]!.stats;
+      return g.feedbackReceived === g.messagesOut && g.feedbackSent === g.messagesIn + g.duplicates;
+    };
+    await until(settled, 'feedback for every pipe message each way');
     const guest = { ...guests[0]!.stats };
     expect(guest.messagesIn).toBeGreaterThan(10);
     expect(guest.feedbackReceived).toBe(guest.messagesOut);
