@@ -1,58 +1,23 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { untilWithin } from '../support/until';
-
-const root = join(import.meta.dirname, '..', '..');
-const bin = join(root, 'bin', 'kdscope.mjs');
+import { Processes, untilOutput, type Run } from '../support/kdscope-process';
 
 let dir: string;
-const children = new Set<ChildProcess>();
+const processes = new Processes();
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'kdscope-simcli-'));
 });
 afterEach(() => {
-  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
-  children.clear();
+  processes.killAll();
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface Run {
-  readonly child: ChildProcess;
-  stdout: string;
-  stderr: string;
-  readonly exit: Promise<number | null>;
-}
-
-function kdscope(args: string[]): Run {
-  const child = spawn(process.execPath, [bin, ...args], { cwd: root, stdio: 'pipe' });
-  children.add(child);
-  const run: Run = {
-    child,
-    stdout: '',
-    stderr: '',
-    exit: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
-  };
-  child.stdout!.on('data', (chunk: Buffer) => (run.stdout += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (run.stderr += chunk.toString()));
-  return run;
-}
-
-async function until(run: Run, pattern: RegExp, ms = 20_000): Promise<void> {
-  await untilWithin(ms)(
-    () => {
-      if (pattern.test(run.stdout)) return true;
-      if (run.child.exitCode !== null)
-        throw new Error(`exited ${run.child.exitCode} before ${pattern}: ${run.stderr}`);
-      return false;
-    },
-    () => `${pattern} in stdout: ${run.stdout}`,
-  );
-}
+const kdscope = (args: string[]): Run => processes.kdscope(args);
+const until = untilOutput;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
