@@ -256,11 +256,24 @@ export const ackRecord = (no: number, more: Partial<PacketRecord> = {}): PacketR
   ...more,
 });
 
-/** Records event `seq` carrying ACK records numbered `nos` (consecutive). */
-export const ackBatch = (seq: number, nos: readonly number[]): RecordsEvent => ({
+/** Records event `seq` carrying `records` (consecutive), `skipped` rows before them. */
+export const recordsEvent = (
+  seq: number,
+  records: readonly PacketRecord[],
+  skipped = 0,
+  updates?: readonly PacketRecord[],
+): RecordsEvent => ({
   seq,
-  firstNo: nos[0] ?? 1,
-  count: nos.length,
-  skipped: 0,
-  batch: encodeRecords(nos.map((no) => ackRecord(no))),
+  firstNo: records[0]?.no ?? 0,
+  count: records.length,
+  skipped,
+  batch: encodeRecords(records),
+  ...(updates ? { updates: encodeRecords(updates) } : {}),
 });
+
+/** Records event `seq` carrying ACK records numbered `nos` (consecutive). */
+export const ackBatch = (seq: number, nos: readonly number[]): RecordsEvent =>
+  recordsEvent(
+    seq,
+    nos.map((no) => ackRecord(no)),
+  );

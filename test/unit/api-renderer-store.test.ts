@@ -1,6 +1,12 @@
 // The renderer's store against a fresh mock engine through the real registry and messages.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { MockWorkbench, ackRecord, connectMock, emitRecords } from '../support/contract-mock';
+import {
+  MockWorkbench,
+  ackRecord,
+  connectMock,
+  emitRecords,
+  recordsEvent,
+} from '../support/contract-mock';
 import { untilWithin } from '../support/until';
 import { encodeRecords } from '../../electron/engine/workbench/workbench';
 import type { PacketRecord } from '../../protocol/session/record';
@@ -40,14 +46,7 @@ let seq = 0;
 async function push(records: PacketRecord[], skipped = 0, updates?: PacketRecord[]): Promise<void> {
   await emitRecords(
     mock,
-    {
-      seq: ++seq,
-      firstNo: records[0]?.no ?? 0,
-      count: records.length,
-      skipped,
-      batch: encodeRecords(records),
-      ...(updates ? { updates: encodeRecords(updates) } : {}),
-    },
+    recordsEvent(++seq, records, skipped, updates),
     () => useWorkbench.getState().revision,
   );
 }

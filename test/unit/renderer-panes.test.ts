@@ -1,8 +1,7 @@
 // The stores behind the toolbar counters, the terminal, the response-time and expert panes and
 // the marks, fed by the renderer's store from a fresh mock engine through the real messages.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { MockWorkbench, connectMock, emitRecords } from '../support/contract-mock';
-import { encodeRecords } from '../../electron/engine/workbench/workbench';
+import { MockWorkbench, connectMock, emitRecords, recordsEvent } from '../support/contract-mock';
 import { PacketFlag, type PacketRecord } from '../../protocol/session/record';
 
 vi.stubGlobal('requestAnimationFrame', (cb: (t: number) => void) => setTimeout(() => cb(0), 0));
@@ -89,13 +88,7 @@ let seq = 0;
 async function push(records: PacketRecord[], skipped = 0): Promise<void> {
   await emitRecords(
     mock,
-    {
-      seq: ++seq,
-      firstNo: records[0]?.no ?? 0,
-      count: records.length,
-      skipped,
-      batch: encodeRecords(records),
-    },
+    recordsEvent(++seq, records, skipped),
     () => useWorkbench.getState().revision,
   );
 }
