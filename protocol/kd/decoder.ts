@@ -31,6 +31,12 @@ export interface KdDecoderOptions {
    * earlier one was idle reports the same offsets as that one would have.
    */
   startOffset?: number;
+  /**
+   * Payloads are views of the pushed bytes (or of the decoder's carry buffer), valid only
+   * while `emit` runs, instead of copies of their own: for consumers that read a payload there
+   * and keep nothing of it (the session pipeline). Saves a copy of every payload byte.
+   */
+  borrowPayloads?: boolean;
 }
 
 const DEFAULT_MAX_GARBAGE_RUN = 65536;
@@ -114,8 +120,10 @@ export class KdStreamDecoder {
   private carryIsData = false;
   private carryOffset = 0;
 
-  private slab = new Uint8Array(SLAB_SIZE);
-  private slabUsed = 0;
+  // Allocated on first use: a borrowing decoder never needs one.
+  private slab = EMPTY_PAYLOAD;
+  private slabUsed = SLAB_SIZE;
+  private readonly borrow: boolean;
 
   constructor(options: KdDecoderOptions = {}) {
     const max = options.maxGarbageRun ?? DEFAULT_MAX_GARBAGE_RUN;
@@ -123,6 +131,7 @@ export class KdStreamDecoder {
     this.maxGarbageRun = Number.isFinite(max) && max >= 1 ? Math.floor(max) : 1;
     const start = options.startOffset ?? 0;
     this.base = Number.isSafeInteger(start) && start > 0 ? start : 0;
+    this.borrow = options.borrowPayloads === true;
   }
 
   /** Bytes consumed so far (= the next byte's stream offset). */
@@ -329,14 +338,14 @@ export class KdStreamDecoder {
       emit(garbageEvent(offset, length, 'bad-trailer'));
       return trailer + 1;
     }
-    // Own copy: the chunk may be a Node Buffer, whose slice() is a view. A copy plus a
-    // separate sum measured faster than one loop that copies and sums. A packet assembled
-    // in the slab is its own copy already.
+    // Own copy (unless borrowing): the chunk may be a Node Buffer, whose slice() is a view. A
+    // copy plus a separate sum measured faster than one loop that copies and sums. A packet
+    // assembled in the slab is its own copy already.
     const payload =
-      inSlab && byteCount > 0
+      (inSlab || this.borrow) && byteCount > 0
         ? new Uint8Array(buf.buffer, buf.byteOffset + body, byteCount)
         : this.copyOut(buf, body, byteCount);
-    // Summing the copy reads one array type always (buf is a Node Buffer or the carry).
+    // Summing a Uint8Array of our making reads one array type always (buf may be a Node Buffer).
     const ok = byteSum(payload) === checksum;
     emit(packetEvent(offset, 'data', type, byteCount, id, checksum, ok, payload, length));
     return trailer + 1;
@@ -406,7 +415,8 @@ export class KdStreamDecoder {
 
   /** Once a carried data packet's header announces a body, moves the packet to the slab. */
   private toSlab(): void {
-    if (this.carryBuf !== this.carry) return;
+    // A borrowed payload may be a view of the carry: it is read before the carry is reused.
+    if (this.borrow || this.carryBuf !== this.carry) return;
     const need = this.carryNeed();
     if (need <= HEADER_SIZE + 1) return;
     const at = this.reserve(need);

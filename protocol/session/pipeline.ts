@@ -25,7 +25,10 @@ export interface SessionDecoderOptions {
   /** A record emitted earlier got a forward link (`ack`, `pair`) or lost NO_RESPONSE. */
   readonly onUpdate?: (record: PacketRecord) => void;
   readonly decoder?: KdDecoderOptions;
-  /** Payload summary of a data packet (request or reply told by `dir`); describePacket by default. */
+  /**
+   * Payload summary of a data packet (request or reply told by `dir`); describePacket by
+   * default. The payload is valid during the call only: the summary must not keep it.
+   */
   readonly describe?: (type: number, payload: Uint8Array, dir: Direction) => PacketSummary;
   readonly maxPendingRequests?: number;
   /**
@@ -104,7 +107,8 @@ class DirectionPipe {
     emit: (pipe: DirectionPipe, event: KdEvent) => void,
     startOffset = 0,
   ) {
-    this.decoder = new KdStreamDecoder({ ...options, startOffset });
+    // describe() reads each payload while it is emitted and the tracker keeps none of it.
+    this.decoder = new KdStreamDecoder({ ...options, startOffset, borrowPayloads: true });
     this.position = startOffset;
     this.emit = (event) => emit(this, event);
   }

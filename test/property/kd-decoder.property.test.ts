@@ -180,6 +180,40 @@ describe('KdStreamDecoder properties', () => {
     );
   });
 
+  it('borrowing payloads emits what copying does, read at emit time out of a reused buffer', () => {
+    fc.assert(
+      fc.property(
+        arbStream(10).chain((s) =>
+          fc.record({ stream: fc.constant(s), cuts: arbCuts(20_000, 16) }),
+        ),
+        ({ stream, cuts }) => {
+          const built = buildStream(stream.items, stream.truncateBy, 65536);
+          const chunks = splitAt(
+            built.bytes,
+            cuts.map((c) => c % (built.bytes.length + 1)),
+          );
+          const expected = decodeChunks(chunks);
+          // One read buffer for every chunk, scribbled over after each push: a borrowed
+          // payload read later than its emit would show the scribble.
+          const buffer = new Uint8Array(built.bytes.length + 8);
+          const decoder = new KdStreamDecoder({ borrowPayloads: true });
+          const events: KdEvent[] = [];
+          const sink = (e: KdEvent): void => {
+            events.push(e.kind === 'packet' ? { ...e, payload: e.payload.slice() } : e);
+          };
+          for (const chunk of chunks) {
+            buffer.set(chunk, 3);
+            decoder.pushRange(buffer, 3, 3 + chunk.length, sink);
+            buffer.fill(0x30);
+          }
+          decoder.end(sink);
+          expect(events).toEqual(expected);
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
   it('agrees with the reference on garbage mixed with real packets', () => {
     fc.assert(
       fc.property(

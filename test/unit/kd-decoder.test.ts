@@ -266,6 +266,17 @@ describe('KdStreamDecoder', () => {
     expect((events[0] as KdPacketEvent).payload).toEqual(manipulate);
   });
 
+  it('lends views of the pushed bytes instead of copies when borrowing', () => {
+    const packet = Buffer.from(encodeDataPacket(2, 1, manipulate));
+    const seen: Uint8Array[] = [];
+    new KdStreamDecoder({ borrowPayloads: true }).push(packet, (e) => {
+      if (e.kind === 'packet') seen.push(e.payload);
+    });
+    expect(seen[0]).toEqual(manipulate);
+    expect(seen[0]!.buffer).toBe(packet.buffer);
+    expect(Object.getPrototypeOf(seen[0])).toBe(Uint8Array.prototype);
+  });
+
   it('counts position over every push, including empty ones', () => {
     const decoder = new KdStreamDecoder();
     const sink = (): void => {};
