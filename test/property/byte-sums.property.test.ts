@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { byteSum, sum16BigEndian } from '../../protocol/kd/byte-sums';
+import { byteSum, sum16BigEndian, useByteSums } from '../../protocol/kd/byte-sums';
 
 function naiveByteSum(b: Uint8Array, start: number, end: number): number {
   let s = 0;
@@ -38,27 +38,50 @@ const arbRange = fc
     return { view, start, end };
   });
 
-describe('byte sums', () => {
-  it('byteSum equals a plain byte loop, at any alignment and range', () => {
-    fc.assert(
-      fc.property(arbRange, ({ view, start, end }) => {
-        expect(byteSum(view, start, end)).toBe(naiveByteSum(view, start, end));
-      }),
-      { numRuns: 500 },
-    );
-  });
+// Both implementations against the plain loops: WebAssembly SIMD (what Node runs) and the
+// JavaScript word sums (the renderer's, and the fallback without SIMD).
+for (const kind of ['wasm', 'js'] as const) {
+  describe(`byte sums (${kind})`, () => {
+    it(`runs the ${kind} implementation`, () => {
+      expect(useByteSums(kind)).toBe(kind);
+    });
+    it('byteSum equals a plain byte loop, at any alignment and range', () => {
+      fc.assert(
+        fc.property(arbRange, ({ view, start, end }) => {
+          expect(byteSum(view, start, end)).toBe(naiveByteSum(view, start, end));
+        }),
+        { numRuns: 500 },
+      );
+    });
 
-  it('sum16BigEndian equals a plain 16-bit word loop, at any alignment and range', () => {
-    fc.assert(
-      fc.property(arbRange, ({ view, start, end }) => {
-        expect(sum16BigEndian(view, start, end)).toBe(naiveSum16(view, start, end));
-      }),
-      { numRuns: 500 },
-    );
-  });
+    it('sum16BigEndian equals a plain 16-bit word loop, at any alignment and range', () => {
+      fc.assert(
+        fc.property(arbRange, ({ view, start, end }) => {
+          expect(sum16BigEndian(view, start, end)).toBe(naiveSum16(view, start, end));
+        }),
+        { numRuns: 500 },
+      );
+    });
 
-  it('sums a whole array by default', () => {
-    expect(byteSum(new Uint8Array(4000).fill(0xff))).toBe(4000 * 255);
-    expect(byteSum(Uint8Array.of(1, 2, 3))).toBe(6);
+    it('sums a whole array by default', () => {
+      expect(byteSum(new Uint8Array(4000).fill(0xff))).toBe(4000 * 255);
+      expect(byteSum(Uint8Array.of(1, 2, 3))).toBe(6);
+    });
+
+    it('sums ranges longer than one WebAssembly call takes (1 MiB), at an odd start', () => {
+      const big = new Uint8Array((1 << 20) * 2 + 37).map((_, i) => (i * 131) ^ (i >> 9));
+      for (const [start, end] of [
+        [0, big.length],
+        [1, big.length - 2],
+        [3, (1 << 20) + 5],
+      ] as const) {
+        expect(byteSum(big, start, end)).toBe(naiveByteSum(big, start, end));
+        expect(sum16BigEndian(big, start, end)).toBe(naiveSum16(big, start, end));
+      }
+    });
   });
+}
+
+afterAll(() => {
+  useByteSums('wasm');
 });
