@@ -15,7 +15,7 @@ import { concatBytes, encodeAck, encodeDataPacket } from '../../protocol/kd/enco
 // KDSCOPE_BENCH_RELAY_MIB shortens a run (diagnosis on a busy machine); the default is the figure's.
 const TOTAL = Number(process.env.KDSCOPE_BENCH_RELAY_MIB ?? 256) * 1024 * 1024;
 const ROUND_TRIPS = 5000;
-const ROUNDS = 3;
+const ROUNDS = 5;
 /** Another build's bin/kdscope.mjs measured beside this one (KDSCOPE_BENCH_RELAY_OTHER=path). */
 const OTHER = process.env.KDSCOPE_BENCH_RELAY_OTHER;
 
@@ -70,6 +70,8 @@ interface Relay {
   readonly port: number;
   /** What the relay printed (bridges). */
   readonly output: string[];
+  /** The capture a recording bridge writes. */
+  readonly pcap?: string;
 }
 
 /** MiB the bridge's closing line says it did not decode ("; 3.2 MiB not decoded (behind)"). */
@@ -140,7 +142,8 @@ async function startRelay(kind: RelayKind, targetPort: number, dir: string): Pro
   else await waitForPort(port, child);
   const output: string[] = [];
   child.stdout?.setEncoding('utf8').on('data', (text: string) => output.push(text));
-  return { name: kind, child, port, output };
+  const records = kind === 'bridge' || kind === 'other';
+  return { name: kind, child, port, output, ...(records ? { pcap } : {}) };
 }
 
 /** CPU seconds (user + system, every thread) a process has used so far; NaN off Linux. */
@@ -212,6 +215,8 @@ async function throughput(kind: RelayKind, traffic: Buffer, dir: string): Promis
   dbg.destroy();
   await stopRelay(relay);
   tgt.server.close();
+  // Each run starts with no earlier capture's dirty pages being written back behind it.
+  if (relay.pcap) rmSync(relay.pcap, { force: true });
   const mib = TOTAL / 1024 / 1024;
   return {
     decoded: Math.max(0, 1 - undecodedMiB(relay.output) / mib),
