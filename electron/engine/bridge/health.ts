@@ -60,6 +60,7 @@ interface PendingAck {
 }
 
 const from = (dir: Direction): Side => (dir === 'debugger->target' ? 'debugger' : 'target');
+const SIDES = ['debugger', 'target'] as const;
 const peerOf = (side: Side): Side => (side === 'debugger' ? 'target' : 'debugger');
 
 function seconds(ms: number): string {
@@ -131,8 +132,9 @@ export class HealthMonitor {
     const side = from(packet.dir);
     const peer = peerOf(side);
     if (packet.leader === 'data') {
-      this.resets.debugger.length = 0;
-      this.resets.target.length = 0;
+      // Per data packet: most have no RESET to forget, and setting a length is a runtime call.
+      if (this.resets.debugger.length > 0) this.resets.debugger.length = 0;
+      if (this.resets.target.length > 0) this.resets.target.length = 0;
       // A data packet from the peer while this side waits: kdcom counts its own as delivered.
       this.pending[peer] = undefined;
       const id = packet.id ?? 0;
@@ -155,12 +157,17 @@ export class HealthMonitor {
     // No tick here: this runs per packet; the owner ticks on a timer (and after batches).
   }
 
-  /** Re-evaluates (call it about once a second); emits changed conditions. */
+  /**
+   * Re-evaluates; emits changed conditions. The bridge calls it after every relayed batch, so it
+   * only compares conditions and builds a status when one changed.
+   */
   tick(): void {
-    for (const side of ['debugger', 'target'] as const) {
-      const status = this.status(side);
-      if (status.condition !== this.last[side]) {
-        this.last[side] = status.condition;
+    const now = this.clock();
+    for (const side of SIDES) {
+      const condition = this.condition(side, now);
+      if (condition !== this.last[side]) {
+        this.last[side] = condition;
+        const status = this.status(side);
         for (const listener of [...this.listeners]) listener(status);
       }
     }
@@ -169,76 +176,85 @@ export class HealthMonitor {
   status(side: Side): HealthStatus {
     const now = this.clock();
     const info = this.sides[side];
-    // The line is built only when read: tick() runs per relayed batch and mostly compares conditions.
-    const make = (condition: HealthCondition, text: () => string): HealthStatus => {
-      let line: string | undefined;
-      return {
-        side,
-        condition,
-        timeMs: now,
-        get line(): string {
-          line ??= `${side}: ${text()}`;
-          return line;
-        },
-      };
-    };
-    if (info.state === 'waiting') {
-      return make('waiting', () =>
-        side === 'debugger' ? 'waiting for the debugger to connect' : 'connecting to the target',
-      );
-    }
-    if (info.state === 'gone') {
-      return make('gone', () =>
-        side === 'debugger'
-          ? `gone for ${seconds(now - info.since)}, waiting for the debugger to reconnect`
-          : `gone for ${seconds(now - info.since)}, reconnecting (is the VM still running?)`,
-      );
-    }
-    const loop = this.resetLoop(now);
-    if (loop) {
-      return make(
-        'reset-loop',
-        () =>
-          `RESET bounce: ${loop.debugger} RESETs from the debugger and ${loop.target} from the target ` +
-          `within ${seconds(this.resetWindowMs)}, no data — stale RESETs buffered in the pipe? restart the debugger's connection`,
-      );
-    }
+    const condition = this.condition(side, now);
+    // What the line will say is taken now; the line is built only when read.
+    const loop = condition === 'reset-loop' ? this.resetLoop(now) : undefined;
     const peer = peerOf(side);
     const waiting = this.pending[peer];
+    const sends = waiting?.sends ?? 0;
+    const quiet = now - info.lastByteAt;
+    const text = (): string => {
+      switch (condition) {
+        case 'waiting':
+          return side === 'debugger'
+            ? 'waiting for the debugger to connect'
+            : 'connecting to the target';
+        case 'gone':
+          return side === 'debugger'
+            ? `gone for ${seconds(now - info.since)}, waiting for the debugger to reconnect`
+            : `gone for ${seconds(now - info.since)}, reconnecting (is the VM still running?)`;
+        case 'reset-loop':
+          return (
+            `RESET bounce: ${loop!.debugger} RESETs from the debugger and ${loop!.target} from the target ` +
+            `within ${seconds(this.resetWindowMs)}, no data — stale RESETs buffered in the pipe? restart the debugger's connection`
+          );
+        case 'no-ack':
+          return (
+            `not acknowledging: the ${peer} sent data packet 0x${waiting!.id.toString(16)} ` +
+            `${sends} time${sends === 1 ? '' : 's'} over ${seconds(now - waiting!.firstSentAt)} with no ACK` +
+            (side === 'target'
+              ? ' — is the target hung or the line one-way?'
+              : ' — is WinDbg stuck?')
+          );
+        case 'silent':
+          return (
+            `connected, silent for ${seconds(quiet)}` +
+            (side === 'target' ? ' (running, or is the VM paused?)' : ' (idle, or is WinDbg busy?)')
+          );
+        case 'talking':
+          return 'connected and talking';
+      }
+    };
+    let line: string | undefined;
+    return {
+      side,
+      condition,
+      timeMs: now,
+      get line(): string {
+        line ??= `${side}: ${text()}`;
+        return line;
+      },
+    };
+  }
+
+  private condition(side: Side, now: number): HealthCondition {
+    const info = this.sides[side];
+    if (info.state === 'waiting') return 'waiting';
+    if (info.state === 'gone') return 'gone';
+    if (this.resetLoop(now)) return 'reset-loop';
+    const waiting = this.pending[peerOf(side)];
     if (
       waiting &&
       (now - waiting.firstSentAt >= this.ackTimeoutMs || waiting.sends >= this.maxSends)
-    ) {
-      return make(
-        'no-ack',
-        () =>
-          `not acknowledging: the ${peer} sent data packet 0x${waiting.id.toString(16)} ` +
-          `${waiting.sends} time${waiting.sends === 1 ? '' : 's'} over ${seconds(now - waiting.firstSentAt)} with no ACK` +
-          (side === 'target'
-            ? ' — is the target hung or the line one-way?'
-            : ' — is WinDbg stuck?'),
-      );
-    }
-    const quiet = now - info.lastByteAt;
-    if (quiet >= this.silentAfterMs) {
-      return make(
-        'silent',
-        () =>
-          `connected, silent for ${seconds(quiet)}` +
-          (side === 'target' ? ' (running, or is the VM paused?)' : ' (idle, or is WinDbg busy?)'),
-      );
-    }
-    return make('talking', () => 'connected and talking');
+    )
+      return 'no-ack';
+    if (now - info.lastByteAt >= this.silentAfterMs) return 'silent';
+    return 'talking';
   }
 
   private resetLoop(now: number): Record<Side, number> | undefined {
-    const count = (side: Side): number =>
-      this.resets[side].filter((t) => now - t <= this.resetWindowMs).length;
-    const debuggerCount = count('debugger');
-    const targetCount = count('target');
+    const debuggerCount = this.recentResets('debugger', now);
+    if (debuggerCount < this.resetLoopCount) return undefined;
+    const targetCount = this.recentResets('target', now);
     if (debuggerCount >= this.resetLoopCount && targetCount >= this.resetLoopCount) {
       return { debugger: debuggerCount, target: targetCount };
     }
     return undefined;
+  }
+
+  private recentResets(side: Side, now: number): number {
+    let n = 0;
+    for (const t of this.resets[side]) if (now - t <= this.resetWindowMs) n++;
+    return n;
   }
 }
