@@ -1,6 +1,6 @@
 // PcapWriter (the seed's format) and PcapngWriter: FrameWriters over a FileSink. Each frame
-// is encoded into one buffer and written with one synchronous call, so the file is a valid
-// capture up to the last whole frame at any moment.
+// (or each batch() of them) is encoded into one buffer and written with one synchronous call,
+// so the file is a valid capture up to the last whole frame at any moment.
 
 import type { StreamChunk } from './chunk';
 import type { FrameWriter } from './frame-writer';
@@ -38,6 +38,8 @@ abstract class SinkWriter implements FrameWriter {
   private pendingFrames = 0;
   private pendingChunks = 0;
   private readonly bufferBytes: number;
+  /** Inside batch(): frames gather until it returns (or the buffer fills). */
+  private batching = 0;
 
   protected constructor(
     private readonly sink: FileSink,
@@ -52,6 +54,10 @@ abstract class SinkWriter implements FrameWriter {
       sink.close();
       throw err;
     }
+  }
+
+  get framesQueued(): number {
+    return this.framesWritten + this.pendingFrames;
   }
 
   get label(): string {
@@ -76,7 +82,17 @@ abstract class SinkWriter implements FrameWriter {
     this.ipId = (this.ipId + pieces) & 0xffff;
     this.pendingFrames += pieces;
     this.pendingChunks++;
-    if (this.used >= this.bufferBytes) this.flush();
+    if (this.batching === 0 && this.used >= this.bufferBytes) this.flush();
+  }
+
+  batch(work: () => void): void {
+    this.batching++;
+    try {
+      work();
+    } finally {
+      this.batching--;
+    }
+    if (this.batching === 0 && this.used >= this.bufferBytes) this.flush();
   }
 
   /** Writes gathered frames (bufferBytes > 0); throws CaptureWriteError like write(). */

@@ -4,11 +4,13 @@
 // late updates applied); any page [from, from + count) read back from the file equals those
 // rows, field for field. Without flushes, the full decode of the file by `kdscope decode`'s
 // path agrees too.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { PcapWriter } from '../../electron/capture/capture-writers';
 import { Recorder } from '../../electron/engine/bridge/recorder';
 import type { RecordSink } from '../../electron/engine/bridge/types';
 import { indexRecording } from '../../electron/engine/session/capture-index';
@@ -35,10 +37,17 @@ function record(seed: number, every: number, flushPer1000: number, format: 'pcap
   };
   const rnd = xorshift32(seed ^ 0x1234);
   let time = 1_700_000_000_000;
-  for (const step of cutSteps(generateKdSession(400, seed), seed + 1)) {
-    time += 0.125;
-    indexed.tap.write([{ dir: step.dir, timeUs: time * 1000, bytes: step.bytes }]);
-    indexed.decoder.push(step.dir, step.bytes, time, sink);
+  // The bridge hands the taps batches of chunks (one write each), then decodes them.
+  const steps = cutSteps(generateKdSession(400, seed), seed + 1);
+  for (let i = 0; i < steps.length;) {
+    const batch = steps.slice(i, i + 1 + (rnd() % 6)).map((step) => {
+      time += 0.125;
+      return { dir: step.dir, timeUs: time * 1000, bytes: step.bytes };
+    });
+    i += batch.length;
+    indexed.tap.write(batch);
+    for (const chunk of batch)
+      indexed.decoder.push(chunk.dir, chunk.bytes, chunk.timeUs / 1000, sink);
     if (rnd() % 1000 < flushPer1000) indexed.decoder.flush(sink);
   }
   indexed.decoder.end!(sink);
@@ -82,5 +91,40 @@ describe('capture index + pager', () => {
       ),
       { numRuns: 25 },
     );
+  });
+
+  it('stops paging at the last batch the file holds when a batched write fails', () => {
+    // A reader that goes away: the batch's one write fails (EPIPE) after its chunks were
+    // indexed; none of them may be paged from the file.
+    const fifo = join(dir, 'gone.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const writer = PcapWriter.fromFd(openSync(fifo, constants.O_WRONLY), { closeFd: true });
+    const recorder = new Recorder(writer, fifo);
+    const reports: string[] = [];
+    recorder.bind({ report: (line) => reports.push(line) });
+    const indexed = indexRecording(recorder, sessionBridgeDecoder({ keepBytes: {} }), 4);
+    const sink: RecordSink = { record: () => undefined, update: () => undefined };
+    const steps = cutSteps(generateKdSession(40, 7), 8).map((step, i) => ({
+      dir: step.dir,
+      timeUs: 1_700_000_000_000_000 + i,
+      bytes: step.bytes,
+    }));
+    const half = steps.length >> 1;
+    indexed.tap.write(steps.slice(0, half));
+    for (const c of steps.slice(0, half))
+      indexed.decoder.push(c.dir, c.bytes, c.timeUs / 1000, sink);
+    const framesBefore = indexed.index.frames;
+    expect(framesBefore).toBe(writer.framesWritten);
+    closeSync(reader);
+    indexed.tap.write(steps.slice(half));
+    for (const c of steps.slice(half)) indexed.decoder.push(c.dir, c.bytes, c.timeUs / 1000, sink);
+    expect(recorder.recording).toBe(false);
+    expect(reports).toEqual([
+      expect.stringMatching(/^recording stopped \(the relay goes on\): .*EPIPE/),
+    ]);
+    expect(indexed.index.stopped).toMatch(/^recording stopped: .*EPIPE/);
+    expect(indexed.index.frames).toBe(framesBefore);
+    indexed.tap.close();
   });
 });

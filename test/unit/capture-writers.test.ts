@@ -181,6 +181,42 @@ describe('write failures are one clear line', () => {
   });
 });
 
+describe('PcapWriter.batch', () => {
+  const chunks = Array.from({ length: 40 }, (_, i) => ({
+    dir: i % 2 === 0 ? ('debugger->target' as const) : ('target->debugger' as const),
+    timeUs: 1_700_000_000_000_000 + i,
+    bytes: new Uint8Array(i === 20 ? 70_000 : 30 + i).fill(i),
+  }));
+
+  it('writes the frames of a batch together when it returns, byte for byte as one by one', () => {
+    const single = tmp.file('single.pcap');
+    const one = PcapWriter.open(single);
+    for (const chunk of chunks) one.write(chunk);
+    one.close();
+
+    const batched = tmp.file('batched.pcap');
+    const writer = PcapWriter.open(batched);
+    const sizes: number[] = [];
+    writer.batch(() => {
+      for (const chunk of chunks.slice(0, 3)) writer.write(chunk);
+      sizes.push(readFileSync(batched).length);
+    });
+    sizes.push(readFileSync(batched).length);
+    // A batch larger than the writer's buffer goes out in whole frames as the buffer fills.
+    writer.batch(() => {
+      for (const chunk of chunks.slice(3)) {
+        writer.write(chunk);
+        const { stats } = readCapture(batched);
+        expect([stats.frames, stats.skipped]).toEqual([writer.framesWritten, 0]);
+      }
+    });
+    writer.close();
+    expect(sizes[0]).toBe(24);
+    expect(sizes[1]).toBeGreaterThan(24);
+    expect(hex(readFileSync(batched))).toBe(hex(readFileSync(single)));
+  });
+});
+
 describe('a failed write leaves a valid capture', () => {
   it('a file-size limit hit mid-frame (EFBIG): the file is cut back to the last whole frame', async () => {
     const script = tmp.file('efbig-child.ts');

@@ -1,7 +1,8 @@
 // Records relayed chunks into a capture: one frame per chunk (several for a chunk larger than a
-// frame holds), with the time it arrived. The writers write each frame synchronously, so the
-// file is valid up to the last frame even after `kill -9`. A failed write (disk full,
-// directory gone) stops recording with one line; the relay goes on.
+// frame holds), with the time it arrived. Each batch the bridge hands over is written with one
+// synchronous call before write() returns, so the file is valid up to the last frame even
+// after `kill -9`. A failed write (disk full, directory gone) stops recording with one line;
+// the relay goes on.
 
 import { PcapWriter, PcapngWriter } from '../../capture';
 import type { FrameWriter } from '../../capture';
@@ -39,9 +40,12 @@ export class Recorder implements BridgeTap {
   private report: (message: string) => void = () => undefined;
   private stopped = false;
   private closed = false;
-  /** Frames in the capture: a chunk larger than a frame holds is written as several. */
+  /**
+   * Frames in the capture (a chunk larger than a frame holds is written as several), and inside
+   * batch() the ones gathered to be written with it.
+   */
   get frames(): number {
-    return this.writer.framesWritten;
+    return this.writer.framesQueued ?? this.writer.framesWritten;
   }
   /** Why recording stopped early, if it did. */
   failure: string | undefined;
@@ -78,27 +82,47 @@ export class Recorder implements BridgeTap {
   write(batch: readonly StreamChunk[]): void {
     if (this.stopped) return;
     const limit = this.options.limitBytes;
-    for (const chunk of batch) {
-      if (
-        limit !== undefined &&
-        this.writer.bytesWritten + chunk.bytes.length + FRAME_OVERHEAD > limit
-      ) {
-        this.stopped = true;
-        this.failure = `the capture reached its size limit (${formatLimit(limit)})`;
-        this.report(`recording stopped (the relay goes on): ${this.failure}`);
-        this.closeWriter();
-        return;
+    let failure: string | undefined;
+    this.batch(() => {
+      for (const chunk of batch) {
+        if (
+          limit !== undefined &&
+          this.writer.bytesWritten + chunk.bytes.length + FRAME_OVERHEAD > limit
+        ) {
+          failure = `the capture reached its size limit (${formatLimit(limit)})`;
+          return;
+        }
+        try {
+          this.writer.write(chunk);
+        } catch (error) {
+          failure = (error as Error).message;
+          return;
+        }
       }
-      try {
-        this.writer.write(chunk);
-      } catch (error) {
-        this.stopped = true;
-        this.failure = (error as Error).message;
-        this.report(`recording stopped (the relay goes on): ${this.failure}`);
-        this.closeWriter();
-        return;
-      }
+    });
+    if (failure !== undefined) this.fail(failure);
+  }
+
+  /**
+   * Runs `work`, whose write() calls reach the file with one system call when it returns:
+   * chatty small packets then cost a call per batch, not per chunk (each call stalls the relay's
+   * thread, and a round trip that arrives meanwhile waits).
+   */
+  batch(work: () => void): void {
+    try {
+      if (this.writer.batch) this.writer.batch(work);
+      else work();
+    } catch (error) {
+      if (!this.stopped) this.fail((error as Error).message);
     }
+  }
+
+  private fail(failure: string): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.failure = failure;
+    this.report(`recording stopped (the relay goes on): ${this.failure}`);
+    this.closeWriter();
   }
 
   close(): void {

@@ -191,21 +191,27 @@ export function indexRecording(
         written = [];
         next = 0;
       }
-      for (const chunk of batch) {
-        const offset = recorder.bytesWritten;
-        const frame = recorder.frames + 1;
-        recorder.write([chunk]);
-        if (!recorder.recording) break;
-        if (index.stopped === undefined) {
-          written.push({
-            bytes: chunk.bytes,
-            offset,
-            frame,
-            end: recorder.bytesWritten,
-            frames: recorder.frames,
-          });
+      // Chunk by chunk, to learn where each lands, but written to the file in one call.
+      recorder.batch(() => {
+        for (const chunk of batch) {
+          const offset = recorder.bytesWritten;
+          const frame = recorder.frames + 1;
+          recorder.write([chunk]);
+          if (!recorder.recording) break;
+          if (index.stopped === undefined) {
+            written.push({
+              bytes: chunk.bytes,
+              offset,
+              frame,
+              end: recorder.bytesWritten,
+              frames: recorder.frames,
+            });
+          }
         }
-      }
+      });
+      // A batch whose one write failed is not in the file: the decoder then finds its chunks
+      // missing and stops the index with the recorder's reason.
+      if (!recorder.recording) written = written.filter((w) => w.end <= recorder.bytesWritten);
     },
     close: () => recorder.close(),
   };
