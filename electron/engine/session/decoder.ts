@@ -17,8 +17,8 @@ export interface SessionBridgeDecoderOptions {
 
 /** Where a decoder of KD byte streams stands between two chunks (see SessionCheckpoint). */
 export interface CheckpointSource {
-  /** Nothing pending in either direction's framing: checkpoint() may be taken now. */
-  readonly idle: boolean;
+  /** checkpoint() may be taken now (at almost any chunk boundary, see SessionDecoder). */
+  readonly canCheckpoint: boolean;
   /** Number the next record will get. */
   readonly nextNo: number;
   checkpoint(): SessionCheckpoint;
