@@ -285,6 +285,14 @@ export class SessionDecoder {
     return true;
   }
 
+  /** Bytes held for packets being assembled, both directions (what a checkpoint copies). */
+  get pending(): number {
+    return (
+      this.pipes['debugger->target'].decoder.pending +
+      this.pipes['target->debugger'].decoder.pending
+    );
+  }
+
   /** Number the next record will get. */
   get nextNo(): number {
     return this.tracker.nextNo;

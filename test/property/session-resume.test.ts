@@ -45,13 +45,13 @@ describe('SessionDecoder checkpoints', () => {
           });
           original.end();
           expect(checkpoints.length).toBe(steps.length);
-          // Every sixth checkpoint, some more mid-packet ones, and the last: each resume
+          // Every eighth checkpoint, some more mid-packet ones, and the last: each resume
           // decodes the rest of the stream.
           const sample = checkpoints.filter(
             ({ checkpoint: c }, k) =>
-              k % 6 === 0 ||
+              k % 8 === 0 ||
               k === checkpoints.length - 1 ||
-              (k % 3 === 0 && !!c.streams['target->debugger'].decoder.carried),
+              (k % 8 === 4 && !!c.streams['target->debugger'].decoder.carried),
           );
           expect(
             sample.some(({ checkpoint: c }) => !!c.streams['debugger->target'].decoder.carried),

@@ -3,7 +3,7 @@
 //  - checkpoints every `every` records, each where the next relayed chunk starts (file offset,
 //    frame) and what a fresh decoder needs to carry on exactly there (SessionCheckpoint:
 //    stream positions, the framing decoders' pending runs and half-assembled packets, and the
-//    tracker's state), taken at the first chunk boundary after `every` records;
+//    tracker's state), taken at a chunk boundary soon after `every` records (see checkpointDue);
 //  - the frames after which the bridge's idle-time flush (its tick) reported a pending
 //    garbage or break-in run: the one decoding step that depends on time, not on the bytes;
 //  - the late links: a row's ACK or reply that came more than two checkpoints after it (an
@@ -161,6 +161,23 @@ export function checkpointSize(resume: SessionCheckpoint): number {
   return size;
 }
 
+/**
+ * Bytes of half-assembled packets a checkpoint may copy without waiting for a cheaper chunk
+ * boundary: a leader and header, a small packet. With reads cut at random, one side or the
+ * other is most often inside a 4 KB packet; about one boundary in eight is this cheap.
+ */
+export const CHEAP_PENDING = 64;
+
+/**
+ * Whether to take a checkpoint at this chunk boundary: `every` records after the last one, at
+ * the first cheap boundary (see CHEAP_PENDING), or at any once another every/16 records went by
+ * without one (a checkpoint then holds up to two packets' bytes, ~8 KB).
+ */
+export function checkpointDue(source: CheckpointSource, due: number, every: number): boolean {
+  if (source.nextNo < due || !source.canCheckpoint) return false;
+  return source.pending <= CHEAP_PENDING || source.nextNo >= due + (every >> 4);
+}
+
 export interface IndexedRecording {
   readonly index: CaptureIndex;
   /** Use instead of the recorder among the bridge's taps. */
@@ -255,7 +272,7 @@ export function indexRecording(
           );
         } else {
           next++;
-          if (source.nextNo >= nextCheckpoint && source.canCheckpoint) {
+          if (checkpointDue(source, nextCheckpoint, every)) {
             index.addCheckpoint({
               no: source.nextNo,
               offset: chunk.offset,
@@ -328,7 +345,7 @@ export function indexReading(
     index,
     beforeChunk(offset, frame) {
       if (index.stopped !== undefined) return;
-      if (source.nextNo >= nextCheckpoint && source.canCheckpoint) {
+      if (checkpointDue(source, nextCheckpoint, every)) {
         index.addCheckpoint({ no: source.nextNo, offset, frame, resume: source.checkpoint() });
         nextCheckpoint = source.nextNo + every;
       }

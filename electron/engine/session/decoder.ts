@@ -19,6 +19,8 @@ export interface SessionBridgeDecoderOptions {
 export interface CheckpointSource {
   /** checkpoint() may be taken now (at almost any chunk boundary, see SessionDecoder). */
   readonly canCheckpoint: boolean;
+  /** Bytes of half-assembled packets a checkpoint taken now would hold a copy of. */
+  readonly pending: number;
   /** Number the next record will get. */
   readonly nextNo: number;
   checkpoint(): SessionCheckpoint;
