@@ -97,11 +97,18 @@ class FrameCursor {
     return this.frames[head];
   }
 
-  /** Entries from the one holding stream offset `offset` on (or from the oldest one kept). */
+  /** Index (from the oldest kept) of the entry holding stream offset `offset`, else 0. */
   private firstFor(offset: number): number {
-    let k = 0;
-    while (k + 1 < this.count && this.starts[(this.head + k + 1) & this.mask]! <= offset) k++;
-    return k;
+    // Starts ascend: the last one at or before `offset`, by bisection (the ring can be long
+    // while a run spans many frames).
+    let lo = 0;
+    let hi = this.count - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.starts[(this.head + mid) & this.mask]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
   }
 
   /** How many entries since(offset) would hold. */
@@ -278,11 +285,9 @@ export class SessionDecoder {
    * MAX_CHECKPOINT_FRAMES capture frames (rare: a long run cut a byte a frame).
    */
   get canCheckpoint(): boolean {
-    for (const pipe of this.directions()) {
-      if (pipe.hasFrames && pipe.frames.countSince(pipe.decoder.unreported) > MAX_CHECKPOINT_FRAMES)
-        return false;
-    }
-    return true;
+    const fits = (pipe: DirectionPipe): boolean =>
+      !pipe.hasFrames || pipe.frames.countSince(pipe.decoder.unreported) <= MAX_CHECKPOINT_FRAMES;
+    return fits(this.pipes['debugger->target']) && fits(this.pipes['target->debugger']);
   }
 
   /** Bytes held for packets being assembled, both directions (what a checkpoint copies). */
