@@ -37,6 +37,33 @@ export interface KdDecoderOptions {
    * and keep nothing of it (the session pipeline). Saves a copy of every payload byte.
    */
   borrowPayloads?: boolean;
+  /**
+   * Carry on from another decoder's snapshot() (overrides startOffset): fed the bytes that
+   * followed it, this decoder emits exactly the events that one did. Options such as
+   * maxGarbageRun must be the same as that decoder's.
+   */
+  resume?: KdDecoderSnapshot;
+}
+
+/**
+ * Where a decoder stands between two pushes (see snapshot()): the pending noise, leader or
+ * break-in run as numbers, and while a packet spans the cut, a copy of its bytes so far. Small
+ * (a few numbers; a carried packet adds at most 16 + 4000 + 1 bytes) and never changed after it
+ * is made: the same snapshot may be resumed any number of times.
+ */
+export interface KdDecoderSnapshot {
+  /** Stream offset of the next byte. */
+  readonly position: number;
+  readonly garbageStart: number;
+  readonly garbageLength: number;
+  /** 0 = no run; else the run's byte (0x30, 0x69 leader candidates, 0x62 break-in). */
+  readonly runByte: number;
+  readonly runStart: number;
+  readonly runCount: number;
+  /** Stream offset of the carried packet's leader (when `carried`). */
+  readonly carryOffset: number;
+  /** The bytes of the packet being assembled, leader included; absent when there is none. */
+  readonly carried: Uint8Array | undefined;
 }
 
 const DEFAULT_MAX_GARBAGE_RUN = 65536;
@@ -132,6 +159,46 @@ export class KdStreamDecoder {
     const start = options.startOffset ?? 0;
     this.base = Number.isSafeInteger(start) && start > 0 ? start : 0;
     this.borrow = options.borrowPayloads === true;
+    if (options.resume) this.restore(options.resume);
+  }
+
+  /**
+   * The state to resume from (options.resume) after what was pushed so far; taken between
+   * pushes, at any cut of the stream. Copies the carried bytes: later pushes do not change it.
+   */
+  snapshot(): KdDecoderSnapshot {
+    return Object.freeze({
+      position: this.base,
+      garbageStart: this.garbageStart,
+      garbageLength: this.garbageLength,
+      runByte: this.runByte,
+      runStart: this.runStart,
+      runCount: this.runCount,
+      carryOffset: this.carryOffset,
+      carried: this.carrying
+        ? this.carryBuf.slice(this.carryBase, this.carryBase + this.carried)
+        : undefined,
+    });
+  }
+
+  private restore(from: KdDecoderSnapshot): void {
+    const carried = from.carried;
+    if (carried !== undefined && (carried.length < LEADER_SIZE || carried.length >= CARRY_SIZE)) {
+      throw new RangeError(`not a decoder snapshot: ${carried.length} carried bytes`);
+    }
+    this.base = from.position;
+    this.garbageStart = from.garbageStart;
+    this.garbageLength = from.garbageLength;
+    this.runByte = from.runByte;
+    this.runStart = from.runStart;
+    this.runCount = from.runCount;
+    this.carryOffset = from.carryOffset;
+    if (carried === undefined) return;
+    this.carry.set(carried);
+    this.carried = carried.length;
+    this.carryIsData = carried[0] === BYTE_DATA_LEADER;
+    this.carrying = true;
+    this.toSlab();
   }
 
   /** Bytes consumed so far (= the next byte's stream offset). */
@@ -145,6 +212,18 @@ export class KdStreamDecoder {
    */
   get idle(): boolean {
     return !this.carrying && this.runByte === 0 && this.garbageLength === 0;
+  }
+
+  /**
+   * Stream offset of the first byte pushed and not yet reported in an event (= position when
+   * idle): every event still to come starts at or after it.
+   */
+  get unreported(): number {
+    let at = this.base;
+    if (this.carrying) at = Math.min(at, this.carryOffset);
+    if (this.runByte !== 0) at = Math.min(at, this.runStart);
+    if (this.garbageLength > 0) at = Math.min(at, this.garbageStart);
+    return at;
   }
 
   /** Bytes currently held for an unfinished packet (bounded by 16 + 4000 + 1). */

@@ -2,7 +2,7 @@
 // import): one framing decoder per direction, the payload summary of each data packet, and
 // the session tracker over both directions.
 
-import { KdStreamDecoder, type KdDecoderOptions } from '../kd/decoder';
+import { KdStreamDecoder, type KdDecoderOptions, type KdDecoderSnapshot } from '../kd/decoder';
 import type { Direction, KdEvent } from '../kd/events';
 import { describePacket } from '../kd/payloads/index';
 import type { PacketSummary } from '../kd/summary';
@@ -10,14 +10,36 @@ import type { PacketRecord } from './record';
 import type { SessionSummary } from './summary';
 import { SessionTracker, type TrackerCheckpoint } from './tracker';
 
+/** One direction of a SessionCheckpoint. */
+export interface StreamCheckpoint {
+  /** The framing decoder's state: a pending run, a packet being assembled. */
+  readonly decoder: KdDecoderSnapshot;
+  /** Bytes were pushed since this direction was last flushed (see pushRange). */
+  readonly unflushed: boolean;
+  /**
+   * Capture frames of the bytes not yet reported (pairs of stream offset and frame, from the
+   * one the earliest such byte came from): absent when none were pushed with a frame number.
+   */
+  readonly frames: Float64Array | undefined;
+}
+
 /**
- * Where a SessionDecoder can be resumed: taken between two chunks while both framing decoders
- * were idle, it holds each direction's stream position and the tracker's state.
+ * Where a SessionDecoder can be resumed, taken between any two chunks: each direction's stream
+ * position and framing state, the time of the last chunk, and the tracker's state.
  */
 export interface SessionCheckpoint {
   readonly offsets: Readonly<Record<Direction, number>>;
+  readonly streams: Readonly<Record<Direction, StreamCheckpoint>>;
+  /** Time of the last chunk pushed: what a flush before the next chunk stamps its events with. */
+  readonly timeMs: number;
   readonly tracker: TrackerCheckpoint;
 }
+
+/**
+ * Frame entries a checkpoint holds per direction at most: a run or packet spread over more
+ * frames than this (a byte per frame) waits for a later chunk boundary to be checkpointed.
+ */
+export const MAX_CHECKPOINT_FRAMES = 64;
 
 export interface SessionDecoderOptions {
   /** Every record, in the order the bytes were pushed. */
@@ -75,6 +97,38 @@ class FrameCursor {
     return this.frames[head];
   }
 
+  /** Index (from the oldest kept) of the entry holding stream offset `offset`, else 0. */
+  private firstFor(offset: number): number {
+    // Starts ascend: the last one at or before `offset`, by bisection (the ring can be long
+    // while a run spans many frames).
+    let lo = 0;
+    let hi = this.count - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.starts[(this.head + mid) & this.mask]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /** How many entries since(offset) would hold. */
+  countSince(offset: number): number {
+    return this.count === 0 ? 0 : this.count - this.firstFor(offset);
+  }
+
+  /** The entries from the one holding `offset` on, as (start, frame) pairs; undefined if none. */
+  since(offset: number): Float64Array | undefined {
+    if (this.count === 0) return undefined;
+    const first = this.firstFor(offset);
+    const pairs = new Float64Array((this.count - first) * 2);
+    for (let k = first, j = 0; k < this.count; k++, j += 2) {
+      const at = (this.head + k) & this.mask;
+      pairs[j] = this.starts[at]!;
+      pairs[j + 1] = this.frames[at]!;
+    }
+    return pairs;
+  }
+
   private grow(): void {
     const size = this.starts.length;
     const starts = new Float64Array(size * 2);
@@ -105,12 +159,30 @@ class DirectionPipe {
     readonly dir: Direction,
     options: KdDecoderOptions | undefined,
     emit: (pipe: DirectionPipe, event: KdEvent) => void,
-    startOffset = 0,
+    resume: StreamCheckpoint | undefined,
   ) {
     // describe() reads each payload while it is emitted and the tracker keeps none of it.
-    this.decoder = new KdStreamDecoder({ ...options, startOffset, borrowPayloads: true });
-    this.position = startOffset;
+    this.decoder = new KdStreamDecoder({
+      ...options,
+      resume: resume?.decoder,
+      borrowPayloads: true,
+    });
+    this.position = this.decoder.position;
     this.emit = (event) => emit(this, event);
+    if (resume === undefined) return;
+    this.unflushed = resume.unflushed;
+    const frames = resume.frames;
+    if (frames === undefined) return;
+    for (let j = 0; j + 1 < frames.length; j += 2) this.frames.add(frames[j]!, frames[j + 1]!);
+    this.hasFrames = frames.length > 0;
+  }
+
+  checkpoint(): StreamCheckpoint {
+    return {
+      decoder: this.decoder.snapshot(),
+      unflushed: this.unflushed,
+      frames: this.hasFrames ? this.frames.since(this.decoder.unreported) : undefined,
+    };
   }
 }
 
@@ -130,19 +202,20 @@ export class SessionDecoder {
     });
     this.describe = options.describe ?? describePacket;
     const emit = (pipe: DirectionPipe, event: KdEvent): void => this.onEvent(pipe, event);
-    const offsets = options.resume?.offsets;
+    const streams = options.resume?.streams;
+    this.time = options.resume?.timeMs ?? 0;
     this.pipes = {
       'debugger->target': new DirectionPipe(
         'debugger->target',
         options.decoder,
         emit,
-        offsets?.['debugger->target'],
+        streams?.['debugger->target'],
       ),
       'target->debugger': new DirectionPipe(
         'target->debugger',
         options.decoder,
         emit,
-        offsets?.['target->debugger'],
+        streams?.['target->debugger'],
       ),
     };
     this.pipes['debugger->target'].other = this.pipes['target->debugger'];
@@ -200,10 +273,28 @@ export class SessionDecoder {
     return this.tracker.summary();
   }
 
-  /** Both directions' framing decoders hold nothing pending: a checkpoint may be taken. */
+  /** Both directions' framing decoders hold nothing pending. */
   get idle(): boolean {
     return (
       this.pipes['debugger->target'].decoder.idle && this.pipes['target->debugger'].decoder.idle
+    );
+  }
+
+  /**
+   * A checkpoint may be taken now: always, unless bytes not yet reported came in more than
+   * MAX_CHECKPOINT_FRAMES capture frames (rare: a long run cut a byte a frame).
+   */
+  get canCheckpoint(): boolean {
+    const fits = (pipe: DirectionPipe): boolean =>
+      !pipe.hasFrames || pipe.frames.countSince(pipe.decoder.unreported) <= MAX_CHECKPOINT_FRAMES;
+    return fits(this.pipes['debugger->target']) && fits(this.pipes['target->debugger']);
+  }
+
+  /** Bytes held for packets being assembled, both directions (what a checkpoint copies). */
+  get pending(): number {
+    return (
+      this.pipes['debugger->target'].decoder.pending +
+      this.pipes['target->debugger'].decoder.pending
     );
   }
 
@@ -212,13 +303,20 @@ export class SessionDecoder {
     return this.tracker.nextNo;
   }
 
-  /** Where to resume (options.resume) after what was pushed so far; meaningful when `idle`. */
+  /**
+   * Where to resume (options.resume) after what was pushed so far: taken between chunks, at
+   * any cut of the streams (when `canCheckpoint`, if chunks came with frame numbers).
+   */
   checkpoint(): SessionCheckpoint {
+    const d2t = this.pipes['debugger->target'];
+    const t2d = this.pipes['target->debugger'];
     return {
       offsets: {
-        'debugger->target': this.pipes['debugger->target'].decoder.position,
-        'target->debugger': this.pipes['target->debugger'].decoder.position,
+        'debugger->target': d2t.decoder.position,
+        'target->debugger': t2d.decoder.position,
       },
+      streams: { 'debugger->target': d2t.checkpoint(), 'target->debugger': t2d.checkpoint() },
+      timeMs: this.time,
       tracker: this.tracker.checkpoint(),
     };
   }

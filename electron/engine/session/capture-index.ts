@@ -2,8 +2,8 @@
 // again from the file instead of being kept in memory (capture-pager.ts reads it). It holds:
 //  - checkpoints every `every` records, each where the next relayed chunk starts (file offset,
 //    frame) and what a fresh decoder needs to carry on exactly there (SessionCheckpoint:
-//    stream positions and the tracker's state). They are taken only between chunks where both
-//    directions' framing decoders are idle, so nothing half-decoded must be saved;
+//    stream positions, the framing decoders' pending runs and half-assembled packets, and the
+//    tracker's state), taken at a chunk boundary soon after `every` records (see checkpointDue);
 //  - the frames after which the bridge's idle-time flush (its tick) reported a pending
 //    garbage or break-in run: the one decoding step that depends on time, not on the bytes;
 //  - the late links: a row's ACK or reply that came more than two checkpoints after it (an
@@ -49,6 +49,7 @@ export class CaptureIndex {
   private readonly late = new Map<number, LateUpdate>();
   /** Late updates not kept (over MAX_LATE_UPDATES). */
   lateDropped = 0;
+  private checkpointBytes = 0;
   private flushFrames = new Float64Array(256);
   private flushCount = 0;
   /** The bridge closed: its decoder's end() came after this frame. */
@@ -96,9 +97,12 @@ export class CaptureIndex {
     return this.flushFrames.subarray(lo, this.flushCount);
   }
 
-  /** Bytes the index holds (it grows with the session: a few hundred bytes per checkpoint). */
+  /**
+   * Bytes the index holds (it grows with the session: a few hundred bytes per checkpoint, plus
+   * the bytes of a packet that was being assembled at one).
+   */
   memoryBytes(): number {
-    return this.flushFrames.byteLength + this.list.length * 600 + this.late.size * 120;
+    return this.flushFrames.byteLength + this.checkpointBytes + this.late.size * 120;
   }
 
   /** The latest late update of row `no`, if it had one. */
@@ -118,7 +122,9 @@ export class CaptureIndex {
     readonly ack?: number | undefined;
     readonly rttMs?: number | undefined;
   }): void {
-    if (record.no >= this.nextNo) return;
+    // Only a stopped index's nextNo is final: a file's reader moves it on once per step, after
+    // the updates its records got in that step.
+    if (this.stopped !== undefined && record.no >= this.nextNo) return;
     const at = this.checkpointBefore(record.no)?.at;
     if (at === undefined) return;
     if (this.stopped === undefined && this.list.length <= at + 2) return;
@@ -132,6 +138,7 @@ export class CaptureIndex {
 
   addCheckpoint(checkpoint: Checkpoint): void {
     this.list.push(checkpoint);
+    this.checkpointBytes += checkpointSize(checkpoint.resume);
   }
 
   addFlush(afterFrame: number): void {
@@ -142,6 +149,33 @@ export class CaptureIndex {
     }
     this.flushFrames[this.flushCount++] = afterFrame;
   }
+}
+
+/** Estimated bytes one checkpoint holds (objects and numbers measured ~600; plus its arrays). */
+export function checkpointSize(resume: SessionCheckpoint): number {
+  let size = 600 + resume.tracker.pending.length * 100;
+  for (const stream of Object.values(resume.streams)) {
+    size += stream.decoder.carried?.byteLength ?? 0;
+    size += stream.frames?.byteLength ?? 0;
+  }
+  return size;
+}
+
+/**
+ * Bytes of half-assembled packets a checkpoint may copy without waiting for a cheaper chunk
+ * boundary: a leader and header, a small packet. With reads cut at random, one side or the
+ * other is most often inside a 4 KB packet; about one boundary in eight is this cheap.
+ */
+export const CHEAP_PENDING = 64;
+
+/**
+ * Whether to take a checkpoint at this chunk boundary: `every` records after the last one, at
+ * the first cheap boundary (see CHEAP_PENDING), or at any once another every/16 records went by
+ * without one (a checkpoint then holds up to two packets' bytes, ~8 KB).
+ */
+export function checkpointDue(source: CheckpointSource, due: number, every: number): boolean {
+  if (source.nextNo < due || !source.canCheckpoint) return false;
+  return source.pending <= CHEAP_PENDING || source.nextNo >= due + (every >> 4);
 }
 
 export interface IndexedRecording {
@@ -244,7 +278,7 @@ export function indexRecording(
           );
         } else {
           next++;
-          if (source.idle && source.nextNo >= nextCheckpoint) {
+          if (checkpointDue(source, nextCheckpoint, every)) {
             index.addCheckpoint({
               no: source.nextNo,
               offset: chunk.offset,
@@ -317,7 +351,7 @@ export function indexReading(
     index,
     beforeChunk(offset, frame) {
       if (index.stopped !== undefined) return;
-      if (source.idle && source.nextNo >= nextCheckpoint) {
+      if (checkpointDue(source, nextCheckpoint, every)) {
         index.addCheckpoint({ no: source.nextNo, offset, frame, resume: source.checkpoint() });
         nextCheckpoint = source.nextNo + every;
       }

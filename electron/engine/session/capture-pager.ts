@@ -84,15 +84,16 @@ export class CapturePager {
   bytes(no: number): { location: PacketLocation; bytes: Uint8Array } | null {
     const { records } = this.read(no, 1);
     const record = records[0];
-    const start = this.index.checkpointBefore(no);
-    if (!record || !start) return null;
+    if (!record) return null;
+    const start = this.checkpointAtOrBefore(no, record.dir, record.offset);
+    if (!start) return null;
     const location: PacketLocation = {
       dir: record.dir,
       offset: record.offset,
       length: record.length,
     };
     const bytes = new Uint8Array(record.length);
-    const position: Record<Direction, number> = { ...start.checkpoint.resume.offsets };
+    const position: Record<Direction, number> = { ...start.resume.offsets };
     let filled = 0;
     const end = record.offset + record.length;
     try {
@@ -107,7 +108,7 @@ export class CapturePager {
           filled += hi - lo;
           if (filled === record.length) throw DONE;
         },
-        this.range(start.checkpoint, this.index.checkpoints.length),
+        this.range(start, this.index.checkpoints.length),
       );
     } catch (error) {
       if (error !== DONE) {
@@ -116,6 +117,18 @@ export class CapturePager {
       }
     }
     return filled === record.length ? { location, bytes } : null;
+  }
+
+  /**
+   * The last checkpoint before record `no` taken before byte `offset` of `dir`: the record may
+   * have begun before its own checkpoint (a packet being assembled, a pending noise run there).
+   */
+  private checkpointAtOrBefore(no: number, dir: Direction, offset: number): Checkpoint | undefined {
+    const list = this.index.checkpoints;
+    let at = this.index.checkpointBefore(no)?.at;
+    if (at === undefined) return undefined;
+    while (at > 0 && list[at]!.resume.offsets[dir] > offset) at--;
+    return list[at];
   }
 
   /**

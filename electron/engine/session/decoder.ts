@@ -17,8 +17,10 @@ export interface SessionBridgeDecoderOptions {
 
 /** Where a decoder of KD byte streams stands between two chunks (see SessionCheckpoint). */
 export interface CheckpointSource {
-  /** Nothing pending in either direction's framing: checkpoint() may be taken now. */
-  readonly idle: boolean;
+  /** checkpoint() may be taken now (at almost any chunk boundary, see SessionDecoder). */
+  readonly canCheckpoint: boolean;
+  /** Bytes of half-assembled packets a checkpoint taken now would hold a copy of. */
+  readonly pending: number;
   /** Number the next record will get. */
   readonly nextNo: number;
   checkpoint(): SessionCheckpoint;
