@@ -5,7 +5,7 @@ import type { Direction } from '../../../protocol/kd/events';
 import type { PacketRecord } from '../../../protocol/session/record';
 import type { HealthStatus, Side } from './health';
 
-/** Sees relayed chunks after they were written, in batches (one per event-loop turn). */
+/** Sees relayed chunks after they were written, in batches: a bulk chunk at once, small ones gathered for a moment. */
 export interface BridgeTap {
   readonly name: string;
   write(batch: readonly StreamChunk[]): void;
