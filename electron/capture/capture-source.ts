@@ -7,7 +7,7 @@
 
 import { closeSync, fstatSync, readFileSync, readSync } from 'node:fs';
 import type { Direction } from '../../protocol/kd/events';
-import { KdnetDecoder } from '../../protocol/kdnet/decoder';
+import { KDNET_HOLD_DATAGRAMS, KdnetDecoder } from '../../protocol/kdnet/decoder';
 import type { KdnetStats } from '../../protocol/kdnet/decoder';
 import { hasKdnetMagic } from '../../protocol/kdnet/datagram';
 import { KdnetKeyError, parseKdnetKey } from '../../protocol/kdnet/key';
@@ -325,7 +325,7 @@ class FileCaptureSource implements CaptureSource {
     // Holding lets a capture whose debugger reply comes after the target's first data
     // datagrams (two merged interfaces, a replay through the bridge) decode whole.
     const kdnet = this.startKey
-      ? new KdnetDecoder<KdnetTag>(this.startKey, nodeKdnetCrypto, { hold: KDNET_HOLD })
+      ? new KdnetDecoder<KdnetTag>(this.startKey, nodeKdnetCrypto, { hold: KDNET_HOLD_DATAGRAMS })
       : undefined;
     const udp: UdpView = { srcPort: 0, dstPort: 0, start: 0, end: 0, fullEnd: 0 };
     const skip = (reason: SkipReason): SkipReason => {
@@ -483,9 +483,6 @@ interface KdnetTag {
   readonly frame: number;
   readonly timeUs: number;
 }
-
-/** Unopened data datagrams a key exchange may still open, before they count as rejected. */
-const KDNET_HOLD = 256;
 
 /** The end of a pass: what no key opened (still held, or pushed out) failed authentication. */
 function settleKdnet(kdnet: KdnetDecoder<KdnetTag>, stats: CaptureStats): void {

@@ -70,6 +70,14 @@ export interface KdnetStats {
   held: number;
 }
 
+/**
+ * What the engine's decoders hold (captures, the bridge, its live Wireshark tap): a replay or a
+ * slow debugger can put every target datagram of a session before the key exchange that opens
+ * them (the bundled real capture has 692), and a bridge started mid-session sees a busy
+ * session's datagrams until the next poke. At most ~1.5 KB each: ~1.5 MB.
+ */
+export const KDNET_HOLD_DATAGRAMS = 1024;
+
 export interface KdnetDecoderOptions {
   /** How many unopened data datagrams to keep for the next key exchange (default 0). */
   readonly hold?: number;

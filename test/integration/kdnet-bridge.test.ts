@@ -160,16 +160,27 @@ describe('kdscope bridge --mode kdnet (processes, loopback UDP)', () => {
     },
   );
 
-  it('the real capture, its target side replayed through the bridge: the same 526 KD packets', async () => {
+  /**
+   * The real capture's target side replayed through the bridge to WinDbg's stand-in, which
+   * answers with the debugger side of the capture, in order: at the first datagram, or only
+   * once every target datagram is in (a slow debugger: each of them reaches the bridge before
+   * the key exchange that opens it).
+   */
+  async function replayReal(answerAfter: 'the first datagram' | 'every datagram'): Promise<void> {
     const debuggerPort = await freeUdpPort();
     const targetPort = await freeUdpPort();
     const capture = tmp.file('replayed.pcapng');
-    // WinDbg's stand-in: once the bridge relays the first datagram, it answers with the
-    // debugger side of the capture, in order.
     const answers = planReplay(REAL, { side: 'debugger', toUdp: true, key: '8.8.8.8' }).items;
     const windbg = await collectUdp(debuggerPort);
-    windbg.socket.once('message', (_bytes, from) => {
-      for (const answer of answers) windbg.socket.send(answer.bytes, from.port, from.address);
+    const answered = new Promise<void>((resolve) => {
+      windbg.socket.once('message', (_bytes, from) => {
+        const answer = (): void => {
+          for (const a of answers) windbg.socket.send(a.bytes, from.port, from.address);
+          resolve();
+        };
+        if (answerAfter === 'the first datagram') answer();
+        else void until(() => windbg.received.length === 692, 'every target datagram').then(answer);
+      });
     });
     try {
       const bridge = p.kdscope(bridgeArgs(targetPort, debuggerPort, capture, '8.8.8.8'));
@@ -187,6 +198,7 @@ describe('kdscope bridge --mode kdnet (processes, loopback UDP)', () => {
       expect(await replay.exit).toBe(0);
       expect(replay.stdout).toMatch(/replayed 692 KDNET datagrams .* of the target side/);
       await until(() => windbg.received.length === 692, 'the bridge to relay all 692');
+      await answered;
       // Every answer has come back through the bridge once its capture holds them all.
       await until(
         () => sidesOf(capture).fromDebugger.length === answers.length,
@@ -205,6 +217,14 @@ describe('kdscope bridge --mode kdnet (processes, loopback UDP)', () => {
     } finally {
       windbg.close();
     }
+  }
+
+  it('the real capture, its target side replayed through the bridge: the same 526 KD packets', async () => {
+    await replayReal('the first datagram');
+  });
+
+  it('the same when WinDbg answers late: every target datagram waits for the key exchange', async () => {
+    await replayReal('every datagram');
   });
 });
 

@@ -4,7 +4,11 @@
 // kdcom sends it, feeds the same session pipeline as a COM session.
 
 import type { Direction } from '../../../protocol/kd/events';
-import { KdnetDecoder, type KdnetStats } from '../../../protocol/kdnet/decoder';
+import {
+  KDNET_HOLD_DATAGRAMS,
+  KdnetDecoder,
+  type KdnetStats,
+} from '../../../protocol/kdnet/decoder';
 import { nodeKdnetCrypto } from '../../capture/kdnet-node-crypto';
 import {
   sessionBridgeDecoder,
@@ -23,14 +27,13 @@ export interface KdnetBridgeDecoder extends SessionBridgeDecoder {
   readonly kdnet: KdnetStats;
 }
 
-/** Unopened data datagrams kept for the next key exchange (a bridge started mid-session). */
-const HOLD = 64;
-
 export function kdnetBridgeDecoder(
   startKey: Uint8Array,
   options: KdnetBridgeDecoderOptions = {},
 ): KdnetBridgeDecoder {
-  const decoder = new KdnetDecoder<Direction>(startKey, nodeKdnetCrypto, { hold: HOLD });
+  const decoder = new KdnetDecoder<Direction>(startKey, nodeKdnetCrypto, {
+    hold: KDNET_HOLD_DATAGRAMS,
+  });
   const session = sessionBridgeDecoder(options);
   const wrongKeyAfter = options.wrongKeyAfter ?? 3;
   let saidWrongKey = false;

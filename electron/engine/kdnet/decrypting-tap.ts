@@ -4,13 +4,15 @@
 // crypto library. Control datagrams (the key exchange) carry no KD and are left out.
 
 import type { Direction } from '../../../protocol/kd/events';
-import { KdnetDecoder } from '../../../protocol/kdnet/decoder';
+import { KDNET_HOLD_DATAGRAMS, KdnetDecoder } from '../../../protocol/kdnet/decoder';
 import { nodeKdnetCrypto } from '../../capture/kdnet-node-crypto';
 import type { StreamChunk } from '../../capture/chunk';
 import type { BridgeTap, TapHost } from '../bridge/types';
 
 export function kdnetDecryptingTap(inner: BridgeTap, startKey: Uint8Array): BridgeTap {
-  const decoder = new KdnetDecoder<Direction>(startKey, nodeKdnetCrypto, { hold: 64 });
+  const decoder = new KdnetDecoder<Direction>(startKey, nodeKdnetCrypto, {
+    hold: KDNET_HOLD_DATAGRAMS,
+  });
   return {
     name: inner.name,
     bind(host: TapHost) {
