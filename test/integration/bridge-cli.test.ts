@@ -131,7 +131,8 @@ describe('kdscope bridge (process)', () => {
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
     try {
-      await until(() => existsSync(dbgSock), 'the bridge to listen');
+      // The socket file appears at bind(), before listen(): the banner comes once it listens.
+      await until(() => /^bridge: debugger on/m.test(out), 'the bridge to listen');
       const debuggerSide = connect({ path: dbgSock });
       await once(debuggerSide, 'connect');
       const block = new Uint8Array(256 * 1024).fill(0x41);
