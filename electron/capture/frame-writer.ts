@@ -9,14 +9,14 @@ export interface FrameWriter {
    */
   readonly framesWritten: number;
   /** framesWritten, plus inside batch() the frames gathered to be written when it returns. */
-  readonly framesQueued?: number;
+  readonly framesQueued: number;
   /** Writes one frame; the file is valid up to this frame once the call returns. */
   write(frame: StreamChunk): void;
   /**
    * Runs `work`, whose write() calls reach the file together when it returns (one system call
    * for a batch of small frames, instead of one each): the file is then valid up to the last.
    */
-  batch?(work: () => void): void;
+  batch(work: () => void): void;
   /** Bytes in the capture so far. */
   readonly bytesWritten: number;
   close(): void;

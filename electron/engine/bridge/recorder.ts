@@ -45,7 +45,7 @@ export class Recorder implements BridgeTap {
    * batch() the ones gathered to be written with it.
    */
   get frames(): number {
-    return this.writer.framesQueued ?? this.writer.framesWritten;
+    return this.writer.framesQueued;
   }
   /** Why recording stopped early, if it did. */
   failure: string | undefined;
@@ -82,38 +82,32 @@ export class Recorder implements BridgeTap {
   write(batch: readonly StreamChunk[]): void {
     if (this.stopped) return;
     const limit = this.options.limitBytes;
-    let failure: string | undefined;
+    let full = false;
     this.batch(() => {
       for (const chunk of batch) {
         if (
           limit !== undefined &&
           this.writer.bytesWritten + chunk.bytes.length + FRAME_OVERHEAD > limit
         ) {
-          failure = `the capture reached its size limit (${formatLimit(limit)})`;
+          full = true;
           return;
         }
-        try {
-          this.writer.write(chunk);
-        } catch (error) {
-          failure = (error as Error).message;
-          return;
-        }
+        this.writer.write(chunk);
       }
     });
-    if (failure !== undefined) this.fail(failure);
+    if (full) this.fail(`the capture reached its size limit (${formatLimit(limit!)})`);
   }
 
   /**
    * Runs `work`, whose write() calls reach the file with one system call when it returns:
    * chatty small packets then cost a call per batch, not per chunk (each call stalls the relay's
-   * thread, and a round trip that arrives meanwhile waits).
+   * thread, and a round trip that arrives meanwhile waits). A failed write stops recording.
    */
   batch(work: () => void): void {
     try {
-      if (this.writer.batch) this.writer.batch(work);
-      else work();
+      this.writer.batch(work);
     } catch (error) {
-      if (!this.stopped) this.fail((error as Error).message);
+      this.fail((error as Error).message);
     }
   }
 
