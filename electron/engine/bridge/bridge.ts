@@ -21,6 +21,16 @@ import type { BackoffOptions } from '../transports/backoff';
 import { HealthMonitor, type HealthOptions, type Side } from './health';
 import type { BridgeCounters, BridgeDecoder, BridgeEvent, BridgeTap, RecordSink } from './types';
 import type { StreamChunk } from '../../capture/chunk';
+import type { Socket } from 'node:net';
+import {
+  FdRelay,
+  loadFdRelay,
+  socketFd,
+  startReading,
+  stopReading,
+  type FdRelayEnd,
+} from './fd-relay';
+import type { RingRecord } from './fd-ring';
 
 export type * from './types';
 
@@ -35,6 +45,18 @@ export interface BridgeOptions {
   readonly health?: Omit<HealthOptions, 'clock'>;
   /** How often health and the decoder's idle flush run (default 1000 ms). */
   readonly tickMs?: number;
+  /**
+   * Who moves the bytes when both sides are sockets: 'thread' (default on Linux) a relay
+   * thread of its own (fd-relay.ts), 'node' this thread's event loop. KDSCOPE_RELAY=node
+   * sets the default, for comparing the two.
+   */
+  readonly relay?: 'thread' | 'node';
+}
+
+/** The relay thread's run: which sockets it holds. */
+interface Offload {
+  readonly relay: FdRelay;
+  readonly channels: Record<Side, Socket>;
 }
 
 const DIR_FROM: Record<Side, Direction> = {
@@ -78,6 +100,9 @@ export class Bridge {
   private targetLoop: Promise<void> = Promise.resolve();
   private closing: Promise<void> | undefined;
   private lastTargetError = '';
+  /** koffi's libc, when the relay thread may run here. */
+  private fdRuntime: Awaited<ReturnType<typeof loadFdRelay>>;
+  private offload: Offload | undefined;
 
   private constructor(
     private readonly options: BridgeOptions,
@@ -97,8 +122,12 @@ export class Bridge {
   /** Listens for the debugger and starts connecting to the target; rejects with one line. */
   static async start(options: BridgeOptions): Promise<Bridge> {
     const dialer = createDialer(options.target, options.deps);
+    const relayMode = options.relay ?? (process.env.KDSCOPE_RELAY === 'node' ? 'node' : 'thread');
+    const fdRuntime =
+      relayMode === 'thread' ? await loadFdRelay(options.deps?.platform) : undefined;
     const acceptor = await createAcceptor(options.debugger, options.deps);
     const bridge = new Bridge(options, acceptor, dialer);
+    bridge.fdRuntime = fdRuntime;
     acceptor.onConnection((channel) => bridge.attach('debugger', channel));
     bridge.targetLoop = bridge.runTargetLoop();
     return bridge;
@@ -130,6 +159,14 @@ export class Bridge {
 
   /** What the bridge holds toward each direction's receiver, and whether it paused the sender. */
   queues(): Record<Direction, { queuedBytes: number; paused: boolean }> {
+    const relay = this.offload?.relay;
+    if (relay) {
+      const queued = (dir: 0 | 1) => ({
+        queuedBytes: relay.pendingBytes(dir),
+        paused: relay.pendingBytes(dir) > 0,
+      });
+      return { 'debugger->target': queued(0), 'target->debugger': queued(1) };
+    }
     const toward = (receiver: Side, sender: Side) => ({
       queuedBytes: this.channels[receiver]?.writableLength ?? 0,
       paused: this.blocked[sender],
@@ -138,6 +175,11 @@ export class Bridge {
       'debugger->target': toward('target', 'debugger'),
       'target->debugger': toward('debugger', 'target'),
     };
+  }
+
+  /** Who moves the bytes right now: the relay thread, or this thread's event loop. */
+  relayedBy(): 'thread' | 'node' {
+    return this.offload ? 'thread' : 'node';
   }
 
   connected(side: Side): boolean {
@@ -160,6 +202,7 @@ export class Bridge {
     this.stop.abort();
     clearInterval(this.ticker);
     await this.acceptor.close();
+    await this.offload?.relay.stop();
     for (const side of ['debugger', 'target'] as const) this.channels[side]?.destroy();
     await this.targetLoop;
     this.flushTaps();
@@ -220,6 +263,12 @@ export class Bridge {
       channel.destroy();
       return;
     }
+    if (this.offload) {
+      // The relay thread holds the old channel's descriptor: it lets go first.
+      channel.pause();
+      void this.offload.relay.stop().then(() => this.attach(side, channel));
+      return;
+    }
     // A second debugger connection means WinDbg restarted before we saw the old one go.
     this.channels[side]?.destroy();
     this.channels[side] = channel;
@@ -241,6 +290,98 @@ export class Bridge {
     this.unblock(other(side));
     this.health.setConnection(side, 'connected');
     this.emit({ kind: 'side', side, state: 'connected' });
+    this.startThreadRelay();
+  }
+
+  /**
+   * Hands both sockets to the relay thread when it can take them: both connected, with
+   * descriptors, nothing waiting to be written. Bytes Node already read go out first, from here.
+   */
+  private startThreadRelay(): void {
+    const runtime = this.fdRuntime;
+    const dbg = this.channels.debugger;
+    const tgt = this.channels.target;
+    if (!runtime || this.offload || this.stop.signal.aborted || !dbg || !tgt) return;
+    const fds = { debugger: socketFd(dbg), target: socketFd(tgt) };
+    if (fds.debugger === undefined || fds.target === undefined) return;
+    if (this.blocked.debugger || this.blocked.target) return;
+    const sockets = { debugger: dbg as Socket, target: tgt as Socket };
+    for (const socket of [dbg, tgt] as Socket[]) stopReading(socket);
+    // read() hands over what Node holds ('data' relays it) and may ask to read again: the
+    // reading it restarts is stopped again before the event loop could use it.
+    for (const socket of [dbg, tgt] as Socket[]) while (socket.read() !== null);
+    for (const socket of [dbg, tgt] as Socket[]) stopReading(socket);
+    const waiting = [dbg, tgt].find((s) => s.writableLength > 0);
+    if (waiting || this.blocked.debugger || this.blocked.target) {
+      this.resumeChannels();
+      waiting?.once('drain', () => this.startThreadRelay());
+      return;
+    }
+    try {
+      const relay = new FdRelay(
+        runtime,
+        { debugger: fds.debugger, target: fds.target },
+        {
+          records: (records) => this.onThreadRecords(records),
+          ended: (end) => this.onThreadEnded(end),
+        },
+      );
+      this.offload = { relay, channels: sockets };
+    } catch (error) {
+      this.fdRuntime = undefined;
+      this.error('relay', `relay thread did not start, relaying here: ${(error as Error).message}`);
+      this.resumeChannels();
+    }
+  }
+
+  /** After stopReading(): Node reads the sockets again (a blocked side stays paused). */
+  private resumeChannels(): void {
+    for (const side of ['debugger', 'target'] as const) {
+      const channel = this.channels[side];
+      if (channel && !this.blocked[side]) startReading(channel as Socket);
+    }
+  }
+
+  private onThreadRecords(records: readonly RingRecord[]): void {
+    for (const record of records) {
+      const dir: Direction = record.dir === 0 ? 'debugger->target' : 'target->debugger';
+      const counters = this.counts[dir];
+      counters.bytes += record.bytes.length;
+      counters.chunks++;
+      this.queue.push({ dir, timeUs: record.timeUs, bytes: record.bytes, delivered: true });
+    }
+    this.flushTaps();
+  }
+
+  /** The thread let go of the sockets: this thread relays again, or a side is gone. */
+  private onThreadEnded(end: FdRelayEnd): void {
+    const offload = this.offload;
+    this.offload = undefined;
+    if (!offload) return;
+    const { channels } = offload;
+    if (end.side === undefined && end.code !== undefined) {
+      this.fdRuntime = undefined;
+      this.error('relay', `${end.code}; relaying here`);
+    }
+    const toTarget = end.pending.toTarget;
+    const toDebugger = end.pending.toDebugger;
+    if (toTarget && end.side !== 'target') channels.target.write(toTarget);
+    if (toDebugger && end.side !== 'debugger') channels.debugger.write(toDebugger);
+    if (end.side !== undefined) {
+      const code = end.code ?? 'EOF';
+      if (
+        code !== 'EOF' &&
+        code !== 'EPIPE' &&
+        code !== 'ECONNRESET' &&
+        !this.stop.signal.aborted
+      ) {
+        const endpoint = end.side === 'debugger' ? this.options.debugger : this.options.target;
+        const error = Object.assign(new Error(code), { code });
+        this.error(end.side, describeTransportError(error, endpoint, 'io').message);
+      }
+      channels[end.side].destroy();
+    }
+    if (!this.stop.signal.aborted) this.resumeChannels();
   }
 
   private detach(side: Side, channel: ByteChannel): void {
@@ -258,6 +399,7 @@ export class Bridge {
     if (!this.blocked[side]) return;
     this.blocked[side] = false;
     this.channels[side]?.resume();
+    this.startThreadRelay();
   }
 
   private relay(from: Side, dir: Direction, source: ByteChannel, chunk: Buffer): void {
