@@ -14,7 +14,9 @@ import { concatBytes, encodeAck, encodeDataPacket } from '../../protocol/kd/enco
 
 // KDSCOPE_BENCH_RELAY_MIB shortens a run (diagnosis on a busy machine); the default is the figure's.
 const TOTAL = Number(process.env.KDSCOPE_BENCH_RELAY_MIB ?? 256) * 1024 * 1024;
-const ROUND_TRIPS = 5000;
+/** Round trips per relay and round; rounds interleave the relays and their samples are pooled. */
+const ROUND_TRIPS = 10_000;
+const LATENCY_ROUNDS = 3;
 const ROUNDS = 5;
 /** Another build's bin/kdscope.mjs measured beside this one (KDSCOPE_BENCH_RELAY_OTHER=path). */
 const OTHER = process.env.KDSCOPE_BENCH_RELAY_OTHER;
@@ -99,7 +101,8 @@ async function waitForPort(port: number, child: ChildProcess): Promise<void> {
   throw new Error(`nothing listens on ${port}`);
 }
 
-type RelayKind = 'bridge' | 'bridge-no-pcap' | 'socat' | 'node' | 'other' | 'other-no-pcap';
+type RelayKind =
+  'bridge' | 'bridge-no-pcap' | 'bridge-thread' | 'socat' | 'node' | 'other' | 'other-no-pcap';
 
 const bridgeArgs = (bin: string, port: number, targetPort: number, pcap: string | undefined) => [
   bin,
@@ -135,14 +138,18 @@ async function startRelay(kind: RelayKind, targetPort: number, dir: string): Pro
               kind.endsWith('no-pcap') ? undefined : pcap,
             ),
             // Its closing line says how much it did not decode (the worker fell behind).
-            { stdio: ['ignore', 'pipe', 'ignore'] },
+            {
+              stdio: ['ignore', 'pipe', 'ignore'],
+              // The relay thread (opt-in) instead of the event loop.
+              env: { ...process.env, KDSCOPE_RELAY: kind === 'bridge-thread' ? 'thread' : '' },
+            },
           );
   // Probing the socat listener would consume its one connection: give it a moment instead.
   if (kind === 'socat') await new Promise((r) => setTimeout(r, 300));
   else await waitForPort(port, child);
   const output: string[] = [];
   child.stdout?.setEncoding('utf8').on('data', (text: string) => output.push(text));
-  const records = kind === 'bridge' || kind === 'other';
+  const records = kind === 'bridge' || kind === 'bridge-thread' || kind === 'other';
   return { name: kind, child, port, output, ...(records ? { pcap } : {}) };
 }
 
@@ -255,7 +262,7 @@ export async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'kdscope-bench-relay-'));
   try {
     const traffic = kdTraffic();
-    const kinds: RelayKind[] = ['socat', 'node', 'bridge', 'bridge-no-pcap'];
+    const kinds: RelayKind[] = ['socat', 'node', 'bridge', 'bridge-no-pcap', 'bridge-thread'];
     if (OTHER) kinds.push('other', 'other-no-pcap');
     // Interleaved rounds, median of each: the machine is shared and its load swings.
     const runs = new Map<RelayKind, Run[]>(kinds.map((k) => [k, []]));
@@ -280,7 +287,8 @@ export async function run(): Promise<void> {
       `throughput ${TOTAL >> 20} MiB KD traffic one way (median of ${ROUNDS}; ratio to socat): ` +
         `socat ${socatMBs.toFixed(0)} MiB/s; ${row('plain Node relay (two piped sockets)', 'node')}; ` +
         `${row('bridge (recording + decoding)', 'bridge')} (target >= 0.9); ` +
-        row('without recording', 'bridge-no-pcap') +
+        `${row('without recording', 'bridge-no-pcap')}; ` +
+        row('recording + decoding with the relay thread (KDSCOPE_RELAY=thread)', 'bridge-thread') +
         (OTHER
           ? `; ${OTHER}: ${row('recording + decoding', 'other')}, ${row('without recording', 'other-no-pcap')}`
           : ''),
@@ -297,13 +305,31 @@ export async function run(): Promise<void> {
       await stopRelay(relay);
       return times;
     };
-    const direct = await roundTrips(echo.port);
-    const bridged = await through('bridge');
     // socat through the same hops: on a VM whose idle vCPUs are slow to wake, every
     // cross-process hop costs ~100 us whatever the relay; this shows what is the bridge's own.
-    const viaSocat = await through('socat');
-    const viaNode = await through('node');
-    const viaOther = OTHER ? await through('other') : undefined;
+    const latencyKinds: (RelayKind | 'direct')[] = [
+      'direct',
+      'socat',
+      'node',
+      'bridge',
+      'bridge-thread',
+      ...(OTHER ? (['other'] as const) : []),
+    ];
+    const samples = new Map(latencyKinds.map((k) => [k, [] as number[]]));
+    for (let round = 0; round < LATENCY_ROUNDS; round++) {
+      for (const kind of latencyKinds) {
+        const times = kind === 'direct' ? await roundTrips(echo.port) : await through(kind);
+        samples.get(kind)!.push(...times);
+      }
+    }
+    const pooled = (kind: RelayKind | 'direct'): number[] =>
+      samples.get(kind)!.sort((a, b) => a - b);
+    const direct = pooled('direct');
+    const bridged = pooled('bridge');
+    const viaSocat = pooled('socat');
+    const viaNode = pooled('node');
+    const viaThread = pooled('bridge-thread');
+    const viaOther = OTHER ? pooled('other') : undefined;
     echo.server.close();
     const p = (xs: number[], q: number): string => percentile(xs, q).toFixed(1);
     const ratio = (xs: number[], peer: number[], base: number[], q: number): string =>
@@ -317,10 +343,11 @@ export async function run(): Promise<void> {
       `${label} p50 ${p(xs, 0.5)} us p99 ${p(xs, 0.99)} us (added over direct, ratio to socat's: ` +
       `p50 ${ratio(xs, viaSocat, direct, 0.5)} p99 ${ratio(xs, viaSocat, direct, 0.99)})`;
     console.log(
-      `round trip of a 16-byte packet (${ROUND_TRIPS}): direct p50 ${p(direct, 0.5)} us p99 ${p(direct, 0.99)} us; ` +
+      `round trip of a 16-byte packet (${LATENCY_ROUNDS} interleaved rounds of ${ROUND_TRIPS}, pooled): direct p50 ${p(direct, 0.5)} us p99 ${p(direct, 0.99)} us; ` +
         `through socat p50 ${p(viaSocat, 0.5)} us p99 ${p(viaSocat, 0.99)} us; ` +
         `${via('through the plain Node relay', viaNode)}; ` +
         `${via('through the bridge (recording + decoding)', bridged)} (target <= 1); ` +
+        `${via('the same with the relay thread (KDSCOPE_RELAY=thread)', viaThread)}; ` +
         `bridge vs socat p50 ${added(bridged, viaSocat, 0.5)} us p99 ${added(bridged, viaSocat, 0.99)} us` +
         (viaOther ? `; ${via(`through ${OTHER}`, viaOther)}` : ''),
     );

@@ -160,7 +160,8 @@ describe('recorder', () => {
     );
     expect(errors[0]).not.toContain('\n');
     await exchange(dbg, tgt, 2);
-    expect(bridge.counters()['debugger->target'].chunks).toBe(7);
+    // The relay thread hands chunks over a moment after it wrote them.
+    await until(() => bridge.counters()['debugger->target'].chunks === 7, 'seven chunks counted');
   });
 
   const canMount = process.getuid?.() === 0 && spawnSync('mount', ['--version']).status === 0;

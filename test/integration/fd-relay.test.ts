@@ -59,7 +59,11 @@ describe('relay thread', () => {
     const relay = new FdRelay(
       runtime!,
       { debugger: socketFd(dbgHeld)!, target: socketFd(tgtHeld)! },
-      { records: (r) => records.push(...r), ended: (e) => ends.push(e) },
+      {
+        ready: () => relay.go(),
+        records: (r) => records.push(...r),
+        ended: (e) => ends.push(e),
+      },
     );
     const atTarget = collect(tgtPeer);
     const atDebugger = collect(dbgPeer);
@@ -98,10 +102,10 @@ describe('relay thread', () => {
     stopReading(dbgHeld);
     stopReading(tgtHeld);
     const ended = new Promise<FdRelayEnd>((resolve) => {
-      new FdRelay(
+      const relay: FdRelay = new FdRelay(
         runtime,
         { debugger: socketFd(dbgHeld)!, target: socketFd(tgtHeld)! },
-        { records: () => undefined, ended: resolve },
+        { ready: () => relay.go(), records: () => undefined, ended: resolve },
       );
     });
     dbgPeer.end();
@@ -116,7 +120,7 @@ describe('relay thread', () => {
       new FdRelay(
         { ...runtime, koffiPath: '/nonexistent/koffi' },
         { debugger: socketFd(dbgHeld)!, target: socketFd(tgtHeld)! },
-        { records: () => undefined, ended: resolve },
+        { ready: () => expect.fail('it never loaded'), records: () => undefined, ended: resolve },
       );
     });
     expect(end).toEqual({ code: 'the relay thread failed', pending: {} });

@@ -24,8 +24,14 @@ export interface RelayThreadData {
   readonly errno: { readonly EAGAIN: number; readonly EINTR: number };
 }
 
-/** The thread's one message, sent after it stopped touching the sockets. */
+/** Sent once loaded: the thread waits for Ctl.go (or Ctl.stop) before it touches a socket. */
+export interface RelayThreadReady {
+  readonly ready: true;
+}
+
+/** The thread's last message, sent after it stopped touching the sockets. */
 export interface RelayThreadEnd {
+  readonly ready?: undefined;
   /** The socket that ended the relay (0 debugger, 1 target); absent when the bridge stopped it. */
   readonly side?: 0 | 1;
   /** errno of the failed call, 0 for end of stream. */
@@ -96,6 +102,9 @@ export function relayThreadMain(Writer: typeof RingWriter): void {
     Atomics.store(ctl, 4 + d, pending[d]?.length ?? 0);
   };
 
+  // Node relays until the bridge took the sockets from it; starting a thread takes tens of ms.
+  threads.parentPort?.postMessage({ ready: true } satisfies RelayThreadReady);
+  while (Atomics.load(ctl, 7) === 0 && Atomics.load(ctl, 3) === 0) Atomics.wait(ctl, 7, 0, 1000);
   while (endSide === undefined && Atomics.load(ctl, 3) === 0) {
     const room = ring.reserve(MIN_ROOM, MAX_READ);
     for (const s of SIDES) {

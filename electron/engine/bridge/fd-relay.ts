@@ -13,7 +13,12 @@ import { constants } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type KoffiModule from 'koffi';
 import { Ctl, createRingBuffer, RingReader, RingWriter, type RingRecord } from './fd-ring';
-import { relayThreadMain, type RelayThreadData, type RelayThreadEnd } from './fd-relay-thread';
+import {
+  relayThreadMain,
+  type RelayThreadData,
+  type RelayThreadEnd,
+  type RelayThreadReady,
+} from './fd-relay-thread';
 
 type Koffi = typeof KoffiModule;
 
@@ -31,6 +36,8 @@ export interface FdRelayEnd {
 }
 
 export interface FdRelayHandlers {
+  /** The thread is loaded and waits: take the sockets from Node, then call go(). */
+  ready(): void;
   /** Relayed chunks (already written to the peer), in order. */
   records(records: readonly RingRecord[]): void;
   /** Called once, after the thread stopped touching the sockets. */
@@ -114,7 +121,7 @@ export class FdRelay {
   private readonly done: Promise<FdRelayEnd>;
   private finished = false;
 
-  /** Starts relaying between two sockets' descriptors; Node must no longer read them. */
+  /** Starts the thread for two sockets' descriptors; it touches them only after go(). */
   constructor(
     private readonly runtime: Libc,
     fds: { readonly debugger: number; readonly target: number },
@@ -138,7 +145,13 @@ export class FdRelay {
     });
     this.done = new Promise<FdRelayEnd>((resolve) => {
       let end: RelayThreadEnd | undefined;
-      this.worker.once('message', (message: RelayThreadEnd) => (end = message));
+      this.worker.on('message', (message: RelayThreadReady | RelayThreadEnd) => {
+        if (message.ready) {
+          if (!this.finished && Atomics.load(this.reader.ctl, Ctl.stop) === 0) handlers.ready();
+        } else {
+          end = message;
+        }
+      });
       this.worker.once('error', () => undefined);
       // 'exit' comes after the message and after any error: the thread is gone, nothing can
       // touch the sockets or the ring any more.
@@ -161,10 +174,17 @@ export class FdRelay {
     return Atomics.load(this.reader.ctl, dir === 0 ? Ctl.pending0 : Ctl.pending1);
   }
 
+  /** Node no longer reads the sockets: the thread relays from now on. */
+  go(): void {
+    Atomics.store(this.reader.ctl, Ctl.go, 1);
+    Atomics.notify(this.reader.ctl, Ctl.go);
+  }
+
   /** Ends the relay; resolves once the thread let go of the sockets. */
   stop(): Promise<FdRelayEnd> {
     if (!this.finished) {
       Atomics.store(this.reader.ctl, Ctl.stop, 1);
+      Atomics.notify(this.reader.ctl, Ctl.go);
       try {
         writeSync(this.wake[1]!, new Uint8Array(1));
       } catch {

@@ -25,6 +25,8 @@ export const Ctl = {
   pending1: 5,
   /** Set by the relay thread once it no longer touches the sockets. */
   ended: 6,
+  /** Set by the bridge once Node stopped reading the sockets: the thread may start. */
+  go: 7,
 } as const;
 
 export const CONTROL_BYTES = 64;
