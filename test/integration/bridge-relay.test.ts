@@ -318,6 +318,29 @@ describe.each(['thread', 'node'] as const)('Bridge relay (%s)', (relay) => {
     expect(sha(tapped('target->debugger'))).toBe(sha(whole(sent[1]!)));
   });
 
+  it('a debugger that leaves at once (the thread still loading) is gone; the next one is relayed', async () => {
+    const events: BridgeEvent[] = [];
+    const target = await fakeTarget(join(dir, 'tgt.sock'));
+    const { bridge, dbgPath } = await startBridge(undefined, events);
+    const tgt = await target.next();
+    await until(() => bridge.connected('target'), 'the target');
+    const first = await fakeDebugger(dbgPath);
+    await until(() => bridge.connected('debugger'), 'the first debugger');
+    first.destroy();
+    await until(() => !bridge.connected('debugger'), 'the first debugger gone');
+    // A thread loading for the gone socket is stopped, not handed a closed socket when ready.
+    await until(
+      () => (bridge as unknown as { offload?: unknown }).offload === undefined,
+      'no relay thread for a gone debugger',
+    );
+    const second = await fakeDebugger(dbgPath);
+    await until(() => bridge.relayedBy() === relay && bridge.connected('debugger'), 'relaying');
+    const got = receive(tgt, 4);
+    second.write(Buffer.from('kd!!'));
+    expect((await got).toString()).toBe('kd!!');
+    expect(events.filter((e) => e.kind === 'error')).toEqual([]);
+  });
+
   it('a second debugger replaces the first while bytes flow, and the relay goes on with it', async () => {
     const taps: StreamChunk[][] = [];
     const events: BridgeEvent[] = [];

@@ -336,6 +336,8 @@ export class Bridge {
   private handOver(offload: Offload): void {
     if (this.offload !== offload || offload.started || this.stop.signal.aborted) return;
     const sockets = [offload.channels.debugger, offload.channels.target];
+    // detach() stops a thread whose socket closed; its 'ready' may already be on its way.
+    if (sockets.some((s) => s.destroyed)) return;
     const busy = (): Socket | undefined =>
       this.blocked.debugger || this.blocked.target
         ? (sockets.find((s) => s.writableLength > 0) ?? sockets[0])
@@ -417,6 +419,8 @@ export class Bridge {
 
   private detach(side: Side, channel: ByteChannel): void {
     if (this.channels[side] !== channel) return;
+    // A thread still loading for this socket will not get it.
+    if (this.offload?.channels[side] === channel) void this.offload.relay.stop();
     this.channels[side] = undefined;
     this.blocked[side] = false;
     // Whatever waited for this side to drain now drops instead (and is still recorded).

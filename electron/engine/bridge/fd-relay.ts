@@ -139,10 +139,16 @@ export class FdRelay {
       wakeFd: this.wake[0]!,
       errno: { EAGAIN: constants.errno.EAGAIN, EINTR: constants.errno.EINTR },
     };
-    this.worker = new Worker(`(${relayThreadMain.toString()})(${RingWriter.toString()});`, {
-      eval: true,
-      workerData: data,
-    });
+    try {
+      this.worker = new Worker(`(${relayThreadMain.toString()})(${RingWriter.toString()});`, {
+        eval: true,
+        workerData: data,
+      });
+    } catch (error) {
+      runtime.close(this.wake[0]!);
+      runtime.close(this.wake[1]!);
+      throw error;
+    }
     this.done = new Promise<FdRelayEnd>((resolve) => {
       let end: RelayThreadEnd | undefined;
       this.worker.on('message', (message: RelayThreadReady | RelayThreadEnd) => {
