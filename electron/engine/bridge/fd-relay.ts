@@ -120,6 +120,7 @@ export class FdRelay {
   private readonly wake: Int32Array;
   private readonly done: Promise<FdRelayEnd>;
   private finished = false;
+  private failure: string | undefined;
 
   /** Starts the thread for two sockets' descriptors; it touches them only after go(). */
   constructor(
@@ -167,7 +168,9 @@ export class FdRelay {
         Atomics.notify(this.reader.ctl, Ctl.seq);
         runtime.close(this.wake[0]!);
         runtime.close(this.wake[1]!);
-        const result = toEnd(end);
+        const result: FdRelayEnd = this.failure
+          ? { code: this.failure, pending: toEnd(end).pending }
+          : toEnd(end);
         handlers.ended(result);
         resolve(result);
       });
@@ -212,7 +215,15 @@ export class FdRelay {
   }
 
   private drain(): void {
-    const records = this.reader.drain();
+    let records: RingRecord[];
+    try {
+      records = this.reader.drain();
+    } catch (error) {
+      // A bug, not the wire's fault: the bridge says it once and relays on its own again.
+      this.failure ??= (error as Error).message;
+      void this.stop();
+      return;
+    }
     if (records.length > 0) this.handlers.records(records);
   }
 }
