@@ -268,9 +268,14 @@ export class Bridge {
       return;
     }
     if (this.offload) {
-      // The relay thread holds the old channel's descriptor: it lets go first.
-      channel.pause();
-      void this.offload.relay.stop().then(() => this.attach(side, channel));
+      // The relay thread holds the old channel's descriptor: it lets go first. Meanwhile the
+      // new channel keeps what it reads (no 'data' listener yet), and a failure only ends it.
+      const ignore = (): void => undefined;
+      channel.on('error', ignore);
+      void this.offload.relay.stop().then(() => {
+        channel.off('error', ignore);
+        if (!channel.destroyed) this.attach(side, channel);
+      });
       return;
     }
     // A second debugger connection means WinDbg restarted before we saw the old one go.
