@@ -68,6 +68,13 @@ const DIR_FROM: Record<Side, Direction> = {
 };
 const other = (side: Side): Side => (side === 'debugger' ? 'target' : 'debugger');
 
+/**
+ * A peer that leaves while we write to it (WinDbg quits, the VM resets) is a departure, not a
+ * fault: the side is then gone, with no error line.
+ */
+const isDeparture = (code: string | undefined): boolean =>
+  code === 'EPIPE' || code === 'ECONNRESET';
+
 /** Queued bytes that make the taps run at once instead of after TAP_DELAY_MS. */
 const TAP_BATCH_BYTES = 64 * 1024;
 const TAP_DELAY_MS = 2;
@@ -165,10 +172,10 @@ export class Bridge {
   queues(): Record<Direction, { queuedBytes: number; paused: boolean }> {
     const relay = this.offload?.started ? this.offload.relay : undefined;
     if (relay) {
-      const queued = (dir: 0 | 1) => ({
-        queuedBytes: relay.pendingBytes(dir),
-        paused: relay.pendingBytes(dir) > 0,
-      });
+      const queued = (dir: 0 | 1) => {
+        const queuedBytes = relay.pendingBytes(dir);
+        return { queuedBytes, paused: queuedBytes > 0 };
+      };
       return { 'debugger->target': queued(0), 'target->debugger': queued(1) };
     }
     const toward = (receiver: Side, sender: Side) => ({
@@ -287,11 +294,8 @@ export class Bridge {
     const endpoint = side === 'debugger' ? this.options.debugger : this.options.target;
     channel.on('data', (chunk: Buffer) => this.relay(side, dir, channel, chunk));
     channel.on('error', (error: Error) => {
-      if (this.stop.signal.aborted) return;
-      // A peer that leaves while we write to it (WinDbg quits, the VM resets) is a departure,
-      // not a fault: 'close' follows and says the side is gone.
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EPIPE' || code === 'ECONNRESET') return;
+      // 'close' follows a departure and says the side is gone.
+      if (this.stop.signal.aborted || isDeparture((error as NodeJS.ErrnoException).code)) return;
       this.error(side, describeTransportError(error, endpoint, 'io').message);
     });
     channel.once('close', () => this.detach(side, channel));
@@ -343,10 +347,8 @@ export class Bridge {
     const sockets = [offload.channels.debugger, offload.channels.target];
     // detach() stops a thread whose socket closed; its 'ready' may already be on its way.
     if (sockets.some((s) => s.destroyed)) return;
-    const busy = (): Socket | undefined =>
-      this.blocked.debugger || this.blocked.target
-        ? (sockets.find((s) => s.writableLength > 0) ?? sockets[0])
-        : sockets.find((s) => s.writableLength > 0);
+    // A blocked side's peer has writes queued until its 'drain' unblocks it.
+    const busy = (): Socket | undefined => sockets.find((s) => s.writableLength > 0);
     const before = busy();
     if (before) {
       before.once('drain', () => this.handOver(offload));
@@ -407,12 +409,7 @@ export class Bridge {
     if (toDebugger && end.side !== 'debugger') channels.debugger.write(toDebugger);
     if (end.side !== undefined) {
       const code = end.code ?? 'EOF';
-      if (
-        code !== 'EOF' &&
-        code !== 'EPIPE' &&
-        code !== 'ECONNRESET' &&
-        !this.stop.signal.aborted
-      ) {
+      if (code !== 'EOF' && !isDeparture(code) && !this.stop.signal.aborted) {
         const endpoint = end.side === 'debugger' ? this.options.debugger : this.options.target;
         const error = Object.assign(new Error(code), { code });
         this.error(end.side, describeTransportError(error, endpoint, 'io').message);

@@ -124,7 +124,7 @@ export class FdRelay {
 
   /** Starts the thread for two sockets' descriptors; it touches them only after go(). */
   constructor(
-    private readonly runtime: Libc,
+    runtime: Libc,
     fds: { readonly debugger: number; readonly target: number },
     private readonly handlers: FdRelayHandlers,
   ) {
