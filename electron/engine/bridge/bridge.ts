@@ -75,8 +75,14 @@ const other = (side: Side): Side => (side === 'debugger' ? 'target' : 'debugger'
 const isDeparture = (code: string | undefined): boolean =>
   code === 'EPIPE' || code === 'ECONNRESET';
 
-/** Queued bytes that make the taps run at once instead of after TAP_DELAY_MS. */
+/** Queued bytes that make the taps run at once, with the chunk still in the CPU's cache. */
 const TAP_BATCH_BYTES = 64 * 1024;
+/**
+ * At most this much relayed in a turn of the loop is a round trip's packets (a KD packet is at
+ * most 4 KiB), for the taps to take at the turn's end; more is a bulk transfer, whose taps run
+ * after TAP_DELAY_MS or TAP_BATCH_BYTES, in fewer and larger batches.
+ */
+const TAP_CHATTY_BYTES = 8 * 1024;
 const TAP_DELAY_MS = 2;
 
 /** Wall-clock microseconds with sub-millisecond resolution. */
@@ -104,6 +110,7 @@ export class Bridge {
   private readonly stop = new AbortController();
   private queue: StreamChunk[] = [];
   private queuedBytes = 0;
+  private tapRun: NodeJS.Immediate | undefined;
   private tapTimer: NodeJS.Timeout | undefined;
   private readonly taps: BridgeTap[];
   private readonly ticker: NodeJS.Timeout;
@@ -465,14 +472,26 @@ export class Bridge {
       // 2 MiB first and every tap then reads each byte from memory again: that cost the
       // recording relay a fifth of its throughput (relay bench).
       this.flushTaps();
-    } else if (this.tapTimer === undefined) {
-      // Chatty small packets: the taps run a moment later in one batch, between round trips
-      // rather than inside each one.
-      this.tapTimer = setTimeout(() => this.flushTaps(), TAP_DELAY_MS);
+    } else if (this.tapRun === undefined && this.tapTimer === undefined) {
+      // Chatty small packets: the taps run once the loop has relayed all it read this turn, in
+      // one batch, while the peer works on what was just written to it. A round trip then
+      // rarely waits on them: on a 2 ms timer alone, they ran at moments unrelated to the
+      // traffic and held up the reply that arrived meanwhile (relay bench: p50 and p90 round
+      // trips 10 us shorter). A bulk transfer keeps the timer: with a batch each turn it
+      // relayed 0.87x socat's throughput instead of 1.05x.
+      this.tapRun = setImmediate(() => {
+        this.tapRun = undefined;
+        if (this.queuedBytes <= TAP_CHATTY_BYTES) this.flushTaps();
+        else this.tapTimer = setTimeout(() => this.flushTaps(), TAP_DELAY_MS);
+      });
     }
   }
 
   private flushTaps(): void {
+    if (this.tapRun !== undefined) {
+      clearImmediate(this.tapRun);
+      this.tapRun = undefined;
+    }
     if (this.tapTimer !== undefined) {
       clearTimeout(this.tapTimer);
       this.tapTimer = undefined;
