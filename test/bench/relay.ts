@@ -14,9 +14,8 @@ import { concatBytes, encodeAck, encodeDataPacket } from '../../protocol/kd/enco
 
 // KDSCOPE_BENCH_RELAY_MIB shortens a run (diagnosis on a busy machine); the default is the figure's.
 const TOTAL = Number(process.env.KDSCOPE_BENCH_RELAY_MIB ?? 256) * 1024 * 1024;
-/** Round trips per relay and round; rounds interleave the relays and their samples are pooled. */
-const ROUND_TRIPS = 10_000;
-const LATENCY_ROUNDS = 3;
+/** Round trips through each relay, taken in turn across them. */
+const ROUND_TRIPS = 20_000;
 const ROUNDS = 5;
 /** Another build's bin/kdscope.mjs measured beside this one (KDSCOPE_BENCH_RELAY_OTHER=path). */
 const OTHER = process.env.KDSCOPE_BENCH_RELAY_OTHER;
@@ -237,22 +236,33 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 }
 
-/** Round trips of a 16-byte ACK to an echoing target; returns sorted microseconds. */
-async function roundTrips(port: number): Promise<number[]> {
-  const socket = connect({ port, host: '127.0.0.1' });
-  socket.setNoDelay(true);
-  await once(socket, 'connect');
-  const packet = Buffer.from(encodeAck(0x80800000));
-  const times: number[] = [];
-  for (let i = 0; i < ROUND_TRIPS + 200; i++) {
-    const start = process.hrtime.bigint();
-    const back = once(socket, 'data');
-    socket.write(packet);
-    await back;
-    if (i >= 200) times.push(Number(process.hrtime.bigint() - start) / 1000);
+/**
+ * Round trips of a 16-byte ACK through each port to an echoing target, taken in turn (port A,
+ * port B, ..., port A, ...) so that the swings of a shared machine's load weigh on all alike;
+ * returns each port's sorted microseconds.
+ */
+async function roundTripsInTurn(ports: number[]): Promise<number[][]> {
+  const sockets = [];
+  for (const port of ports) {
+    const socket = connect({ port, host: '127.0.0.1' });
+    socket.setNoDelay(true);
+    await once(socket, 'connect');
+    sockets.push(socket);
   }
-  socket.destroy();
-  return times.sort((a, b) => a - b);
+  const packet = Buffer.from(encodeAck(0x80800000));
+  const times: number[][] = ports.map(() => []);
+  for (let i = 0; i < ROUND_TRIPS + 200; i++) {
+    for (let k = 0; k < sockets.length; k++) {
+      const socket = sockets[k]!;
+      const start = process.hrtime.bigint();
+      const back = once(socket, 'data');
+      socket.write(packet);
+      await back;
+      if (i >= 200) times[k]!.push(Number(process.hrtime.bigint() - start) / 1000);
+    }
+  }
+  for (const socket of sockets) socket.destroy();
+  return times.map((xs) => xs.sort((x, y) => x - y));
 }
 
 export async function run(): Promise<void> {
@@ -299,37 +309,32 @@ export async function run(): Promise<void> {
     );
 
     const echo = await target((socket) => socket.on('data', (chunk) => socket.write(chunk)));
-    const through = async (kind: RelayKind): Promise<number[]> => {
-      const relay = await startRelay(kind, echo.port, dir);
-      const times = await roundTrips(relay.port);
-      await stopRelay(relay);
-      return times;
-    };
     // socat through the same hops: on a VM whose idle vCPUs are slow to wake, every
     // cross-process hop costs ~100 us whatever the relay; this shows what is the bridge's own.
-    const latencyKinds: (RelayKind | 'direct')[] = [
-      'direct',
+    const latencyKinds: RelayKind[] = [
       'socat',
       'node',
       'bridge',
       'bridge-thread',
       ...(OTHER ? (['other'] as const) : []),
     ];
-    const samples = new Map(latencyKinds.map((k) => [k, [] as number[]]));
-    for (let round = 0; round < LATENCY_ROUNDS; round++) {
-      for (const kind of latencyKinds) {
-        const times = kind === 'direct' ? await roundTrips(echo.port) : await through(kind);
-        samples.get(kind)!.push(...times);
-      }
+    const relays: Relay[] = [];
+    const samples = new Map<RelayKind | 'direct', number[]>();
+    try {
+      for (const kind of latencyKinds) relays.push(await startRelay(kind, echo.port, dir));
+      const times = await roundTripsInTurn([echo.port, ...relays.map((r) => r.port)]);
+      samples.set('direct', times[0]!);
+      latencyKinds.forEach((kind, k) => samples.set(kind, times[k + 1]!));
+    } finally {
+      for (const relay of relays) await stopRelay(relay);
     }
-    const pooled = (kind: RelayKind | 'direct'): number[] =>
-      samples.get(kind)!.sort((a, b) => a - b);
-    const direct = pooled('direct');
-    const bridged = pooled('bridge');
-    const viaSocat = pooled('socat');
-    const viaNode = pooled('node');
-    const viaThread = pooled('bridge-thread');
-    const viaOther = OTHER ? pooled('other') : undefined;
+    const sorted = (kind: RelayKind | 'direct'): number[] => samples.get(kind)!;
+    const direct = sorted('direct');
+    const bridged = sorted('bridge');
+    const viaSocat = sorted('socat');
+    const viaNode = sorted('node');
+    const viaThread = sorted('bridge-thread');
+    const viaOther = OTHER ? sorted('other') : undefined;
     echo.server.close();
     const p = (xs: number[], q: number): string => percentile(xs, q).toFixed(1);
     const ratio = (xs: number[], peer: number[], base: number[], q: number): string =>
@@ -343,7 +348,7 @@ export async function run(): Promise<void> {
       `${label} p50 ${p(xs, 0.5)} us p99 ${p(xs, 0.99)} us (added over direct, ratio to socat's: ` +
       `p50 ${ratio(xs, viaSocat, direct, 0.5)} p99 ${ratio(xs, viaSocat, direct, 0.99)})`;
     console.log(
-      `round trip of a 16-byte packet (${LATENCY_ROUNDS} interleaved rounds of ${ROUND_TRIPS}, pooled): direct p50 ${p(direct, 0.5)} us p99 ${p(direct, 0.99)} us; ` +
+      `round trip of a 16-byte packet (${ROUND_TRIPS} through each, taken in turn): direct p50 ${p(direct, 0.5)} us p99 ${p(direct, 0.99)} us; ` +
         `through socat p50 ${p(viaSocat, 0.5)} us p99 ${p(viaSocat, 0.99)} us; ` +
         `${via('through the plain Node relay', viaNode)}; ` +
         `${via('through the bridge (recording + decoding)', bridged)} (target <= 1); ` +
