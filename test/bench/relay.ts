@@ -165,10 +165,10 @@ function cpuSeconds(pid: number | undefined): number {
 }
 
 async function stopRelay(relay: Relay): Promise<void> {
-  if (relay.child.exitCode !== null) return;
-  const exited = once(relay.child, 'exit');
-  relay.child.kill('SIGINT');
-  await exited;
+  // 'close': it exited and its output pipe is drained and closed.
+  const closed = once(relay.child, 'close');
+  if (relay.child.exitCode === null) relay.child.kill('SIGINT');
+  await closed;
 }
 
 /** A target that accepts one connection at a time and hands it to `use`. */
@@ -220,7 +220,7 @@ async function throughput(kind: RelayKind, traffic: Buffer, dir: string): Promis
   const driver = process.cpuUsage(driverStart);
   dbg.destroy();
   await stopRelay(relay);
-  tgt.server.close();
+  await new Promise((r) => tgt.server.close(r));
   // Each run starts with no earlier capture's dirty pages being written back behind it.
   if (relay.pcap) rmSync(relay.pcap, { force: true });
   const mib = TOTAL / 1024 / 1024;
@@ -335,7 +335,7 @@ export async function run(): Promise<void> {
     const viaNode = sorted('node');
     const viaThread = sorted('bridge-thread');
     const viaOther = OTHER ? sorted('other') : undefined;
-    echo.server.close();
+    await new Promise((r) => echo.server.close(r));
     const p = (xs: number[], q: number): string => percentile(xs, q).toFixed(1);
     const ratio = (xs: number[], peer: number[], base: number[], q: number): string =>
       (

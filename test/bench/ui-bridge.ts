@@ -6,6 +6,7 @@
 // round trip through socat, measured by one client process in the same run.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -188,7 +189,9 @@ async function roundTrips(
   } finally {
     for (const relay of started) await relay.stop();
     // Its echo server stays up while a relay's connection to it lingers.
+    const closed = once(pinger, 'close');
     pinger.kill('SIGKILL');
+    await closed;
   }
 }
 
