@@ -68,6 +68,8 @@ function kdTraffic(): Buffer {
 interface Relay {
   readonly name: string;
   readonly child: ChildProcess;
+  /** Resolves once it exited and its output pipe closed (watched from its start on). */
+  readonly closed: Promise<unknown>;
   readonly port: number;
   /** What the relay printed (bridges). */
   readonly output: string[];
@@ -143,13 +145,16 @@ async function startRelay(kind: RelayKind, targetPort: number, dir: string): Pro
               env: { ...process.env, KDSCOPE_RELAY: kind === 'bridge-thread' ? 'thread' : '' },
             },
           );
+  // A child that cannot start emits 'error' before 'close': waitForPort or the first connection
+  // to it then fails with its own message.
+  const closed = once(child, 'close').catch(() => undefined);
   // Probing the socat listener would consume its one connection: give it a moment instead.
   if (kind === 'socat') await new Promise((r) => setTimeout(r, 300));
   else await waitForPort(port, child);
   const output: string[] = [];
   child.stdout?.setEncoding('utf8').on('data', (text: string) => output.push(text));
   const records = kind === 'bridge' || kind === 'bridge-thread' || kind === 'other';
-  return { name: kind, child, port, output, ...(records ? { pcap } : {}) };
+  return { name: kind, child, closed, port, output, ...(records ? { pcap } : {}) };
 }
 
 /** CPU seconds (user + system, every thread) a process has used so far; NaN off Linux. */
@@ -165,10 +170,8 @@ function cpuSeconds(pid: number | undefined): number {
 }
 
 async function stopRelay(relay: Relay): Promise<void> {
-  // 'close': it exited and its output pipe is drained and closed.
-  const closed = once(relay.child, 'close');
-  if (relay.child.exitCode === null) relay.child.kill('SIGINT');
-  await closed;
+  if (relay.child.exitCode === null && relay.child.signalCode === null) relay.child.kill('SIGINT');
+  await relay.closed;
 }
 
 /** A target that accepts one connection at a time and hands it to `use`. */

@@ -181,6 +181,8 @@ async function roundTrips(
   const echo = join(dir, 'rt-echo.sock');
   const started: Relay[] = [];
   const pinger = node(PINGER, [echo, String(ROUND_TRIPS), ...relays.map((_, k) => via(dir, k))]);
+  // It may end on its own once the relays let go of its echo server.
+  const closed = once(pinger, 'close');
   try {
     await line(pinger, /^ready/);
     for (const start of relays) started.push(await start(echo));
@@ -189,7 +191,6 @@ async function roundTrips(
   } finally {
     for (const relay of started) await relay.stop();
     // Its echo server stays up while a relay's connection to it lingers.
-    const closed = once(pinger, 'close');
     pinger.kill('SIGKILL');
     await closed;
   }
