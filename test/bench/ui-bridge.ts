@@ -168,8 +168,8 @@ interface Latency {
   readonly p99: number;
 }
 
+/** A relay started toward the echo, listening at via(dir, k). */
 interface Relay {
-  readonly path: string;
   readonly stop: () => Promise<void>;
 }
 
@@ -269,7 +269,7 @@ export async function run(): Promise<void> {
           const relay = spawn('socat', [`UNIX-LISTEN:${via(dir, 0)},fork`, `UNIX-CONNECT:${echo}`]);
           children.push(relay);
           await until(() => existsSync(via(dir, 0)), 'socat');
-          return { path: via(dir, 0), stop: async () => void relay.kill() };
+          return { stop: async () => void relay.kill() };
         },
         async (echo) => {
           await h.workbench.start({ debugger: `unix:${via(dir, 1)}`, target: `unix:${echo}` });
@@ -277,7 +277,7 @@ export async function run(): Promise<void> {
             () => h.workbench.status().peers?.target.connection === 'connected',
             'the bridge',
           );
-          return { path: via(dir, 1), stop: () => h.workbench.stop() };
+          return { stop: () => h.workbench.stop() };
         },
       ],
       dir,
