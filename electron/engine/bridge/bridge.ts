@@ -240,6 +240,13 @@ export class Bridge {
     for (const listener of [...this.listeners]) listener(event);
   }
 
+  /** A side's read or write failed: one line, unless it is a departure or we are closing. */
+  private ioError(side: Side, error: Error): void {
+    if (this.stop.signal.aborted || isDeparture((error as NodeJS.ErrnoException).code)) return;
+    const endpoint = side === 'debugger' ? this.options.debugger : this.options.target;
+    this.error(side, describeTransportError(error, endpoint, 'io').message);
+  }
+
   private error(source: string, message: string): void {
     this.counts.errors++;
     this.emit({ kind: 'error', source, message });
@@ -298,13 +305,9 @@ export class Bridge {
     if (side === 'debugger') this.counts.debuggerConnections++;
     else this.counts.targetConnections++;
     const dir = DIR_FROM[side];
-    const endpoint = side === 'debugger' ? this.options.debugger : this.options.target;
     channel.on('data', (chunk: Buffer) => this.relay(side, dir, channel, chunk));
-    channel.on('error', (error: Error) => {
-      // 'close' follows a departure and says the side is gone.
-      if (this.stop.signal.aborted || isDeparture((error as NodeJS.ErrnoException).code)) return;
-      this.error(side, describeTransportError(error, endpoint, 'io').message);
-    });
+    // 'close' follows and says the side is gone.
+    channel.on('error', (error: Error) => this.ioError(side, error));
     channel.once('close', () => this.detach(side, channel));
     // The peer's reading may have been paused waiting on the old channel's drain.
     this.unblock(other(side));
@@ -415,11 +418,9 @@ export class Bridge {
     if (toTarget && end.side !== 'target') channels.target.write(toTarget);
     if (toDebugger && end.side !== 'debugger') channels.debugger.write(toDebugger);
     if (end.side !== undefined) {
-      const code = end.code ?? 'EOF';
-      if (code !== 'EOF' && !isDeparture(code) && !this.stop.signal.aborted) {
-        const endpoint = end.side === 'debugger' ? this.options.debugger : this.options.target;
-        const error = Object.assign(new Error(code), { code });
-        this.error(end.side, describeTransportError(error, endpoint, 'io').message);
+      // 'EOF': the peer ended its stream, as a 'close' after 'end' in Node.
+      if (end.code !== undefined && end.code !== 'EOF') {
+        this.ioError(end.side, Object.assign(new Error(end.code), { code: end.code }));
       }
       channels[end.side].destroy();
     }
