@@ -21,8 +21,8 @@ export const SECONDS = 5;
  * Round trips straight to the echo, through socat and through the bridge, in blocks of
  * ROUND_TRIP_BLOCK taken in turn (the order reversed every other turn): the swings of the
  * machine's load weigh on all alike, and what one relay leaves to do after its reply (the
- * bridge's taps) lands on its own round trips, not the next relay's. With 10 k each, p99 swung
- * between runs of one build by 0.95-1.28x; 40 k each hold it steadier.
+ * bridge's taps) lands on its own round trips, not the next relay's. With 10 k each one at a
+ * time, p99 swung between runs of one build from 0.95x to 1.28x socat's.
  */
 const ROUND_TRIPS = 40_000;
 const ROUND_TRIP_BLOCK = 500;
@@ -188,7 +188,7 @@ interface Relay {
 
 /**
  * p50 and p99 round trip straight to the pinger's echo (first) and through each relay, started
- * (in order) toward it; taken in turn, the order reversed every other turn.
+ * (in order) toward it; in blocks taken in turn, the order reversed every other turn.
  */
 async function roundTrips(
   relays: ((echo: string) => Promise<Relay>)[],
