@@ -245,9 +245,9 @@ function percentile(sorted: number[], p: number): number {
  * ROUND_TRIP_BLOCK per port in turn (A, B, ..., then back from the last), so the swings of a
  * shared machine's load weigh on all alike. Blocks, not one round trip each: what a relay
  * leaves to do after its reply (the bridge's taps) would otherwise land on the next relay's
- * round trip. One at a time in a fixed order, the bridge's added p99 was 1.22x socat's after
- * the plain Node relay and 1.9-2.0x once the order alternated. Returns each port's sorted
- * microseconds.
+ * round trip. One at a time in a fixed order, the bridge's added p99 was 1.22-1.25x socat's
+ * after the plain Node relay and 1.90-2.04x once the order alternated. Returns each port's
+ * sorted microseconds.
  */
 async function roundTripsInTurn(ports: number[]): Promise<number[][]> {
   const sockets = [];
