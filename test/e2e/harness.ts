@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } fro
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { afterEach } from 'vitest';
 import { ProfileStore } from '../../electron/engine/profiles/profile-store';
 import { Workbench, type WorkbenchOptions } from '../../electron/engine/workbench/workbench';
@@ -60,6 +60,17 @@ export const CHROMIUM_ARGS = [
 /** The text of the element with `testId` ('' when it has none). */
 export const testIdText = async (page: Page, testId: string): Promise<string> =>
   (await page.getByTestId(testId).textContent()) ?? '';
+
+/**
+ * Clicks a packet row and waits for the details pane to show that packet: the tree of the
+ * packet shown before keeps its own text and focus until then. Returns the row's number.
+ */
+export async function showPacket(page: Page, row: Locator): Promise<number> {
+  const no = Number(await row.getAttribute('data-no'));
+  await row.click();
+  await page.getByTestId('details').getByText(`Packet ${no} ·`).waitFor();
+  return no;
+}
 
 /** The status bar's "Displayed: N of M" as numbers (-1 each while it does not say). */
 export async function displayedRows(page: Page): Promise<{ shown: number; total: number }> {

@@ -8,7 +8,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCapture } from '../../electron/capture/capture-source';
 import type { Direction } from '../../protocol/kd/events';
-import { displayedRows, root, screenshotFailures, startHarness, type Harness } from './harness';
+import {
+  displayedRows,
+  root,
+  screenshotFailures,
+  showPacket,
+  startHarness,
+  type Harness,
+} from './harness';
 import { untilWithin } from '../support/until';
 
 const BIN = join(root, 'bin/kdscope.mjs');
@@ -533,10 +540,7 @@ describe('after the session stops', { timeout: 60_000 }, () => {
       new Set([api]),
     );
     // Prepare from a details field: the box gets it, the list is not filtered yet.
-    const first = page.locator('.tl-row').first();
-    const firstNo = Number(await first.getAttribute('data-no'));
-    await first.click();
-    await page.getByTestId('details').getByText(`Packet ${firstNo} ·`).waitFor();
+    await showPacket(page, page.locator('.tl-row').first());
     const apiNumber = page.getByTestId('field-tree').getByText('ApiNumber', { exact: true });
     await apiNumber.click({ button: 'right' });
     await page.getByTestId('prepare-selected').click();
@@ -574,11 +578,8 @@ describe('after the session stops', { timeout: 60_000 }, () => {
   it('walks the details tree with the keyboard', async () => {
     const { page } = h;
     await applyFilter('api == ReadVirtualMemory && dir == D->T');
-    const row = page.locator('.tl-row').first();
-    const no = Number(await row.getAttribute('data-no'));
-    await row.click();
     // The tree of the packet shown before keeps its own focus until this one's details come.
-    await page.getByTestId('details').getByText(`Packet ${no} ·`).waitFor();
+    await showPacket(page, page.locator('.tl-row').first());
     const tree = page.getByTestId('field-tree');
     await tree.getByText('KD_PACKET', { exact: true }).waitFor();
     const focused = async (): Promise<string | null> =>

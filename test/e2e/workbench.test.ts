@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { screenshotDir, startHarness, type Harness, displayedRows } from './harness';
+import { screenshotDir, showPacket, startHarness, type Harness, displayedRows } from './harness';
 import { untilWithin } from '../support/until';
 
 let h: Harness;
@@ -166,10 +166,7 @@ describe('workbench in a browser (web mode)', () => {
 
   it('selects a packet: details tree, highlighted hex, and the link back', async () => {
     const { page } = h;
-    const row = page.locator('.tl-row').first();
-    const no = Number(await row.getAttribute('data-no'));
-    await row.click();
-    await page.getByTestId('details').getByText(`Packet ${no} ·`).waitFor();
+    const no = await showPacket(page, page.locator('.tl-row').first());
     const details = page.getByTestId('details');
     await details.getByText('ApiNumber', { exact: true }).waitFor();
     expect(await details.textContent()).toContain('0x3130 (ReadVirtualMemory)');
