@@ -137,6 +137,7 @@ export const validators: { readonly [K in OpName]: ArgsValidator<K> } = {
     args.length === 1 && isProfile(args[0]),
   'profiles.delete': (args): args is [string] => args.length === 1 && isNonEmpty(args[0], MAX_NAME),
   'session.stats': (args): args is [] => none(args),
+  'engine.log': (args): args is [] => none(args),
   'captures.list': (args): args is [] => none(args),
   'packets.bytes': (args): args is [number] =>
     args.length === 1 && isCount(args[0], Number.MAX_SAFE_INTEGER) && args[0] >= 1,

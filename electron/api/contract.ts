@@ -246,6 +246,9 @@ export interface LinkSample {
   readonly final?: true;
 }
 
+/** Lines of its log the engine keeps for a window that attaches later. */
+export const ENGINE_LOG_KEEP = 1000;
+
 /** One line of the engine's log (errors, state changes), for the UI's log tab. */
 export interface LogLine {
   readonly time: number;
@@ -415,6 +418,8 @@ export interface WorkbenchApi {
   'profiles.delete': (name: string) => Promise<void>;
   /** The session's link samples so far (bounded: the last ten minutes). */
   'session.stats': () => Promise<LinkSample[]>;
+  /** The engine's log so far (bounded: its last ENGINE_LOG_KEEP lines), oldest first. */
+  'engine.log': () => Promise<LogLine[]>;
   /** Recorded sessions in the captures folder, newest first. */
   'captures.list': () => Promise<RecordedCapture[]>;
   /**
@@ -499,6 +504,7 @@ const opTable = {
   'profiles.save': true,
   'profiles.delete': true,
   'session.stats': true,
+  'engine.log': true,
   'captures.list': true,
   'packets.bytes': true,
   'packets.rows': true,

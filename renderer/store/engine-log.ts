@@ -1,8 +1,9 @@
-// The engine log tab. For now the client's own log: connection and session state changes and
-// errors, as this window saw them. The seam for the engine's log event (to come) is
-// appendEngineLog(): the event handler calls it with the engine's lines.
+// The log tab: the client's own lines (connection and session state changes and errors, as
+// this window saw them) and the engine's (peers, the launched debugger's output, capture and
+// decoder trouble): its log so far when a window attaches, then its `log` events.
 
-import { useWorkbench, type WorkbenchState } from './workbench';
+import type { Disposer, LogLine, WorkbenchClient } from '../../electron/api/contract';
+import { followEngineClients, useWorkbench, type WorkbenchState } from './workbench';
 
 export type LogLevel = 'info' | 'warn' | 'error';
 
@@ -63,7 +64,44 @@ function describeChange(s: WorkbenchState, prev: WorkbenchState): void {
   if (s.lastError && s.lastError !== prev.lastError) client('error', s.lastError);
 }
 
+const fromEngine = (line: LogLine): LogEntry => ({
+  time: line.time,
+  level: line.level,
+  source: 'engine',
+  // "debugger connected" says its source already; "bad checksum" needs it said.
+  text: line.message.startsWith(line.source) ? line.message : `${line.source}: ${line.message}`,
+});
+
+/**
+ * The engine's lines through one client: what it logged before (once), then its events;
+ * events that arrive while the history loads follow it. The disposer removes the listener.
+ */
+function follow(c: WorkbenchClient): Disposer {
+  let pending: LogLine[] | null = [];
+  const off = c.on('log', (line) => {
+    if (pending) pending.push(line);
+    else appendEngineLog(fromEngine(line));
+  });
+  void c
+    .invoke('engine.log')
+    .catch(() => [] as LogLine[])
+    .then((history) => {
+      // Lines logged while the history was being sent came both ways: shown once.
+      const key = (l: LogLine): string => `${l.time} ${l.source} ${l.message}`;
+      const shown = new Set(history.map(key));
+      const later = (pending ?? []).filter((l) => !shown.has(key(l)));
+      pending = null;
+      for (const line of [...history, ...later]) appendEngineLog(fromEngine(line));
+    });
+  return off;
+}
+
 export function setupEngineLog(): () => void {
   client('info', 'kdscope UI started');
-  return useWorkbench.subscribe(describeChange);
+  const offState = useWorkbench.subscribe(describeChange);
+  const engine = followEngineClients(follow);
+  return () => {
+    offState();
+    engine.dispose();
+  };
 }

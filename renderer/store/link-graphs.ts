@@ -13,7 +13,7 @@ import type { Disposer, LinkSample, WorkbenchClient } from '../../electron/api/c
 import { RowRateBins } from './link-series';
 import { onRows } from './row-feed';
 import { throttled } from './throttle';
-import { engineClient, useWorkbench } from './workbench';
+import { engineClient, followEngineClients } from './workbench';
 
 /** As the engine: 10 minutes of samples at 4 a second. */
 const KEEP = 2400;
@@ -133,19 +133,7 @@ function follow(client: WorkbenchClient): Disposer {
 }
 
 export function setupLinkGraphs(): () => void {
-  let client: WorkbenchClient | null = null;
-  let offClient: Disposer | null = null;
-  const attachTo = (): void => {
-    const c = engineClient();
-    if (c === client || c === null) return;
-    offClient?.();
-    client = c;
-    offClient = follow(c);
-  };
-  const offState = useWorkbench.subscribe((s) => {
-    if (s.connection === 'open') attachTo();
-  });
-  if (useWorkbench.getState().connection === 'open') attachTo();
+  const engine = followEngineClients(follow);
   const offRows = onRows({
     row(row) {
       rowBins.add(row.time, row.dir, row.length);
@@ -158,7 +146,7 @@ export function setupLinkGraphs(): () => void {
       // A window that reconnects streams its rows again (the view starts over) but the
       // engine's samples are the same: they are reloaded, not forgotten. A new session or the
       // view's Clear (same client) forgets them.
-      const reconnecting = engineClient() !== client;
+      const reconnecting = engineClient() !== engine.current();
       if (reconnecting) {
         rowBins.clear();
         return;
@@ -167,9 +155,8 @@ export function setupLinkGraphs(): () => void {
     },
   });
   return () => {
-    offState();
+    engine.dispose();
     offRows();
-    offClient?.();
     publishSamples.cancel();
     publishRows.cancel();
   };

@@ -287,6 +287,40 @@ export const STREAM_WINDOW = 4;
 /** The engine client in use (null before the first connection), for the other stores. */
 export const engineClient = (): WorkbenchClient | null => client;
 
+/** What followEngineClients() gives back. */
+export interface EngineFollower {
+  /** The client followed now (null before the first). */
+  readonly current: () => WorkbenchClient | null;
+  readonly dispose: Disposer;
+}
+
+/**
+ * Calls follow() with each client this window attaches to (the first, and a new one after the
+ * engine came back), disposing of what it did for the one before; dispose() undoes the last.
+ */
+export function followEngineClients(follow: (c: WorkbenchClient) => Disposer): EngineFollower {
+  let followed: WorkbenchClient | null = null;
+  let offClient: Disposer | null = null;
+  const attachTo = (): void => {
+    const c = client;
+    if (c === followed || c === null) return;
+    offClient?.();
+    followed = c;
+    offClient = follow(c);
+  };
+  const offState = useWorkbench.subscribe((s) => {
+    if (s.connection === 'open') attachTo();
+  });
+  if (useWorkbench.getState().connection === 'open') attachTo();
+  return {
+    current: () => followed,
+    dispose: () => {
+      offState();
+      offClient?.();
+    },
+  };
+}
+
 /** Removes the listeners of the client attached last (none before the first attach). */
 let detachListeners: Disposer | null = null;
 

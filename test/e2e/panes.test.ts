@@ -173,6 +173,15 @@ describe('the DbgPrint terminal and the engine log', { timeout: 60_000 }, () => 
         /session running, recording to .*kdscope-.*\.pcap/.test((await log.textContent()) ?? ''),
       'the session line in the log',
     );
+    // The engine's own lines: its peers as it saw them connect.
+    let text = '';
+    await waitFor(
+      async () =>
+        /\[engine\] session started: debugger sim, target sim/.test(
+          (text = (await log.textContent()) ?? ''),
+        ),
+      () => `the engine's line in the log (it shows: ${text})`,
+    );
   });
 });
 

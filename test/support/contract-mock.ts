@@ -9,6 +9,7 @@ import {
   type OpenCaptureRequest,
   type RecentCapture,
   type LinkSample,
+  type LogLine,
   type PacketBytes,
   type Profile,
   type RecordsEvent,
@@ -94,6 +95,8 @@ export class MockWorkbench implements WorkbenchApi {
   };
   stats: LinkSample[] = [];
   'session.stats' = async (): Promise<LinkSample[]> => this.stats;
+  log: LogLine[] = [];
+  'engine.log' = async (): Promise<LogLine[]> => this.log;
   'captures.list' = async (): Promise<RecordedCapture[]> => this.captures;
   'packets.bytes' = async (no: number): Promise<PacketBytes | null> => {
     this.calls.push({ op: 'packets.bytes', arg: no });

@@ -3,6 +3,9 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MockWorkbench, connectMock, emitRecords, recordsEvent } from '../support/contract-mock';
 import { PacketFlag, type PacketRecord } from '../../protocol/session/record';
+import { untilWithin } from '../support/until';
+
+const until = untilWithin(5_000);
 
 vi.stubGlobal('requestAnimationFrame', (cb: (t: number) => void) => setTimeout(() => cb(0), 0));
 const { actions, attach, useWorkbench } = await import('../../renderer/store/workbench');
@@ -83,6 +86,8 @@ function call(no: number, bad = false): PacketRecord[] {
 }
 
 const mock = new MockWorkbench();
+// What the engine logged before this window attached.
+mock.log = [{ time: T0, level: 'warn', source: 'target', message: 'the wire went quiet' }];
 const { client, close } = connectMock(mock);
 let seq = 0;
 async function push(records: PacketRecord[], skipped = 0): Promise<void> {
@@ -156,6 +161,21 @@ describe('the panes fed from the packet rows', () => {
 
   it('log what the session did', () => {
     expect(logEntries().some((e) => e.text === 'kdscope UI started')).toBe(true);
+  });
+
+  it("log the engine's lines: those before the window attached, then as they come", async () => {
+    const engineLines = (): string[] =>
+      logEntries()
+        .filter((e) => e.source === 'engine')
+        .map((e) => `${e.level} ${e.text}`);
+    await until(() => engineLines().length > 0, 'the engine log history');
+    expect(engineLines()).toEqual(['warn target: the wire went quiet']);
+    mock.emit('log', { time: T0 + 5, level: 'info', source: 'debugger process', message: 'hi' });
+    await until(() => engineLines().length > 1, 'the log event');
+    expect(engineLines()).toEqual([
+      'warn target: the wire went quiet',
+      'info debugger process: hi',
+    ]);
   });
 
   it('stop listening once disposed', async () => {

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import {
+  ENGINE_LOG_KEEP,
   MAX_ROWS_REQUEST,
   OPEN_ERRORS,
   ZERO_COUNTERS,
@@ -166,6 +167,8 @@ export class Workbench {
   private countersTimer: ReturnType<typeof setInterval> | null = null;
   private rateWindow: { time: number; packets: number }[] = [];
   private readonly history = new LinkHistory();
+  /** The log's last lines, for a window that attaches later. */
+  private readonly logLines: LogLine[] = [];
   private readonly packetsByDir: Record<Direction, number> = {
     'debugger->target': 0,
     'target->debugger': 0,
@@ -465,6 +468,7 @@ export class Workbench {
       'profiles.save': async (p) => this.profiles.save(p),
       'profiles.delete': async (name) => this.profiles.delete(name),
       'session.stats': async () => this.history.all(),
+      'engine.log': async () => [...this.logLines],
       'captures.list': async () =>
         listCaptures(this.capturesDir, this.state === 'running' ? this.info?.capture : undefined),
       'packets.bytes': async (no) => this.bytes(no),
@@ -824,7 +828,10 @@ export class Workbench {
   }
 
   private log(level: LogLine['level'], source: string, message: string): void {
-    this.broadcast('log', { time: Date.now(), level, source, message });
+    const line: LogLine = { time: Date.now(), level, source, message };
+    this.logLines.push(line);
+    if (this.logLines.length > ENGINE_LOG_KEEP) this.logLines.shift();
+    this.broadcast('log', line);
   }
 
   private broadcast<E extends 'counters' | 'session.state' | 'log' | 'stats'>(

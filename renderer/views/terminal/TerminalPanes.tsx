@@ -54,8 +54,11 @@ export function DbgPrintPane(): React.JSX.Element {
 export function EngineLogPane(): React.JSX.Element {
   return (
     <XtermView source={logSource} label="Engine log" testId="engine-log">
-      <span className="dim" title="The engine's own log will stream here too">
-        client log (connection, session, errors)
+      <span
+        className="dim"
+        title="This window's lines, and the engine's, marked [engine]: the peers, the launched debugger's output, capture and decoder trouble"
+      >
+        this window and the engine (peers, debugger output, errors)
       </span>
     </XtermView>
   );
