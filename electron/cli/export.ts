@@ -8,7 +8,8 @@
 // without a crypto library; what was no KD packet (a break-in, the target's 12-byte hello)
 // goes as it was, and the dissector shows it as such.
 
-import { resolve } from 'node:path';
+import { renameSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { CaptureError, CaptureWriteError } from '../capture/capture-error';
 import { openCapture, type CaptureSource } from '../capture/capture-source';
 import { CaptureExport } from '../capture/export-capture';
@@ -42,6 +43,22 @@ function captureFailure(path: string, error: CaptureError): string {
     : message;
 }
 
+/** The same file, by name or through a link (same device and inode). */
+function sameFile(a: string, b: string): boolean {
+  if (resolve(a) === resolve(b)) return true;
+  const sa = statSync(a, { throwIfNoEntry: false });
+  const sb = statSync(b, { throwIfNoEntry: false });
+  return sa !== undefined && sb !== undefined && sa.dev === sb.dev && sa.ino === sb.ino;
+}
+
+/**
+ * Where the export is written until it is whole: beside FILE (same file system, so the rename
+ * is atomic), hidden. A file already at FILE is replaced only by an export that succeeded.
+ */
+function partPath(out: string): string {
+  return join(dirname(resolve(out)), `.${basename(out)}.${process.pid}.part`);
+}
+
 /** What `time` in a filter counts from: the first record, as the Time column of a capture. */
 interface TimeOrigin {
   ms: number | undefined;
@@ -64,7 +81,7 @@ export const exportCommand: Command = {
     if (out === undefined) throw new UsageError('--out FILE.pcap or --out FILE.pcapng is needed');
     if (!/\.(pcap|pcapng)$/i.test(out))
       throw new UsageError(`--out must end in .pcap or .pcapng (got ${out})`);
-    if (resolve(out) === resolve(input))
+    if (sameFile(out, input))
       throw new UsageError('--out is the capture being read; write to another file');
     let filter: CompiledFilter | undefined;
     const origin: TimeOrigin = { ms: undefined };
@@ -93,11 +110,15 @@ export const exportCommand: Command = {
       if (error instanceof CaptureError) throw new UsageError(captureFailure(input, error));
       throw error;
     }
+    const part = partPath(out);
+    // Errors name the file the user asked for, not the part file.
+    const writeFailure = (error: CaptureWriteError): RuntimeError =>
+      new RuntimeError(error.message.split(part).join(out));
     let job: CaptureExport;
     try {
       job = new CaptureExport({
         source,
-        out,
+        out: part,
         format: /\.pcapng$/i.test(out) ? 'pcapng' : 'pcap',
         choice: filter
           ? {
@@ -114,24 +135,35 @@ export const exportCommand: Command = {
         stepFrames: 1 << 30,
       });
     } catch (error) {
-      if (error instanceof CaptureWriteError) throw new RuntimeError(error.message);
+      rmSync(part, { force: true });
+      if (error instanceof CaptureWriteError) throw writeFailure(error);
       throw error;
     }
 
     let failure: CaptureError | undefined;
+    let whole = false;
     try {
-      while (job.step());
-      failure = job.outcome().failure;
+      try {
+        while (job.step());
+        failure = job.outcome().failure;
+      } finally {
+        job.close();
+      }
+      whole = true;
     } catch (error) {
-      if (error instanceof CaptureWriteError) throw new RuntimeError(error.message);
+      if (error instanceof CaptureWriteError) throw writeFailure(error);
       throw error;
     } finally {
+      if (!whole) rmSync(part, { force: true });
+    }
+    // A wrong key decrypts nothing: what was at --out stays.
+    if (kdnetReport(source.stats).wrongKey) rmSync(part, { force: true });
+    else {
       try {
-        job.close();
+        renameSync(part, out);
       } catch (error) {
-        if (error instanceof CaptureWriteError && failure === undefined)
-          // eslint-disable-next-line no-unsafe-finally
-          throw new RuntimeError(error.message);
+        rmSync(part, { force: true });
+        throw new RuntimeError(`cannot write ${out}: ${(error as Error).message}`);
       }
     }
     // What the file holds (a damaged capture ends the loop before it counts; a chunk too large
