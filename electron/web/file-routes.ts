@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { isAllowedOrigin } from './web-security';
+import { makeDirs } from '../engine/make-dirs';
 
 /** Uploads larger than this are refused (a KD capture of a long session is well under it). */
 export const DEFAULT_UPLOAD_LIMIT = 2 * 1024 ** 3;
@@ -116,7 +117,7 @@ export function fileRoutes(options: FileRoutesOptions): FileRoutes {
   const uploadsDir = (): string => {
     if (!uploads) {
       const base = options.uploadsBase ?? tmpdir();
-      mkdirSync(base, { recursive: true });
+      makeDirs(base);
       uploads = mkdtempSync(join(base, 'kdscope-uploads-'));
     }
     return uploads;

@@ -51,6 +51,15 @@ describe('kdscope serve', () => {
     });
     expect(noUi.status).toBe(1);
     expect(noUi.stderr).toMatch(/^kdscope serve: the UI is not built .*npm run build\n$/);
+    // A folder no one can make: Node's recursive mkdir spun on /proc for ever.
+    const noDir = spawnSync(process.execPath, [bin, 'serve', '--captures', '/proc/kdscope-x/y'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(noDir.status).toBe(1);
+    expect(noDir.stderr).toMatch(
+      /^kdscope serve: cannot create captures folder \/proc\/kdscope-x\/y: ENOENT.*\n$/,
+    );
   }, 60_000);
 
   it('says which port is taken, in one line', async () => {

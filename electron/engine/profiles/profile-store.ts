@@ -3,10 +3,11 @@
 // The file may hold a KDNET key, so it is written readable by its owner only; no key is ever
 // part of an error message.
 
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Profile } from '../../api/contract';
+import { makeDirs } from '../make-dirs';
 
 /** `$KDSCOPE_CONFIG_DIR`, else the platform's per-user config folder + /kdscope. */
 export function configDir(
@@ -112,7 +113,7 @@ export class ProfileStore {
     const file: ProfilesFile = { version: 1, profiles };
     const tmp = `${this.path}.${process.pid}.tmp`;
     try {
-      mkdirSync(dirname(this.path), { recursive: true });
+      makeDirs(dirname(this.path));
       // Written whole and renamed: a crash never leaves half a file.
       writeFileSync(tmp, JSON.stringify(file, null, 2) + '\n', { mode: 0o600 });
       renameSync(tmp, this.path);

@@ -1,16 +1,17 @@
 // Where UI sessions record: a captures folder (~/.kdscope/captures by default), one pcap per
 // session named like the bridge's default capture, never overwriting an earlier one.
 
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CaptureFormat, RecordedCapture } from '../../api/contract';
 import { defaultCaptureName } from '../bridge/recorder';
+import { makeDirs } from '../make-dirs';
 
 /** Creates `dir` (and its parents); returns a one-line reason when it cannot. */
 export function ensureCapturesDir(dir: string): string | undefined {
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDirs(dir);
     return undefined;
   } catch (error) {
     return `cannot create captures folder ${dir}: ${(error as Error).message}`;

@@ -13,6 +13,7 @@ import type { CaptureSource } from '../../capture/capture-source';
 import { CaptureExport, type ExportChoice } from '../../capture/export-capture';
 import { NoRangeSet, countNoRanges, type NoRange } from '../../../protocol/records/no-ranges';
 import { captureProblem } from './capture-reading';
+import { makeDirs } from '../make-dirs';
 
 export class ExportError extends Error {
   override readonly name = 'ExportError';
@@ -156,7 +157,7 @@ export class ExportJobs {
   private exportsDir(): string {
     if (this.dir) return this.dir;
     const base = this.baseDir ?? tmpdir();
-    mkdirSync(base, { recursive: true });
+    makeDirs(base);
     this.dir = mkdtempSync(join(base, 'kdscope-exports-'));
     return this.dir;
   }

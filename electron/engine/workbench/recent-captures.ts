@@ -3,9 +3,10 @@
 // it: the engine remembers a capture's key in memory until it exits, so a reopen in the same
 // run needs no prompt, and the next run asks again.
 
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { RecentCapture } from '../../api/contract';
+import { makeDirs } from '../make-dirs';
 
 const MAX_ENTRIES = 20;
 
@@ -60,7 +61,7 @@ export class RecentCaptures {
     const kept = this.read().filter((e) => keyOf(e.path, e.targetPath) !== id);
     const next = [{ ...rest, openedAt: now }, ...kept].slice(0, MAX_ENTRIES);
     try {
-      mkdirSync(dirname(this.file), { recursive: true });
+      makeDirs(dirname(this.file));
       const temp = `${this.file}.tmp`;
       writeFileSync(temp, `${JSON.stringify({ version: 1, recent: next }, null, 2)}\n`, {
         mode: 0o600,
