@@ -55,6 +55,8 @@ describe('kdscope serve', () => {
     const noDir = spawnSync(process.execPath, [bin, 'serve', '--captures', '/proc/kdscope-x/y'], {
       encoding: 'utf8',
       timeout: 30_000,
+      // The spin was deaf to SIGTERM.
+      killSignal: 'SIGKILL',
     });
     expect(noDir.status).toBe(1);
     expect(noDir.stderr).toMatch(
