@@ -249,6 +249,18 @@ const closedDialogs = (): Partial<CapturesState> => ({
 const showError = (message: string): void =>
   set({ busy: null, error: message, dialog: get().dialog === 'none' ? 'open' : get().dialog });
 
+/**
+ * The names the user knows uploads by (web mode: the engine's copy in a temporary folder means
+ * nothing to them), said in errors instead of the paths. The desktop app opens files in place.
+ */
+const uploadedAs = new Map<string, string>();
+
+function uploaded(path: string, name: string): string {
+  if (typeof window === 'undefined' || !window.kdscopeFiles) uploadedAs.set(path, name);
+  if (uploadedAs.size > 64) uploadedAs.delete(uploadedAs.keys().next().value!);
+  return path;
+}
+
 async function open(request: OpenCaptureRequest, name: string): Promise<void> {
   set({ busy: `Opening ${name}…`, error: null });
   try {
@@ -256,20 +268,24 @@ async function open(request: OpenCaptureRequest, name: string): Promise<void> {
   } catch (error) {
     set({ busy: null });
     const prompt = promptFor(error);
+    const said = [...uploadedAs].reduce(
+      (text, [path, shown]) => text.split(path).join(shown),
+      messageOf(error),
+    );
     if (prompt === 'key-missing' || prompt === 'key-rejected')
       set({
         keyPrompt: {
           request,
           name,
           reason: prompt === 'key-missing' ? 'missing' : 'rejected',
-          message: messageOf(error),
+          message: said,
         },
         replacePrompt: null,
       });
     else if (prompt === 'replace') set({ replacePrompt: { request, name }, keyPrompt: null });
     else {
       set({ keyPrompt: null, replacePrompt: null });
-      showError(messageOf(error));
+      showError(said);
     }
     return;
   }
@@ -293,7 +309,7 @@ export const captureActions = {
   async openFile(file: File): Promise<void> {
     if (get().busy) return;
     try {
-      const path = await pathOf(file);
+      const path = uploaded(await pathOf(file), file.name);
       await open({ path }, file.name);
     } catch (error) {
       showError(messageOf(error));
@@ -315,8 +331,8 @@ export const captureActions = {
   async openRawPair(debuggerFile: File, targetFile: File): Promise<void> {
     if (get().busy) return;
     try {
-      const d = await pathOf(debuggerFile);
-      const t = await pathOf(targetFile);
+      const d = uploaded(await pathOf(debuggerFile), debuggerFile.name);
+      const t = uploaded(await pathOf(targetFile), targetFile.name);
       await open({ debugger: d, target: t }, `${debuggerFile.name} + ${targetFile.name}`);
     } catch (error) {
       showError(messageOf(error));

@@ -1,7 +1,9 @@
 // The one shape of a small modal dialog: a backdrop that cancels when clicked, Escape to
-// cancel, a title the dialog is labelled by, and a form when Enter should submit.
+// cancel, a title the dialog is labelled by, and a form when Enter should submit. It takes
+// the focus when it opens (unless a field in it already has it): a dialog opened by a drop or
+// by the engine must still hear Escape, and keys must not reach the view behind it.
 
-import type { ReactNode } from 'react';
+import { useEffect, useRef, type ReactNode } from 'react';
 
 export interface ModalProps {
   /** The dialog's test id; its title's id is `${testId}-title`. */
@@ -19,7 +21,16 @@ export interface ModalProps {
 export function Modal(props: ModalProps): React.JSX.Element {
   const { testId, onCancel, onSubmit } = props;
   const titleId = `${testId}-title`;
+  const ref = useRef<HTMLElement | null>(null);
+  useEffect(() => {
+    const dialog = ref.current;
+    if (dialog && !dialog.contains(document.activeElement)) dialog.focus();
+  }, []);
   const shared = {
+    ref: (el: HTMLElement | null) => {
+      ref.current = el;
+    },
+    tabIndex: -1,
     className: props.className ? `modal ${props.className}` : 'modal',
     role: 'dialog',
     'aria-modal': true,

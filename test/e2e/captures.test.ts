@@ -5,7 +5,7 @@
 // the displayed rows after a filter, downloaded and read back with tshark (frames, ports) and
 // with our decoder (the same packets).
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KDSCOPE_BIN } from '../support/kdscope-process';
@@ -212,6 +212,21 @@ describe('opening captures', () => {
     await waitFor(async () => (await displayed()) === 527, 'the KDNET rows again');
     expect(await page.getByTestId('kdnet-key-prompt').count()).toBe(0);
   }, 120_000);
+
+  it('a dropped file that is no capture: the error names it as the user knows it, not the upload', async () => {
+    const { page } = h;
+    const notes = tmp.file('notes.txt');
+    writeFileSync(notes, 'these are notes, not packets\n'.repeat(20));
+    await dropFile(notes, 'notes.txt');
+    const error = page.getByTestId('open-error');
+    await error.waitFor();
+    const said = (await error.textContent()) ?? '';
+    expect(said).toMatch(/^notes\.txt\b/);
+    expect(said).not.toMatch(/kdscope-uploads|\/tmp\//);
+    // The dialog came up without a click: it has the focus, and Escape closes it.
+    await page.keyboard.press('Escape');
+    await openDialogClosed();
+  }, 60_000);
 
   it('asks before stopping a live session; Cancel keeps it, Stop it and open replaces it', async () => {
     const { page } = h;
