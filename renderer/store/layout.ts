@@ -24,7 +24,7 @@ export type TimelineColumn = (typeof TIMELINE_COLUMNS)[number];
 
 export const DEFAULT_WIDTHS: Readonly<Record<TimelineColumn, number>> = {
   no: 64,
-  time: 88,
+  time: 104,
   dir: 46,
   type: 138,
   id: 72,

@@ -1,6 +1,6 @@
 // Go to packet (Ctrl+G): type a number, Enter selects that packet in the list.
 
-import { useEffect, useRef, useState } from 'react';
+import { useLayoutEffect, useRef, useState } from 'react';
 import { create } from 'zustand';
 import { actions, displayIndexOf, table } from '../store/workbench';
 
@@ -17,8 +17,9 @@ export function GoToPacket(): React.JSX.Element | null {
   const message = useGoTo((s) => s.message);
   const [text, setText] = useState('');
   const ref = useRef<HTMLInputElement>(null);
-  useEffect(() => {
-    if (open) requestAnimationFrame(() => ref.current?.select());
+  // Focused as it opens, not a frame later: the digits typed right after Ctrl+G land in it.
+  useLayoutEffect(() => {
+    if (open) ref.current?.select();
   }, [open]);
   if (!open) return null;
   const go = (): void => {

@@ -38,7 +38,7 @@ export function Toolbar(): React.JSX.Element {
         aria-label="Attach"
         onClick={() => attachActions.showAttach()}
       >
-        <Label icon="⏻" text="Attach…" />
+        <Label icon="⇄" text="Attach…" />
       </button>
       <button
         type="button"
@@ -48,7 +48,7 @@ export function Toolbar(): React.JSX.Element {
         aria-label="Open capture"
         onClick={() => captureActions.showOpen()}
       >
-        <Label icon="📂" text="Open…" />
+        <Label icon="⇧" text="Open…" />
       </button>
       <button
         type="button"
