@@ -31,6 +31,8 @@ export interface StartConfirmation {
   /** The capture they remain in, or why there is none. */
   readonly capture?: string;
   readonly captureError?: string;
+  /** The view shows a capture file the user opened (its name), not a session. */
+  readonly opened?: string;
   readonly options: StartOptions;
 }
 
@@ -229,6 +231,7 @@ export const attachActions = {
           running: wb.session.state === 'running',
           ...(wb.session.info?.capture ? { capture: wb.session.info.capture } : {}),
           ...(wb.session.captureError ? { captureError: wb.session.captureError } : {}),
+          ...(wb.session.info?.opened ? { opened: wb.session.info.opened.name } : {}),
           options: built.options,
         },
       });

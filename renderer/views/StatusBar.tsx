@@ -7,6 +7,7 @@ export function StatusBar(props: { mode: 'electron' | 'web' }): React.JSX.Elemen
   const marked = useMarks((m) => m.marked.size);
   const ref = useMarks((m) => m.timeRef);
   const capture = s.session.info?.capture;
+  const opened = s.session.info?.opened;
   const recording = s.session.state === 'running' && !s.session.captureError;
   const connection =
     s.connection === 'open'
@@ -45,6 +46,13 @@ export function StatusBar(props: { mode: 'electron' | 'web' }): React.JSX.Elemen
       {ref && <span data-testid="time-ref">Time ref: packet {ref.no}</span>}
       {s.paused && (
         <span className="warn">View paused · {formatCount(s.pendingWhilePaused)} new</span>
+      )}
+      {opened && (
+        <span data-testid="opened-file" title={opened.path}>
+          File: <code className="path">{opened.name}</code>
+          {opened.kdnet ? ' · KDNET, decrypted' : ''}
+          {s.session.state === 'running' ? ` · reading, ${formatCount(opened.frames)} frames` : ''}
+        </span>
       )}
       {capture && (
         <span data-testid="capture" title={capture}>

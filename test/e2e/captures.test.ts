@@ -166,6 +166,7 @@ describe('opening captures', () => {
     expect(records).toHaveLength(527);
     expect(records.filter((r) => r.kind === 'packet')).toHaveLength(526);
     expect(await text('c-packets')).toBe('527');
+    expect(await text('opened-file')).toBe('File: windbg-uncut.pcapng.gz · KDNET, decrypted');
     expect(h.workbench.status().info?.opened).toMatchObject({
       name: 'windbg-uncut.pcapng.gz',
       kdnet: true,
@@ -232,9 +233,14 @@ describe('opening captures', () => {
     const { page } = h;
     await page.getByTestId('attach').click();
     await page.getByTestId('start').click();
+    // The view holds the KDNET capture reopened above: the question names the file.
     const confirm = page.getByTestId('confirm-start-ok');
-    await page.getByTestId('timeline').or(confirm).first().waitFor();
-    if (await confirm.isVisible()) await confirm.click();
+    await confirm.waitFor();
+    expect(await text('confirm-start')).toMatch(/holds 527 packets of windbg-uncut\.pcapng\.gz/);
+    expect(await text('confirm-start-capture')).toBe(
+      'The file stays as it is: open it again at any time.',
+    );
+    await confirm.click();
     await waitFor(async () => state() === 'running' && !h.workbench.status().info?.opened, 'live');
     const live = h.workbench.status().info!.id;
 

@@ -21,12 +21,23 @@ export function ConfirmStart(): React.JSX.Element | null {
       onCancel={() => attachActions.cancelStart()}
     >
       <p>
-        The view holds {packets} of the {confirm.running ? 'running' : 'last'} session.
-        {confirm.running ? ' Starting a new session stops it and' : ' A new session'} clears the
-        view.
+        {confirm.opened !== undefined ? (
+          <>
+            The view holds {packets} of <code>{confirm.opened}</code>. A new session clears the
+            view.
+          </>
+        ) : (
+          <>
+            The view holds {packets} of the {confirm.running ? 'running' : 'last'} session.
+            {confirm.running ? ' Starting a new session stops it and' : ' A new session'} clears the
+            view.
+          </>
+        )}
       </p>
       <p data-testid="confirm-start-capture">
-        {confirm.capture ? (
+        {confirm.opened !== undefined ? (
+          <>The file stays as it is: open it again at any time.</>
+        ) : confirm.capture ? (
           <>
             They remain in the capture file{' '}
             <code title={confirm.capture}>{shortPath(confirm.capture)}</code>
