@@ -381,10 +381,45 @@ export function Timeline(): React.JSX.Element {
           ⤓ Follow newest
         </button>
       )}
-      {count === 0 && (
-        <div className="empty">No packets. Start a session against the simulated VM.</div>
-      )}
+      {count === 0 && <EmptyList />}
     </section>
+  );
+}
+
+/** What an empty list says: why it is empty, and what to do. */
+function EmptyList(): React.JSX.Element {
+  const state = useWorkbench((s) => s.session.state);
+  const warning = useWorkbench((s) => s.session.warning);
+  const total = useWorkbench((s) => s.totalRows);
+  const filter = useWorkbench((s) => s.filterApplied);
+  const connected = useWorkbench((s) => s.connection === 'open');
+  const opened = useWorkbench((s) => s.session.info?.opened?.name);
+  if (!connected) return <div className="empty">Not connected to the engine.</div>;
+  if (filter && total > 0)
+    return (
+      <div className="empty" data-testid="empty-list">
+        No packet matches the filter <code>{filter}</code>.
+      </div>
+    );
+  if (state === 'running' && opened !== undefined)
+    return (
+      <div className="empty" data-testid="empty-list">
+        Reading {opened}…
+      </div>
+    );
+  if (state === 'running')
+    return (
+      <div className={warning ? 'empty warn' : 'empty'} data-testid="empty-list">
+        {warning
+          ? `No KD packets: ${warning}`
+          : 'The session runs: no KD packet yet (the peers show on the attach page).'}
+      </div>
+    );
+  return (
+    <div className="empty" data-testid="empty-list">
+      No packets. Attach to a VM or a pair of endpoints (Attach…), or open a capture (Open…).
+      {warning ? ` ${warning}` : ''}
+    </div>
   );
 }
 

@@ -114,6 +114,33 @@ describe('sessions from the attach page', () => {
     await h.shot('18-vmbus-feedback');
   });
 
+  it('(d) sim:kdnet with a wrong key: the empty list says why no packet shows', async () => {
+    const { page } = h;
+    await page.getByTestId('attach').click();
+    await page.locator('[data-testid=vm-row][data-vm=simulated][data-port=KDNET]').click();
+    expect(await page.getByTestId('target-endpoint').inputValue()).toBe('sim:kdnet');
+    await page.getByTestId('key').fill('9.9.9.9');
+    await page.getByTestId('start').click();
+    await page.getByTestId('confirm-start-ok').click();
+    await page.getByTestId('timeline').waitFor();
+    const empty = page.getByTestId('empty-list');
+    await waitFor(
+      async () =>
+        /^No KD packets: \d+ KDNET datagrams failed authentication: wrong key\?$/.test(
+          (await empty.textContent()) ?? '',
+        ),
+      'the wrong key said where the packets would be',
+    );
+    expect(await displayed()).toBe(0);
+    await h.shot('18b-kdnet-wrong-key');
+    // The tests below expect a session whose packets show: the simulated VM on COM1 again.
+    await page.getByTestId('attach').click();
+    await page.locator('[data-testid=vm-row][data-vm=simulated][data-port=COM1]').click();
+    await page.getByTestId('start').click();
+    await page.getByTestId('confirm-start-ok').click();
+    await waitFor(async () => (await displayed()) >= 20, 'rows of the simulated VM');
+  });
+
   it("saves a VM's profile and fills the form from it next time", async () => {
     const { page } = h;
     const sock = join(dir, 'p.sock');
