@@ -2,7 +2,7 @@
 // in front, SIGINT closes the capture; kill -9 leaves a capture tshark still reads.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -178,6 +178,21 @@ describe('kdscope bridge (process)', () => {
     expect(code).toBe(2);
     expect(run.stderr).toMatch(pattern);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('a unix:PATH on an ordinary file: exit 1, one line, the file kept (bridge and simulate)', async () => {
+    const file = join(dir, 'important.txt');
+    writeFileSync(file, 'precious\n');
+    for (const args of [
+      ['bridge', '--debugger', `unix:${file}`, '--target', 'sim', '--no-pcap'],
+      ['simulate', 'target', '--listen', `unix:${file}`],
+    ]) {
+      const run = kdscope(args);
+      const [code] = (await once(run.child, 'exit')) as [number];
+      expect(code).toBe(1);
+      expect(run.stderr).toBe(`kdscope ${args[0]}: ${file} exists and is not a socket\n`);
+      expect(readFileSync(file, 'utf8')).toBe('precious\n');
+    }
   });
 
   it('kdnet without UDP endpoints (exit 2) and an unwritable capture (exit 1): one line', async () => {
