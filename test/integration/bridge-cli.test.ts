@@ -10,6 +10,7 @@ import { once } from 'node:events';
 import { openCapture } from '../../electron/capture';
 import { runScriptedDebugger } from '../../electron/engine/simulators';
 import { KDSCOPE_BIN, Processes, type Run } from '../support/kdscope-process';
+import { collectUdp } from '../support/udp';
 import { untilWithin } from '../support/until';
 
 const bin = KDSCOPE_BIN;
@@ -193,6 +194,48 @@ describe('kdscope bridge (process)', () => {
       expect(run.stderr).toBe(`kdscope ${args[0]}: ${file} exists and is not a socket\n`);
       expect(readFileSync(file, 'utf8')).toBe('precious\n');
     }
+  });
+
+  it('a target that can never be reached as named: exit 1 and one line at start, as on the debugger side', async () => {
+    // Held by another program for as long as the bridge runs.
+    const held = await collectUdp();
+    const wanted = await collectUdp();
+    try {
+      for (const [args, pattern] of [
+        [
+          ['--debugger', `unix:${join(dir, 'p.sock')}`, '--target', 'pipe:x'],
+          /^kdscope bridge: pipe \\\\\.\\pipe\\x: named pipes exist only on Windows; use unix:PATH or tcp:HOST:PORT here\n$/,
+        ],
+        [
+          ['--debugger', 'pipe:x', '--target', 'sim'],
+          /^kdscope bridge: pipe \\\\\.\\pipe\\x: named pipes exist only on Windows/,
+        ],
+        [
+          [
+            ...['--mode', 'kdnet', '--key', '1.2.3.4'],
+            ...['--target', `udp:127.0.0.1:${held.port}`],
+            ...['--debugger', `udp:127.0.0.1:${wanted.port}`],
+          ],
+          new RegExp(`^kdscope bridge: udp:127\\.0\\.0\\.1:${held.port}: address already in use`),
+        ],
+      ] as const) {
+        const run = kdscope(['bridge', ...args, '--no-pcap']);
+        let exited = false;
+        void run.exit.then(() => (exited = true));
+        await until(
+          () => exited,
+          () => `${args.join(' ')} to exit: ${run.stdout}${run.stderr}`,
+        );
+        expect(run.child.exitCode, args.join(' ')).toBe(1);
+        expect(run.stderr).toMatch(pattern);
+        expect(run.stderr.trim().split('\n')).toHaveLength(1);
+        expect(run.stdout).toBe('');
+      }
+    } finally {
+      held.close();
+      wanted.close();
+    }
+    expect(existsSync(join(dir, 'p.sock'))).toBe(false);
   });
 
   it('kdnet without UDP endpoints (exit 2) and an unwritable capture (exit 1): one line', async () => {

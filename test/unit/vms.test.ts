@@ -21,6 +21,8 @@ import {
   runCommand,
   type CommandRunner,
 } from '../../electron/engine/vms/run-command';
+import { vmDialer } from '../../electron/engine/vmbus/dialers';
+import { createDialer } from '../../electron/engine/transports';
 import { getEventListeners } from 'node:events';
 
 /** A runner that answers from a table and records every command line it was given. */
@@ -254,5 +256,17 @@ describe('running host tools with a cancel signal', () => {
     expect((await running).code).not.toBe(0);
     expect(getEventListeners(stop.signal, 'abort')).toHaveLength(0);
     expect((await runCommand('true', [], { signal: stop.signal })).code).not.toBe(0);
+  });
+
+  it('vm:NAME dialled again and again (the bridge retrying) adds no abort listener', async () => {
+    const stop = new AbortController();
+    const dialer = vmDialer(
+      { kind: 'vm', name: 'kdscope-no-such-vm' },
+      { dialerFor: createDialer },
+    );
+    await expect(dialer.prepare!(stop.signal)).rejects.toThrow(/no VM named 'kdscope-no-such-vm'/);
+    for (let i = 0; i < 15; i++)
+      await expect(dialer.dial(stop.signal)).rejects.toThrow(/no VM named/);
+    expect(getEventListeners(stop.signal, 'abort')).toHaveLength(0);
   });
 });

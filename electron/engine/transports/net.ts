@@ -36,18 +36,13 @@ function tune(socket: Socket, ep: NetEndpoint): void {
   if (ep.kind === 'tcp') socket.setNoDelay(true);
 }
 
+/** Throws at once (no dial to retry) where the endpoint cannot exist: a pipe off Windows. */
 export function netDialer(ep: NetEndpoint, platform?: NodeJS.Platform): Dialer {
+  const address = netAddress(ep, platform);
   return {
     description: formatEndpoint(ep),
     dial(signal?: AbortSignal): Promise<ByteChannel> {
       return new Promise((resolve, reject) => {
-        let address: NetAddress;
-        try {
-          address = netAddress(ep, platform);
-        } catch (error) {
-          reject(error as Error);
-          return;
-        }
         if (signal?.aborted) {
           reject(new TransportError(`${formatEndpoint(ep)}: cancelled`));
           return;
