@@ -238,6 +238,32 @@ describe('kdscope bridge (process)', () => {
     expect(existsSync(join(dir, 'p.sock'))).toBe(false);
   });
 
+  it('--debugger sim against a target that never answers: ends when the script stops, exit 1, capture closed', async () => {
+    const pcap = join(dir, 'unanswered.pcap');
+    const run = kdscope([
+      ...['bridge', '--debugger', 'sim', '--target', `unix:${join(dir, 'none.sock')}`],
+      ...['--pcap', pcap],
+    ]);
+    let exited = false;
+    void run.exit.then(() => (exited = true));
+    // The script gives up after its reply timeout (10 s) and three RESETs.
+    await until(
+      () => exited,
+      () => `the bridge to end: ${run.stdout}${run.stderr}`,
+      45_000,
+    );
+    expect(run.child.exitCode).toBe(1);
+    expect(run.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^kdscope bridge: unix:.*none\.sock: nobody listens there/),
+      expect.stringMatching(
+        /^kdscope bridge: the scripted debugger stopped: the target did not answer RESET/,
+      ),
+    ]);
+    const frames = Number(/bridge closed: .*\((\d+) frames\)/.exec(run.stdout)?.[1]);
+    expect(frames).toBeGreaterThan(0);
+    expect(openCapture(pcap).forEach(() => undefined).frames).toBe(frames);
+  }, 60_000);
+
   it('kdnet without UDP endpoints (exit 2) and an unwritable capture (exit 1): one line', async () => {
     const mode = kdscope([
       'bridge',
