@@ -3,7 +3,14 @@
 
 import { parseArgs } from './args';
 import { loadProfile, mergeProfile } from './bridge-profile';
-import { EXIT_OK, RuntimeError, UsageError, type CliIo, type Command } from './command';
+import {
+  EXIT_FAILURE,
+  EXIT_OK,
+  RuntimeError,
+  UsageError,
+  type CliIo,
+  type Command,
+} from './command';
 import type { BridgeEvent } from '../engine/bridge/bridge';
 import type { Side } from '../engine/bridge/health';
 import { defaultCaptureName } from '../engine/bridge/recorder';
@@ -20,7 +27,8 @@ const USAGE = `usage: kdscope bridge --debugger EP --target EP [--pcap FILE] [--
                       [--profile NAME] [--launch CMD] [--no-launch]
 
 Serves EP for the debugger (WinDbg connects to it), connects to the target's EP, relays both
-ways unchanged, records every chunk and decodes the session, until Ctrl+C.
+ways unchanged, records every chunk and decodes the session, until Ctrl+C (with --debugger
+sim, until the scripted debugger ends: exit 0 if its script completed, 1 if it stopped).
 KDNET (--mode kdnet --key W.X.Y.Z --target udp:[HOST:]PORT --debugger udp:[HOST:]PORT): the
 target sends to the host's port, so the bridge binds --target there (point the target's
 bcdedit hostip/port at it) and forwards every datagram unchanged to --debugger, where WinDbg
@@ -190,6 +198,10 @@ export const bridgeCommand: Command = {
 
     // Pipe trouble (bad messages, resends) goes to stderr once `say` exists, one line each.
     let report = (line: string): void => void io.stderr.write(`kdscope bridge: ${line}\n`);
+    // The scripted debugger (--debugger sim) is in process and never comes back once its script
+    // ended: the bridge ends with it, with the exit code `simulate debugger` would give.
+    let scriptExit: number | undefined;
+    let onScriptExit = (): void => undefined;
     let session: LiveSession;
     try {
       session = await LiveSession.start({
@@ -204,12 +216,15 @@ export const bridgeCommand: Command = {
           : { wireshark: parsed.value('wireshark') }),
         ...(rate === undefined ? {} : { rate }),
         report: (line) => report(line),
-        onScriptEnd: (r) =>
+        onScriptEnd: (r) => {
           report(
             r.ok
               ? `the scripted debugger finished (${r.requests} requests)`
               : `the scripted debugger stopped: ${r.error ?? 'the session failed'}`,
-          ),
+          );
+          scriptExit ??= r.ok ? EXIT_OK : EXIT_FAILURE;
+          onScriptExit();
+        },
       });
     } catch (error) {
       throw new RuntimeError((error as Error).message);
@@ -282,9 +297,14 @@ export const bridgeCommand: Command = {
       tty ? 250 : 5000,
     );
 
-    await new Promise<void>((resolve) => {
-      if (io.signal.aborted) resolve();
-      else io.signal.addEventListener('abort', () => resolve(), { once: true });
+    const exitCode = await new Promise<number>((resolve) => {
+      const onAbort = (): void => resolve(scriptExit ?? EXIT_OK);
+      onScriptExit = () => {
+        io.signal.removeEventListener('abort', onAbort);
+        resolve(scriptExit ?? EXIT_OK);
+      };
+      if (io.signal.aborted || scriptExit !== undefined) onAbort();
+      else io.signal.addEventListener('abort', onAbort, { once: true });
     });
     clearInterval(timer);
     await launcher?.stop();
@@ -302,6 +322,6 @@ export const bridgeCommand: Command = {
         (pipe ? `;${pipeStatus(pipe).slice(2)}` : '') +
         (session.ringStats() ? `; ${formatRingStats(session.ringStats()!)}` : ''),
     );
-    return EXIT_OK;
+    return exitCode;
   },
 };

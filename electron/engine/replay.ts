@@ -132,6 +132,23 @@ export async function openReplaySink(ep: Endpoint, signal?: AbortSignal): Promis
   return createDialer(ep).dial(signal);
 }
 
+/**
+ * Resolves on the first of the sink's `events` or the signal's abort: a peer that accepted and
+ * never reads holds 'drain' and 'finish' back for ever, and a signal must still end the replay.
+ */
+function settled(sink: Duplex, events: readonly string[], signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = (): void => {
+      for (const event of events) sink.off(event, done);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    for (const event of events) sink.on(event, done);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
 export interface ReplayResult {
   readonly items: number;
   readonly bytes: number;
@@ -140,7 +157,8 @@ export interface ReplayResult {
 
 /**
  * Writes every item to `sink`: at `speed` times the recorded pace, or flat out when speed is
- * Infinity (still waiting for the sink to drain). Ends the sink when done.
+ * Infinity (still waiting for the sink to drain). Ends the sink when done; when the signal
+ * aborts, stops at once and drops what the sink still holds.
  */
 export async function runReplay(
   plan: ReplayPlan,
@@ -165,25 +183,17 @@ export async function runReplay(
       if (signal?.aborted) break;
     }
     if (!sink.write(item.bytes)) {
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          sink.off('drain', done);
-          sink.off('close', done);
-          resolve();
-        };
-        sink.on('drain', done);
-        sink.on('close', done);
-      });
+      await settled(sink, ['drain', 'close'], signal);
+      if (signal?.aborted) break;
     }
     items++;
     bytes += item.bytes.length;
   }
-  await new Promise<void>((resolve) => {
-    if (sink.destroyed) return resolve();
-    sink.once('finish', () => resolve());
-    sink.once('close', () => resolve());
+  if (!sink.destroyed && !signal?.aborted) {
+    const ended = settled(sink, ['finish', 'close'], signal);
     sink.end();
-  });
+    await ended;
+  }
   sink.off('error', onError);
   sink.destroy();
   if (failure) throw failure;

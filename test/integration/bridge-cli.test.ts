@@ -2,7 +2,7 @@
 // in front, SIGINT closes the capture; kill -9 leaves a capture tshark still reads.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { once } from 'node:events';
 import { openCapture } from '../../electron/capture';
 import { runScriptedDebugger } from '../../electron/engine/simulators';
 import { KDSCOPE_BIN, Processes, type Run } from '../support/kdscope-process';
+import { collectUdp } from '../support/udp';
 import { untilWithin } from '../support/until';
 
 const bin = KDSCOPE_BIN;
@@ -179,6 +180,89 @@ describe('kdscope bridge (process)', () => {
     expect(run.stderr).toMatch(pattern);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
   });
+
+  it('a unix:PATH on an ordinary file: exit 1, one line, the file kept (bridge and simulate)', async () => {
+    const file = join(dir, 'important.txt');
+    writeFileSync(file, 'precious\n');
+    for (const args of [
+      ['bridge', '--debugger', `unix:${file}`, '--target', 'sim', '--no-pcap'],
+      ['simulate', 'target', '--listen', `unix:${file}`],
+    ]) {
+      const run = kdscope(args);
+      const [code] = (await once(run.child, 'exit')) as [number];
+      expect(code).toBe(1);
+      expect(run.stderr).toBe(`kdscope ${args[0]}: ${file} exists and is not a socket\n`);
+      expect(readFileSync(file, 'utf8')).toBe('precious\n');
+    }
+  });
+
+  it('a target that can never be reached as named: exit 1 and one line at start, as on the debugger side', async () => {
+    // Held by another program for as long as the bridge runs.
+    const held = await collectUdp();
+    const wanted = await collectUdp();
+    try {
+      for (const [args, pattern] of [
+        [
+          ['--debugger', `unix:${join(dir, 'p.sock')}`, '--target', 'pipe:x'],
+          /^kdscope bridge: pipe \\\\\.\\pipe\\x: named pipes exist only on Windows; use unix:PATH or tcp:HOST:PORT here\n$/,
+        ],
+        [
+          ['--debugger', 'pipe:x', '--target', 'sim'],
+          /^kdscope bridge: pipe \\\\\.\\pipe\\x: named pipes exist only on Windows/,
+        ],
+        [
+          [
+            ...['--mode', 'kdnet', '--key', '1.2.3.4'],
+            ...['--target', `udp:127.0.0.1:${held.port}`],
+            ...['--debugger', `udp:127.0.0.1:${wanted.port}`],
+          ],
+          new RegExp(`^kdscope bridge: udp:127\\.0\\.0\\.1:${held.port}: address already in use`),
+        ],
+      ] as const) {
+        const run = kdscope(['bridge', ...args, '--no-pcap']);
+        let exited = false;
+        void run.exit.then(() => (exited = true));
+        await until(
+          () => exited,
+          () => `${args.join(' ')} to exit: ${run.stdout}${run.stderr}`,
+        );
+        expect(run.child.exitCode, args.join(' ')).toBe(1);
+        expect(run.stderr).toMatch(pattern);
+        expect(run.stderr.trim().split('\n')).toHaveLength(1);
+        expect(run.stdout).toBe('');
+      }
+    } finally {
+      held.close();
+      wanted.close();
+    }
+    expect(existsSync(join(dir, 'p.sock'))).toBe(false);
+  });
+
+  it('--debugger sim against a target that never answers: ends when the script stops, exit 1, capture closed', async () => {
+    const pcap = join(dir, 'unanswered.pcap');
+    const run = kdscope([
+      ...['bridge', '--debugger', 'sim', '--target', `unix:${join(dir, 'none.sock')}`],
+      ...['--pcap', pcap],
+    ]);
+    let exited = false;
+    void run.exit.then(() => (exited = true));
+    // The script gives up after its reply timeout (10 s) and three RESETs.
+    await until(
+      () => exited,
+      () => `the bridge to end: ${run.stdout}${run.stderr}`,
+      45_000,
+    );
+    expect(run.child.exitCode).toBe(1);
+    expect(run.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^kdscope bridge: unix:.*none\.sock: nobody listens there/),
+      expect.stringMatching(
+        /^kdscope bridge: the scripted debugger stopped: the target did not answer RESET/,
+      ),
+    ]);
+    const frames = Number(/bridge closed: .*\((\d+) frames\)/.exec(run.stdout)?.[1]);
+    expect(frames).toBeGreaterThan(0);
+    expect(openCapture(pcap).forEach(() => undefined).frames).toBe(frames);
+  }, 60_000);
 
   it('kdnet without UDP endpoints (exit 2) and an unwritable capture (exit 1): one line', async () => {
     const mode = kdscope([

@@ -1,5 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, existsSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { type Socket } from 'node:net';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -79,6 +87,21 @@ describe('net transports', () => {
     } finally {
       await live.close();
     }
+  });
+
+  it('never replaces a path that is not a socket: one line, the file kept', async () => {
+    const file = join(dir, 'important.txt');
+    writeFileSync(file, 'precious\n');
+    const refused = await netAcceptor({ kind: 'unix', path: file }).catch((error: Error) => error);
+    expect(refused).toBeInstanceOf(TransportError);
+    expect((refused as Error).message).toBe(`${file} exists and is not a socket`);
+    expect(readFileSync(file, 'utf8')).toBe('precious\n');
+    const folder = join(dir, 'folder');
+    mkdirSync(folder);
+    await expect(createAcceptor(parseEndpoint(`unix:${folder}`))).rejects.toThrow(
+      /folder exists and is not a socket$/,
+    );
+    expect(statSync(folder).isDirectory()).toBe(true);
   });
 
   it('says clearly when nothing listens', async () => {

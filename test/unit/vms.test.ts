@@ -16,7 +16,14 @@ import {
 } from '../../electron/engine/vms/virtualbox';
 import { parseVmx, vmxChannels } from '../../electron/engine/vms/vmware';
 import { listVms } from '../../electron/engine/vms';
-import { ToolMissingError, type CommandRunner } from '../../electron/engine/vms/run-command';
+import {
+  ToolMissingError,
+  runCommand,
+  type CommandRunner,
+} from '../../electron/engine/vms/run-command';
+import { vmDialer } from '../../electron/engine/vmbus/dialers';
+import { createDialer } from '../../electron/engine/transports';
+import { getEventListeners } from 'node:events';
 
 /** A runner that answers from a table and records every command line it was given. */
 function fakeRunner(answers: Record<string, { code?: number; stdout?: string; stderr?: string }>) {
@@ -226,5 +233,40 @@ describe('listVms', () => {
       absent: 'tool missing',
       broken: 'boom',
     });
+  });
+});
+
+describe('running host tools with a cancel signal', () => {
+  it('a tool that does not exist leaves no abort listener behind, however often it is tried', async () => {
+    const stop = new AbortController();
+    for (let i = 0; i < 20; i++) {
+      await expect(
+        runCommand('kdscope-no-such-tool', ['--version'], { signal: stop.signal }),
+      ).rejects.toThrow(ToolMissingError);
+    }
+    expect(getEventListeners(stop.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('the signal stops a running tool, and nothing stays on the signal', async () => {
+    const stop = new AbortController();
+    const done = await runCommand('true', [], { signal: stop.signal });
+    expect(done.code).toBe(0);
+    const running = runCommand('sleep', ['30'], { signal: stop.signal });
+    stop.abort();
+    expect((await running).code).not.toBe(0);
+    expect(getEventListeners(stop.signal, 'abort')).toHaveLength(0);
+    expect((await runCommand('true', [], { signal: stop.signal })).code).not.toBe(0);
+  });
+
+  it('vm:NAME dialled again and again (the bridge retrying) adds no abort listener', async () => {
+    const stop = new AbortController();
+    const dialer = vmDialer(
+      { kind: 'vm', name: 'kdscope-no-such-vm' },
+      { dialerFor: createDialer },
+    );
+    await expect(dialer.prepare!(stop.signal)).rejects.toThrow(/no VM named 'kdscope-no-such-vm'/);
+    for (let i = 0; i < 15; i++)
+      await expect(dialer.dial(stop.signal)).rejects.toThrow(/no VM named/);
+    expect(getEventListeners(stop.signal, 'abort')).toHaveLength(0);
   });
 });

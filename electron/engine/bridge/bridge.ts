@@ -139,6 +139,7 @@ export class Bridge {
   /** Listens for the debugger and starts connecting to the target; rejects with one line. */
   static async start(options: BridgeOptions): Promise<Bridge> {
     const dialer = createDialer(options.target, options.deps);
+    await dialer.prepare?.();
     const relayMode = options.relay ?? (process.env.KDSCOPE_RELAY === 'thread' ? 'thread' : 'node');
     const fdRuntime =
       relayMode === 'thread' ? await loadFdRelay(options.deps?.platform) : undefined;

@@ -2,7 +2,7 @@
 // them, as client (Dialer) and as server (Acceptor).
 
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { unlinkSync } from 'node:fs';
+import { lstatSync, unlinkSync } from 'node:fs';
 import { formatEndpoint, type Endpoint } from '../endpoint';
 import { describeTransportError } from './errors';
 import { TransportError, type Acceptor, type ByteChannel, type Dialer } from './types';
@@ -36,18 +36,13 @@ function tune(socket: Socket, ep: NetEndpoint): void {
   if (ep.kind === 'tcp') socket.setNoDelay(true);
 }
 
+/** Throws at once (no dial to retry) where the endpoint cannot exist: a pipe off Windows. */
 export function netDialer(ep: NetEndpoint, platform?: NodeJS.Platform): Dialer {
+  const address = netAddress(ep, platform);
   return {
     description: formatEndpoint(ep),
     dial(signal?: AbortSignal): Promise<ByteChannel> {
       return new Promise((resolve, reject) => {
-        let address: NetAddress;
-        try {
-          address = netAddress(ep, platform);
-        } catch (error) {
-          reject(error as Error);
-          return;
-        }
         if (signal?.aborted) {
           reject(new TransportError(`${formatEndpoint(ep)}: cancelled`));
           return;
@@ -98,6 +93,18 @@ function listenOnce(server: Server, address: NetAddress): Promise<void> {
   });
 }
 
+/**
+ * Whether a path we cannot listen on is a socket at all: a refused connection says nothing
+ * (an ordinary file refuses too), and only a socket may be taken for a crashed run's leftover.
+ */
+function isSocketFile(path: string): boolean {
+  try {
+    return lstatSync(path).isSocket();
+  } catch {
+    return false;
+  }
+}
+
 /** A unix socket file left by a crashed run: nobody answers on it. */
 function isStaleSocket(path: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -137,7 +144,12 @@ export async function netAcceptor(
     await listenOnce(server, address);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
+    if (ep.kind === 'unix' && code === 'EADDRINUSE' && !isSocketFile(ep.path)) {
+      // Never replace what is not ours to replace (a file, a directory, a link).
+      throw new TransportError(`${ep.path} exists and is not a socket`, code);
+    }
     if (ep.kind === 'unix' && code === 'EADDRINUSE' && (await isStaleSocket(ep.path))) {
+      if (!isSocketFile(ep.path)) throw new TransportError(`${ep.path} exists and is not a socket`);
       unlinkSync(ep.path);
       try {
         await listenOnce(server, address);

@@ -22,6 +22,12 @@ export interface UdpFlow {
 /** The active side: opens a channel to a peer that is already there (a VM's pipe, a serial port). */
 export interface Dialer {
   readonly description: string;
+  /**
+   * Rejects with one line when no dial could ever succeed as the endpoint is named (no VM of
+   * that name, a port another program holds), so the bridge fails at start instead of
+   * retrying for ever. A target that is merely not there yet passes.
+   */
+  prepare?(signal?: AbortSignal): Promise<void>;
   /** Resolves with a connected channel or rejects with a TransportError (one line). */
   dial(signal?: AbortSignal): Promise<ByteChannel>;
 }

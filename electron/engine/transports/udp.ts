@@ -213,6 +213,12 @@ export async function connectUdpChannel(
 export function udpBindDialer(ep: UdpEndpoint, options: UdpChannelOptions = {}): Dialer {
   return {
     description: formatEndpoint(ep),
+    async prepare(): Promise<void> {
+      // A port another program holds stays held: bind once to say so at start. The socket is
+      // closed at once (its descriptor synchronously), so the first dial binds it again.
+      const probe = await bindUdpChannel(ep);
+      probe.destroy();
+    },
     async dial(signal?: AbortSignal): Promise<ByteChannel> {
       if (signal?.aborted) throw new TransportError(`${formatEndpoint(ep)}: cancelled`);
       const channel = await bindUdpChannel(ep, options);

@@ -84,27 +84,37 @@ export function findVms(vms: readonly VmInfo[], name: string): VmInfo[] {
   return vms.filter((vm) => vm.name.toLowerCase() === lower);
 }
 
-/** `vm:NAME`: looks the VM up on every dial (its channels may change while it restarts). */
+/** The one VM the listing has by this name, or the line saying why there is none. */
+function theVm(listing: VmListing, name: string, where: string): VmInfo {
+  const found = findVms(listing.vms, name);
+  if (found.length === 0) {
+    const problems = [...listing.problems.values()];
+    throw new TransportError(
+      `${where}: no VM named '${name}' (kdscope vms lists them${problems.length > 0 ? `; ${problems.length} provider(s) saw nothing: ${problems[0]}` : ''})`,
+    );
+  }
+  if (found.length > 1) {
+    throw new TransportError(
+      `${where}: ${found.length} VMs are named '${name}' (${found.map((vm) => `${vm.provider}${vm.id ? ` ${vm.id}` : ''}`).join(', ')}); give the channel's endpoint instead`,
+    );
+  }
+  return found[0]!;
+}
+
+/**
+ * `vm:NAME`: the VM must be listed when the bridge starts (a misspelt name is one line, not
+ * a wait for ever); each dial looks it up again (its channels may change while it restarts).
+ */
 export function vmDialer(ep: Extract<Endpoint, { kind: 'vm' }>, seams: VmDialerSeams): Dialer {
   const where = formatEndpoint(ep);
   const list = seams.listVms ?? ((signal?: AbortSignal) => defaultListVms(undefined, signal));
   return {
     description: where,
+    async prepare(signal) {
+      theVm(await list(signal), ep.name, where);
+    },
     async dial(signal) {
-      const listing = await list(signal);
-      const found = findVms(listing.vms, ep.name);
-      if (found.length === 0) {
-        const problems = [...listing.problems.values()];
-        throw new TransportError(
-          `${where}: no VM named '${ep.name}' (kdscope vms lists them${problems.length > 0 ? `; ${problems.length} provider(s) saw nothing: ${problems[0]}` : ''})`,
-        );
-      }
-      if (found.length > 1) {
-        throw new TransportError(
-          `${where}: ${found.length} VMs are named '${ep.name}' (${found.map((vm) => `${vm.provider}${vm.id ? ` ${vm.id}` : ''}`).join(', ')}); give the channel's endpoint instead`,
-        );
-      }
-      const vm = found[0]!;
+      const vm = theVm(await list(signal), ep.name, where);
       const tried: string[] = [];
       for (const channel of vm.channels) {
         if (channel.endpoint === undefined) continue;

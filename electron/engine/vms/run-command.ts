@@ -19,18 +19,29 @@ export class ToolMissingError extends Error {
   override readonly name = 'ToolMissingError';
 }
 
+/**
+ * The signal is handled here, not by execFile's own `signal` option: that one leaves its abort
+ * listener on the signal when the program does not exist (no 'exit' follows a failed spawn), so
+ * a bridge dialling vm:NAME again and again piled one up per missing tool per try.
+ */
 export const runCommand: CommandRunner = (command, args, options = {}) =>
   new Promise((resolve, reject) => {
-    execFile(
+    const { signal } = options;
+    if (signal?.aborted) {
+      resolve({ code: 1, stdout: '', stderr: `${command}: cancelled` });
+      return;
+    }
+    const onAbort = (): void => void child.kill();
+    const child = execFile(
       command,
       [...args],
       {
         timeout: options.timeoutMs ?? 10_000,
-        signal: options.signal,
         maxBuffer: 16 * 1024 * 1024,
         windowsHide: true,
       },
       (error, stdout, stderr) => {
+        signal?.removeEventListener('abort', onAbort);
         if (error && (error as NodeJS.ErrnoException).code === 'ENOENT') {
           reject(new ToolMissingError(`${command} is not installed or not on PATH`));
           return;
@@ -39,6 +50,7 @@ export const runCommand: CommandRunner = (command, args, options = {}) =>
         resolve({ code, stdout: String(stdout), stderr: String(stderr) });
       },
     );
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 
 /** First non-empty line of a tool's error output, for a one-line problem report. */
