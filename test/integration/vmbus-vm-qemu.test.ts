@@ -93,7 +93,7 @@ describe('kdscope bridge --target vm:NAME (a real QEMU)', () => {
     expect(out).toMatch(/bridge closed: \d+ packets/);
   });
 
-  it('an unknown name: the bridge says so in one line and exits 1 (as vmbus:NAME does)', async () => {
+  it('an unknown name: the bridge says so in one line and keeps waiting for it', async () => {
     const bridge = spawn(
       process.execPath,
       [
@@ -107,29 +107,20 @@ describe('kdscope bridge --target vm:NAME (a real QEMU)', () => {
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
-    let out = '';
     let err = '';
-    bridge.stdout.on('data', (d: Buffer) => (out += d.toString()));
     bridge.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    let closed = false;
-    const exited = once(bridge, 'close').then(() => (closed = true));
     try {
-      await untilWithin(20_000, 25)(
-        () => closed,
-        () => `the bridge to exit (stderr: ${err})`,
+      await untilWithin(20_000, 25)(() => err.includes('\n'), 'the error line');
+      expect(err).toMatch(
+        new RegExp(
+          `^kdscope bridge: vm:${name}-missing: no VM named '${name}-missing' \\(kdscope vms lists them`,
+        ),
       );
     } finally {
-      if (!closed) bridge.kill('SIGKILL');
+      bridge.kill('SIGINT');
+      if (bridge.exitCode === null) await once(bridge, 'exit');
     }
-    await exited;
-    expect(bridge.exitCode).toBe(1);
-    expect(err).toMatch(
-      new RegExp(
-        `^kdscope bridge: vm:${name}-missing: no VM named '${name}-missing' \\(kdscope vms lists them`,
-      ),
-    );
     expect(err.trim().split('\n')).toHaveLength(1);
-    expect(out).toBe('');
-    expect(existsSync(join(dir, 'dbg2.sock'))).toBe(false);
+    expect(bridge.exitCode).toBe(0);
   });
 });

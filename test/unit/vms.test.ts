@@ -264,7 +264,6 @@ describe('running host tools with a cancel signal', () => {
       { kind: 'vm', name: 'kdscope-no-such-vm' },
       { dialerFor: createDialer },
     );
-    await expect(dialer.prepare!(stop.signal)).rejects.toThrow(/no VM named 'kdscope-no-such-vm'/);
     for (let i = 0; i < 15; i++)
       await expect(dialer.dial(stop.signal)).rejects.toThrow(/no VM named/);
     expect(getEventListeners(stop.signal, 'abort')).toHaveLength(0);

@@ -102,17 +102,15 @@ function theVm(listing: VmListing, name: string, where: string): VmInfo {
 }
 
 /**
- * `vm:NAME`: the VM must be listed when the bridge starts (a misspelt name is one line, not
- * a wait for ever); each dial looks it up again (its channels may change while it restarts).
+ * `vm:NAME`: looks the VM up on every dial (its channels may change while it restarts). A VM
+ * not listed yet is waited for, not refused: a QEMU guest is listed only while it runs, and a
+ * bridge started before the VM boots is how boot-time debugging is caught.
  */
 export function vmDialer(ep: Extract<Endpoint, { kind: 'vm' }>, seams: VmDialerSeams): Dialer {
   const where = formatEndpoint(ep);
   const list = seams.listVms ?? ((signal?: AbortSignal) => defaultListVms(undefined, signal));
   return {
     description: where,
-    async prepare(signal) {
-      theVm(await list(signal), ep.name, where);
-    },
     async dial(signal) {
       const vm = theVm(await list(signal), ep.name, where);
       const tried: string[] = [];
