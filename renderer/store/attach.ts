@@ -289,6 +289,29 @@ export const attachActions = {
     }
   },
 
+  /**
+   * Fills the form from a saved profile: a VM's (its row chosen, as a click on it does) or a
+   * free endpoint pair's (saved under a name of its own, usable by bridge --profile too).
+   */
+  loadProfile(name: string): void {
+    const s = get();
+    const profile = s.profiles.find((p) => p.name === name);
+    if (!profile) return;
+    const vm = s.vms.find((v) => v.name === profile.name);
+    const channel = vm?.channels.find((c) => !profile.channel || c.port === profile.channel);
+    if (vm && channel) {
+      applyChoice({ provider: vm.provider, vm: vm.name, port: channel.port });
+      return;
+    }
+    set({
+      choice: null,
+      form: formFromProfile(s.form, profile),
+      profile: profile.name,
+      notice: `Profile “${profile.name}” loaded`,
+    });
+    schedulePlan(0);
+  },
+
   async deleteProfile(name: string): Promise<void> {
     try {
       await engineClient()?.invoke('profiles.delete', name);

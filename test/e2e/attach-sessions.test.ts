@@ -190,6 +190,37 @@ describe('sessions from the attach page', () => {
     await page.getByTestId('timeline').waitFor();
   });
 
+  it('saves a free endpoint pair under a name, and loads it again from the list', async () => {
+    const { page } = h;
+    const sock = join(dir, 'pair.sock');
+    await page.getByTestId('attach').click();
+    await page.getByTestId('target-endpoint').fill('tcp:127.0.0.1:1');
+    await page.getByTestId('debugger-kind-endpoint').check();
+    await page.getByTestId('debugger-endpoint').fill(`unix:${sock}`);
+    await page.getByTestId('profile-name').fill('mypair');
+    await page.getByTestId('save-profile').click();
+    await waitFor(async () => (await text('attach-notice')) === 'Profile “mypair” saved', 'saved');
+
+    await page.reload();
+    await page.getByTestId('timeline').waitFor();
+    await page.getByTestId('attach').click();
+    const load = page.getByTestId('load-profile');
+    await waitFor(
+      async () => (await load.locator('option', { hasText: 'mypair' }).count()) === 1,
+      'the profile listed',
+    );
+    expect(await page.getByTestId('target-endpoint').inputValue()).not.toBe('tcp:127.0.0.1:1');
+    await load.selectOption('mypair');
+    expect(await page.getByTestId('target-endpoint').inputValue()).toBe('tcp:127.0.0.1:1');
+    expect(await page.getByTestId('debugger-endpoint').inputValue()).toBe(`unix:${sock}`);
+    expect(await text('attach-notice')).toBe('Profile “mypair” loaded');
+    await page.getByTestId('delete-profile').click();
+    await waitFor(async () => (await text('attach-notice')) === 'Profile “mypair” deleted', 'gone');
+    expect(await load.count()).toBe(0);
+    await page.getByTestId('back-to-packets').click();
+    await page.getByTestId('timeline').waitFor();
+  });
+
   it('says at once when the engine goes away, disables what cannot work, and comes back', async () => {
     const { page } = h;
     expect(await text('session-state')).toBe('running');

@@ -41,6 +41,7 @@ export function SessionForm(): React.JSX.Element {
   const startError = useAttach((s) => s.startError);
   const notice = useAttach((s) => s.notice);
   const profile = useAttach((s) => s.profile);
+  const profiles = useAttach((s) => s.profiles);
   const vms = useAttach((s) => s.vms);
   const choice = useAttach((s) => s.choice);
   const chosen = findChoice(vms, choice);
@@ -233,6 +234,23 @@ export function SessionForm(): React.JSX.Element {
           ■ Stop
         </button>
         <span className="spacer" />
+        {profiles.length > 0 && (
+          <select
+            aria-label="Saved profiles"
+            data-testid="load-profile"
+            value=""
+            disabled={!connected}
+            title="Fill the form from a saved profile"
+            onChange={(e) => attachActions.loadProfile(e.target.value)}
+          >
+            <option value="">Load profile…</option>
+            {profiles.map((p) => (
+              <option key={p.name} value={p.name}>
+                {p.name}: {p.debugger} ↔ {p.target}
+              </option>
+            ))}
+          </select>
+        )}
         {!chosen && (
           <input
             aria-label="Profile name"
