@@ -2,6 +2,7 @@
 
 import { EXIT_FAILURE, EXIT_USAGE, RuntimeError, UsageError } from './command';
 import { commands } from './commands';
+import { finalExitCode, guardStdStreams } from './std-streams';
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -10,6 +11,11 @@ function help(): string {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
+  guardStdStreams(commands.some((c) => c.name === argv[0]) ? argv[0] : undefined);
+  return finalExitCode(await dispatch(argv));
+}
+
+async function dispatch(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(help());
