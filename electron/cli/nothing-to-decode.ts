@@ -9,14 +9,18 @@ import type { CaptureStats } from '../capture/capture-source';
  * The line to print when `stats` saw no stream bytes, or undefined. KDNET datagrams that
  * could not be decrypted (no key, wrong key) are left to their own messages.
  */
-export function nothingToDecode(label: string, stats: CaptureStats): string | undefined {
+export function nothingToDecode(
+  label: string,
+  stats: CaptureStats,
+  verb: 'decode' | 'export' | 'replay' = 'decode',
+): string | undefined {
   if (stats.chunks > 0 || stats.kdnet !== undefined) return undefined;
   if ((stats.skippedBy['kdnet-no-key'] ?? 0) + (stats.skippedBy['kdnet-rejected'] ?? 0) > 0)
     return undefined;
-  if (stats.format === 'raw-pair') return `nothing to decode: ${label}: both streams are empty`;
-  if (stats.frames === 0) return `nothing to decode: ${label}: the capture has no frames`;
+  if (stats.format === 'raw-pair') return `nothing to ${verb}: ${label}: both streams are empty`;
+  if (stats.frames === 0) return `nothing to ${verb}: ${label}: the capture has no frames`;
   const reasons = Object.entries(stats.skippedBy)
     .map(([reason, count]) => `${reason} ${count}`)
     .join(', ');
-  return `nothing to decode: ${label}: none of its ${stats.frames} frames carries KD bytes${reasons ? ` (${reasons})` : ''}`;
+  return `nothing to ${verb}: ${label}: none of its ${stats.frames} frames carries KD bytes${reasons ? ` (${reasons})` : ''}`;
 }

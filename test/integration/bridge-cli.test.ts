@@ -172,6 +172,14 @@ describe('kdscope bridge (process)', () => {
       ['bridge', '--debugger', 'sim:vmbus', '--target', 'sim'],
       /--debugger sim:vmbus: .*this names a target/,
     ],
+    [
+      ['bridge', '--debugger', 'sim', '--target', 'sim', '--pcap', ''],
+      /^kdscope bridge: --pcap: empty/,
+    ],
+    [
+      ['bridge', '--debugger', 'sim', '--target', 'sim', '--wireshark', ''],
+      /^kdscope bridge: --wireshark: empty/,
+    ],
   ])('bad usage %j: exit 2 and one line', async (args, pattern) => {
     const run = kdscope(args);
     const [code] = (await once(run.child, 'exit')) as [number];
