@@ -23,6 +23,7 @@ import {
   type CliIo,
   type Command,
 } from './command';
+import { captureErrorLine } from './capture-error-line';
 import { kdnetReport, oneLine } from './kdnet-report';
 
 const USAGE = `usage: kdscope export CAPTURE --out FILE.pcap|FILE.pcapng [--filter EXPR]
@@ -34,13 +35,6 @@ e.g. 'type == STATE_MANIPULATE && !checksumOk') each matching packet, break-in o
 is one frame holding exactly its bytes. A KDNET capture is written decrypted: --key K
 --decrypt gives the KD stream it carries in the seed's format, which Wireshark reads with
 resources/wireshark/kdscope.lua and no crypto library.`;
-
-function captureFailure(path: string, error: CaptureError): string {
-  const message = error.message.includes(path) ? error.message : `${path}: ${error.message}`;
-  return error.offset !== undefined && !/\bbyte \d/.test(message)
-    ? `${message} (byte offset ${error.offset})`
-    : message;
-}
 
 /** What `time` in a filter counts from: the first record, as the Time column of a capture. */
 interface TimeOrigin {
@@ -90,7 +84,7 @@ export const exportCommand: Command = {
     try {
       source = openCapture(input, key === undefined ? {} : { key });
     } catch (error) {
-      if (error instanceof CaptureError) throw new UsageError(captureFailure(input, error));
+      if (error instanceof CaptureError) throw new UsageError(captureErrorLine(input, error));
       throw error;
     }
     let job: CaptureExport;
@@ -141,7 +135,7 @@ export const exportCommand: Command = {
     const kdnet = kdnetReport(source.stats);
     const line = failure
       ? oneLine(
-          `${captureFailure(input, failure)}; wrote the ${frames} frames before it to ${out}`,
+          `${captureErrorLine(input, failure)}; wrote the ${frames} frames before it to ${out}`,
           kdnet.line,
         )
       : kdnet.wrongKey

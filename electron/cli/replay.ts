@@ -13,6 +13,7 @@ import {
 import { TransportError, describeTransportError } from '../engine/transports';
 import { parseArgs } from './args';
 import { EXIT_OK, RuntimeError, UsageError, type CliIo, type Command } from './command';
+import { captureErrorLine } from './capture-error-line';
 import { nothingToDecode } from './nothing-to-decode';
 
 const USAGE = `usage: kdscope replay CAPTURE --to EP [--side target|debugger] [--speed N|max]
@@ -84,7 +85,7 @@ export const replayCommand: Command = {
         ...(key !== undefined ? { key } : {}),
       });
     } catch (error) {
-      if (error instanceof CaptureError) throw new UsageError(error.message);
+      if (error instanceof CaptureError) throw new UsageError(captureErrorLine(path, error));
       if (error instanceof ReplayError)
         throw error.needsKey ? new UsageError(error.message) : new RuntimeError(error.message);
       throw error;

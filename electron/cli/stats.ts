@@ -19,6 +19,7 @@ import {
 
 import { parseArgs } from './args';
 import { EXIT_OK, EXIT_USAGE, UsageError, type CliIo, type Command } from './command';
+import { captureErrorLine } from './capture-error-line';
 import { OutputSink } from './output-sink';
 
 const USAGE = `usage: kdscope stats CAPTURE [--format table|json] [--key W.X.Y.Z]
@@ -162,10 +163,7 @@ export const statsCommand: Command = {
     try {
       source = openCapture(path, key === undefined ? {} : { key });
     } catch (error) {
-      if (error instanceof CaptureError)
-        throw new UsageError(
-          error.message.includes(path) ? error.message : `${path}: ${error.message}`,
-        );
+      if (error instanceof CaptureError) throw new UsageError(captureErrorLine(path, error));
       throw error;
     }
     const result = statsOfCapture(source);
@@ -174,7 +172,7 @@ export const statsCommand: Command = {
     await out.end();
     if (result.error) {
       io.stderr.write(
-        `kdscope stats: ${path}: ${result.error.message} (statistics cover what came before)\n`,
+        `kdscope stats: ${captureErrorLine(path, result.error)} (statistics cover what came before)\n`,
       );
       return EXIT_USAGE;
     }

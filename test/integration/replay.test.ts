@@ -2,7 +2,7 @@
 // socket, every datagram byte-identical; a serial capture's side into a unix socket, its bytes
 // exactly; the recorded pace kept; bad usage refused with one line.
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -125,6 +125,8 @@ describe('kdscope replay (process)', () => {
   it('refuses bad usage and unreachable input with one line', async () => {
     const capture = tmp.file('basic.pcap');
     writeCapture(capture, [{ dir: 'debugger->target', timeUs: 1, bytes: Uint8Array.of(0x62) }]);
+    const cut = tmp.file('cut.pcap');
+    writeFileSync(cut, readFileSync(capture).subarray(0, -1));
     const unknownLink = tmp.file('unknown-link.pcap');
     writeFileSync(
       unknownLink,
@@ -135,6 +137,11 @@ describe('kdscope replay (process)', () => {
       [['replay', capture, '--to', 'udp:127.0.0.1:9', '--side', 'both'], 2, /--side must be/],
       [['replay', capture, '--to', 'udp:127.0.0.1:9', '--speed', '0'], 2, /--speed must be/],
       [['replay', tmp.file('none.pcap'), '--to', 'udp:127.0.0.1:9'], 2, /cannot read capture/],
+      [
+        ['replay', cut, '--to', 'udp:127.0.0.1:9'],
+        2,
+        /^kdscope replay: \S*cut\.pcap: truncated packet record at byte 24 \(frame 1\)/,
+      ],
       [['replay', capture, '--to', 'sim'], 2, /^kdscope replay: --to: replay sends to udp:/],
       [['replay', capture, '--to', 'udp:127.0.0.1:9'], 1, /the target sent nothing to replay/],
       // Frames of a link type that carries no KD bytes: as decode says of it.
