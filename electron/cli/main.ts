@@ -17,9 +17,14 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 async function dispatch(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  if (name === undefined) {
+    // No command is a usage error: its help goes where errors go.
+    process.stderr.write(help());
+    return EXIT_USAGE;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(help());
-    return name === undefined ? EXIT_USAGE : 0;
+    return 0;
   }
   const entry = commands.find((c) => c.name === name);
   if (!entry) {
