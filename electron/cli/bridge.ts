@@ -169,7 +169,6 @@ export const bridgeCommand: Command = {
       throw new UsageError('--no-pcap contradicts --pcap/--pcapng');
     }
     // An empty name would reach the file system as '' (ENOENT): say which flag it was.
-    if (settings.pcap === '') throw new UsageError('--pcap: empty file name');
     if (parsed.value('wireshark') === '') throw new UsageError('--wireshark: empty pipe name');
     if (settings.launch !== undefined) {
       if (resolved.debugger.kind === 'sim')

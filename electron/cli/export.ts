@@ -24,6 +24,7 @@ import {
   type Command,
 } from './command';
 import { captureErrorLine } from './capture-error-line';
+import { captureFormatOf } from './capture-format';
 import { kdnetReport, oneLine } from './kdnet-report';
 
 const USAGE = `usage: kdscope export CAPTURE --out FILE.pcap|FILE.pcapng [--filter EXPR]
@@ -56,8 +57,7 @@ export const exportCommand: Command = {
     const input = parsed.positional[0]!;
     const out = parsed.value('out');
     if (out === undefined) throw new UsageError('--out FILE.pcap or --out FILE.pcapng is needed');
-    if (!/\.(pcap|pcapng)$/i.test(out))
-      throw new UsageError(`--out must end in .pcap or .pcapng (got ${out})`);
+    const format = captureFormatOf('out', out);
     if (resolve(out) === resolve(input))
       throw new UsageError('--out is the capture being read; write to another file');
     let filter: CompiledFilter | undefined;
@@ -92,7 +92,7 @@ export const exportCommand: Command = {
       job = new CaptureExport({
         source,
         out,
-        format: /\.pcapng$/i.test(out) ? 'pcapng' : 'pcap',
+        format,
         choice: filter
           ? {
               kind: 'records',

@@ -180,6 +180,15 @@ describe('kdscope bridge (process)', () => {
       ['bridge', '--debugger', 'sim', '--target', 'sim', '--wireshark', ''],
       /^kdscope bridge: --wireshark: empty/,
     ],
+    // The file name gives the format, as export's --out.
+    [
+      ['bridge', '--debugger', 'sim', '--target', 'sim', '--pcapng', '--pcap', 'x.pcap'],
+      /^kdscope bridge: --pcapng contradicts --pcap x\.pcap/,
+    ],
+    [
+      ['bridge', '--debugger', 'sim', '--target', 'sim', '--pcap', 'x.cap'],
+      /^kdscope bridge: --pcap must end in \.pcap or \.pcapng \(got x\.cap\)/,
+    ],
   ])('bad usage %j: exit 2 and one line', async (args, pattern) => {
     const run = kdscope(args);
     const [code] = (await once(run.child, 'exit')) as [number];
