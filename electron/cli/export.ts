@@ -26,6 +26,7 @@ import {
 import { captureErrorLine } from './capture-error-line';
 import { captureFormatOf } from './capture-format';
 import { kdnetReport, oneLine } from './kdnet-report';
+import { nothingToExport } from './nothing-to-decode';
 
 const USAGE = `usage: kdscope export CAPTURE --out FILE.pcap|FILE.pcapng [--filter EXPR]
                       [--key W.X.Y.Z --decrypt]
@@ -133,16 +134,20 @@ export const exportCommand: Command = {
     const frames = job.framesWritten;
     // One line: what was written, and what went wrong with the capture or its KDNET datagrams.
     const kdnet = kdnetReport(source.stats);
-    const line = failure
-      ? oneLine(
-          `${captureErrorLine(input, failure)}; wrote the ${frames} frames before it to ${out}`,
-          kdnet.line,
-        )
-      : kdnet.wrongKey
-        ? kdnet.line
-        : oneLine(`wrote ${frames} frames to ${out}`, kdnet.line);
+    // Nothing of the capture could be written: exit 2, as decode's "nothing to decode".
+    const nothing = failure || kdnet.wrongKey ? undefined : nothingToExport(input, source.stats);
+    const line = nothing
+      ? `${nothing}; wrote ${frames} frames to ${out}`
+      : failure
+        ? oneLine(
+            `${captureErrorLine(input, failure)}; wrote the ${frames} frames before it to ${out}`,
+            kdnet.line,
+          )
+        : kdnet.wrongKey
+          ? kdnet.line
+          : oneLine(`wrote ${frames} frames to ${out}`, kdnet.line);
     io.stderr.write(`kdscope export: ${line}\n`);
     if (kdnet.wrongKey) return EXIT_FAILURE;
-    return failure ? EXIT_USAGE : EXIT_OK;
+    return failure || nothing ? EXIT_USAGE : EXIT_OK;
   },
 };

@@ -24,3 +24,14 @@ export function nothingToDecode(
     .join(', ');
   return `nothing to ${verb}: ${label}: none of its ${stats.frames} frames carries KD bytes${reasons ? ` (${reasons})` : ''}`;
 }
+
+/**
+ * What export says when it could write nothing of the capture: no KD bytes at all, or KDNET
+ * datagrams only, which it writes decrypted and so needs their key for.
+ */
+export function nothingToExport(label: string, stats: CaptureStats): string | undefined {
+  const noKey = stats.skippedBy['kdnet-no-key'] ?? 0;
+  if (stats.chunks === 0 && noKey > 0)
+    return `nothing to export: ${label}: its ${noKey} KDNET datagrams are written decrypted: give --key W.X.Y.Z --decrypt`;
+  return nothingToDecode(label, stats, 'export');
+}

@@ -18,7 +18,9 @@ import {
 } from '../../protocol/stats';
 
 import { parseArgs } from './args';
-import { EXIT_OK, EXIT_USAGE, UsageError, type CliIo, type Command } from './command';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type CliIo, type Command } from './command';
+import { kdnetReport, oneLine } from './kdnet-report';
+import { nothingToDecode } from './nothing-to-decode';
 import { captureErrorLine } from './capture-error-line';
 import { OutputSink } from './output-sink';
 
@@ -170,10 +172,19 @@ export const statsCommand: Command = {
     const out = new OutputSink(io.stdout);
     out.write(format === 'json' ? formatJson(result) : formatTable(result));
     await out.end();
-    if (result.error) {
-      io.stderr.write(
-        `kdscope stats: ${captureErrorLine(path, result.error)} (statistics cover what came before)\n`,
-      );
+    // As decode says it: a damaged capture and its KDNET datagrams in one line, then whether
+    // anything was there to count at all.
+    const kdnet = kdnetReport(result.capture);
+    const line = oneLine(
+      result.error && `${captureErrorLine(path, result.error)} (statistics cover what came before)`,
+      kdnet.line,
+    );
+    if (line) io.stderr.write(`kdscope stats: ${line}\n`);
+    if (kdnet.wrongKey) return EXIT_FAILURE;
+    if (result.error) return EXIT_USAGE;
+    const nothing = nothingToDecode(path, result.capture);
+    if (nothing !== undefined) {
+      io.stderr.write(`kdscope stats: ${nothing}\n`);
       return EXIT_USAGE;
     }
     return EXIT_OK;
