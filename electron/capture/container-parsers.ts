@@ -319,8 +319,9 @@ class PcapngParser implements ContainerParser {
     let view = input.view;
     let base = input.base;
     let avail = base + input.end;
-    const corrupt = (what: string, where: number): never => {
-      throw new CaptureError(`${what} at byte ${where} (frame ${frame + 1})`, where, frame + 1);
+    /** `no`: the frame the block holds; a packet block has counted itself already. */
+    const corrupt = (what: string, where: number, no = frame + 1): never => {
+      throw new CaptureError(`${what} at byte ${where} (frame ${no})`, where, no);
     };
     /** Makes [at, at + n) readable; false when the capture ends first. */
     const need = (n: number): boolean => {
@@ -399,16 +400,16 @@ class PcapngParser implements ContainerParser {
           interfaces.push({ linkType: view.getUint16(r + 8, le), unitsPerUs, offsetUs });
         } else if (type === BLOCK_EPB || type === BLOCK_PB) {
           frame++;
-          if (length < 32) corrupt('corrupt packet block', at);
+          if (length < 32) corrupt('corrupt packet block', at, frame);
           const id = type === BLOCK_EPB ? view.getUint32(r + 8, le) : view.getUint16(r + 8, le);
           const iface = interfaces[id];
-          if (!iface) corrupt(`packet block for undeclared interface ${id}`, at);
+          if (!iface) corrupt(`packet block for undeclared interface ${id}`, at, frame);
           const high = view.getUint32(r + 12, le);
           const low = view.getUint32(r + 16, le);
           const captured = view.getUint32(r + 20, le);
           const data = r + 28;
           if (data + captured > bodyEnd)
-            corrupt(`corrupt packet block (captured length ${captured})`, at);
+            corrupt(`corrupt packet block (captured length ${captured})`, at, frame);
           let flags = -1;
           const epbView = view;
           const epbLe = le;
@@ -421,7 +422,7 @@ class PcapngParser implements ContainerParser {
         } else if (type === BLOCK_SPB) {
           frame++;
           const iface = interfaces[0];
-          if (!iface) corrupt('simple packet block without an interface', at);
+          if (!iface) corrupt('simple packet block without an interface', at, frame);
           const captured = Math.min(view.getUint32(r + 8, le), bodyEnd - (r + 12));
           this.at = at;
           sink(frame, 0, iface!.linkType, buf, r + 12, r + 12 + captured, -1);

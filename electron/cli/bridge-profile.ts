@@ -3,6 +3,7 @@
 
 import type { CaptureFormat, Profile } from '../api/contract';
 import { ProfileError, ProfileStore } from '../engine/profiles/profile-store';
+import { captureFormatOf } from './capture-format';
 import { UsageError } from './command';
 
 /** What the bridge's flags said (undefined: not given). */
@@ -59,6 +60,20 @@ export function loadProfile(name: string, store: ProfileStore = new ProfileStore
   return profile;
 }
 
+/**
+ * --pcap FILE: its extension, as export's --out (--pcapng with a .pcap name is a
+ * contradiction); else --pcapng, else the profile's format.
+ */
+function captureFormat(flags: BridgeFlags, profile?: Profile): CaptureFormat {
+  if (flags.pcap === undefined) return flags.pcapng ? 'pcapng' : (profile?.captureFormat ?? 'pcap');
+  const format = captureFormatOf('pcap', flags.pcap);
+  if (flags.pcapng && format !== 'pcapng')
+    throw new UsageError(
+      `--pcapng contradicts --pcap ${flags.pcap}: name the file .pcapng (the name gives the format)`,
+    );
+  return format;
+}
+
 export function mergeProfile(flags: BridgeFlags, profile?: Profile): BridgeSettings {
   const pick = <T>(flag: T | undefined, saved: T | undefined): T | undefined => flag ?? saved;
   const debuggerEp = pick(flags.debugger, profile?.debugger);
@@ -73,11 +88,7 @@ export function mergeProfile(flags: BridgeFlags, profile?: Profile): BridgeSetti
     ...(mode === undefined ? {} : { mode }),
     feedback: flags.feedback || profile?.feedback === true,
     ...(key === undefined ? {} : { key }),
-    format: flags.pcapng
-      ? 'pcapng'
-      : flags.pcap !== undefined
-        ? 'pcap'
-        : (profile?.captureFormat ?? 'pcap'),
+    format: captureFormat(flags, profile),
     ...(flags.pcap === undefined ? {} : { pcap: flags.pcap }),
     ...(captureDir === undefined ? {} : { captureDir }),
     ...(launch === undefined ? {} : { launch }),

@@ -17,6 +17,7 @@ import { defaultCaptureName } from '../engine/bridge/recorder';
 import { LiveSession } from '../engine/session/live-session';
 import { CLI_NAMES, SessionOptionError, resolveSession } from '../engine/session/plan';
 import { primaryDebuggerCommand } from '../engine/session/debugger-commands';
+import { DEFAULT_SCRIPTED_RATE } from '../engine/session/scripted-debugger';
 import { CommandLineError, Launcher, maskSecrets } from '../engine/session/launcher';
 import { sessionCapturePath, ensureCapturesDir } from '../engine/workbench/captures-dir';
 import { formatRingStats, type RingStats } from '../engine/simulators/vmbus-rings';
@@ -24,7 +25,7 @@ import type { PipeChannelStats } from '../engine/vmbus/pipe-channel';
 
 const USAGE = `usage: kdscope bridge --debugger EP --target EP [--pcap FILE] [--pcapng] [--no-pcap]
                       [--wireshark PIPE] [--mode com|vmbus|kdnet] [--feedback] [--key W.X.Y.Z]
-                      [--profile NAME] [--launch CMD] [--no-launch]
+                      [--rate N] [--profile NAME] [--launch CMD] [--no-launch]
 
 Serves EP for the debugger (WinDbg connects to it), connects to the target's EP, relays both
 ways unchanged, records every chunk and decodes the session, until Ctrl+C (with --debugger
@@ -36,10 +37,11 @@ listens (windbg -k net:port=N,key=K; host 127.0.0.1 unless named), and the repli
 The capture holds the datagrams as the target's wire carries them (real addresses, ports);
 the key decrypts them for decoding and for --wireshark (which gets the KD stream in clear).
 
-  --debugger EP    where WinDbg connects: pipe:NAME, unix:PATH, tcp:HOST:PORT, serial:DEV[,baud];
-                   or sim: the built-in scripted debugger, in process (--rate N packets/s)
+  --debugger EP    where WinDbg connects: pipe:NAME, unix:PATH, tcp:HOST:PORT, serial:DEV[,baud],
+                   udp:[HOST:]PORT (KDNET); or sim: the built-in scripted debugger, in process
   --target EP      the VM or target: pipe:NAME, unix:PATH, tcp:HOST:PORT, serial:DEV[,baud],
-                   vmbus:VMNAME (Hyper-V), vm:NAME (a VM by name), sim, sim:vmbus
+                   udp:[HOST:]PORT (KDNET), vmbus:VMNAME (Hyper-V), vm:NAME (a VM by name),
+                   sim, sim:vmbus, sim:kdnet (simulated VMs: COM, VMBus, KDNET with key 1.2.3.4)
   --pcap FILE      capture file (default kdscope-YYYY-MM-DD-HH-mm-ss.pcap here)
   --pcapng         write pcapng instead of the seed's pcap
   --no-pcap        do not record
@@ -50,6 +52,7 @@ the key decrypts them for decoding and for --wireshark (which gets the KD stream
   --feedback       windbg-uefi's feedback mode (vmbus): acknowledge every message, resend
                    unacknowledged ones after 30 s
   --key W.X.Y.Z    the KDNET key (bcdedit /dbgsettings net ... key:W.X.Y.Z)
+  --rate N         with --debugger sim: its pace, about N packets/s (default ${DEFAULT_SCRIPTED_RATE})
   --profile NAME   start from a profile saved on the attach page (endpoints, mode, feedback,
                    key, capture folder and format, debugger command); flags given here win
   --launch CMD     run this debugger command once the bridge listens, stop it on exit
@@ -173,6 +176,8 @@ export const bridgeCommand: Command = {
     ) {
       throw new UsageError('--no-pcap contradicts --pcap/--pcapng');
     }
+    // An empty name would reach the file system as '' (ENOENT): say which flag it was.
+    if (parsed.value('wireshark') === '') throw new UsageError('--wireshark: empty pipe name');
     if (settings.launch !== undefined) {
       if (resolved.debugger.kind === 'sim')
         throw new UsageError(

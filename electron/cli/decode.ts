@@ -9,6 +9,7 @@ import type { PacketRecord } from '../../protocol/session/record';
 import { SettleQueue } from '../../protocol/session/settle';
 import { parseArgs } from './args';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type CliIo, type Command } from './command';
+import { captureErrorLine } from './capture-error-line';
 import { nothingToDecode } from './nothing-to-decode';
 import { NdjsonWriter, TableWriter, ndjsonSummary, tableSummary } from './decode-format';
 import { kdnetReport, oneLine } from './kdnet-report';
@@ -71,16 +72,6 @@ function parseRequest(args: readonly string[]): DecodeRequest {
 /** Thrown from inside the capture loop when the reader of our output went away. */
 class OutputClosed extends Error {}
 
-function errorLine(label: string, error: CaptureError): string {
-  const where: string[] = [];
-  if (error.offset !== undefined && !/\bbyte \d/.test(error.message))
-    where.push(`byte offset ${error.offset}`);
-  if (error.frame !== undefined && !/\bframe \d/.test(error.message))
-    where.push(`frame ${error.frame}`);
-  const message = error.message.includes(label) ? error.message : `${label}: ${error.message}`;
-  return where.length > 0 ? `${message} (${where.join(', ')})` : message;
-}
-
 const NO_INFO = { info: false } as const;
 
 export const decodeCommand: Command = {
@@ -93,7 +84,8 @@ export const decodeCommand: Command = {
     try {
       source = request.open();
     } catch (error) {
-      if (error instanceof CaptureError) throw new UsageError(errorLine(request.label, error));
+      if (error instanceof CaptureError)
+        throw new UsageError(captureErrorLine(request.label, error));
       throw error;
     }
 
@@ -154,7 +146,7 @@ export const decodeCommand: Command = {
             skippedBy: stats.skippedBy,
             ...(stats.kdnet ? { kdnet: stats.kdnet } : {}),
           },
-          ...(failure ? { error: errorLine(request.label, failure) } : {}),
+          ...(failure ? { error: captureErrorLine(request.label, failure) } : {}),
         }),
       );
     } else {
@@ -164,7 +156,7 @@ export const decodeCommand: Command = {
 
     // One line at most: a damaged capture and rejected datagrams are said together.
     const kdnet = kdnetReport(stats);
-    const line = oneLine(failure && errorLine(request.label, failure), kdnet.line);
+    const line = oneLine(failure && captureErrorLine(request.label, failure), kdnet.line);
     if (line) io.stderr.write(`kdscope decode: ${line}\n`);
     if (kdnet.wrongKey) return EXIT_FAILURE;
     if (failure) return EXIT_USAGE;

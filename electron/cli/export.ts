@@ -24,7 +24,10 @@ import {
   type CliIo,
   type Command,
 } from './command';
+import { captureErrorLine } from './capture-error-line';
+import { captureFormatOf } from './capture-format';
 import { kdnetReport, oneLine } from './kdnet-report';
+import { nothingToExport } from './nothing-to-decode';
 
 const USAGE = `usage: kdscope export CAPTURE --out FILE.pcap|FILE.pcapng [--filter EXPR]
                       [--key W.X.Y.Z --decrypt]
@@ -35,13 +38,6 @@ e.g. 'type == STATE_MANIPULATE && !checksumOk') each matching packet, break-in o
 is one frame holding exactly its bytes. A KDNET capture is written decrypted: --key K
 --decrypt gives the KD stream it carries in the seed's format, which Wireshark reads with
 resources/wireshark/kdscope.lua and no crypto library.`;
-
-function captureFailure(path: string, error: CaptureError): string {
-  const message = error.message.includes(path) ? error.message : `${path}: ${error.message}`;
-  return error.offset !== undefined && !/\bbyte \d/.test(message)
-    ? `${message} (byte offset ${error.offset})`
-    : message;
-}
 
 /** The same file, by name or through a link (same device and inode). */
 function sameFile(a: string, b: string): boolean {
@@ -79,8 +75,7 @@ export const exportCommand: Command = {
     const input = parsed.positional[0]!;
     const out = parsed.value('out');
     if (out === undefined) throw new UsageError('--out FILE.pcap or --out FILE.pcapng is needed');
-    if (!/\.(pcap|pcapng)$/i.test(out))
-      throw new UsageError(`--out must end in .pcap or .pcapng (got ${out})`);
+    const format = captureFormatOf('out', out);
     if (sameFile(out, input))
       throw new UsageError('--out is the capture being read; write to another file');
     let filter: CompiledFilter | undefined;
@@ -107,7 +102,7 @@ export const exportCommand: Command = {
     try {
       source = openCapture(input, key === undefined ? {} : { key });
     } catch (error) {
-      if (error instanceof CaptureError) throw new UsageError(captureFailure(input, error));
+      if (error instanceof CaptureError) throw new UsageError(captureErrorLine(input, error));
       throw error;
     }
     const part = partPath(out);
@@ -119,7 +114,7 @@ export const exportCommand: Command = {
       job = new CaptureExport({
         source,
         out: part,
-        format: /\.pcapng$/i.test(out) ? 'pcapng' : 'pcap',
+        format,
         choice: filter
           ? {
               kind: 'records',
@@ -156,8 +151,11 @@ export const exportCommand: Command = {
     } finally {
       if (!whole) rmSync(part, { force: true });
     }
-    // A wrong key decrypts nothing: what was at --out stays.
-    if (kdnetReport(source.stats).wrongKey) rmSync(part, { force: true });
+    const kdnet = kdnetReport(source.stats);
+    // Nothing of the capture could be written: exit 2, as decode's "nothing to decode".
+    const nothing = failure || kdnet.wrongKey ? undefined : nothingToExport(input, source.stats);
+    // A wrong key decrypts nothing, and nothing is nothing: what was at --out stays.
+    if (kdnet.wrongKey || nothing) rmSync(part, { force: true });
     else {
       try {
         renameSync(part, out);
@@ -170,17 +168,18 @@ export const exportCommand: Command = {
     // for one frame is written as several).
     const frames = job.framesWritten;
     // One line: what was written, and what went wrong with the capture or its KDNET datagrams.
-    const kdnet = kdnetReport(source.stats);
-    const line = failure
-      ? oneLine(
-          `${captureFailure(input, failure)}; wrote the ${frames} frames before it to ${out}`,
-          kdnet.line,
-        )
-      : kdnet.wrongKey
-        ? kdnet.line
-        : oneLine(`wrote ${frames} frames to ${out}`, kdnet.line);
+    const line = nothing
+      ? `${nothing}; ${out} was not written`
+      : failure
+        ? oneLine(
+            `${captureErrorLine(input, failure)}; wrote the ${frames} frames before it to ${out}`,
+            kdnet.line,
+          )
+        : kdnet.wrongKey
+          ? kdnet.line
+          : oneLine(`wrote ${frames} frames to ${out}`, kdnet.line);
     io.stderr.write(`kdscope export: ${line}\n`);
     if (kdnet.wrongKey) return EXIT_FAILURE;
-    return failure ? EXIT_USAGE : EXIT_OK;
+    return failure || nothing ? EXIT_USAGE : EXIT_OK;
   },
 };

@@ -2,6 +2,7 @@
 
 import { EXIT_FAILURE, EXIT_USAGE, RuntimeError, UsageError } from './command';
 import { commands } from './commands';
+import { finalExitCode, guardStdStreams } from './std-streams';
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -10,10 +11,20 @@ function help(): string {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
+  guardStdStreams(commands.some((c) => c.name === argv[0]) ? argv[0] : undefined);
+  return finalExitCode(await dispatch(argv));
+}
+
+async function dispatch(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  if (name === undefined) {
+    // No command is a usage error: its help goes where errors go.
+    process.stderr.write(help());
+    return EXIT_USAGE;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(help());
-    return name === undefined ? EXIT_USAGE : 0;
+    return 0;
   }
   const entry = commands.find((c) => c.name === name);
   if (!entry) {

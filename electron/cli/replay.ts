@@ -13,6 +13,8 @@ import {
 import { TransportError, describeTransportError } from '../engine/transports';
 import { parseArgs } from './args';
 import { EXIT_OK, RuntimeError, UsageError, type CliIo, type Command } from './command';
+import { captureErrorLine } from './capture-error-line';
+import { nothingToDecode } from './nothing-to-decode';
 
 const USAGE = `usage: kdscope replay CAPTURE --to EP [--side target|debugger] [--speed N|max]
                       [--key W.X.Y.Z]
@@ -57,6 +59,10 @@ export const replayCommand: Command = {
       if (error instanceof EndpointError) throw new UsageError(`--to: ${error.message}`);
       throw error;
     }
+    if (ep.kind !== 'udp' && ep.kind !== 'unix' && ep.kind !== 'tcp' && ep.kind !== 'pipe')
+      throw new UsageError(
+        `--to: replay sends to udp:[HOST:]PORT, unix:PATH, tcp:HOST:PORT or pipe:NAME, not ${to}`,
+      );
     const side = parsed.value('side') ?? 'target';
     if (side !== 'target' && side !== 'debugger')
       throw new UsageError(`--side must be target or debugger, not '${side}'`);
@@ -79,10 +85,14 @@ export const replayCommand: Command = {
         ...(key !== undefined ? { key } : {}),
       });
     } catch (error) {
-      if (error instanceof CaptureError) throw new UsageError(error.message);
-      if (error instanceof ReplayError) throw new RuntimeError(error.message);
+      if (error instanceof CaptureError) throw new UsageError(captureErrorLine(path, error));
+      if (error instanceof ReplayError)
+        throw error.needsKey ? new UsageError(error.message) : new RuntimeError(error.message);
       throw error;
     }
+    // A capture without KD bytes at all is unusable input, as decode says of it.
+    const nothing = plan.capture && nothingToDecode(path, plan.capture, 'replay');
+    if (nothing !== undefined) throw new UsageError(nothing);
     if (plan.items.length === 0)
       throw new RuntimeError(`${path}: the ${side} sent nothing to replay`);
     if (io.signal.aborted) return EXIT_OK;

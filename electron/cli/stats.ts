@@ -18,7 +18,10 @@ import {
 } from '../../protocol/stats';
 
 import { parseArgs } from './args';
-import { EXIT_OK, EXIT_USAGE, UsageError, type CliIo, type Command } from './command';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type CliIo, type Command } from './command';
+import { kdnetReport, oneLine } from './kdnet-report';
+import { nothingToDecode } from './nothing-to-decode';
+import { captureErrorLine } from './capture-error-line';
 import { OutputSink } from './output-sink';
 
 const USAGE = `usage: kdscope stats CAPTURE [--format table|json] [--key W.X.Y.Z]
@@ -162,20 +165,26 @@ export const statsCommand: Command = {
     try {
       source = openCapture(path, key === undefined ? {} : { key });
     } catch (error) {
-      if (error instanceof CaptureError)
-        throw new UsageError(
-          error.message.includes(path) ? error.message : `${path}: ${error.message}`,
-        );
+      if (error instanceof CaptureError) throw new UsageError(captureErrorLine(path, error));
       throw error;
     }
     const result = statsOfCapture(source);
     const out = new OutputSink(io.stdout);
     out.write(format === 'json' ? formatJson(result) : formatTable(result));
     await out.end();
-    if (result.error) {
-      io.stderr.write(
-        `kdscope stats: ${path}: ${result.error.message} (statistics cover what came before)\n`,
-      );
+    // As decode says it: a damaged capture and its KDNET datagrams in one line, then whether
+    // anything was there to count at all.
+    const kdnet = kdnetReport(result.capture);
+    const line = oneLine(
+      result.error && `${captureErrorLine(path, result.error)} (statistics cover what came before)`,
+      kdnet.line,
+    );
+    if (line) io.stderr.write(`kdscope stats: ${line}\n`);
+    if (kdnet.wrongKey) return EXIT_FAILURE;
+    if (result.error) return EXIT_USAGE;
+    const nothing = nothingToDecode(path, result.capture);
+    if (nothing !== undefined) {
+      io.stderr.write(`kdscope stats: ${nothing}\n`);
       return EXIT_USAGE;
     }
     return EXIT_OK;

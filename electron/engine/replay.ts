@@ -10,7 +10,7 @@ import { hasKdnetMagic } from '../../protocol/kdnet/datagram';
 import { KdnetDecoder } from '../../protocol/kdnet/decoder';
 import { parseKdnetKey } from '../../protocol/kdnet/key';
 import { readUdpDatagrams, type CapturedDatagram } from '../capture/capture-datagrams';
-import { openCapture } from '../capture/capture-source';
+import { openCapture, type CaptureStats } from '../capture/capture-source';
 import { nodeKdnetCrypto } from '../capture/kdnet-node-crypto';
 import { wrapDirection } from '../capture/udp-wrap';
 import type { Endpoint } from './endpoint';
@@ -30,10 +30,19 @@ export interface ReplayPlan {
   /** 'datagrams': KDNET datagrams as captured; 'stream': the side's KD byte stream. */
   readonly kind: 'datagrams' | 'stream';
   readonly items: readonly ReplayItem[];
+  /** What reading the capture found ('stream'): says why there is nothing to send. */
+  readonly capture?: CaptureStats;
 }
 
 export class ReplayError extends Error {
   override readonly name = 'ReplayError';
+  /** The capture needs the KDNET key for what was asked: bad usage, not a failure. */
+  constructor(
+    message: string,
+    readonly needsKey = false,
+  ) {
+    super(message);
+  }
 }
 
 const dirOf = (side: ReplaySide): Direction =>
@@ -78,6 +87,7 @@ function targetSenders(datagrams: readonly CapturedDatagram[], key?: string): Se
   if (!poke)
     throw new ReplayError(
       'no KDNET control datagram to tell the target from the debugger: give the key (--key W.X.Y.Z)',
+      true,
     );
   senders.add(sourceOf(poke));
   return senders;
@@ -118,8 +128,9 @@ export function planReplay(path: string, options: PlanOptions): ReplayPlan {
   if ((source.stats.skippedBy['kdnet-no-key'] ?? 0) > 0 && items.length === 0)
     throw new ReplayError(
       'a KDNET capture: replay it to a udp:HOST:PORT endpoint, or give --key W.X.Y.Z to send its KD stream',
+      true,
     );
-  return { kind: 'stream', items };
+  return { kind: 'stream', items, capture: source.stats };
 }
 
 /** Opens where the replay goes: a UDP socket, or a connected socket or pipe. */

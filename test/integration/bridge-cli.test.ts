@@ -173,6 +173,23 @@ describe('kdscope bridge (process)', () => {
       ['bridge', '--debugger', 'sim:vmbus', '--target', 'sim'],
       /--debugger sim:vmbus: .*this names a target/,
     ],
+    [
+      ['bridge', '--debugger', 'sim', '--target', 'sim', '--pcap', ''],
+      /^kdscope bridge: --pcap: empty/,
+    ],
+    [
+      ['bridge', '--debugger', 'sim', '--target', 'sim', '--wireshark', ''],
+      /^kdscope bridge: --wireshark: empty/,
+    ],
+    // The file name gives the format, as export's --out.
+    [
+      ['bridge', '--debugger', 'sim', '--target', 'sim', '--pcapng', '--pcap', 'x.pcap'],
+      /^kdscope bridge: --pcapng contradicts --pcap x\.pcap/,
+    ],
+    [
+      ['bridge', '--debugger', 'sim', '--target', 'sim', '--pcap', 'x.cap'],
+      /^kdscope bridge: --pcap must end in \.pcap or \.pcapng \(got x\.cap\)/,
+    ],
   ])('bad usage %j: exit 2 and one line', async (args, pattern) => {
     const run = kdscope(args);
     const [code] = (await once(run.child, 'exit')) as [number];

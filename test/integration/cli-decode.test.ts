@@ -10,7 +10,9 @@ import type { PacketRecord } from '../../protocol/session/record';
 import { SESSION_BASIC } from '../fixtures/session-basic';
 import {
   buildPcap,
+  buildPcapng,
   makeTempDir,
+  seedFrame,
   udpFrame,
   writeCapture,
   type TempDir,
@@ -169,6 +171,48 @@ describe('kdscope decode (process)', () => {
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(run.stderr).toMatch(new RegExp(`^kdscope decode: .*cut\\.pcap.*byte \\d+`));
     expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('names a damaged pcapng packet block by the frame number NDJSON gives it', () => {
+    const good = buildPcapng(
+      SESSION_BASIC.slice(0, 3).map((s) => ({
+        timeUs: s.timeMs * 1000,
+        data: seedFrame(s.dir, s.bytes),
+      })),
+    );
+    const blocks: { type: number; at: number; length: number }[] = [];
+    const view = new DataView(good.buffer);
+    for (let at = 0; at < good.length; at += view.getUint32(at + 4, true))
+      blocks.push({ type: view.getUint32(at, true), at, length: view.getUint32(at + 4, true) });
+    const packets = blocks.filter((b) => b.type === 6);
+    expect(packets).toHaveLength(3);
+    const decodeBytes = (name: string, bytes: Uint8Array) => {
+      const path = tmp.file(name);
+      writeFileSync(path, bytes);
+      const run = kdscope('decode', path);
+      expect(run.status).toBe(2);
+      const frames = lines(run.stdout)
+        .filter((l) => l.kind !== 'summary')
+        .map((l) => l.frame as number);
+      return { stderr: run.stderr, frames };
+    };
+    for (const k of [0, 1]) {
+      const bad = Uint8Array.from(good);
+      new DataView(bad.buffer).setUint32(packets[k]!.at + 20, 0xffffff00, true);
+      const { stderr, frames } = decodeBytes(`caplen-${k}.pcapng`, bad);
+      expect(stderr).toBe(
+        `kdscope decode: ${tmp.file(`caplen-${k}.pcapng`)}: corrupt packet block (captured length 4294967040) at byte ${packets[k]!.at} (frame ${k + 1})\n`,
+      );
+      // The packets before it are frames 1..k.
+      expect(new Set(frames)).toEqual(new Set(Array.from({ length: k }, (_, i) => i + 1)));
+    }
+    // No interface description block: the first packet block is frame 1.
+    const idb = blocks.find((b) => b.type === 1)!;
+    const noIdb = Buffer.concat([good.subarray(0, idb.at), good.subarray(idb.at + idb.length)]);
+    const { stderr } = decodeBytes('no-idb.pcapng', noIdb);
+    expect(stderr).toBe(
+      `kdscope decode: ${tmp.file('no-idb.pcapng')}: packet block for undeclared interface 0 at byte ${packets[0]!.at - idb.length} (frame 1)\n`,
+    );
   });
 
   it('answers bad usage and unreadable input with one line and exit 2', () => {

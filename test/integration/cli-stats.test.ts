@@ -1,5 +1,6 @@
 // `kdscope stats` as a real process on real capture files.
 import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StreamChunk } from '../../electron/capture/chunk';
@@ -7,10 +8,11 @@ import { openCapture } from '../../electron/capture/capture-source';
 import { SessionDecoder } from '../../protocol/session/pipeline';
 import type { PacketRecord } from '../../protocol/session/record';
 import { SESSION_BASIC } from '../fixtures/session-basic';
-import { makeTempDir, writeCapture, type TempDir } from '../support/pcap-fixtures';
+import { buildPcap, makeTempDir, writeCapture, type TempDir } from '../support/pcap-fixtures';
 
 const ROOT = join(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'bin/kdscope.mjs');
+const REAL_KDNET = join(ROOT, 'test/fixtures/windbg-uncut.pcapng.gz');
 
 function kdscope(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
@@ -123,5 +125,75 @@ describe('kdscope export --filter with time', () => {
     let written = 0;
     openCapture(out).forEach(() => written++);
     expect(written).toBe(want);
+  });
+});
+
+describe('stats and export agree with decode on a capture they cannot use', () => {
+  const oneLine = (r: { stderr: string }): void =>
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+
+  it('KDNET without its key: stats says so (exit 0, as decode); export has nothing to write (exit 2)', () => {
+    const decode = kdscope('decode', REAL_KDNET);
+    expect(decode.status).toBe(0);
+    expect(decode.stderr).toBe(
+      'kdscope decode: 955 KDNET datagrams skipped: give the key with --key W.X.Y.Z\n',
+    );
+    const stats = kdscope('stats', REAL_KDNET);
+    expect(stats.status).toBe(0);
+    expect(stats.stderr).toBe(decode.stderr.replace('decode', 'stats'));
+    const out = tmp.file('kdnet-nokey.pcap');
+    const exported = kdscope('export', REAL_KDNET, '--out', out);
+    expect(exported.status).toBe(2);
+    expect(exported.stderr).toMatch(
+      /^kdscope export: nothing to export: .*windbg-uncut\.pcapng\.gz: its 955 KDNET datagrams are written decrypted: give --key W\.X\.Y\.Z --decrypt; .*kdnet-nokey\.pcap was not written\n$/,
+    );
+    oneLine(exported);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('KDNET with a wrong key: exit 1 and "wrong key?" from all three', () => {
+    const runs = [
+      kdscope('decode', REAL_KDNET, '--key', '1.2.3.4'),
+      kdscope('stats', REAL_KDNET, '--key', '1.2.3.4'),
+      kdscope('export', REAL_KDNET, '--key', '1.2.3.4', '--decrypt', '--out', tmp.file('k.pcap')),
+    ];
+    for (const r of runs) {
+      expect(r.status, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(
+        /^kdscope (decode|stats|export): 955 KDNET datagrams failed authentication: wrong key\?\n$/,
+      );
+    }
+    // With the right key, stats counts the session's calls and says nothing more.
+    const right = kdscope('stats', REAL_KDNET, '--key', '8.8.8.8');
+    expect(right.status).toBe(0);
+    expect(right.stderr).toBe('');
+    expect(right.stdout).toMatch(/^GetVersion\s+[1-9]/m);
+  });
+
+  it('a link type that carries no KD bytes: nothing to decode / export, exit 2 from all three', () => {
+    const path = tmp.file('unknown-link.pcap');
+    writeFileSync(
+      path,
+      buildPcap(
+        [1, 2, 3].map((i) => ({ timeUs: i, data: Uint8Array.of(0x30, 0x30, 0x30, 0x30) })),
+        { linkType: 147 },
+      ),
+    );
+    const out = tmp.file('unknown-link-out.pcap');
+    const runs = {
+      decode: kdscope('decode', path),
+      stats: kdscope('stats', path),
+      export: kdscope('export', path, '--out', out),
+    };
+    for (const [command, r] of Object.entries(runs)) {
+      expect(r.status, command).toBe(2);
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `^kdscope ${command}: nothing to ${command === 'export' ? 'export' : 'decode'}: .*unknown-link\\.pcap: none of its 3 frames carries KD bytes`,
+        ),
+      );
+      oneLine(r);
+    }
+    expect(existsSync(out)).toBe(false);
   });
 });

@@ -2,13 +2,14 @@
 // socket, every datagram byte-identical; a serial capture's side into a unix socket, its bytes
 // exactly; the recorded pace kept; bad usage refused with one line.
 import { once } from 'node:events';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readUdpDatagrams } from '../../electron/capture/capture-datagrams';
 import type { StreamChunk } from '../../electron/capture/chunk';
 import { SESSION_BASIC } from '../fixtures/session-basic';
-import { makeTempDir, writeCapture, type TempDir } from '../support/pcap-fixtures';
+import { buildPcap, makeTempDir, writeCapture, type TempDir } from '../support/pcap-fixtures';
 import { Processes } from '../support/kdscope-process';
 import { collectUdp, sha256 } from '../support/udp';
 import { untilWithin } from '../support/until';
@@ -124,13 +125,32 @@ describe('kdscope replay (process)', () => {
   it('refuses bad usage and unreachable input with one line', async () => {
     const capture = tmp.file('basic.pcap');
     writeCapture(capture, [{ dir: 'debugger->target', timeUs: 1, bytes: Uint8Array.of(0x62) }]);
+    const cut = tmp.file('cut.pcap');
+    writeFileSync(cut, readFileSync(capture).subarray(0, -1));
+    const unknownLink = tmp.file('unknown-link.pcap');
+    writeFileSync(
+      unknownLink,
+      buildPcap([{ timeUs: 1, data: Uint8Array.of(0x30, 0x30, 0x30, 0x30) }], { linkType: 147 }),
+    );
     const cases: [string[], number, RegExp][] = [
       [['replay', capture], 2, /--to EP is needed/],
       [['replay', capture, '--to', 'udp:127.0.0.1:9', '--side', 'both'], 2, /--side must be/],
       [['replay', capture, '--to', 'udp:127.0.0.1:9', '--speed', '0'], 2, /--speed must be/],
       [['replay', tmp.file('none.pcap'), '--to', 'udp:127.0.0.1:9'], 2, /cannot read capture/],
+      [
+        ['replay', cut, '--to', 'udp:127.0.0.1:9'],
+        2,
+        /^kdscope replay: \S*cut\.pcap: truncated packet record at byte 24 \(frame 1\)/,
+      ],
+      [['replay', capture, '--to', 'sim'], 2, /^kdscope replay: --to: replay sends to udp:/],
       [['replay', capture, '--to', 'udp:127.0.0.1:9'], 1, /the target sent nothing to replay/],
-      [['replay', REAL, '--to', `unix:${tmp.file('x.sock')}`], 1, /give --key W\.X\.Y\.Z/],
+      // Frames of a link type that carries no KD bytes: as decode says of it.
+      [
+        ['replay', unknownLink, '--to', 'udp:127.0.0.1:9'],
+        2,
+        /^kdscope replay: nothing to replay: .*unknown-link\.pcap: none of its 1 frames carries KD bytes/,
+      ],
+      [['replay', REAL, '--to', `unix:${tmp.file('x.sock')}`], 2, /give --key W\.X\.Y\.Z/],
       [
         ['replay', REAL, '--to', 'udp:127.0.0.1:9', '--key', '8.8.8.9'],
         1,

@@ -70,6 +70,18 @@ describe('mergeProfile', () => {
     ).toBe('pcapng');
   });
 
+  it('--pcap FILE: the name gives the format, as export --out; --pcapng must agree', () => {
+    expect(mergeProfile({ ...none, pcap: 'a.pcapng' }).format).toBe('pcapng');
+    expect(mergeProfile({ ...none, pcap: 'a.PCAP' }, profile).format).toBe('pcap');
+    expect(mergeProfile({ ...none, pcap: 'a.pcapng', pcapng: true }).format).toBe('pcapng');
+    expect(() => mergeProfile({ ...none, pcap: 'a.pcap', pcapng: true })).toThrow(
+      /--pcapng contradicts --pcap a\.pcap/,
+    );
+    expect(() => mergeProfile({ ...none, pcap: 'a.cap' })).toThrow(
+      /--pcap must end in \.pcap or \.pcapng/,
+    );
+  });
+
   it('without a profile is the flags alone', () => {
     expect(mergeProfile({ ...none, debugger: 'sim', target: 'sim' })).toEqual({
       debugger: 'sim',
