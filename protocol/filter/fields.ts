@@ -2,6 +2,7 @@
 // numbers come from protocol/kd/constants.ts and PacketFlag: there is no second list to drift.
 
 import { DebugIoApi, FileIoApi, ManipulateApi, PacketType, StateChange } from '../kd/constants';
+import { ntStatusValues } from '../kd/payloads/ntstatus';
 import { PacketFlag } from '../session/record';
 import type { PacketFlagName } from '../session/record';
 
@@ -16,7 +17,7 @@ export interface FieldDef {
   readonly name: string;
   readonly kind: FieldKind;
   readonly description: string;
-  /** For enum fields: accepted names and their values. */
+  /** For enum fields, and number fields whose values have names: accepted names and values. */
   readonly values?: ReadonlyMap<string, number>;
   /** For flag booleans: the PacketFlag bit. */
   readonly flag?: number;
@@ -80,7 +81,14 @@ const defs: FieldDef[] = [
     values: names(ManipulateApi, DebugIoApi, FileIoApi),
   },
   { name: 'apiName', kind: 'string', description: 'Name of the ApiNumber' },
-  { name: 'returnStatus', kind: 'number', description: 'NTSTATUS of a manipulate reply' },
+  {
+    name: 'returnStatus',
+    kind: 'number',
+    description:
+      'NTSTATUS of a manipulate reply (a number, or a name: SUCCESS, STATUS_UNSUCCESSFUL)',
+    // SUCCESS as the Status column writes it.
+    values: new Map([['SUCCESS', 0], ...ntStatusValues()]),
+  },
   {
     name: 'newState',
     kind: 'enum',

@@ -61,7 +61,7 @@ function checkValue(field: FieldDef, op: CompareOp, tok: Token, opTok: Token): F
   }
   if (text) fail(`${op} needs a text field; ${field.name} is a number`, opTok.start, opTok.end);
   if (tok.kind === 'number') return { kind: 'number', value: Number(tok.value), raw: tok.text };
-  if (field.kind === 'enum' && (tok.kind === 'name' || tok.kind === 'string')) {
+  if (field.values && (tok.kind === 'name' || tok.kind === 'string')) {
     const name = tok.kind === 'name' ? tok.text : String(tok.value);
     const value = field.values?.get(name);
     if (value === undefined) {

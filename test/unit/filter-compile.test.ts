@@ -182,6 +182,20 @@ describe('compiled filters', () => {
     expect(nos('flags == 0')).toEqual([1, 2]);
   });
 
+  it('take an NTSTATUS by name, as the Status column shows it or in full', () => {
+    expect(nos('status == SUCCESS')).toEqual([1]);
+    expect(nos('status == STATUS_SUCCESS')).toEqual([1]);
+    expect(nos('status != SUCCESS')).toEqual([3]);
+    expect(nos('status == STATUS_ACCESS_VIOLATION')).toEqual([3]);
+    expect(nos('status in {SUCCESS STATUS_ACCESS_VIOLATION}')).toEqual([1, 3]);
+    expect(createFilter('status == NO_SUCH_STATUS')).toMatchObject({
+      ok: false,
+      error: { message: 'unknown returnStatus value "NO_SUCH_STATUS"' },
+    });
+    // Still a number: text operators are refused.
+    expect(createFilter('status contains "ACCESS"')).toMatchObject({ ok: false });
+  });
+
   it('test membership with in', () => {
     expect(nos('api in {GetVersion, ReadVirtualMemory}')).toEqual([1, 3, 4]);
     expect(nos('type in {ACKNOWLEDGE 7}')).toEqual([2, 7]);

@@ -93,6 +93,11 @@ const exceptionOnly = new Map<number, string>([
   [0xe0434352, 'CLR exception'],
 ]);
 
+/** Every NTSTATUS name this table knows, with its value (for filters: `status != STATUS_PENDING`). */
+export function ntStatusValues(): ReadonlyMap<string, number> {
+  return new Map([...names].map(([value, name]) => [name, value]));
+}
+
 /** `STATUS_BREAKPOINT` for 0x80000003; `NTSTATUS(0x...)` for values not in the table. */
 export function ntStatusName(status: number): string {
   const n = status >>> 0;
