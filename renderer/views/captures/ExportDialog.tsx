@@ -234,7 +234,13 @@ function exportLine(rows: number | null, progress: ExportProgress | null): strin
       const file = progress.file;
       const where = file ? `${file.path ?? file.name} (${formatBytes(file.bytes)})` : '';
       const how = file?.download ? 'downloaded as' : 'saved to';
-      return `Exported ${formatCount(progress.framesWritten)} frames: ${how} ${where}${progress.warning ? ` — ${progress.warning}` : ''}`;
+      // Chosen rows of a KDNET capture kept encrypted: their datagrams need the session's
+      // control datagrams (the key exchange) to be read, so those go too and count as frames.
+      const kdnetControl =
+        rows !== null && progress.passes > 1
+          ? ` (the ${formatCount(rows)} rows' datagrams and the KDNET control datagrams a reader needs for the keys)`
+          : '';
+      return `Exported ${formatCount(progress.framesWritten)} frames${kdnetControl}: ${how} ${where}${progress.warning ? ` — ${progress.warning}` : ''}`;
     }
   }
 }
