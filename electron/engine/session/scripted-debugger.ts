@@ -23,16 +23,17 @@ export function scriptedPace(rate = DEFAULT_SCRIPTED_RATE): {
   readonly debuggerOptions: ScriptedDebuggerOptions;
   readonly targetOptions: SimTargetOptions;
 } {
-  const paceMs =
-    rate >= FLAT_OUT_RATE ? 0 : Math.max(1, Math.round((1000 * PACKETS_PER_STEP) / rate));
+  const flatOut = rate >= FLAT_OUT_RATE;
+  // The target's run time after a continue: as long as eight steps take at this rate.
+  const stepMs = flatOut ? 0 : Math.max(1, Math.round((1000 * PACKETS_PER_STEP) / rate));
   return {
     debuggerOptions: {
       loops: Number.MAX_SAFE_INTEGER,
-      paceMs,
+      ...(flatOut ? {} : { rate }),
       replyTimeoutMs: 10_000,
       stateChangeWaitMs: 2_000,
     },
-    targetOptions: { seed: 1, runMs: Math.min(250, Math.max(2, paceMs * 8)) },
+    targetOptions: { seed: 1, runMs: Math.min(250, Math.max(2, stepMs * 8)) },
   };
 }
 

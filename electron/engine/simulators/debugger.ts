@@ -43,6 +43,12 @@ export interface ScriptedDebuggerOptions {
   readonly loops?: number;
   /** Pause between steps. */
   readonly paceMs?: number;
+  /**
+   * Packets a second on the wire, both ways (instead of paceMs): each step waits until the
+   * packets so far are due at this rate. A pause after each step undershot the rate by half,
+   * for the target's run time, the round trips and the timers' slack count too.
+   */
+  readonly rate?: number;
   /** How long to wait for a reply or a state change. */
   readonly replyTimeoutMs?: number;
   /** How long to wait for the state change after RESET before sending a break-in. */
@@ -191,9 +197,23 @@ export class ScriptedDebugger {
     this.options.log?.(line);
   }
 
+  /** performance.now() at which the packets so far would have started at `rate` (NaN: not yet). */
+  private rateOrigin = Number.NaN;
+
   private async pace(): Promise<void> {
-    const ms = this.options.paceMs ?? 0;
-    if (ms > 0) await new Promise<void>((resolve) => this.timers.set(ms, resolve));
+    const rate = this.options.rate;
+    let ms = this.options.paceMs ?? 0;
+    if (rate !== undefined && rate > 0) {
+      const s = this.link.stats;
+      const packets = s.dataSent + s.acksSent + s.accepted + s.acksReceived + s.breakins;
+      const now = performance.now();
+      if (Number.isNaN(this.rateOrigin)) this.rateOrigin = now - (packets * 1000) / rate;
+      const due = this.rateOrigin + (packets * 1000) / rate;
+      // Over a second behind (a stall): forget the lag rather than burst to make it up.
+      if (now - due > 1000) this.rateOrigin += now - due;
+      ms = due - now;
+    }
+    if (ms >= 1) await new Promise<void>((resolve) => this.timers.set(ms, resolve));
   }
 
   private async session(first: boolean): Promise<void> {
