@@ -8,7 +8,9 @@ export function StatusBar(props: { mode: 'electron' | 'web' }): React.JSX.Elemen
   const ref = useMarks((m) => m.timeRef);
   const capture = s.session.info?.capture;
   const opened = s.session.info?.opened;
-  const recording = s.session.state === 'running' && !s.session.captureError;
+  // Without the engine, whether it still records is unknown: the file is what was recorded.
+  const recording =
+    s.connection === 'open' && s.session.state === 'running' && !s.session.captureError;
   const connection =
     s.connection === 'open'
       ? 'connected'

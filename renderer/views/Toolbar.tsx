@@ -22,6 +22,8 @@ export function Toolbar(): React.JSX.Element {
   useWorkbench((s) => s.revision);
   const counters = viewCounters();
   const rateNow = useWorkbench((s) => s.counters.rate);
+  // Without the engine the last rate it sent is no rate at all.
+  const engineUp = useWorkbench((s) => s.connection === 'open');
   const paused = useWorkbench((s) => s.paused);
   const link = useWorkbench((s) => s.connection);
   const connected = link === 'open';
@@ -111,7 +113,11 @@ export function Toolbar(): React.JSX.Element {
           warn={counters.errors > 0}
         />
         <Counter label="Retransmits" value={formatCount(counters.retransmits)} testId="c-rtx" />
-        <Counter label="Rate" value={`${formatCount(rateNow)}/s`} testId="c-rate" />
+        <Counter
+          label="Rate"
+          value={engineUp ? `${formatCount(rateNow)}/s` : '–'}
+          testId="c-rate"
+        />
       </div>
     </header>
   );

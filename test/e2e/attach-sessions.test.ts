@@ -233,6 +233,9 @@ describe('sessions from the attach page', () => {
     expect(await text('session-state')).toBe('engine disconnected — reconnecting…');
     for (const id of ['stop', 'attach', 'clear'])
       expect(await page.getByTestId(id).isDisabled(), id).toBe(true);
+    // What the engine last said is not claimed as now: no rate, and the capture was recorded.
+    expect(await text('c-rate')).toMatch(/–$/);
+    expect(await text('capture')).toMatch(/^Recorded to /);
     await h.shot('20-engine-gone');
     // Down for a while: several reconnect attempts fail (the browser logs each one).
     const refused = (): number =>

@@ -316,6 +316,7 @@ export function LinkGraphsPane(): React.JSX.Element {
   const rowsRevision = useLinkGraphs((s) => s.rowsRevision);
   const windowMs = useLinkGraphs((s) => s.windowMs);
   const state = useWorkbench((s) => s.session.state);
+  const engineUp = useWorkbench((s) => s.connection === 'open');
   const fromRows = count < 2;
   const { points, last } = useMemo(() => {
     void revision;
@@ -326,7 +327,8 @@ export function LinkGraphsPane(): React.JSX.Element {
   }, [revision, rowsRevision, windowMs, fromRows]);
 
   let source: string;
-  if (!fromRows) {
+  if (!engineUp) source = 'engine disconnected: the graphs show what came before';
+  else if (!fromRows) {
     source =
       state === 'running'
         ? `live: ${count.toLocaleString('en-US')} link samples (4 a second)`
