@@ -92,7 +92,15 @@ export function StatusBar(props: { mode: 'electron' | 'web' }): React.JSX.Elemen
         </span>
       )}
       <span className="spacer" />
-      {s.session.info && <span className="dim">{s.session.info.debuggerCommand}</span>}
+      {s.session.info && (
+        <span
+          className="dim"
+          data-testid="debugger-command"
+          title="How the debugger reaches this session (the command line to run, or the built-in one)"
+        >
+          Debugger: {s.session.info.debuggerCommand}
+        </span>
+      )}
     </footer>
   );
 }

@@ -48,6 +48,9 @@ describe('sessions from the attach page', () => {
     expect(started.at(-1)).toMatchObject({ debugger: 'sim', target: 'sim', rate: 400 });
     const first = h.workbench.status().info!;
     firstCapture = first.capture!;
+    expect(await text('debugger-command')).toBe(
+      'Debugger: the built-in scripted debugger (in process)',
+    );
 
     await page.getByTestId('attach').click();
     await page.getByTestId('attach-page').waitFor();
