@@ -14,6 +14,20 @@ export class CaptureError extends Error {
   }
 }
 
+/**
+ * How the CLI and the app name an unreadable capture: one line with the file first, then what
+ * went wrong and where (byte offset, frame), whichever of those the reader's message leaves out.
+ */
+export function captureErrorLine(label: string, error: CaptureError): string {
+  const where: string[] = [];
+  if (error.offset !== undefined && !/\bbyte \d/.test(error.message))
+    where.push(`byte offset ${error.offset}`);
+  if (error.frame !== undefined && !/\bframe \d/.test(error.message))
+    where.push(`frame ${error.frame}`);
+  const message = error.message.includes(label) ? error.message : `${label}: ${error.message}`;
+  return where.length > 0 ? `${message} (${where.join(', ')})` : message;
+}
+
 /** Writing a capture failed (disk full, vanished directory, closed pipe). */
 export class CaptureWriteError extends Error {
   override readonly name = 'CaptureWriteError';

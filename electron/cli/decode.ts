@@ -1,7 +1,7 @@
 // `kdscope decode`: a capture (pcap, pcapng, .gz, KDNET with --key) or two raw byte streams,
 // through the session pipeline, printed as NDJSON or a packet table.
 
-import { CaptureError } from '../capture/capture-error';
+import { CaptureError, captureErrorLine } from '../capture/capture-error';
 import { openCapture, openRawPair, type CaptureSource } from '../capture/capture-source';
 import { describePacket } from '../../protocol/kd/payloads';
 import { SessionDecoder } from '../../protocol/session/pipeline';
@@ -9,7 +9,6 @@ import type { PacketRecord } from '../../protocol/session/record';
 import { SettleQueue } from '../../protocol/session/settle';
 import { parseArgs } from './args';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type CliIo, type Command } from './command';
-import { captureErrorLine } from './capture-error-line';
 import { nothingToDecode } from './nothing-to-decode';
 import { NdjsonWriter, TableWriter, ndjsonSummary, tableSummary } from './decode-format';
 import { kdnetReport, oneLine } from './kdnet-report';

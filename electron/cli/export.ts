@@ -10,7 +10,7 @@
 
 import { renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { CaptureError, CaptureWriteError } from '../capture/capture-error';
+import { CaptureError, CaptureWriteError, captureErrorLine } from '../capture/capture-error';
 import { openCapture, type CaptureSource } from '../capture/capture-source';
 import { CaptureExport } from '../capture/export-capture';
 import { createFilter, type CompiledFilter } from '../../protocol/filter/index';
@@ -24,7 +24,6 @@ import {
   type CliIo,
   type Command,
 } from './command';
-import { captureErrorLine } from './capture-error-line';
 import { captureFormatOf } from './capture-format';
 import { kdnetReport, oneLine } from './kdnet-report';
 import { nothingToExport } from './nothing-to-decode';

@@ -1,6 +1,6 @@
 // `kdscope replay`: sends one side of a recorded capture to an endpoint (engine/replay.ts).
 
-import { CaptureError } from '../capture/capture-error';
+import { CaptureError, captureErrorLine } from '../capture/capture-error';
 import { KdnetKeyError, parseKdnetKey } from '../../protocol/kdnet/key';
 import { EndpointError, formatEndpoint, parseEndpoint } from '../engine/endpoint';
 import {
@@ -13,7 +13,6 @@ import {
 import { TransportError, describeTransportError } from '../engine/transports';
 import { parseArgs } from './args';
 import { EXIT_OK, RuntimeError, UsageError, type CliIo, type Command } from './command';
-import { captureErrorLine } from './capture-error-line';
 import { nothingToDecode } from './nothing-to-decode';
 
 const USAGE = `usage: kdscope replay CAPTURE --to EP [--side target|debugger] [--speed N|max]

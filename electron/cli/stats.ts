@@ -1,7 +1,7 @@
 // `kdscope stats CAPTURE`: service response time per manipulate API (Wireshark's SRT table made
 // for KD) and the expert information, computed by protocol/stats exactly as the UI's panes do.
 
-import { CaptureError } from '../capture/capture-error';
+import { CaptureError, captureErrorLine } from '../capture/capture-error';
 import { openCapture, type CaptureSource, type CaptureStats } from '../capture/capture-source';
 import { describePacket } from '../../protocol/kd/payloads';
 import { SessionDecoder } from '../../protocol/session/pipeline';
@@ -21,7 +21,6 @@ import { parseArgs } from './args';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, type CliIo, type Command } from './command';
 import { kdnetReport, oneLine } from './kdnet-report';
 import { nothingToDecode } from './nothing-to-decode';
-import { captureErrorLine } from './capture-error-line';
 import { OutputSink } from './output-sink';
 
 const USAGE = `usage: kdscope stats CAPTURE [--format table|json] [--key W.X.Y.Z]

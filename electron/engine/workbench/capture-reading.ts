@@ -8,7 +8,7 @@
 import { basename } from 'node:path';
 import { statSync } from 'node:fs';
 import { OPEN_ERRORS, type OpenCaptureRequest, type OpenedCapture } from '../../api/contract';
-import { CaptureError } from '../../capture/capture-error';
+import { CaptureError, captureErrorLine } from '../../capture/capture-error';
 import {
   openCapture,
   openRawPair,
@@ -86,14 +86,6 @@ function fileSize(path: string): number {
   } catch {
     return 0;
   }
-}
-
-/** One line for a capture that cannot be read (any further). */
-export function captureProblem(label: string, error: CaptureError): string {
-  const message = error.message.includes(label) ? error.message : `${label}: ${error.message}`;
-  return error.offset !== undefined && !/\bbyte \d/.test(message)
-    ? `${message} (byte offset ${error.offset})`
-    : message;
 }
 
 /**
@@ -251,7 +243,7 @@ export class CaptureReading {
       }
     } catch (error) {
       if (!(error instanceof CaptureError)) throw error;
-      problem = captureProblem(basename(this.spec.path), error);
+      problem = captureErrorLine(basename(this.spec.path), error);
       // The damaged record is where the readable part ends.
       indexer?.covered(reader.offset);
     } finally {

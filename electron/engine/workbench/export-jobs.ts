@@ -8,11 +8,10 @@ import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
 import type { CaptureFormat, ExportJob, ExportProgress } from '../../api/contract';
-import { CaptureError, CaptureWriteError } from '../../capture/capture-error';
+import { CaptureError, CaptureWriteError, captureErrorLine } from '../../capture/capture-error';
 import type { CaptureSource } from '../../capture/capture-source';
 import { CaptureExport, type ExportChoice } from '../../capture/export-capture';
 import { NoRangeSet, countNoRanges, type NoRange } from '../../../protocol/records/no-ranges';
-import { captureProblem } from './capture-reading';
 import { makeDirs } from '../make-dirs';
 
 export class ExportError extends Error {
@@ -237,7 +236,7 @@ export class ExportJobs {
       },
       ...(outcome.failure
         ? {
-            warning: `${captureProblem(source.stem, outcome.failure)}: the frames before it were exported`,
+            warning: `${captureErrorLine(source.stem, outcome.failure)}: the frames before it were exported`,
           }
         : {}),
     });
