@@ -394,7 +394,12 @@ function EmptyList(): React.JSX.Element {
   const filter = useWorkbench((s) => s.filterApplied);
   const connected = useWorkbench((s) => s.connection === 'open');
   const opened = useWorkbench((s) => s.session.info?.opened?.name);
-  if (!connected) return <div className="empty">Not connected to the engine.</div>;
+  if (!connected)
+    return (
+      <div className="empty" data-testid="empty-list">
+        Not connected to the engine.
+      </div>
+    );
   if (filter && total > 0)
     return (
       <div className="empty" data-testid="empty-list">

@@ -23,11 +23,11 @@ export interface UdpFlow {
 export interface Dialer {
   readonly description: string;
   /**
-   * Rejects with one line when no dial could ever succeed as the endpoint is named (no VM of
-   * that name, a port another program holds), so the bridge fails at start instead of
-   * retrying for ever. A target that is merely not there yet passes.
+   * Rejects with one line when no dial could ever succeed as the endpoint is named (a UDP port
+   * another program holds), so the bridge fails at start instead of retrying for ever. A
+   * target that is merely not there yet (a VM not booted) passes.
    */
-  prepare?(signal?: AbortSignal): Promise<void>;
+  prepare?(): Promise<void>;
   /** Resolves with a connected channel or rejects with a TransportError (one line). */
   dial(signal?: AbortSignal): Promise<ByteChannel>;
 }
