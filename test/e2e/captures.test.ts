@@ -30,6 +30,7 @@ const engineLog: string[] = [];
  */
 let exportHold: Promise<void> | undefined;
 let exportSlices = 0;
+let exportCancels = 0;
 const beforeExportSlice = async (): Promise<void> => {
   exportSlices++;
   await exportHold;
@@ -66,6 +67,19 @@ beforeAll(async () => {
   copyFileSync(KDNET_FIXTURE, kdnet);
   seed = seedCapture('seed-session.pcap', 60_000, 900);
   h = await startHarness({ workbench: { exportsDir: tmp.dir, beforeExportSlice } });
+  // Counts the export cancels that reach the engine from the page (a spy; the real one runs).
+  const connect = h.workbench.connect.bind(h.workbench);
+  h.workbench.connect = (emit, extras) => {
+    const handlers = connect(emit, extras);
+    const cancel = handlers['export.cancel'];
+    return {
+      ...handlers,
+      'export.cancel': (id) => {
+        exportCancels++;
+        return cancel(id);
+      },
+    };
+  };
   // Every line of the engine's log, as a window gets them.
   h.workbench.connect((name, data) => {
     if (name === 'log') engineLog.push((data as { message: string }).message);
@@ -380,8 +394,11 @@ describe('exporting', () => {
       const cancel = page.getByTestId('export-cancel');
       await waitFor(async () => await cancel.isEnabled(), 'Cancel enabled');
       expect(await page.getByTestId('export-ok').isDisabled()).toBe(true);
+      const cancelsBefore = exportCancels;
       await cancel.click();
-      // The cancel reaches the engine while the export is held; then it may go on.
+      // The cancel reaches the engine while the export is held; then it may go on. (A click
+      // is done once the page has it: released at once, a small export could end first.)
+      await waitFor(async () => exportCancels > cancelsBefore, 'the cancel at the engine');
       release();
       exportHold = undefined;
       const status = page.getByTestId('export-status');
