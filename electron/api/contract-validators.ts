@@ -169,6 +169,7 @@ export const validators: { readonly [K in OpName]: ArgsValidator<K> } = {
   'captures.open': (args): args is OpArgs<'captures.open'> =>
     args.length === 1 && isOpenRequest(args[0]),
   'captures.recent': (args): args is [] => none(args),
+  'captures.rates': (args): args is [] => none(args),
   'export.select': (args): args is [Uint8Array] =>
     args.length === 1 &&
     args[0] instanceof Uint8Array &&

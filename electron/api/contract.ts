@@ -315,6 +315,38 @@ export const OPEN_ERRORS = {
   sessionRunning: 'SessionRunning',
 } as const;
 
+/** Bins of a capture's rate series at most (captures.rates widens its bins to stay under). */
+export const MAX_RATE_BINS = 3600;
+
+/** One direction's counts per bin. */
+export interface DirectionBins {
+  /** Records decoded (packets, garbage runs, break-ins), by their own time. */
+  readonly packets: readonly number[];
+  /** Bytes captured, by their frame's time. */
+  readonly bytes: readonly number[];
+}
+
+/**
+ * An opened capture's I/O graph: packets and bytes per direction for its whole span, counted
+ * by the engine as it reads the file (every frame, also rows the view no longer holds).
+ */
+export interface CaptureRates {
+  /** Milliseconds since the Unix epoch where bin 0 starts (a multiple of binMs). */
+  readonly start: number;
+  /** Each bin's width: 1000 ms, widened for long captures to stay within MAX_RATE_BINS. */
+  readonly binMs: number;
+  /** The earliest and latest time counted (ms since the epoch). */
+  readonly first: number;
+  readonly last: number;
+  readonly 'debugger->target': DirectionBins;
+  readonly 'target->debugger': DirectionBins;
+  /**
+   * Reading ended: every frame was counted (up to the damage of a cut or corrupt file, which
+   * SessionInfo.opened.problem names); false while it streams in, or after Stop (a part).
+   */
+  readonly complete: boolean;
+}
+
 /** A capture opened recently (captures.recent), newest first. */
 export interface RecentCapture {
   readonly name: string;
@@ -446,6 +478,11 @@ export interface WorkbenchApi {
   'captures.open': (o: OpenCaptureRequest) => Promise<SessionInfo>;
   /** Captures opened recently that still exist. */
   'captures.recent': () => Promise<RecentCapture[]>;
+  /**
+   * The opened capture's packets and bytes per direction over its whole span (so far, while it
+   * is read); null when the view shows no opened capture or it holds no frame yet.
+   */
+  'captures.rates': () => Promise<CaptureRates | null>;
   /** Stages a part of the rows to export (encodeNoRanges bytes); returns the rows staged. */
   'export.select': (part: Uint8Array) => Promise<number>;
   /** Starts exporting the view's source; progress comes as 'export' events. */
@@ -513,6 +550,7 @@ const opTable = {
   'view.clear': true,
   'captures.open': true,
   'captures.recent': true,
+  'captures.rates': true,
   'export.select': true,
   'export.start': true,
   'export.cancel': true,

@@ -7,9 +7,17 @@
 // second (the charts are read by people; ingest must not wait for them), except for the
 // session's final sample: the window says stopped before it comes (closing takes a moment),
 // and from then on what it shows must be the whole session, as a window opened later loads it.
+// An opened capture's graphs come from the engine instead (`captures.rates`): every frame of
+// the file counted as it was read, also rows the view never held, and its whole span.
 
 import { create } from 'zustand';
-import type { Disposer, LinkSample, WorkbenchClient } from '../../electron/api/contract';
+import type {
+  CaptureRates,
+  Disposer,
+  LinkSample,
+  SessionStatus,
+  WorkbenchClient,
+} from '../../electron/api/contract';
 import { RowRateBins } from './link-series';
 import { onRows } from './row-feed';
 import { throttled } from './throttle';
@@ -27,24 +35,35 @@ export interface LinkGraphsState {
   ended: boolean;
   /** Bumped (at most once a second) when rows arrive in a view without link samples. */
   rowsRevision: number;
-  /** The span the graphs show, ending at the newest sample. */
+  /** The span the graphs show, ending at the newest sample; WHOLE_CAPTURE: all of it. */
   windowMs: number;
+  /** Bumped when the opened capture's series changes (null series: none). */
+  ratesRevision: number;
+  /** The view shows an opened capture whose series the engine gave. */
+  hasCaptureRates: boolean;
 }
 
 /** Spans the graphs offer (ms). */
 export const GRAPH_WINDOWS = [60_000, 2 * 60_000, 5 * 60_000, 10 * 60_000] as const;
+/** The span of an opened capture's whole file (offered only then). */
+export const WHOLE_CAPTURE = 0;
+const DEFAULT_WINDOW = 2 * 60_000;
 
 export const useLinkGraphs = create<LinkGraphsState>(() => ({
   revision: 0,
   samples: 0,
   ended: false,
   rowsRevision: 0,
-  windowMs: 2 * 60_000,
+  windowMs: DEFAULT_WINDOW,
+  ratesRevision: 0,
+  hasCaptureRates: false,
 }));
 
 export const linkGraphs = {
   setWindow(ms: number): void {
-    if ((GRAPH_WINDOWS as readonly number[]).includes(ms)) useLinkGraphs.setState({ windowMs: ms });
+    const whole = ms === WHOLE_CAPTURE && useLinkGraphs.getState().hasCaptureRates;
+    if (whole || (GRAPH_WINDOWS as readonly number[]).includes(ms))
+      useLinkGraphs.setState({ windowMs: ms });
   },
 };
 
@@ -55,6 +74,31 @@ const rowBins = new RowRateBins();
 
 export function linkSamples(): readonly LinkSample[] {
   return samples;
+}
+
+/** The opened capture the series is of (its SessionInfo id), and the series. */
+let ratesOf: string | null = null;
+let rates: CaptureRates | null = null;
+
+export function captureRates(): CaptureRates | null {
+  return rates;
+}
+
+function setRates(id: string | null, next: CaptureRates | null): void {
+  const fresh = next !== null && (id !== ratesOf || rates === null);
+  ratesOf = id;
+  rates = next;
+  useLinkGraphs.setState((s) => ({
+    ratesRevision: s.ratesRevision + 1,
+    hasCaptureRates: next !== null,
+    // A capture just opened shows its whole span first (what its graphs are for); the whole
+    // span means nothing once none is shown.
+    windowMs: fresh
+      ? WHOLE_CAPTURE
+      : next === null && s.windowMs === WHOLE_CAPTURE
+        ? DEFAULT_WINDOW
+        : s.windowMs,
+  }));
 }
 
 export function rowRateSamples(now = Date.now()): LinkSample[] {
@@ -108,10 +152,62 @@ export function clearLinkGraphs(): void {
 }
 
 /**
+ * Follows the opened capture's series: fetched when the view's source changes or its reading
+ * ends, and at most once a second while it is read (the counters event says it moves).
+ */
+function followRates(client: WorkbenchClient): Disposer {
+  let opened: string | null = null;
+  let running = false;
+  let disposed = false;
+  let asked = 0;
+  const fetch = (): void => {
+    const ask = ++asked;
+    const id = opened;
+    if (id === null) {
+      if (ratesOf !== null || rates !== null) setRates(null, null);
+      return;
+    }
+    void client
+      .invoke('captures.rates')
+      .catch(() => null)
+      .then((next) => {
+        // Only the newest answer counts (an older one may come last).
+        if (!disposed && ask === asked && opened === id) setRates(id, next);
+      });
+  };
+  const whileReading = throttled(1000, fetch);
+  const onState = (status: SessionStatus): void => {
+    const id = status.info?.opened ? status.info.id : null;
+    const nowRunning = status.state === 'running';
+    if (id !== opened || running !== nowRunning) {
+      opened = id;
+      running = nowRunning;
+      whileReading.cancel();
+      fetch();
+    }
+  };
+  const offState = client.on('session.state', onState);
+  const offCounters = client.on('counters', () => {
+    if (opened !== null && running) whileReading();
+  });
+  void client
+    .invoke('session.status')
+    .then(onState)
+    .catch(() => undefined);
+  return () => {
+    disposed = true;
+    whileReading.cancel();
+    offState();
+    offCounters();
+  };
+}
+
+/**
  * Listens to one client: its samples from now on, and the engine's history so far (events
  * that arrive while it loads are merged by time). The disposer removes the listener.
  */
 function follow(client: WorkbenchClient): Disposer {
+  const offRates = followRates(client);
   let loaded = false;
   let pending: LinkSample[] = [];
   const off = client.on('stats', (sample) => {
@@ -129,7 +225,10 @@ function follow(client: WorkbenchClient): Disposer {
       // Loaded once per attach: shown at once (a stopped session's graphs, whole).
       publishSamples.now();
     });
-  return off;
+  return () => {
+    off();
+    offRates();
+  };
 }
 
 export function setupLinkGraphs(): () => void {

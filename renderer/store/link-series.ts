@@ -5,7 +5,7 @@
 // buckets stay put as samples arrive (no jitter), and gauges keep their peaks (max per bucket).
 // Pure: no DOM, no store; the property tests drive it directly.
 
-import type { LinkSample } from '../../electron/api/contract';
+import type { CaptureRates, LinkSample } from '../../electron/api/contract';
 
 /** One point of the charts, flat for recharts' dataKeys. */
 export interface LinkPoint {
@@ -260,4 +260,82 @@ export class RowRateBins {
     }
     return out;
   }
+}
+
+/** Bucket widths for an opened capture's series (ms); used only when a multiple of its bins. */
+const CAPTURE_NICE_MS = [
+  1000, 2000, 5000, 10_000, 15_000, 20_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_200_000,
+  1_800_000, 3_600_000, 7_200_000, 21_600_000, 43_200_000, 86_400_000,
+];
+
+/** The smallest nice bucket that is a whole number of `binMs` bins and keeps under maxPoints. */
+export function captureBucketMs(spanMs: number, binMs: number, maxPoints: number): number {
+  const need = Math.max(binMs, spanMs / Math.max(1, maxPoints));
+  for (const ms of CAPTURE_NICE_MS) if (ms >= need && ms % binMs === 0) return ms;
+  return Math.ceil(need / binMs) * binMs;
+}
+
+export interface CaptureSeriesOptions {
+  /** Milliseconds since the epoch that t = 0 stands for. */
+  readonly origin: number;
+  /** The span shown, ending at the capture's last bin; null: the whole capture. */
+  readonly windowMs: number | null;
+  readonly maxPoints: number;
+}
+
+export interface CapturePoints {
+  /** Counts per bucket (not per second): dtPackets… hold packets and bytes per `bucketMs`. */
+  readonly points: LinkPoint[];
+  readonly bucketMs: number;
+}
+
+/**
+ * Chart points from the engine's bins of an opened capture: each point the packets and bytes
+ * counted in one bucket (a whole number of bins, aligned like them, so nothing is split or
+ * counted twice), at the bucket's end. The whole capture, or its last `windowMs` in whole
+ * buckets. Idle stretches are buckets of zero, so a long gap shows as one.
+ */
+export function captureSeries(rates: CaptureRates, o: CaptureSeriesOptions): CapturePoints {
+  const bins = rates['debugger->target'].packets.length;
+  const { binMs } = rates;
+  const end = rates.start + bins * binMs;
+  const span = o.windowMs ?? end - rates.start;
+  const bucket = captureBucketMs(span, binMs, o.maxPoints);
+  // A span longer than the capture starts where it does (no stretch of zeros before it).
+  const first = Math.floor(rates.start / bucket) * bucket;
+  // At least the last bucket, when the span is shorter than one (a long capture's bins).
+  const from =
+    o.windowMs === null
+      ? first
+      : Math.min(
+          Math.floor((end - 1) / bucket) * bucket,
+          Math.max(first, Math.ceil((end - o.windowMs) / bucket) * bucket),
+        );
+  const count = Math.max(0, Math.ceil((end - from) / bucket));
+  const points: LinkPoint[] = [];
+  for (let k = 0; k < count; k++) {
+    points.push({
+      t: (from + (k + 1) * bucket - o.origin) / 1000,
+      dtPackets: 0,
+      tdPackets: 0,
+      dtBytes: 0,
+      tdBytes: 0,
+      dtQueued: 0,
+      tdQueued: 0,
+      dtPaused: false,
+      tdPaused: false,
+    });
+  }
+  const d = rates['debugger->target'];
+  const u = rates['target->debugger'];
+  for (let i = 0; i < bins; i++) {
+    const k = Math.floor((rates.start + i * binMs - from) / bucket);
+    const p = points[k];
+    if (!p) continue;
+    p.dtPackets += d.packets[i] ?? 0;
+    p.tdPackets += u.packets[i] ?? 0;
+    p.dtBytes += d.bytes[i] ?? 0;
+    p.tdBytes += u.bytes[i] ?? 0;
+  }
+  return { points, bucketMs: bucket };
 }

@@ -3,6 +3,7 @@
 
 import {
   ZERO_COUNTERS,
+  type CaptureRates,
   type Disposer,
   type ExportJob,
   type ExportRequest,
@@ -142,6 +143,8 @@ export class MockWorkbench implements WorkbenchApi {
     return info;
   };
   'captures.recent' = async (): Promise<RecentCapture[]> => this.recent;
+  rates: CaptureRates | null = null;
+  'captures.rates' = async (): Promise<CaptureRates | null> => this.rates;
   'export.select' = async (part: Uint8Array): Promise<number> => {
     this.selected.push(part);
     return this.selected.length;

@@ -3,10 +3,16 @@
 // that arrive meanwhile; samples stay after Stop, the session's final one drawn by the time the
 // window says stopped; Clear and a new session forget them; a window
 // that reconnects loads them again (what was cleared stays cleared); rows without link samples
-// are tallied per second for the opened-capture view.
+// are tallied per second for the opened-capture view; an opened capture's series comes from
+// the engine (captures.rates), fetched as it is read and once it was, shown whole at first.
 
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { ZERO_COUNTERS, type LinkSample, type SessionStatus } from '../../electron/api/contract';
+import {
+  ZERO_COUNTERS,
+  type CaptureRates,
+  type LinkSample,
+  type SessionStatus,
+} from '../../electron/api/contract';
 import { encodeRecords } from '../../electron/engine/workbench/workbench';
 import type { PacketRecord } from '../../protocol/session/record';
 import { MockWorkbench, ackRecord, connectMock, emitRecords } from '../support/contract-mock';
@@ -14,8 +20,16 @@ import { untilWithin } from '../support/until';
 
 vi.stubGlobal('requestAnimationFrame', (cb: (t: number) => void) => setTimeout(() => cb(0), 0));
 const { actions, attach, useWorkbench } = await import('../../renderer/store/workbench');
-const { setupLinkGraphs, linkSamples, rowRateSamples, useLinkGraphs } =
-  await import('../../renderer/store/link-graphs');
+const {
+  setupLinkGraphs,
+  linkSamples,
+  rowRateSamples,
+  useLinkGraphs,
+  captureRates,
+  linkGraphs,
+  WHOLE_CAPTURE,
+  GRAPH_WINDOWS,
+} = await import('../../renderer/store/link-graphs');
 
 const until = untilWithin(10_000, 5);
 const revision = (): number => useWorkbench.getState().revision;
@@ -142,5 +156,64 @@ describe('the link graphs store', () => {
     expect(samples.map((s) => s['target->debugger'].bytes)).toEqual([0, 16, 16, 16]);
     // The second still filling is not drawn yet.
     expect(rowRateSamples(base + 2500)).toHaveLength(3);
+  });
+
+  it("fetches an opened capture's series as it is read and once it was; whole first", async () => {
+    const opened = (state: SessionStatus['state']): SessionStatus => ({
+      ...status('c1', state),
+      info: {
+        ...status('c1', state).info!,
+        opened: {
+          name: 'gap.pcap',
+          path: '/x/gap.pcap',
+          format: 'pcap',
+          compressed: false,
+          bytes: 1,
+          frames: 0,
+        },
+      },
+    });
+    const bins = (packets: number[], complete: boolean): CaptureRates => ({
+      start: 10_000,
+      binMs: 10_000,
+      first: 10_500,
+      last: 10_000 * packets.length + 9000,
+      'debugger->target': { packets, bytes: packets.map((p) => p * 10) },
+      'target->debugger': { packets, bytes: packets },
+      complete,
+    });
+    linkGraphs.setWindow(GRAPH_WINDOWS[0]);
+    // No capture yet: the whole span is not offered.
+    linkGraphs.setWindow(WHOLE_CAPTURE);
+    expect(useLinkGraphs.getState().windowMs).toBe(GRAPH_WINDOWS[0]);
+    mock.rates = bins([1, 0], false);
+    mock.status = opened('running');
+    mock.emit('session.state', mock.status);
+    await until(() => captureRates()?.complete === false, 'the series so far');
+    expect(useLinkGraphs.getState()).toMatchObject({
+      hasCaptureRates: true,
+      windowMs: WHOLE_CAPTURE,
+    });
+    // While it is read, the counters event brings the series again (at most once a second).
+    mock.rates = bins([1, 0, 3], false);
+    mock.emit('counters', ZERO_COUNTERS);
+    await until(() => captureRates()?.['debugger->target'].packets.length === 3, 'more bins');
+    // The user's span stays as the series grows and once it is whole.
+    linkGraphs.setWindow(GRAPH_WINDOWS[1]);
+    mock.rates = bins([1, 0, 3, 0, 0, 7], true);
+    mock.status = opened('stopped');
+    mock.emit('session.state', mock.status);
+    await until(() => captureRates()?.complete === true, 'the whole series');
+    expect(captureRates()!['debugger->target'].packets).toEqual([1, 0, 3, 0, 0, 7]);
+    expect(useLinkGraphs.getState().windowMs).toBe(GRAPH_WINDOWS[1]);
+    linkGraphs.setWindow(WHOLE_CAPTURE);
+    expect(useLinkGraphs.getState().windowMs).toBe(WHOLE_CAPTURE);
+    // A live session has none: the whole span goes back to a span of minutes.
+    mock.rates = null;
+    mock.status = status('s3', 'running');
+    mock.emit('session.state', mock.status);
+    await until(() => !useLinkGraphs.getState().hasCaptureRates, 'the series forgotten');
+    expect(captureRates()).toBeNull();
+    expect(useLinkGraphs.getState().windowMs).not.toBe(WHOLE_CAPTURE);
   });
 });

@@ -25,6 +25,7 @@ import {
 } from '../session/decoder';
 import { indexReading, type ReadingIndexer } from '../session/capture-index';
 import { CapturePager } from '../session/capture-pager';
+import { CaptureRateBins } from './capture-rates';
 
 /** A refusal the UI acts on: its name is one of OPEN_ERRORS (or CaptureOpenError). */
 export class CaptureOpenError extends Error {
@@ -183,13 +184,16 @@ export function unpageableReason(spec: SourceSpec, source: CaptureSource): strin
  * The opened capture's pass: decodes it into the host; its decoder keeps the packets' bytes.
  * A pageable capture is indexed as it is read (checkpoints every `checkpointRecords` records),
  * so rows the view no longer holds are decoded again from the file by `pager`, as a live
- * session's are from its recording, and only recent packets' bytes are kept in memory.
+ * session's are from its recording, and only recent packets' bytes are kept in memory. The
+ * same pass counts every chunk and record into `rates` (the whole capture's I/O graph).
  */
 export class CaptureReading {
   readonly decoder: SessionBridgeDecoder;
   /** Old rows (and their bytes) read back from the file; undefined when `unpageable`. */
   readonly pager: CapturePager | undefined;
   readonly unpageable: string | undefined;
+  /** Packets and bytes per direction over the capture's span; undefined when not asked for. */
+  readonly rates: CaptureRateBins | undefined;
   private readonly indexer: ReadingIndexer | undefined;
   private cancelled = false;
 
@@ -197,7 +201,9 @@ export class CaptureReading {
     readonly spec: SourceSpec,
     readonly source: CaptureSource,
     checkpointRecords?: number,
+    options: { readonly rates?: boolean } = {},
   ) {
+    if (options.rates !== false) this.rates = new CaptureRateBins();
     this.unpageable = unpageableReason(spec, source);
     const paged = this.unpageable === undefined;
     const decoder = sessionBridgeDecoder({
@@ -221,8 +227,19 @@ export class CaptureReading {
   async run(host: ReadingHost): Promise<ReadingEnd> {
     const decoder = this.decoder;
     const indexer = this.indexer;
-    const sink = indexer ? indexer.sink(host) : host;
+    const rates = this.rates;
+    const inner = indexer ? indexer.sink(host) : host;
+    const sink: RecordSink = rates
+      ? {
+          record(record) {
+            rates.record(record.dir, record.time);
+            inner.record(record);
+          },
+          update: (record) => inner.update(record),
+        }
+      : inner;
     const reader = this.source.reader((dir, bytes, start, end, timeUs, frame) => {
+      rates?.chunk(dir, timeUs / 1000, end - start);
       if (indexer) {
         if (reader.contextAfterPackets)
           indexer.stop('the capture declares a section or interface after its first packets');

@@ -10,6 +10,7 @@ import {
   OPEN_ERRORS,
   ZERO_COUNTERS,
   type CaptureFormat,
+  type CaptureRates,
   type Counters,
   type ExportJob,
   type ExportProgress,
@@ -484,6 +485,7 @@ export class Workbench {
       },
       'captures.open': (o) => this.open(o),
       'captures.recent': async () => this.recent.list(),
+      'captures.rates': async () => this.captureRates(),
       'export.select': async (part) => {
         let ranges: NoRange[];
         try {
@@ -632,6 +634,13 @@ export class Workbench {
     );
     this.broadcast('counters', this.updateRate());
     this.broadcast('session.state', this.status());
+  }
+
+  /** The opened capture's I/O graph so far (whole once it was read), or null. */
+  captureRates(): CaptureRates | null {
+    const reading = this.reading;
+    if (!reading?.rates) return null;
+    return reading.rates.series(this.state !== 'running' && !reading.isCancelled);
   }
 
   /** Stops reading an opened capture and forgets it (a new session or capture replaces it). */

@@ -1,8 +1,10 @@
 // The Link tab: packets/s and bytes/s per direction, and what fills up on the way: the
 // bridge's queues with backpressure marked (COM, KDNET), or each VMBus ring's fill with its
 // high-water mark and the pipe's counters. Each chart has a text summary beside it (what it
-// shows now, in words). After Stop the graphs keep the session's end; a view without link
-// samples (an opened capture) draws packets/s and bytes/s from the rows' timestamps only.
+// shows now, in words). After Stop the graphs keep the session's end. An opened capture draws
+// the engine's count of the whole file (packets and bytes per bucket, the whole span or its
+// last minutes), its titles naming the bucket ("Packets per 10 s"); a view with neither link
+// samples nor that series draws packets/s and bytes/s from the rows' timestamps only.
 
 import { useMemo } from 'react';
 import {
@@ -19,16 +21,27 @@ import {
 import type { LinkSample } from '../../../electron/api/contract';
 import {
   GRAPH_WINDOWS,
+  WHOLE_CAPTURE,
+  captureRates,
   hasRowRates,
   linkGraphs,
   linkSamples,
   rowRateSamples,
   useLinkGraphs,
 } from '../../store/link-graphs';
-import { flagSpans, linkSeries, ringPercent, type LinkPoint } from '../../store/link-series';
+import {
+  captureSeries,
+  flagSpans,
+  linkSeries,
+  ringPercent,
+  type LinkPoint,
+} from '../../store/link-series';
+import { useMarks } from '../../store/marks';
 import { timeOrigin, useWorkbench } from '../../store/workbench';
 import {
   bytesText,
+  countText,
+  intervalText,
   percentText,
   pipeLine,
   rateText,
@@ -59,6 +72,8 @@ interface ChartProps {
   lines: readonly { key: Series; name: string; color: string }[];
   tick: (v: number) => string;
   value: (v: number) => string;
+  /** The time the tooltip names: the bucket's end, or the whole bucket when wider than 1 s. */
+  when?: (t: number) => string;
   yDomain?: [number, number];
   children?: React.ReactNode;
 }
@@ -88,7 +103,7 @@ function Chart(p: ChartProps): React.JSX.Element {
         <Tooltip
           contentStyle={{ background: '#22262e', border: '1px solid #2d323c', fontSize: 11 }}
           labelStyle={{ color: '#d6dae2' }}
-          labelFormatter={(t) => `${secondsTick(Number(t))} since the start`}
+          labelFormatter={(t) => (p.when ?? sinceStart)(Number(t))}
           formatter={(v, name) => [p.value(Number(v)), name]}
           isAnimationActive={false}
         />
@@ -108,6 +123,8 @@ function Chart(p: ChartProps): React.JSX.Element {
     </ResponsiveContainer>
   );
 }
+
+const sinceStart = (t: number): string => `${secondsTick(t)} since the start`;
 
 function Legend(props: { items: readonly [string, string][] }): React.JSX.Element {
   return (
@@ -130,12 +147,19 @@ interface CardProps {
   /** What the summary's words mean (its tooltip). */
   hint: string;
   points: number;
+  /** An opened capture's bucket (ms): what each point counts. */
+  bucketMs?: number;
   children: React.ReactNode;
 }
 
 function Card(p: CardProps): React.JSX.Element {
   return (
-    <figure className="graph-card" data-testid={`graph-${p.id}`} data-points={p.points}>
+    <figure
+      className="graph-card"
+      data-testid={`graph-${p.id}`}
+      data-points={p.points}
+      data-bucket-ms={p.bucketMs}
+    >
       <figcaption className="graph-head">
         <span className="graph-title">{p.title}</span>
         <Legend items={p.legend} />
@@ -209,6 +233,82 @@ function RateCards(props: { points: readonly LinkPoint[] }): React.JSX.Element {
           ]}
           tick={shortNumber}
           value={(v) => `${bytesText(v)}/s`}
+        />
+      </Card>
+    </>
+  );
+}
+
+/** Totals and the busiest bucket of one direction over the points shown. */
+function tally(points: readonly LinkPoint[], key: Series): { total: number; peak: number } {
+  let total = 0;
+  let peak = 0;
+  for (const p of points) {
+    const v = p[key] ?? 0;
+    total += v;
+    peak = Math.max(peak, v);
+  }
+  return { total, peak };
+}
+
+/** An opened capture's counts per bucket: titles and summaries say the bucket. */
+function CaptureCards(props: {
+  points: readonly LinkPoint[];
+  bucketMs: number;
+}): React.JSX.Element {
+  const { points, bucketMs } = props;
+  const per = intervalText(bucketMs);
+  const when = (t: number): string =>
+    bucketMs === 1000
+      ? sinceStart(t)
+      : `${secondsTick(t - bucketMs / 1000)} to ${secondsTick(t)} since the start`;
+  const line = (dir: string, key: Series, text: (v: number) => string, what: string): string => {
+    const { total, peak } = tally(points, key);
+    return `${dir} ${text(total)}${what}, at most ${text(peak)} per ${per}`;
+  };
+  return (
+    <>
+      <Card
+        id="packets"
+        title={`Packets per ${per}`}
+        hint={`KD packets decoded each way in each ${per} of the capture; the summary: in the span shown`}
+        legend={DIR_LEGEND}
+        summary={[
+          line('D->T', 'dtPackets', countText, ' packets'),
+          line('T->D', 'tdPackets', countText, ' packets'),
+        ]}
+        points={points.length}
+        bucketMs={bucketMs}
+      >
+        <Chart
+          points={points}
+          lines={[
+            { key: 'dtPackets', name: `D->T packets per ${per}`, color: DT },
+            { key: 'tdPackets', name: `T->D packets per ${per}`, color: TD },
+          ]}
+          tick={shortNumber}
+          value={countText}
+          when={when}
+        />
+      </Card>
+      <Card
+        id="bytes"
+        title={`Bytes per ${per}`}
+        hint={`Bytes captured each way in each ${per} of the capture; the summary: in the span shown`}
+        legend={DIR_LEGEND}
+        summary={[line('D->T', 'dtBytes', bytesText, ''), line('T->D', 'tdBytes', bytesText, '')]}
+        points={points.length}
+        bucketMs={bucketMs}
+      >
+        <Chart
+          points={points}
+          lines={[
+            { key: 'dtBytes', name: `D->T bytes per ${per}`, color: DT },
+            { key: 'tdBytes', name: `T->D bytes per ${per}`, color: TD },
+          ]}
+          tick={shortNumber}
+          value={bytesText}
+          when={when}
         />
       </Card>
     </>
@@ -314,21 +414,48 @@ export function LinkGraphsPane(): React.JSX.Element {
   const count = useLinkGraphs((s) => s.samples);
   const ended = useLinkGraphs((s) => s.ended);
   const rowsRevision = useLinkGraphs((s) => s.rowsRevision);
+  const ratesRevision = useLinkGraphs((s) => s.ratesRevision);
+  const fromCapture = useLinkGraphs((s) => s.hasCaptureRates);
   const windowMs = useLinkGraphs((s) => s.windowMs);
+  const timeRef = useMarks((s) => s.timeRef);
   const state = useWorkbench((s) => s.session.state);
   const engineUp = useWorkbench((s) => s.connection === 'open');
-  const fromRows = count < 2;
-  const { points, last } = useMemo(() => {
+  const fromRows = !fromCapture && count < 2;
+  const whole = fromCapture && windowMs === WHOLE_CAPTURE;
+  // The whole span means nothing without a capture's series (a moment, as one is replaced).
+  const spanMs = windowMs === WHOLE_CAPTURE ? GRAPH_WINDOWS.at(-1)! : windowMs;
+  const { points, last, bucketMs } = useMemo(() => {
     void revision;
     void rowsRevision;
+    void ratesRevision;
+    const rates = fromCapture ? captureRates() : null;
+    if (rates) {
+      // From the capture's first frame (or the row the user made the time reference).
+      const origin = timeRef?.time ?? rates.first;
+      const opts = { origin, windowMs: whole ? null : spanMs, maxPoints: MAX_POINTS };
+      const series = captureSeries(rates, opts);
+      return { points: series.points, last: undefined, bucketMs: series.bucketMs };
+    }
     const samples = fromRows ? rowRateSamples() : linkSamples();
-    const opts = { origin: timeOrigin(), windowMs, maxPoints: MAX_POINTS };
-    return { points: linkSeries(samples, opts), last: fromRows ? undefined : samples.at(-1) };
-  }, [revision, rowsRevision, windowMs, fromRows]);
+    const opts = { origin: timeOrigin(), windowMs: spanMs, maxPoints: MAX_POINTS };
+    return {
+      points: linkSeries(samples, opts),
+      last: fromRows ? undefined : samples.at(-1),
+      bucketMs: undefined,
+    };
+  }, [revision, rowsRevision, ratesRevision, spanMs, whole, fromRows, fromCapture, timeRef]);
 
   let source: string;
   if (!engineUp) source = 'engine disconnected: the graphs show what came before';
-  else if (!fromRows) {
+  else if (fromCapture) {
+    const per = intervalText(bucketMs ?? 1000);
+    source =
+      state === 'running'
+        ? `reading the capture: packets and bytes per ${per} of what is read so far`
+        : `opened capture: packets and bytes per ${per}, every frame of the file counted` +
+          (state === 'failed' ? ' up to the damage' : '') +
+          '; captures hold no queues or rings';
+  } else if (!fromRows) {
     source =
       state === 'running'
         ? `live: ${count.toLocaleString('en-US')} link samples (4 a second)`
@@ -345,21 +472,43 @@ export function LinkGraphsPane(): React.JSX.Element {
         ? 'waiting for the first link samples…'
         : 'no link samples: start a session (an opened capture has none)';
   }
+  const first = points[0];
+  const end = points.at(-1);
 
   return (
-    <div className="graphs-pane" data-testid="graphs">
+    <div
+      className="graphs-pane"
+      data-testid="graphs"
+      data-source={fromCapture ? 'capture' : fromRows ? 'rows' : 'link'}
+      {...(bucketMs !== undefined && first && end
+        ? {
+            'data-bucket-ms': bucketMs,
+            // The span drawn, in seconds since the origin: from the first bucket's start.
+            'data-from': first.t - bucketMs / 1000,
+            'data-to': end.t,
+          }
+        : {})}
+    >
       <div className="pane-tools">
         <span className="dim graphs-source" data-testid="graphs-source">
           {source}
         </span>
         <span className="spacer" />
-        <label className="dim" title="Time shown, ending at the newest sample">
+        <label
+          className="dim"
+          title={
+            fromCapture
+              ? "Time shown: the whole capture, or its last minutes ending at the capture's end"
+              : 'Time shown, ending at the newest sample'
+          }
+        >
           show{' '}
           <select
-            value={windowMs}
+            value={whole ? WHOLE_CAPTURE : spanMs}
             data-testid="graphs-window"
             onChange={(e) => linkGraphs.setWindow(Number(e.target.value))}
           >
+            {fromCapture && <option value={WHOLE_CAPTURE}>whole capture</option>}
             {GRAPH_WINDOWS.map((ms) => (
               <option key={ms} value={ms}>
                 last {ms / 60_000} min
@@ -373,6 +522,10 @@ export function LinkGraphsPane(): React.JSX.Element {
       </div>
       {points.length === 0 ? (
         <div className="empty small">No graph yet.</div>
+      ) : bucketMs !== undefined ? (
+        <div className="graphs-row">
+          <CaptureCards points={points} bucketMs={bucketMs} />
+        </div>
       ) : (
         <div className="graphs-row">
           <RateCards points={points} />

@@ -31,13 +31,26 @@ export const rateText = (v: number): string =>
 
 export const percentText = (v: number): string => (v < 10 ? trim(v, 1) : v.toFixed(0));
 
-/** Seconds on the time axis: "42 s" under a minute, else "m:ss". */
+/** Seconds on the time axis: "42 s" under a minute, "m:ss" under an hour, else "h:mm:ss". */
 export function secondsTick(t: number): string {
-  const neg = t < 0;
+  const neg = t < 0 ? '-' : '';
   const s = Math.round(Math.abs(t));
-  if (s < 60) return `${neg ? '-' : ''}${s} s`;
-  return `${neg ? '-' : ''}${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+  if (s < 60) return `${neg}${s} s`;
+  const ss = String(s % 60).padStart(2, '0');
+  if (s < 3600) return `${neg}${Math.floor(s / 60)}:${ss}`;
+  return `${neg}${Math.floor(s / 3600)}:${String(Math.floor(s / 60) % 60).padStart(2, '0')}:${ss}`;
 }
+
+/** A bucket's width as a chart title says it: "second", "10 s", "2 min", "6 h". */
+export function intervalText(ms: number): string {
+  if (ms === 1000) return 'second';
+  if (ms < 60_000 || ms % 60_000 !== 0) return `${trim(ms / 1000, 3)} s`;
+  if (ms < 3_600_000 || ms % 3_600_000 !== 0) return `${ms / 60_000} min`;
+  return `${ms / 3_600_000} h`;
+}
+
+/** A count as the summaries write it: "12,345". */
+export const countText = (v: number): string => Math.round(v).toLocaleString('en-US');
 
 /** The ring's direction as the Dir column says it (the host writes towards the guest). */
 export function ringDirection(ring: string): string {
