@@ -109,6 +109,11 @@ let publishScheduled = false;
  * after Clear (null until it comes).
  */
 let viewBase: number | null = 1;
+/**
+ * Time of the view's first row (no. viewBase) once seen: the table's first row is not it once
+ * the window has dropped older rows, or when this window joined after they left the engine.
+ */
+let viewBaseTime: number | null = null;
 
 const set = useWorkbench.setState;
 const get = useWorkbench.getState;
@@ -265,6 +270,10 @@ function schedulePublish(): void {
 export function ingest(event: RecordsEvent): void {
   const batch = batchFromBytes(event.batch);
   if (viewBase === null && batch.count > 0) viewBase = event.firstNo;
+  if (viewBaseTime === null && viewBase !== null) {
+    const at = viewBase - event.firstNo;
+    if (at >= 0 && at < batch.count) viewBaseTime = decodeRecord(batch, at).time;
+  }
   const before = table.dropped + table.length;
   table.append(batch);
   emitRows(table, Math.max(0, before - table.dropped), table.length, event.skipped);
@@ -378,6 +387,7 @@ function resetView(base: 1 | null = 1): void {
   matches.clear();
   pages.clear();
   viewBase = base;
+  viewBaseTime = null;
   emitReset();
   set({ selectedNo: null, selectedIndex: null, details: null, field: null, detailsMissing: false });
   publish();
@@ -512,7 +522,17 @@ export function timeOrigin(): number {
   // when it was opened.
   const start = info?.opened ? undefined : info?.startedAt;
   if (start) return start;
-  return table.length > 0 ? table.value('time', 0) : 0;
+  return viewStartTime() ?? (table.length > 0 ? table.value('time', 0) : 0);
+}
+
+/** Time of the view's first row: streamed, held, or fetched (undefined until then). */
+function viewStartTime(): number | undefined {
+  if (viewBaseTime !== null) return viewBaseTime;
+  if (viewBase === null || table.length === 0) return undefined;
+  if (table.firstNo === viewBase) return (viewBaseTime = table.value('time', 0));
+  const row = pages.get(viewBase);
+  if ('no' in row) return (viewBaseTime = row.time);
+  return undefined;
 }
 
 /** For compiled filters: asked at every evaluation, so moving the reference moves `time`. */

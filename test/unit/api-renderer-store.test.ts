@@ -12,7 +12,7 @@ import { encodeRecords } from '../../electron/engine/workbench/workbench';
 import type { PacketRecord } from '../../protocol/session/record';
 
 vi.stubGlobal('requestAnimationFrame', (cb: (t: number) => void) => setTimeout(() => cb(0), 0));
-const { actions, attach, displayRecord, pages, tableRow, table, useWorkbench } =
+const { actions, attach, displayRecord, pages, tableRow, table, timeOrigin, useWorkbench } =
   await import('../../renderer/store/workbench');
 
 const rec = (no: number): PacketRecord =>
@@ -167,11 +167,38 @@ describe('renderer store over the API', () => {
     actions.applyFilter();
   });
 
+  it("counts time from the view's first row when the window no longer holds it", () => {
+    expect(table.value('time', 0)).toBeGreaterThan(1);
+    expect(timeOrigin()).toBe(1);
+  });
+
   it('spans at most MAX_LIST_ROWS (what a browser can lay out) and says what is left out', async () => {
     await push(range(2_000_000, 2_000_009), 1_999_399);
     expect(state().totalRows).toBe(1_500_000);
     expect(state().unlistedRows).toBe(2_000_009 - 1_500_000);
     expect(displayRecord(0)).toEqual({ loading: true }); // no. 500,010, from the engine
     expect(tableRow(1_499_999)).toBe(table.length - 1);
+  });
+
+  it("counts time from an opened capture's first row when this window joined after it left", async () => {
+    // A window attaching to a capture whose first rows the engine no longer streams.
+    mock.emit('session.state', {
+      state: 'running',
+      info: {
+        id: 'opened-late',
+        debugger: '',
+        target: '',
+        mode: 'com',
+        startedAt: 5_000_000,
+        debuggerCommand: '',
+        opened: { path: '/c.pcap', openedAt: 5_000_000, bytes: 1 },
+      },
+      counters: state().counters,
+    });
+    await until(() => state().session.info?.id === 'opened-late', 'the opened capture shown');
+    await push(range(900, 950), 899);
+    expect(table.value('time', 0)).toBe(900);
+    await until(() => timeOrigin() === 1, 'row 1 fetched for the origin');
+    expect(mock.calls).toContainEqual({ op: 'packets.rows', arg: { from: 1, count: 256 } });
   });
 });
