@@ -402,7 +402,7 @@ export class Workbench {
       no,
       dir: found.location.dir,
       bytes: found.bytes,
-      fields: packetFields(found.bytes),
+      fields: packetFields(found.bytes, found.location.dir),
     };
   }
 
