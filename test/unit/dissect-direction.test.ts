@@ -1,9 +1,6 @@
 // A manipulate request against its reply: the fields only the target fills (ReactOS
 // ntoskrnl/kd64/kdapi.c) are shown as unset in a request, in the details tree, the Info text
-// and the summary; a reply is decoded whole. GetVersion and ReadVirtualMemory are real bytes
-// from test/fixtures/windbg-uncut.pcapng.gz (key 8.8.8.8; `kdscope decode` packets #8/#10 and
-// #12/#14), where WinDbg left stack garbage in what the target fills. The capture has no
-// WriteVirtualMemory: those bytes are laid out by hand from windbgkd.h.
+// and the summary; a reply is decoded whole. The bytes (mostly real): kd-manipulate-pairs.ts.
 import { describe, expect, it } from 'vitest';
 import { PacketType } from '../../protocol/kd/constants';
 import { encodeDataPacket } from '../../protocol/kd/encoder';
@@ -11,16 +8,19 @@ import type { Direction } from '../../protocol/kd/events';
 import type { FieldNode } from '../../protocol/kd/summary';
 import { describePacket, dissectPacket } from '../../protocol/kd/payloads';
 import { inspectPacket } from '../../protocol/kd/payloads/inspect';
+import {
+  getVersionReply,
+  getVersionRequest,
+  hx,
+  readReply,
+  readRequest,
+  writeReply,
+  writeRequest,
+} from '../support/kd-manipulate-pairs';
 
 const UNSET = '(not filled in a request)';
 const REQUEST: Direction = 'debugger->target';
 const REPLY: Direction = 'target->debugger';
-
-/** Bytes from hex text; spaces, newlines and `|` are ignored. */
-function hx(text: string): Uint8Array {
-  const clean = text.replace(/[\s|]/g, '');
-  return Uint8Array.from(clean.match(/../g) ?? [], (h) => parseInt(h, 16));
-}
 
 function find(nodes: readonly FieldNode[] | undefined, name: string): FieldNode | undefined {
   for (const n of nodes ?? []) {
@@ -35,36 +35,6 @@ const packet = (payload: Uint8Array): Uint8Array =>
   encodeDataPacket(PacketType.STATE_MANIPULATE, 0x80800000, payload);
 
 // Wire offsets: KD header 16 bytes, then ApiNumber 16, ReturnStatus 24, the union 32..72.
-const getVersionRequest = hx(`
-  46 31 00 00 | ff ff | ff ff | 03 01 00 00 | 25 00 00 00
-  f0 c6 3f 25 01 7f 00 00 e8 f5 c7 d2 00 00 00 00 68 f6 c7 d2 25 00 00 00
-  90 93 3a 25 f7 7f 00 00 00 00 00 00 00 00 00 00`);
-const getVersionReply = hx(`
-  46 31 00 00 | ff ff | ff ff | 00 00 00 00 | 25 00 00 00
-  0f 04 | 5a 29 | 06 | 02 | 02 00 | 64 86 | 0c | 32 | 59 | 00 | 00 00
-  00 f0 96 00 00 00 00 00 | 60 5e ad 00 00 00 00 00 | 00 00 00 00 00 00 00 00`);
-const readRequest = hx(`
-  30 31 00 00 | 25 00 | 00 00 | 4e 00 00 00 | 00 00 00 00
-  60 5e ad 00 00 00 00 00 | 10 00 00 00 | f7 7f 00 00
-  a6 01 00 00 00 00 00 00 d0 eb c7 d2 25 00 00 00 11 02 00 13 fe 7f 00 00`);
-const readReply = hx(`
-  30 31 00 00 | 25 00 | 00 00 | 00 00 00 00 | 00 00 00 00
-  60 5e ad 00 00 00 00 00 | 10 00 00 00 | 10 00 00 00
-  a6 01 00 00 00 00 00 00 d0 eb c7 d2 25 00 00 00 11 02 00 13 fe 7f 00 00
-  30 9e c4 7b 01 f8 ff ff 50 86 c5 7b 01 f8 ff ff`);
-// WriteMemory { TargetBaseAddress 0xfffff80012340000, TransferCount 8, ActualBytesWritten }:
-// the request carries the 8 bytes to write (and garbage where the count written goes), the
-// reply the count and no data (KdpWriteVirtualMemory sends no data back).
-const writeRequest = hx(`
-  31 31 00 00 | 00 00 | 00 00 | 03 01 00 00 | 00 00 00 00
-  00 00 34 12 00 f8 ff ff | 08 00 00 00 | ef be ad de
-  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00
-  90 90 90 90 cc cc cc cc`);
-const writeReply = hx(`
-  31 31 00 00 | 00 00 | 00 00 | 00 00 00 00 | 00 00 00 00
-  00 00 34 12 00 f8 ff ff | 08 00 00 00 | 08 00 00 00
-  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00`);
-
 describe('GetVersion by direction', () => {
   it('a request shows its union and ReturnStatus as unset, bytes still in place', () => {
     const tree = dissectPacket(packet(getVersionRequest), REQUEST);
