@@ -241,43 +241,75 @@ local function status_name(v)
   return statuses[v] or string.format("0x%08x", v)
 end
 
-local function dissect_manipulate(t, tree, pinfo, summary)
+-- A request leaves unset what the target fills into its reply (ReactOS ntoskrnl/kd64/kdapi.c:
+-- every handler sets ReturnStatus and none reads it; KdpGetVersion fills the whole union;
+-- the read/write handlers the ActualBytes count, ...): such bytes are shown as unset, under no
+-- field, so no filter on kd.status, kd.actual or kd.version.* matches a request's garbage.
+local NOT_IN_REQUEST = "(not filled in a request)"
+local cachings = { [0] = "DEFAULT", [1] = "CACHED", [2] = "UNCACHED", [3] = "WRITE_COMBINED" }
+
+local function unset(tree, range, name)
+  tree:add(range, name .. ": " .. NOT_IN_REQUEST)
+end
+
+-- KdpReadPhysicalMemory / KdpWritePhysicalMemory read DBGKD_CACHING_* from ActualBytes*.
+local function caching(tree, range)
+  local v = range:le_uint()
+  tree:add(range, string.format("Actual bytes: 0x%x (caching %s, in a request)", v, cachings[v] or "unknown"))
+end
+
+local function dissect_manipulate(t, tree, pinfo, summary, dir)
   if t:len() < 16 then return end
+  local request = dir == "debugger->target"
   local api = t(0, 4):le_uint()
   add_le(tree, f.api, t(0, 4))
   local name = apis[api] or string.format("Unknown(0x%x)", api)
   tree:add(f.api_name, t(0, 4), name)
   add_le(tree, f.proc_level, t(4, 2))
   add_le(tree, f.processor, t(6, 2))
-  local status = t(8, 4):le_uint()
-  local st_item = add_le(tree, f.status, t(8, 4))
   summary[#summary + 1] = name
-  if status ~= 0 and status ~= 0x103 then
-    st_item:add_proto_expert_info(e.bad_status, "ReturnStatus " .. status_name(status))
-    summary[#summary + 1] = status_name(status)
+  if request then
+    unset(tree, t(8, 4), "ReturnStatus")
+  else
+    local status = t(8, 4):le_uint()
+    local st_item = add_le(tree, f.status, t(8, 4))
+    if status ~= 0 and status ~= 0x103 then
+      st_item:add_proto_expert_info(e.bad_status, "ReturnStatus " .. status_name(status))
+      summary[#summary + 1] = status_name(status)
+    end
   end
   if t:len() < 56 then return end
   local u = 16
   if api == 0x3130 or api == 0x3131 or api == 0x313D or api == 0x313E or api == 0x3137 or api == 0x3138 then
     add_le(tree, f.address, t(u, 8))
     add_le(tree, f.count, t(u + 8, 4))
-    add_le(tree, f.actual, t(u + 12, 4))
+    if not request then
+      add_le(tree, f.actual, t(u + 12, 4))
+    elseif api == 0x313D or api == 0x313E then
+      caching(tree, t(u + 12, 4))
+    else
+      unset(tree, t(u + 12, 4), "Actual bytes")
+    end
     summary[#summary + 1] = string.format("0x%s len 0x%x", t(u, 8):le_uint64():tohex(), t(u + 8, 4):le_uint())
   elseif api == 0x3146 then
-    add_le(tree, f.major, t(u, 2))
-    add_le(tree, f.minor, t(u + 2, 2))
-    add_le(tree, f.protocol, t(u + 4, 1))
-    add_le(tree, f.vflags, t(u + 6, 2))
-    add_le(tree, f.machine, t(u + 8, 2))
-    add_le(tree, f.kernbase, t(u + 16, 8))
-  elseif api == 0x3134 or api == 0x3147 then
+    if request then
+      unset(tree, t(u, 40), "GetVersion64")
+    else
+      add_le(tree, f.major, t(u, 2))
+      add_le(tree, f.minor, t(u + 2, 2))
+      add_le(tree, f.protocol, t(u + 4, 1))
+      add_le(tree, f.vflags, t(u + 6, 2))
+      add_le(tree, f.machine, t(u + 8, 2))
+      add_le(tree, f.kernbase, t(u + 16, 8))
+    end
+  elseif api == 0x3134 then
     add_le(tree, f.address, t(u, 8))
-    add_le(tree, f.handle, t(u + 8, 4))
-  elseif api == 0x3135 or api == 0x3148 then
+    if request then unset(tree, t(u + 8, 4), "BreakPointHandle") else add_le(tree, f.handle, t(u + 8, 4)) end
+  elseif api == 0x3135 then
     add_le(tree, f.handle, t(u, 4))
   elseif api == 0x3152 or api == 0x3153 then
     add_le(tree, f.msr, t(u, 4))
-    add_le(tree, f.msr_value, t(u + 4, 8))
+    if request and api == 0x3152 then unset(tree, t(u + 4, 8), "Msr value") else add_le(tree, f.msr_value, t(u + 4, 8)) end
   elseif api == 0x3136 or api == 0x313C then
     add_le(tree, f.continue_status, t(u, 4))
   end
@@ -367,7 +399,7 @@ local function dissect_packet(tvb, root, pinfo, item, dir)
     if byte_count > 0 then
       local body = tree:add(f.payload, payload)
       if ptype == 2 then
-        dissect_manipulate(payload:tvb(), body, pinfo, summary)
+        dissect_manipulate(payload:tvb(), body, pinfo, summary, dir)
       elseif ptype == 7 then
         dissect_state_change(payload:tvb(), body, summary)
       elseif ptype == 3 then

@@ -269,6 +269,9 @@ describe('after the session stops', { timeout: 60_000 }, () => {
     expect(await field(request, 'TransferCount')).toMatch(
       new RegExp(`^0x${transfer.toString(16)}\\b`),
     );
+    // What only the target fills is not read from the request's bytes.
+    expect(await field(request, 'ActualBytesRead')).toBe('(not filled in a request)');
+    expect(await field(request, 'ReturnStatus')).toBe('(not filled in a request)');
     expect(await dialog.getByTestId('call-rtt').textContent()).toContain(`Round trip ${rtt} ms`);
     expect(await dialog.getByTestId('call-ack').getByTestId('ack-line').count()).toBe(2);
     await h.shot('11-call-dialog');

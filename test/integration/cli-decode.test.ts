@@ -103,6 +103,10 @@ describe('kdscope decode (process)', () => {
       }
     });
     expect(out[21]).toMatchObject({ flags: ['ERROR_STATUS'], returnStatus: 0xc0000005 });
+    // ReturnStatus is the target's answer: a request's line has none.
+    const manipulates = out.filter((l) => l.type === 'STATE_MANIPULATE');
+    expect(manipulates.length).toBeGreaterThan(4);
+    for (const l of manipulates) expect('returnStatus' in l).toBe(l.dir === 'target->debugger');
     expect(out[17]).toMatchObject({ checksumOk: false, flags: ['CHECKSUM_ERROR'] });
     expect(summary).toMatchObject({
       kind: 'summary',

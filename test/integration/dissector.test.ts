@@ -14,6 +14,14 @@ import { ManipulateApi, PacketType } from '../../protocol/kd/constants';
 import { encodeDataPacket } from '../../protocol/kd/encoder';
 import { buildManipulate } from '../../protocol/kd/payloads';
 import { arbStream, buildStream, randomChunks, xorshift32 } from '../support/kd-gen';
+import {
+  getVersionReply,
+  getVersionRequest,
+  readReply,
+  readRequest,
+  writeReply,
+  writeRequest,
+} from '../support/kd-manipulate-pairs';
 import { requireTool } from '../support/tools';
 
 const run = promisify(execFile);
@@ -200,5 +208,103 @@ describe('kdscope.lua dissector (tshark) agrees with our decoder', () => {
       '0x00000100',
       'D->T STATE_MANIPULATE id=0x80800800 ReadVirtualMemory 0xfffff80012340000 len 0x100',
     ]);
+  });
+  it('shows what only the target fills as unset in a request, and the reply whole', async () => {
+    // One frame per packet: request, reply, request, reply, ... (real bytes, mostly).
+    const pairs = [
+      [getVersionRequest, getVersionReply],
+      [readRequest, readReply],
+      [writeRequest, writeReply],
+    ];
+    const path = join(dir, 'by-direction.pcap');
+    const writer = PcapWriter.open(path);
+    let time = 1_700_000_000_000_000;
+    pairs.forEach(([request, reply], k) => {
+      const id = 0x80800000 + k;
+      writer.write({
+        dir: 'debugger->target',
+        timeUs: time++,
+        bytes: encodeDataPacket(PacketType.STATE_MANIPULATE, id, request!),
+      });
+      writer.write({
+        dir: 'target->debugger',
+        timeUs: time++,
+        bytes: encodeDataPacket(PacketType.STATE_MANIPULATE, id, reply!),
+      });
+    });
+    writer.close();
+    const tshark = requireTool('tshark');
+    const fields = ['kd.status', 'kd.actual', 'kd.version.major', 'kd.version.kernbase'];
+    const { stdout } = await run(tshark, [
+      '-X',
+      `lua_script:${lua}`,
+      '-r',
+      path,
+      '-T',
+      'fields',
+      '-E',
+      'separator=/t',
+      ...fields.flatMap((f) => ['-e', f]),
+      '-e',
+      '_ws.col.Info',
+    ]);
+    const rows = stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => line.split('\t'));
+    expect(rows).toEqual([
+      // A request has no ReturnStatus, count or version to filter on, and no failure in Info
+      // (the ReadVirtualMemory request's ReturnStatus holds 0x4e, its ActualBytesRead 0x7ff7).
+      ['', '', '', '', 'D->T STATE_MANIPULATE id=0x80800000 GetVersion'],
+      [
+        '0x00000000',
+        '',
+        '0x040f',
+        '0x000000000096f000',
+        'T->D STATE_MANIPULATE id=0x80800000 GetVersion',
+      ],
+      [
+        '',
+        '',
+        '',
+        '',
+        'D->T STATE_MANIPULATE id=0x80800001 ReadVirtualMemory 0x0000000000ad5e60 len 0x10',
+      ],
+      [
+        '0x00000000',
+        '0x00000010',
+        '',
+        '',
+        'T->D STATE_MANIPULATE id=0x80800001 ReadVirtualMemory 0x0000000000ad5e60 len 0x10',
+      ],
+      [
+        '',
+        '',
+        '',
+        '',
+        'D->T STATE_MANIPULATE id=0x80800002 WriteVirtualMemory 0xfffff80012340000 len 0x8',
+      ],
+      [
+        '0x00000000',
+        '0x00000008',
+        '',
+        '',
+        'T->D STATE_MANIPULATE id=0x80800002 WriteVirtualMemory 0xfffff80012340000 len 0x8',
+      ],
+    ]);
+    // The unset bytes are still in the tree, as such.
+    const verbose = await run(tshark, ['-X', `lua_script:${lua}`, '-r', path, '-V', '-O', 'kd']);
+    const frames = verbose.stdout.split(/^Frame \d+:/m).slice(1);
+    expect(frames).toHaveLength(6);
+    expect(frames[0]).toContain('ReturnStatus: (not filled in a request)');
+    expect(frames[0]).toContain('GetVersion64: (not filled in a request)');
+    expect(frames[0]).not.toContain('MajorVersion');
+    expect(frames[1]).toContain('MajorVersion: 0x040f');
+    expect(frames[1]).not.toContain('not filled');
+    expect(frames[2]).toContain('Actual bytes: (not filled in a request)');
+    expect(frames[4]).toContain('Actual bytes: (not filled in a request)');
+    expect(frames[4]).toContain('Data (8 bytes)');
+    expect(frames[5]).toContain('Actual bytes: 0x00000008');
+    expect(frames[5]).not.toContain('Data (');
   });
 });

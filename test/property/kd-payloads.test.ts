@@ -8,6 +8,7 @@ import {
   StateChange,
 } from '../../protocol/kd/constants';
 import { encodeDataPacket } from '../../protocol/kd/encoder';
+import { DIRECTIONS } from '../../protocol/kd/events';
 import type { FieldNode } from '../../protocol/kd/summary';
 import {
   ansiBytes,
@@ -138,7 +139,7 @@ describe('payload decoders on random bytes', () => {
     );
   });
 
-  it('dissectPacket keeps every range inside the packet and children inside parents', () => {
+  it('dissectPacket, with or without a direction, keeps every range inside the packet and children inside parents', () => {
     const packetArb = fc.oneof(
       fc.uint8Array({ maxLength: 300 }),
       fc
@@ -154,11 +155,32 @@ describe('payload decoders on random bytes', () => {
           return cut < p.length ? p.subarray(0, cut) : p;
         }),
     );
+    const dirArb = fc.constantFrom(undefined, ...DIRECTIONS);
     fc.assert(
-      fc.property(packetArb, (packet) => {
-        checkRanges(dissectPacket(packet), 0, packet.length);
+      fc.property(packetArb, dirArb, (packet, dir) => {
+        checkRanges(dissectPacket(packet, dir), 0, packet.length);
       }),
       { numRuns: 1500 },
+    );
+  });
+
+  it('a manipulate reply dissects as the C type says; a request only hides what it leaves unset', () => {
+    const flat = (nodes: readonly FieldNode[]): FieldNode[] =>
+      nodes.flatMap((n) => [n, ...flat(n.children ?? [])]);
+    const at = (n: FieldNode): string => `${n.name}@${n.offset}+${n.length}`;
+    fc.assert(
+      fc.property(payloadArb, fc.nat({ max: 600 }), (payload, cut) => {
+        const p = encodeDataPacket(PacketType.STATE_MANIPULATE, 0x80800000, payload);
+        const packet = cut < p.length ? p.subarray(0, cut) : p;
+        const plain = dissectPacket(packet);
+        expect(dissectPacket(packet, 'target->debugger')).toEqual(plain);
+        const request = dissectPacket(packet, 'debugger->target');
+        checkRanges(request, 0, packet.length);
+        // Same nodes at the same places (a whole union shown unset loses its fields only).
+        const places = new Set(flat(plain).map(at));
+        for (const n of flat(request)) expect(places.has(at(n))).toBe(true);
+      }),
+      { numRuns: 1000 },
     );
   });
 

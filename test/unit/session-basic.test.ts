@@ -179,8 +179,10 @@ describe('session-basic fixture through SessionDecoder', () => {
       length: 291,
       checksumOk: true,
     });
-    expect(at(6)).toMatchObject({ api: 0x3146, apiName: 'GetVersion', returnStatus: 0 });
-    expect(at(8)).toMatchObject({ api: 0x3146, apiName: 'GetVersion', rttMs: 3 });
+    // A request's ReturnStatus is not the target's answer: only the reply has one.
+    expect(at(6)).toMatchObject({ api: 0x3146, apiName: 'GetVersion', dir: 'debugger->target' });
+    expect(at(6).returnStatus).toBeUndefined();
+    expect(at(8)).toMatchObject({ api: 0x3146, apiName: 'GetVersion', returnStatus: 0, rttMs: 3 });
     expect(at(12)).toMatchObject({ apiName: 'ReadVirtualMemory', rttMs: 4, length: 89 });
     expect(at(14)).toMatchObject({ apiName: 'Continue2', pair: undefined });
     expect(at(16)).toMatchObject({ newStateName: 'Exception', time: SESSION_BASIC_T0 + 40 });

@@ -403,7 +403,7 @@ export class Workbench {
       no,
       dir: found.location.dir,
       bytes: found.bytes,
-      fields: packetFields(found.bytes),
+      fields: packetFields(found.bytes, found.location.dir),
     };
   }
 

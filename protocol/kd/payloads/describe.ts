@@ -35,7 +35,8 @@ function short(what: string, length: number, size: number): string {
 
 /**
  * Summary of one packet's payload; never throws, whatever the bytes. `dir` tells requests
- * from replies (whose reply-only fields are then shown); without it a guess is made.
+ * from replies: a reply's fields (ReturnStatus included) are given for replies only; without
+ * it a guess is made and ReturnStatus is always given.
  */
 export interface DescribeOptions {
   /**
@@ -180,14 +181,15 @@ function describeManipulate(
   const api = u32At(b, 0);
   const returnStatus = u32At(b, 8);
   const apiName = manipulateApiName(api);
-  const base = withInfo
-    ? {
-        api,
-        apiName,
-        returnStatus,
-        info: manipulateInfo(api, b, returnStatus, manipulateRole(dir)),
-      }
-    : { api, apiName, returnStatus };
+  const role = manipulateRole(dir);
+  const info = withInfo ? manipulateInfo(api, b, returnStatus, role) : undefined;
+  // The target sets ReturnStatus in its reply (every handler in ReactOS kd64/kdapi.c); a
+  // request's is whatever the debugger left there. Plain literals: this runs on every packet.
+  let base: PacketSummary;
+  if (role === 'request') base = info === undefined ? { api, apiName } : { api, apiName, info };
+  else
+    base =
+      info === undefined ? { api, apiName, returnStatus } : { api, apiName, returnStatus, info };
   if (b.length < MANIPULATE_SIZE) {
     return { ...base, malformed: short('DBGKD_MANIPULATE_STATE64', b.length, MANIPULATE_SIZE) };
   }

@@ -18,14 +18,15 @@ import {
   stateChangeName,
 } from '../constants';
 import { payloadChecksum } from '../encoder';
+import type { Direction } from '../events';
 import type { FieldNode } from '../summary';
 import { ansiText, hex, hexDec, hexPreview, oneLine, u16At, u32At, utf16Text } from './bytes';
 import { debugIoSpec } from './debug-io';
-import type { FamilySpec } from './family';
+import type { FamilySpec, FamilyView } from './family';
 import { dissectFamily } from './family';
 import { fileIoSpec } from './file-io';
 import { dissectLayout, u16, u32 } from './layout';
-import { manipulateSpec } from './manipulate';
+import { manipulateSpec, manipulateView } from './manipulate';
 import { commandString, stateChange32Spec, stateChange64Spec } from './state-change';
 import { controlRequestApiName, controlRequestSpec, traceIoApiName, traceIoSpec } from './trace-io';
 
@@ -53,15 +54,26 @@ interface PayloadView {
   readonly spec: FamilySpec;
   readonly title: string;
   readonly data: (d: Uint8Array) => string;
+  readonly view?: FamilyView;
 }
 
 const noText = (): string => '';
 
-function payloadView(type: number, b: Uint8Array, at: number): PayloadView | undefined {
+function payloadView(
+  type: number,
+  b: Uint8Array,
+  at: number,
+  dir: Direction | undefined,
+): PayloadView | undefined {
   const selector = u32At(b, at);
   switch (type) {
     case PacketType.STATE_MANIPULATE:
-      return { spec: manipulateSpec, title: manipulateApiName(selector), data: noText };
+      return {
+        spec: manipulateSpec,
+        title: manipulateApiName(selector),
+        data: noText,
+        view: manipulateView(selector, dir),
+      };
     case PacketType.STATE_CHANGE64:
     case PacketType.STATE_CHANGE32: {
       const spec = type === PacketType.STATE_CHANGE64 ? stateChange64Spec : stateChange32Spec;
@@ -97,8 +109,12 @@ function payloadView(type: number, b: Uint8Array, at: number): PayloadView | und
   }
 }
 
-/** Details tree of `bytes`: one whole packet (header + payload + trailer); never throws. */
-export function dissectPacket(bytes: Uint8Array): FieldNode[] {
+/**
+ * Details tree of `bytes`: one whole packet (header + payload + trailer); never throws. `dir`
+ * tells a request from a reply: a request's fields that only the reply fills are shown as
+ * such, not decoded. Without it every field is decoded as the C type says.
+ */
+export function dissectPacket(bytes: Uint8Array, dir?: Direction): FieldNode[] {
   const b = bytes;
   if (b.length === 0) return [];
   if (b.length < 4 && b.every((x) => x === BYTE_BREAKIN)) {
@@ -143,7 +159,7 @@ export function dissectPacket(bytes: Uint8Array): FieldNode[] {
 
   if (isData) {
     if (present > 0) {
-      const view = payloadView(type, b, HEADER_SIZE);
+      const view = payloadView(type, b, HEADER_SIZE, dir);
       const children = view
         ? dissectFamily(
             view.spec,
@@ -153,6 +169,7 @@ export function dissectPacket(bytes: Uint8Array): FieldNode[] {
             u32At(b, HEADER_SIZE),
             view.title,
             view.data,
+            view.view,
           )
         : [];
       const cut =

@@ -5,7 +5,7 @@
 
 import type { FieldNode } from '../summary';
 import { hexPreview } from './bytes';
-import type { FieldValue, Layout } from './layout';
+import type { FieldShow, FieldValue, Layout } from './layout';
 import { bytes, dissectLayout, readLayout, writeLayout } from './layout';
 
 /** Decoded fields of a union member when its type is not known statically. */
@@ -114,9 +114,20 @@ function node(
 }
 
 /**
+ * How one packet's sender fills the structure, where that differs from the C type: fields it
+ * leaves unset or uses for something else (a request's reply fields), by layout key.
+ */
+export interface FamilyView {
+  readonly header?: Readonly<Record<string, FieldShow>>;
+  /** The union member's fields, or one text for the whole union (shown without fields). */
+  readonly union?: Readonly<Record<string, FieldShow>> | string;
+}
+
+/**
  * The payload's details: `b` is the whole packet, the payload occupies [start, end).
  * `title` is the structure node's value (the API or state name); `describeData` shows the
- * variable data (text, a file name) or returns '' for a hex preview.
+ * variable data (text, a file name) or returns '' for a hex preview. `view` says how this
+ * packet's sender fills the structure.
  */
 export function dissectFamily(
   spec: FamilySpec,
@@ -126,22 +137,25 @@ export function dissectFamily(
   selectorValue: number,
   title: string,
   describeData: (data: Uint8Array) => string,
+  view: FamilyView = {},
 ): FieldNode[] {
   const member = memberFor(spec, selectorValue);
   const fixedEnd = Math.min(end, start + spec.dataAt);
-  const children = dissectLayout(b, start, fixedEnd, spec.header);
+  const children = dissectLayout(b, start, fixedEnd, spec.header, view.header);
   const unionStart = start + spec.unionAt;
   if (unionStart < fixedEnd) {
     const unionName = member.type === 'raw' ? 'u (unknown)' : `u.${member.member}`;
     const unionValue = member.type === 'raw' ? `${spec.unionSize} bytes` : member.type;
+    const whole = typeof view.union === 'string' ? view.union : undefined;
+    const fields = typeof view.union === 'string' ? undefined : view.union;
     children.push(
       node(
         unionName,
-        unionValue,
+        whole ?? unionValue,
         unionStart,
         spec.unionSize,
         fixedEnd,
-        dissectLayout(b, unionStart, fixedEnd, member.layout),
+        whole === undefined ? dissectLayout(b, unionStart, fixedEnd, member.layout, fields) : [],
       ),
     );
   }

@@ -226,7 +226,7 @@ function inspectStateChange(b: Uint8Array, end: number): Partial<PacketInspectio
  * request from a reply. Never throws, whatever the bytes.
  */
 export function inspectPacket(bytes: Uint8Array, dir: Direction): PacketInspection {
-  const tree = dissectPacket(bytes);
+  const tree = dissectPacket(bytes, dir);
   const problems: string[] = [];
   collectProblems(tree, problems);
   const type = u16At(bytes, 4);

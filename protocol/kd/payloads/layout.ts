@@ -154,17 +154,25 @@ export function writeLayout<L extends Layout>(
   }
 }
 
+/**
+ * A field's display replaced for one packet: a fixed text (a field the sender leaves unset) or
+ * a display of its u8/u16/u32 value (a field that carries something else in that direction).
+ */
+export type FieldShow = string | ((v: number) => string);
+
 export function fieldLabel(key: string, f: FieldSpec): string {
   return f.label ?? key.charAt(0).toUpperCase() + key.slice(1);
 }
 
-function showField(b: Uint8Array, at: number, f: FieldSpec): string {
+function showField(b: Uint8Array, at: number, f: FieldSpec, shown?: FieldShow): string {
+  if (typeof shown === 'string') return shown;
   switch (f.kind) {
     case 'u8':
     case 'u16':
     case 'u32': {
       const v = readField(b, at, f) as number;
-      return f.show ? f.show(v) : `0x${v.toString(16)}`;
+      const show = shown ?? f.show;
+      return show ? show(v) : `0x${v.toString(16)}`;
     }
     case 'u64':
       return hexBig(u64At(b, at));
@@ -178,13 +186,15 @@ function showField(b: Uint8Array, at: number, f: FieldSpec): string {
 /**
  * Details-tree nodes of a layout whose first byte is `b[base]`; `end` is where the bytes
  * actually present stop. A field cut by `end` is clipped and carries an error; fields
- * wholly past it are left out (the parent says the structure is truncated).
+ * wholly past it are left out (the parent says the structure is truncated). `shows` replaces
+ * the display of the fields it names (by layout key); their ranges stay as they are.
  */
 export function dissectLayout(
   b: Uint8Array,
   base: number,
   end: number,
   layout: Layout,
+  shows?: Readonly<Record<string, FieldShow>>,
 ): FieldNode[] {
   const nodes: FieldNode[] = [];
   for (const key in layout) {
@@ -203,7 +213,8 @@ export function dissectLayout(
       });
       continue;
     }
-    if (f.kind === 'u64s') {
+    const shown = shows?.[key];
+    if (f.kind === 'u64s' && shown === undefined) {
       const children: FieldNode[] = [];
       for (let i = 0; i < f.count; i++) {
         children.push({
@@ -216,7 +227,7 @@ export function dissectLayout(
       nodes.push({ name, value: `[${f.count}]`, offset: at, length: size, children });
       continue;
     }
-    nodes.push({ name, value: showField(b, at, f), offset: at, length: size });
+    nodes.push({ name, value: showField(b, at, f, shown), offset: at, length: size });
   }
   return nodes;
 }

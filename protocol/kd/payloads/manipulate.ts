@@ -4,7 +4,8 @@
 // (DBGKD_MANIPULATE_STATE32) is only spoken by old x86 kernels and is not decoded apart.
 
 import { ManipulateApi, manipulateApiName } from '../constants';
-import type { LooseFields, RawFields, UnionMember } from './family';
+import type { Direction } from '../events';
+import type { FamilyView, LooseFields, RawFields, UnionMember } from './family';
 import { buildFamily, decodeFamily, rawMember } from './family';
 import type { Layout, Values } from './layout';
 import { u16, u32, u64, u8 } from './layout';
@@ -231,6 +232,65 @@ export const manipulateSpec = {
   members,
   dataAt: MANIPULATE_SIZE,
 } as const;
+
+/** A request field the debugger leaves unset: the target fills it in its reply. */
+export const NOT_IN_REQUEST = '(not filled in a request)';
+
+const cachings = ['DEFAULT', 'CACHED', 'UNCACHED', 'WRITE_COMBINED'];
+
+/** DBGKD_CACHING_* (windbgkd.h), which a physical memory request carries in ActualBytes*. */
+export function cachingText(v: number): string {
+  return `0x${v.toString(16)} (caching ${cachings[v] ?? 'unknown'}, in a request)`;
+}
+
+const notInRequest = (...keys: string[]): FamilyView['union'] =>
+  Object.fromEntries(keys.map((k) => [k, NOT_IN_REQUEST]));
+
+/**
+ * The union fields a request leaves unset, per API: those the target's handler writes into its
+ * reply without reading them first (ReactOS ntoskrnl/kd64/kdapi.c, the Kdp* function of each
+ * API). APIs ReactOS does not implement are left as they are: no source says.
+ */
+const requestUnions = new Map<number, FamilyView['union']>([
+  // KdpReadVirtualMemory / KdpReadControlSpace: `ReadMemory->ActualBytesRead = Length;`.
+  [A.ReadVirtualMemory, notInRequest('actualBytesRead')],
+  [A.ReadControlSpace, notInRequest('actualBytesRead')],
+  // KdpReadPhysicalMemory: `CacheFlags = ReadMemory->ActualBytesRead;` before the read.
+  [A.ReadPhysicalMemory, { actualBytesRead: cachingText }],
+  // KdpWriteVirtualMemory / KdpWriteControlSpace: `&WriteMemory->ActualBytesWritten` as output.
+  [A.WriteVirtualMemory, notInRequest('actualBytesWritten')],
+  [A.WriteControlSpace, notInRequest('actualBytesWritten')],
+  // KdpWritePhysicalMemory: `CacheFlags = WriteMemory->ActualBytesWritten;`.
+  [A.WritePhysicalMemory, { actualBytesWritten: cachingText }],
+  // KdpWriteBreakpoint: `Breakpoint->BreakPointHandle = KdpAddBreakpoint(...)`.
+  [A.WriteBreakPoint, notInRequest('breakPointHandle')],
+  // KdpReadIoSpace / KdpReadIoSpaceExtended: `ReadIo->DataValue = 0;` then the read into it.
+  [A.ReadIoSpace, notInRequest('dataValue')],
+  [A.ReadIoSpaceExtended, notInRequest('dataValue')],
+  // KdpGetVersion: `KdpSysGetVersion(&State->u.GetVersion64)` copies the whole block.
+  [A.GetVersion, NOT_IN_REQUEST],
+  // KdpReadMachineSpecificRegister: `ReadMsr->DataValueLow = ...; ReadMsr->DataValueHigh = ...`.
+  [A.ReadMachineSpecificRegister, notInRequest('dataValueLow', 'dataValueHigh')],
+  // KdpGetContextEx / KdpSetContextEx: `ContextEx->BytesCopied = ...` on both outcomes.
+  [A.GetContextEx, notInRequest('bytesCopied')],
+  [A.SetContextEx, notInRequest('bytesCopied')],
+  // KdpQueryMemory: `Memory->Flags = ...` (when the space is valid), `Memory->Reserved = 0;`.
+  [A.QueryMemory, notInRequest('flags', 'reserved')],
+]);
+
+/** Every handler sets `State->ReturnStatus` and none reads it from the request. */
+const requestHeader = { returnStatus: NOT_IN_REQUEST };
+
+/**
+ * How a packet of `api` sent in `dir` fills DBGKD_MANIPULATE_STATE64. A reply echoes the
+ * request's structure with the target's answers filled in, so only a request differs from
+ * the C type; without a direction nothing is assumed.
+ */
+export function manipulateView(api: number, dir: Direction | undefined): FamilyView {
+  if (dir !== 'debugger->target') return {};
+  const union = requestUnions.get(api);
+  return union === undefined ? { header: requestHeader } : { header: requestHeader, union };
+}
 
 export function manipulateMember(api: number): UnionMember {
   return members.get(api) ?? rawMember(UNION_SIZE);
