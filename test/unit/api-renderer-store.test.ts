@@ -191,7 +191,14 @@ describe('renderer store over the API', () => {
         mode: 'com',
         startedAt: 5_000_000,
         debuggerCommand: '',
-        opened: { path: '/c.pcap', openedAt: 5_000_000, bytes: 1 },
+        opened: {
+          name: 'c.pcap',
+          path: '/c.pcap',
+          format: 'pcap',
+          compressed: false,
+          bytes: 1,
+          frames: 950,
+        },
       },
       counters: state().counters,
     });
