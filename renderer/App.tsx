@@ -91,11 +91,15 @@ function Panes(): React.JSX.Element {
   );
 }
 
-export function App(props: { mode: 'electron' | 'web' }): React.JSX.Element {
+export function App(props: {
+  mode: 'electron' | 'web';
+  /** Asks the engine again after it refused this page (web mode). */
+  onRetryEngine?: () => void;
+}): React.JSX.Element {
   const attaching = useAttachPage();
   return (
     <>
-      <EngineBanner mode={props.mode} />
+      <EngineBanner mode={props.mode} onRetry={props.onRetryEngine} />
       {attaching ? <AttachPage mode={props.mode} /> : <PacketView mode={props.mode} />}
       <CaptureDialogs />
     </>

@@ -7,7 +7,7 @@ import { connectEngine } from './api/client';
 import { setupAttach } from './store/attach';
 import { setupPanes } from './store/panes';
 import { setupPeerClock } from './store/peer-clock';
-import { attach, detach, setConnectionClosed } from './store/workbench';
+import { attach, detach, setConnectionClosed, setConnectionRefused } from './store/workbench';
 import './styles.css';
 
 // Every subscription's disposer, run when the page goes away.
@@ -18,6 +18,7 @@ const disposers = [setupAttach(), setupPeerClock(), setupPanes()];
 const engine = connectEngine({
   onClient: (client) => void attach(client),
   onLost: (reason) => setConnectionClosed(reason),
+  onRefused: (refusal) => setConnectionRefused(refusal),
 });
 window.addEventListener('beforeunload', () => {
   detach();
@@ -27,6 +28,6 @@ window.addEventListener('beforeunload', () => {
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <App mode={engine.kind} />
+    <App mode={engine.kind} onRetryEngine={() => engine.retry()} />
   </StrictMode>,
 );

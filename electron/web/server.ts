@@ -21,6 +21,12 @@ import {
 } from './web-security';
 
 const CAPTURES_PREFIX = '/captures/';
+/**
+ * A page that lost its engine asks here whether an engine is back and takes its token: a
+ * refused WebSocket handshake tells a browser nothing, this answers 200 (reconnect) or 403
+ * (another run of kdscope, with another token: this page's link is no longer valid).
+ */
+export const ALIVE_PATH = '/alive';
 
 export interface WebServerOptions {
   readonly workbench: Workbench;
@@ -96,6 +102,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     if (!isAllowedHost(req.headers.host, port)) return deny(res, 403, 'forbidden host');
     const path = pathUnderToken(req.url, token);
     if (path === null) return deny(res, 403, NO_TOKEN_TEXT);
+    if (path === ALIVE_PATH) return answerAlive(req, res);
     if (await files.handle(req, res, path)) return;
     if (req.method !== 'GET' && req.method !== 'HEAD') return deny(res, 405, 'method not allowed');
     if (path.startsWith(CAPTURES_PREFIX)) return serveCapture(req, res, path);
@@ -122,6 +129,20 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       'cache-control': 'no-store',
     });
     res.end(req.method === 'HEAD' ? undefined : body);
+  };
+
+  /**
+   * The socket's rules (Host, token: checked above; Origin): POST, because a browser sends
+   * Origin on a same-origin request only when it is not a GET or HEAD.
+   */
+  const answerAlive = (req: IncomingMessage, res: ServerResponse): void => {
+    if (req.method !== 'POST') return deny(res, 405, 'method not allowed');
+    if (!isAllowedOrigin(req.headers.origin, port)) return deny(res, 403, 'forbidden origin');
+    res.writeHead(200, {
+      'content-type': 'text/plain; charset=utf-8',
+      'cache-control': 'no-store',
+    });
+    res.end('kdscope\n');
   };
 
   /** A recorded session as a download (Content-Disposition: attachment), by plain file name. */

@@ -7,6 +7,7 @@
 // revision at most once per animation frame.
 
 import { create } from 'zustand';
+import type { EngineRefusal } from '../api/client';
 import {
   ZERO_COUNTERS,
   type Counters,
@@ -37,6 +38,8 @@ export interface FieldSelection {
 export interface WorkbenchState {
   connection: 'connecting' | 'open' | 'closed';
   connectionError: string | null;
+  /** Closed for good (web mode): a server at the page's address will not take this page. */
+  engineRefused: EngineRefusal | null;
   session: SessionStatus;
   counters: Counters;
   /** Bumped when the table or the matches change. */
@@ -74,6 +77,7 @@ export interface WorkbenchState {
 const initial: WorkbenchState = {
   connection: 'connecting',
   connectionError: null,
+  engineRefused: null,
   session: { state: 'idle', info: null, counters: ZERO_COUNTERS },
   counters: ZERO_COUNTERS,
   revision: 0,
@@ -364,7 +368,13 @@ export async function attach(c: WorkbenchClient): Promise<Disposer> {
   detachListeners = off;
   try {
     const session = await c.invoke('session.status');
-    set({ session, counters: session.counters, connection: 'open', connectionError: null });
+    set({
+      session,
+      counters: session.counters,
+      connection: 'open',
+      connectionError: null,
+      engineRefused: null,
+    });
     const info = await c.invoke('stream.ready', { window: STREAM_WINDOW });
     // Before the first batch: the window is sized while it is empty.
     if (info.windowRows !== table.capacity && table.length === 0) {
@@ -506,7 +516,19 @@ export async function packetBytes(no: number): Promise<PacketBytes | null> {
 }
 
 export function setConnectionClosed(reason: string): void {
-  set({ connection: 'closed', connectionError: reason });
+  set({ connection: 'closed', connectionError: reason, engineRefused: null });
+}
+
+/** A server at the page's address will not take this page (web mode): the page stops asking. */
+export function setConnectionRefused(refusal: EngineRefusal): void {
+  set({
+    connection: 'closed',
+    connectionError:
+      refusal === 'token'
+        ? "the engine does not know this page's link"
+        : 'something other than kdscope answers at this address',
+    engineRefused: refusal,
+  });
 }
 
 /**

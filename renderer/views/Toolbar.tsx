@@ -26,6 +26,7 @@ export function Toolbar(): React.JSX.Element {
   const engineUp = useWorkbench((s) => s.connection === 'open');
   const paused = useWorkbench((s) => s.paused);
   const link = useWorkbench((s) => s.connection);
+  const refused = useWorkbench((s) => s.engineRefused);
   const connected = link === 'open';
   const running = session.state === 'running';
   return (
@@ -100,7 +101,11 @@ export function Toolbar(): React.JSX.Element {
           ? session.state
           : link === 'connecting'
             ? 'connecting…'
-            : 'engine disconnected — reconnecting…'}
+            : refused === 'token'
+              ? 'engine restarted — open its new link'
+              : refused
+                ? 'engine gone'
+                : 'engine disconnected — reconnecting…'}
       </span>
       <PeerState />
       <div className="counters" aria-label="Counters">

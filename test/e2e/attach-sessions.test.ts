@@ -32,6 +32,8 @@ afterAll(async () => {
 });
 
 const waitFor = untilWithin(15_000, 50);
+/** What the browser logs for each time the page asked a server that is not there. */
+const CONNECTION_REFUSED = /net::ERR_CONNECTION_REFUSED/;
 
 const text = (testId: string): Promise<string> => testIdText(h.page, testId);
 const displayed = async (): Promise<number> => (await displayedRows(h.page)).shown;
@@ -240,9 +242,10 @@ describe('sessions from the attach page', () => {
     expect(await text('c-rate')).toMatch(/–$/);
     expect(await text('capture')).toMatch(/^Recorded to /);
     await h.shot('20-engine-gone');
-    // Down for a while: several reconnect attempts fail (the browser logs each one).
+    // Down for a while: the page asks several times whether the engine is back (the browser
+    // logs each refused connection).
     const refused = (): number =>
-      h.errors.slice(errorsBefore).filter((e) => /WebSocket connection/.test(e)).length;
+      h.errors.slice(errorsBefore).filter((e) => CONNECTION_REFUSED.test(e)).length;
     await waitFor(async () => refused() >= 3, 'three refused reconnects');
     await h.startServer();
     await page.getByTestId('engine-banner').waitFor({ state: 'detached', timeout: 10_000 });
@@ -253,9 +256,80 @@ describe('sessions from the attach page', () => {
     await waitFor(async () => (await displayed()) > now, 'new rows');
     expect(await page.getByTestId('stop').isDisabled()).toBe(false);
     // The browser logs each refused reconnect; nothing else went wrong.
-    expect(h.errors.slice(errorsBefore).every((e) => /WebSocket connection/.test(e))).toBe(true);
+    expect(h.errors.slice(errorsBefore).every((e) => CONNECTION_REFUSED.test(e))).toBe(true);
     await page.getByTestId('stop').click();
     await waitFor(async () => (await text('session-state')) === 'stopped', 'stopped');
     expect(h.errors.slice(0, errorsBefore)).toEqual([]);
+  });
+
+  it('says plainly when kdscope restarted with a new link, stops asking, and the new link works', async () => {
+    const { page } = h;
+    // A session runs (as started from the page before), then kdscope is killed and started
+    // again on the same port: a new run, a new token.
+    if (!page.url().startsWith(h.server.url)) await page.goto(h.server.url);
+    await h.workbench.start({ debugger: 'sim', target: 'sim', rate: 400 });
+    await waitFor(async () => (await text('session-state')) === 'running', 'running');
+    await waitFor(async () => (await displayed()) >= 20, 'rows');
+    const live = basename(h.workbench.status().info!.capture!);
+    const errorsBefore = h.errors.length;
+    // What the page asks of the server: whether the engine is there, and sockets.
+    let asked = 0;
+    page.on('request', (r) => void (new URL(r.url()).pathname.endsWith('/alive') && asked++));
+    page.on('websocket', () => void asked++);
+    await h.stopServer();
+    await page.getByTestId('engine-banner').waitFor();
+    await h.startServer({ token: 'another-run-of-kdscope-has-another-token' });
+    const banner = page.getByTestId('engine-banner');
+    await banner.getByText('kdscope restarted').waitFor({ timeout: 10_000 });
+    expect(await banner.innerText()).toBe(
+      "kdscope restarted: this page's link is no longer valid. Open the new link kdscope " +
+        'printed when it started (kdscope serve, npm run web). The sessions recorded before ' +
+        'are in its captures folder, listed under Recorded sessions on its attach page. This ' +
+        'page keeps what it shows and no longer reconnects.' +
+        // The button, to ask again.
+        'Try again',
+    );
+    expect(await text('session-state')).toBe('engine restarted — open its new link');
+    for (const id of ['stop', 'attach', 'clear'])
+      expect(await page.getByTestId(id).isDisabled(), id).toBe(true);
+    await h.shot('21-engine-restarted');
+
+    // It stopped asking: nothing more over longer than its slowest retry (2 s). A span of time
+    // is the condition here: nothing may happen in it.
+    const askedThen = asked;
+    const errorsThen = h.errors.length;
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    expect(asked).toBe(askedThen);
+    expect(h.errors.length).toBe(errorsThen);
+    // The browser logged each time the page asked while no server was there, and the one
+    // refusal: no error loop.
+    const refusal = /status of 403/;
+    const logged = h.errors.slice(errorsBefore);
+    expect(logged.filter((e) => refusal.test(e))).toHaveLength(1);
+    expect(logged.filter((e) => !refusal.test(e) && !CONNECTION_REFUSED.test(e))).toEqual([]);
+
+    // Try again asks once more, and is refused once more.
+    await page.getByTestId('engine-retry').click();
+    await waitFor(async () => asked === askedThen + 1, 'asked again');
+    await waitFor(async () => h.errors.length === errorsThen + 1, 'refused again');
+    expect(h.errors.at(-1)).toMatch(refusal);
+    expect(await banner.innerText()).toMatch(/^kdscope restarted/);
+
+    // What the banner says to do works: the new link shows the running session, whose capture
+    // the recorded sessions list.
+    await page.goto(h.server.url);
+    await page.getByTestId('timeline').waitFor();
+    await waitFor(async () => (await text('session-state')) === 'running', 'running again');
+    expect(await banner.count()).toBe(0);
+    await page.getByTestId('attach').click();
+    await waitFor(
+      async () =>
+        (await page.getByTestId('capture-row').first().getAttribute('data-name')) === live,
+      'the live capture listed',
+    );
+    await page.getByTestId('back-to-packets').click();
+    await page.getByTestId('stop').click();
+    await waitFor(async () => (await text('session-state')) === 'stopped', 'stopped');
+    expect(h.errors.length).toBe(errorsThen + 1);
   });
 });

@@ -106,8 +106,11 @@ export interface Harness {
   shot(name: string): Promise<string>;
   /** Closes the web server (the engine stays): the page loses its connection. */
   stopServer(): Promise<void>;
-  /** A new web server for the same engine on the same port and token. */
-  startServer(): Promise<void>;
+  /**
+   * A new web server for the same engine on the same port and token, or another token (a new
+   * run of kdscope: the page's link is no longer valid).
+   */
+  startServer(options?: { token?: string }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -177,8 +180,13 @@ export async function startHarness(
       await server?.close();
       server = null;
     },
-    async startServer() {
-      server ??= await startWebServer({ workbench, staticDir: rendererDir, port, token });
+    async startServer(options = {}) {
+      server ??= await startWebServer({
+        workbench,
+        staticDir: rendererDir,
+        port,
+        token: options.token ?? token,
+      });
     },
     async close() {
       await context.close().catch(() => undefined);

@@ -7,7 +7,7 @@ import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import WebSocket from 'ws';
 import { Workbench } from '../../electron/engine/workbench/workbench';
-import { startWebServer, type WebServer } from '../../electron/web/server';
+import { NO_TOKEN_TEXT, startWebServer, type WebServer } from '../../electron/web/server';
 import { decodeFrame, encodeFrame, type ServerMessage } from '../../electron/api/contract-wire';
 import { createClient } from '../../electron/api/contract-client';
 import type { RecordsEvent, WorkbenchClient } from '../../electron/api/contract';
@@ -46,6 +46,36 @@ function get(
         let body = '';
         res.on('data', (d: Buffer) => (body += d.toString()));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** A request as the page sends it: Origin and Host of the server unless told otherwise. */
+function send(
+  method: string,
+  path: string,
+  headers: { host?: string; origin?: string | null } = {},
+): Promise<{ status: number; body: string }> {
+  const origin = headers.origin === undefined ? `http://127.0.0.1:${server.port}` : headers.origin;
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: server.port,
+        path,
+        method,
+        headers: {
+          host: headers.host ?? `127.0.0.1:${server.port}`,
+          ...(origin === null ? {} : { origin }),
+        },
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
       },
     );
     req.on('error', reject);
@@ -132,6 +162,29 @@ describe('web mode security', () => {
     await expect(openSocket('/t/nope/ws', origin())).rejects.toThrow(/403/);
     await expect(openSocket(path('/ws'), 'http://evil.example')).rejects.toThrow(/403/);
     await expect(openSocket(path('/ws'))).rejects.toThrow(/403/);
+  });
+
+  it("tells a page whether its engine is there by its token alone, by the socket's rules", async () => {
+    const alive = path('/alive');
+    expect(await send('POST', alive)).toEqual({ status: 200, body: 'kdscope\n' });
+    expect((await send('POST', alive, { origin: `http://localhost:${server.port}` })).status).toBe(
+      200,
+    );
+    // A page of another run (another token), or none: 403 and nothing more.
+    const wrong = await send('POST', `/t/${server.token.slice(1)}x/alive`);
+    expect(wrong.status).toBe(403);
+    expect(wrong.body).toBe(`${NO_TOKEN_TEXT}\n`);
+    expect((await send('POST', '/t/nope/alive')).status).toBe(403);
+    expect((await send('POST', '/alive')).status).toBe(403);
+    expect((await send('POST', '/t//alive')).status).toBe(403);
+    // The socket's Host and Origin rules: no DNS rebinding, no other site's page, no Origin.
+    expect((await send('POST', alive, { host: `evil.example:${server.port}` })).status).toBe(403);
+    expect((await send('POST', alive, { origin: 'http://evil.example' })).status).toBe(403);
+    expect(
+      (await send('POST', alive, { origin: `http://127.0.0.1:${server.port + 1}` })).status,
+    ).toBe(403);
+    expect((await send('POST', alive, { origin: null })).status).toBe(403);
+    expect((await send('GET', alive)).status).toBe(405);
   });
 
   it('closes a socket that sends a malformed or disallowed message', async () => {
