@@ -298,7 +298,7 @@ describe('sessions from the attach page', () => {
     // is the condition here: nothing may happen in it.
     const askedThen = asked;
     const errorsThen = h.errors.length;
-    await new Promise((resolve) => setTimeout(resolve, 5000));
+    await new Promise((resolve) => setTimeout(resolve, 2500));
     expect(asked).toBe(askedThen);
     expect(h.errors.length).toBe(errorsThen);
     // The browser logged each time the page asked while no server was there, and the one
