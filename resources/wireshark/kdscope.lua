@@ -7,7 +7,8 @@
 --   * per-direction reassembly: a frame may hold part of a packet or several packets;
 --   * checksums verified, bad trailers / ByteCounts / line noise flagged as expert info.
 -- Framing follows ReactOS kdcom (kddll.c): a leader is the last four bytes of a run of 0x30
--- ("0000", data) or 0x69 ("iiii", control); a 0x62 met while scanning is a break-in.
+-- ("0000", data) or 0x69 ("iiii", control); a 0x62 met while scanning is a break-in in the
+-- debugger's stream and noise in the target's (only the debugger sends break-ins).
 --
 -- Use:   wireshark -X lua_script:kdscope.lua capture.pcap
 -- or copy it into Wireshark's personal Lua plugins folder (Help > About > Folders).
@@ -163,7 +164,7 @@ local function cut(st, frame)
   local i = 1
   while i <= n do
     local b = s:byte(i)
-    if b == 0x62 then
+    if b == 0x62 and st.breakins then
       local j = i
       while j <= n and s:byte(j) == 0x62 do j = j + 1 end
       flush_noise(st, frame)
@@ -217,10 +218,10 @@ local function cut(st, frame)
   while #st.bounds > 1 and st.bounds[2][1] <= st.base do table.remove(st.bounds, 1) end
 end
 
-local function feed(key, frame, bytes)
+local function feed(key, frame, bytes, from_debugger)
   local st = streams[key]
   if not st then
-    st = { buf = "", base = 0, noise_len = 0, noise_start = 0, noise_frame = frame, bounds = {} }
+    st = { buf = "", base = 0, noise_len = 0, noise_start = 0, noise_frame = frame, bounds = {}, breakins = from_debugger }
     streams[key] = st
   end
   st.bounds[#st.bounds + 1] = { st.base + #st.buf, frame }
@@ -447,7 +448,7 @@ function kd.dissector(tvb, pinfo, root)
     local frame_start = st and (st.base + #st.buf) or 0
     items_by_frame[frame] = items_by_frame[frame] or {}
     items_by_frame[frame].frame_start = frame_start
-    feed(key, frame, tvb:raw())
+    feed(key, frame, tvb:raw(), dir == "debugger->target")
   end
   local list = items_by_frame[frame]
   local root_item = root:add(kd, tvb(), "Windows Kernel Debugger, " .. dir)

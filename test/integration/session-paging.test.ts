@@ -134,7 +134,7 @@ describe('paging a live session from its capture', () => {
       // The conversation had every kind of trouble, and flushes between bursts.
       const flags = run.live.reduce((f, r) => f | r.flags, 0);
       expect(flags & 0b11_1111_1111).toBe(0b11_1111_1111);
-      expect(index.flushesFrom(0).length).toBeGreaterThan(0);
+      expect(index.stepsFrom(0).length).toBeGreaterThan(0);
       expect(index.stopped).toBeUndefined();
       expect(index.nextNo).toBe(run.live.length + 1);
       // After the end: every row, in pages that start anywhere in a checkpoint's span.
