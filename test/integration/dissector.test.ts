@@ -61,20 +61,24 @@ function writeCapture(
 function ourPackets(streams: Record<Direction, Uint8Array>): {
   packets: Seen[];
   garbage: KdEvent[];
+  breakins: KdEvent[];
 } {
   const packets: Seen[] = [];
   const garbage: KdEvent[] = [];
+  const breakins: KdEvent[] = [];
   for (const d of DIRECTIONS) {
-    const decoder = new KdStreamDecoder();
+    // As the session decodes: only the debugger sends break-ins.
+    const decoder = new KdStreamDecoder({ breakins: d === 'debugger->target' });
     const emit = (e: KdEvent): void => {
       if (e.kind === 'packet')
         packets.push({ dir: d, type: e.type, id: e.id, checksumOk: e.checksumOk });
       else if (e.kind === 'garbage') garbage.push(e);
+      else breakins.push(e);
     };
     decoder.push(streams[d], emit);
     decoder.end(emit);
   }
-  return { packets, garbage };
+  return { packets, garbage, breakins };
 }
 
 async function tsharkPackets(path: string): Promise<Seen[]> {
@@ -169,6 +173,27 @@ describe('kdscope.lua dissector (tshark) agrees with our decoder', () => {
       expect(count(/^\s+(\d+)\s+Malformed\s+KD\s+KD ByteCount/m)).toBe(
         ours.garbage.filter((g) => g.kind === 'garbage' && g.reason === 'bad-length').length,
       );
+      // Break-ins in the debugger's stream only; the target's 0x62 bytes are noise. (The
+      // dissector reports a run cut by a frame boundary as two: compare where, not how many.)
+      expect(ours.breakins.length).toBeGreaterThan(0);
+      expect(streams['target->debugger'].includes(0x62)).toBe(true);
+      const { stdout: ports } = await run(
+        requireTool('tshark'),
+        [
+          '-X',
+          `lua_script:${lua}`,
+          '-r',
+          path,
+          '-Y',
+          'kd.breakin',
+          '-T',
+          'fields',
+          '-e',
+          'udp.srcport',
+        ],
+        { timeout: 60_000 },
+      );
+      expect(new Set(ports.trim().split('\n'))).toEqual(new Set(['51111']));
     });
   }
 
