@@ -9,6 +9,16 @@ export const BYTE_BREAKIN = 0x62;
 export const PACKET_TRAILER = 0xaa;
 export const PACKET_MAX_SIZE = 4000;
 export const HEADER_SIZE = 16;
+/**
+ * How long a receiver waits for the next byte of a packet before it abandons the packet.
+ * kdcom (ReactOS cportlib cport.c CpGetByte, called by KdpReceiveByte with Wait) does not
+ * time it: it polls the UART's line status register TIMEOUT_COUNT = 1024 * 200 times, and
+ * each idle poll reads two registers (LSR, then MSR in CpReadLsr). At about 1 us a port read
+ * (an ISA-speed UART; more in a VM, where each read is a VM exit) that is 0.4 s at the least.
+ * We take the least: a sender pauses inside a packet for milliseconds, a reconnecting peer for
+ * seconds, so a pause in between is rare either way.
+ */
+export const KD_RECEIVE_TIMEOUT_MS = 400;
 
 export const INITIAL_PACKET_ID = 0x80800000;
 export const SYNC_PACKET_ID = 0x00000800;

@@ -4,7 +4,12 @@
 //
 // Framing follows ReactOS kdcom (kddll.c KdReceivePacket / KdpReceivePacketLeader) with the
 // differences PROTOCOL.md settles: the LAST four bytes of a longer leader run are the leader,
-// a 0x62 run met while scanning is a break-in, everything else not in a packet is counted noise.
+// a 0x62 run met while scanning is a break-in (in the debugger's stream only: the target never
+// sends one), everything else not in a packet is counted noise.
+//
+// Two things end a packet or leader before its bytes do, as they make the receiver give up on
+// it: a new connection of the sender (restart(), told by whoever sees the connection), and a
+// pause longer than kdcom's receive timeout (arrive(), given the chunks' times).
 
 import { byteSum } from './byte-sums';
 import {
@@ -12,6 +17,7 @@ import {
   BYTE_CONTROL_LEADER,
   BYTE_DATA_LEADER,
   HEADER_SIZE,
+  KD_RECEIVE_TIMEOUT_MS,
   PACKET_MAX_SIZE,
   PACKET_TRAILER,
 } from './constants';
@@ -43,6 +49,17 @@ export interface KdDecoderOptions {
    * maxGarbageRun must be the same as that decoder's.
    */
   resume?: KdDecoderSnapshot;
+  /**
+   * 0x62 bytes are break-in requests (default): the debugger's stream. False for the target's
+   * stream, where kdcom never sends one and such bytes are noise.
+   */
+  breakins?: boolean;
+  /**
+   * A packet or leader whose next bytes arrive (arrive()) more than this many ms after the
+   * previous ones is abandoned, as kdcom's receiver does (default KD_RECEIVE_TIMEOUT_MS;
+   * Infinity never abandons).
+   */
+  receiveTimeoutMs?: number;
 }
 
 /**
@@ -64,6 +81,8 @@ export interface KdDecoderSnapshot {
   readonly carryOffset: number;
   /** The bytes of the packet being assembled, leader included; absent when there is none. */
   readonly carried: Uint8Array | undefined;
+  /** Time given to the last arrive() (NaN when none was). */
+  readonly lastTimeMs: number;
 }
 
 const DEFAULT_MAX_GARBAGE_RUN = 65536;
@@ -117,6 +136,11 @@ function breakinEvent(offset: number, length: number): KdBreakinEvent {
 
 export class KdStreamDecoder {
   private readonly maxGarbageRun: number;
+  /** BYTE_BREAKIN, or -1 (matches no byte) when 0x62 is noise in this stream. */
+  private readonly breakinByte: number;
+  private readonly receiveTimeoutMs: number;
+  /** Time of the last arrive(): NaN compares false, so untimed bytes never time out. */
+  private lastTimeMs = NaN;
   /** Stream offset of the next byte to be pushed. */
   private base = 0;
   /**
@@ -159,6 +183,9 @@ export class KdStreamDecoder {
     const start = options.startOffset ?? 0;
     this.base = Number.isSafeInteger(start) && start > 0 ? start : 0;
     this.borrow = options.borrowPayloads === true;
+    this.breakinByte = options.breakins === false ? -1 : BYTE_BREAKIN;
+    const timeout = options.receiveTimeoutMs ?? KD_RECEIVE_TIMEOUT_MS;
+    this.receiveTimeoutMs = timeout >= 0 ? timeout : KD_RECEIVE_TIMEOUT_MS;
     if (options.resume) this.restore(options.resume);
   }
 
@@ -178,6 +205,7 @@ export class KdStreamDecoder {
       carried: this.carrying
         ? this.carryBuf.slice(this.carryBase, this.carryBase + this.carried)
         : undefined,
+      lastTimeMs: this.lastTimeMs,
     });
   }
 
@@ -193,6 +221,7 @@ export class KdStreamDecoder {
     this.runStart = from.runStart;
     this.runCount = from.runCount;
     this.carryOffset = from.carryOffset;
+    this.lastTimeMs = from.lastTimeMs;
     if (carried === undefined) return;
     this.carry.set(carried);
     this.carried = carried.length;
@@ -252,6 +281,32 @@ export class KdStreamDecoder {
   }
 
   /**
+   * The next bytes arrive at `timeMs` (any clock, per stream non-decreasing). When a packet or
+   * leader is being assembled and its bytes stopped for longer than receiveTimeoutMs, it is
+   * ended as 'truncated' garbage (a short leader run as noise), as kdcom's KdReceivePacket
+   * abandons it (KdPacketTimedOut), and the next bytes are scanned afresh. A pause in noise
+   * changes nothing. Call it before pushing each timed chunk; a few operations per chunk.
+   */
+  arrive(timeMs: number, emit: KdEventSink): void {
+    if (
+      timeMs - this.lastTimeMs > this.receiveTimeoutMs &&
+      (this.carrying || (this.runByte !== 0 && this.runByte !== BYTE_BREAKIN))
+    ) {
+      this.end(emit);
+    }
+    this.lastTimeMs = timeMs;
+  }
+
+  /**
+   * The sender reconnected: what it was sending when it vanished is over. Ends the pending
+   * state as at end of stream (end()), and decodes the bytes pushed next from scratch, at
+   * offsets that go on from `position`.
+   */
+  restart(emit: KdEventSink): void {
+    this.end(emit);
+  }
+
+  /**
    * Live use after an idle period: emit a pending garbage or break-in run now instead of
    * waiting for the byte that ends it. Never emits a partial packet.
    */
@@ -270,7 +325,10 @@ export class KdStreamDecoder {
     this.emitGarbage(emit);
   }
 
-  /** End of stream: flush, then report an unfinished packet as garbage reason 'truncated'. */
+  /**
+   * End of stream: flush, then report an unfinished packet as garbage reason 'truncated'. The
+   * decoder is then idle; bytes pushed after it start a new stream (see restart()).
+   */
   end(emit: KdEventSink): void {
     const run = this.runByte;
     if (run === BYTE_BREAKIN) {
@@ -303,6 +361,7 @@ export class KdStreamDecoder {
   private scan(chunk: Uint8Array, start: number, emit: KdEventSink): number {
     const len = this.limit;
     const base = this.origin;
+    const breakin = this.breakinByte;
     let i = start;
     while (i < len) {
       const c = chunk[i]!;
@@ -346,7 +405,7 @@ export class KdStreamDecoder {
         this.runByte = c;
         this.runStart = base + i;
         this.runCount = 1;
-      } else if (c === BYTE_BREAKIN) {
+      } else if (c === breakin) {
         this.emitGarbage(emit);
         this.runByte = c;
         this.runStart = base + i;
@@ -356,7 +415,7 @@ export class KdStreamDecoder {
         let j = i + 1;
         while (j < len) {
           const d = chunk[j]!;
-          if (d === BYTE_DATA_LEADER || d === BYTE_CONTROL_LEADER || d === BYTE_BREAKIN) break;
+          if (d === BYTE_DATA_LEADER || d === BYTE_CONTROL_LEADER || d === breakin) break;
           j++;
         }
         this.noise(base + i, j - i, emit);

@@ -166,6 +166,8 @@ class DirectionPipe {
       ...options,
       resume: resume?.decoder,
       borrowPayloads: true,
+      // Only the debugger sends break-ins; a 0x62 from the target is noise (kdcom).
+      breakins: dir === 'debugger->target',
     });
     this.position = this.decoder.position;
     this.emit = (event) => emit(this, event);
@@ -253,8 +255,21 @@ export class SessionDecoder {
       pipe.hasFrames = true;
     }
     pipe.position += end - start;
+    // A packet abandoned after a pause is stamped with the time of its last bytes' chunk.
+    pipe.decoder.arrive(timeMs, pipe.emit);
     this.time = timeMs;
     pipe.decoder.pushRange(bytes, start, end, pipe.emit);
+  }
+
+  /**
+   * The side sending `dir` connected anew (the bridge saw it): the packet it was sending is
+   * reported as truncated garbage, and its next bytes are decoded from scratch. Offsets go on.
+   */
+  restart(dir: Direction, timeMs?: number): void {
+    if (timeMs !== undefined) this.time = timeMs;
+    const pipe = this.pipes[dir];
+    pipe.unflushed = false;
+    pipe.decoder.restart(pipe.emit);
   }
 
   /** Live use after an idle period: report pending break-in and garbage runs now. */

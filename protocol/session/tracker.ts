@@ -296,6 +296,12 @@ export class SessionTracker {
   }
 
   breakin(dir: Direction, event: KdBreakinEvent, time: number, frame?: number): void {
+    if (dir === 'target->debugger') {
+      // Only the debugger sends break-ins (kdcom): 0x62 from the target is line noise.
+      const { offset, length } = event;
+      this.garbage(dir, { kind: 'garbage', offset, length, reason: 'noise' }, time, frame);
+      return;
+    }
     const record = this.newRecord(dir, 'breakin', event.offset, event.length, time, frame);
     record.flags = PacketFlag.BREAKIN;
     this.breakins++;

@@ -7,7 +7,8 @@
 --   * per-direction reassembly: a frame may hold part of a packet or several packets;
 --   * checksums verified, bad trailers / ByteCounts / line noise flagged as expert info.
 -- Framing follows ReactOS kdcom (kddll.c): a leader is the last four bytes of a run of 0x30
--- ("0000", data) or 0x69 ("iiii", control); a 0x62 met while scanning is a break-in.
+-- ("0000", data) or 0x69 ("iiii", control); a 0x62 met while scanning is a break-in in the
+-- debugger's stream and noise in the target's (only the debugger sends break-ins).
 --
 -- Use:   wireshark -X lua_script:kdscope.lua capture.pcap
 -- or copy it into Wireshark's personal Lua plugins folder (Help > About > Folders).
@@ -17,6 +18,9 @@ local kd = Proto("kd", "Windows Kernel Debugger (serial KD)")
 local DEBUGGER_PORT = 51111
 local TARGET_PORT = 51112
 local PACKET_MAX_SIZE = 4000
+-- kdcom abandons a packet whose next byte is this late (seconds; KD_RECEIVE_TIMEOUT_MS in
+-- protocol/kd/constants.ts says why), and so does the reassembly below.
+local RECEIVE_TIMEOUT = 0.4
 
 local packet_types = {
   [0] = "UNUSED", [1] = "STATE_CHANGE32", [2] = "STATE_MANIPULATE", [3] = "DEBUG_IO",
@@ -103,6 +107,7 @@ e.bad_trailer = ProtoExpert.new("kd.bad_trailer", "KD trailing byte is not 0xAA"
 e.bad_length = ProtoExpert.new("kd.bad_length", "KD ByteCount over 4000", expert.group.MALFORMED, expert.severity.ERROR)
 e.noise = ProtoExpert.new("kd.noise", "Bytes that are not a KD packet (line noise)", expert.group.PROTOCOL, expert.severity.WARN)
 e.truncated = ProtoExpert.new("kd.truncated", "Capture ends inside a KD packet", expert.group.MALFORMED, expert.severity.WARN)
+e.abandoned = ProtoExpert.new("kd.abandoned", "KD packet abandoned: its sender paused longer than the receive timeout (0.4 s)", expert.group.MALFORMED, expert.severity.WARN)
 e.breakin = ProtoExpert.new("kd.breakin.expert", "Break-in request", expert.group.SEQUENCE, expert.severity.NOTE)
 e.resend = ProtoExpert.new("kd.resend", "RESEND: the receiver asks for the last packet again", expert.group.SEQUENCE, expert.severity.WARN)
 e.reset = ProtoExpert.new("kd.reset", "RESET: both sides return to the initial packet ids", expert.group.SEQUENCE, expert.severity.NOTE)
@@ -163,7 +168,7 @@ local function cut(st, frame)
   local i = 1
   while i <= n do
     local b = s:byte(i)
-    if b == 0x62 then
+    if b == 0x62 and st.breakins then
       local j = i
       while j <= n and s:byte(j) == 0x62 do j = j + 1 end
       flush_noise(st, frame)
@@ -217,12 +222,39 @@ local function cut(st, frame)
   while #st.bounds > 1 and st.bounds[2][1] <= st.base do table.remove(st.bounds, 1) end
 end
 
-local function feed(key, frame, bytes)
+-- The sender paused too long: the unfinished leader run or packet kept at the tail is over,
+-- as at the end of a stream (a short leader run is noise, a leader or more 'truncated').
+local function abandon(st, frame)
+  local s = st.buf
+  local n = #s
+  if n == 0 then return end
+  local b = s:byte(1)
+  local run = 1
+  while run < n and s:byte(run + 1) == b do run = run + 1 end
+  local start = st.base
+  if run == n and n < 4 then
+    add_noise(st, start, n, frame)
+    flush_noise(st, frame)
+  else
+    local lead = run == n and n - 4 or 0
+    if lead > 0 then
+      add_noise(st, start, lead, frame)
+      flush_noise(st, frame)
+    end
+    file_item(frame, { kind = "garbage", reason = "truncated", offset = start + lead, length = n - lead, start_frame = frame_of(st, start + lead) })
+  end
+  st.base = st.base + n
+  st.buf = ""
+end
+
+local function feed(key, frame, bytes, from_debugger, time)
   local st = streams[key]
   if not st then
-    st = { buf = "", base = 0, noise_len = 0, noise_start = 0, noise_frame = frame, bounds = {} }
+    st = { buf = "", base = 0, noise_len = 0, noise_start = 0, noise_frame = frame, bounds = {}, breakins = from_debugger }
     streams[key] = st
   end
+  if st.last_time and time - st.last_time > RECEIVE_TIMEOUT then abandon(st, frame) end
+  st.last_time = time
   st.bounds[#st.bounds + 1] = { st.base + #st.buf, frame }
   st.buf = st.buf .. bytes
   cut(st, frame)
@@ -447,7 +479,7 @@ function kd.dissector(tvb, pinfo, root)
     local frame_start = st and (st.base + #st.buf) or 0
     items_by_frame[frame] = items_by_frame[frame] or {}
     items_by_frame[frame].frame_start = frame_start
-    feed(key, frame, tvb:raw())
+    feed(key, frame, tvb:raw(), dir == "debugger->target", pinfo.abs_ts)
   end
   local list = items_by_frame[frame]
   local root_item = root:add(kd, tvb(), "Windows Kernel Debugger, " .. dir)
@@ -464,7 +496,8 @@ function kd.dissector(tvb, pinfo, root)
       else
         local it = root_item:add(f.garbage, item.length)
         root_item:add(f.garbage_reason, item.reason)
-        local ex = item.reason == "bad-trailer" and e.bad_trailer or item.reason == "bad-length" and e.bad_length or e.noise
+        local ex = item.reason == "bad-trailer" and e.bad_trailer or item.reason == "bad-length" and e.bad_length
+          or item.reason == "truncated" and e.abandoned or e.noise
         it:add_proto_expert_info(ex)
         infos[#infos + 1] = string.format("[%d bytes %s]", item.length, item.reason)
       end

@@ -11,8 +11,8 @@ import { PcapWriter } from '../../electron/capture';
 import { KdStreamDecoder } from '../../protocol/kd/decoder';
 import { DIRECTIONS, type Direction, type KdEvent } from '../../protocol/kd/events';
 import { ManipulateApi, PacketType } from '../../protocol/kd/constants';
-import { encodeDataPacket } from '../../protocol/kd/encoder';
-import { buildManipulate } from '../../protocol/kd/payloads';
+import { concatBytes, encodeDataPacket, encodeReset } from '../../protocol/kd/encoder';
+import { buildManipulate, buildPrintString } from '../../protocol/kd/payloads';
 import { arbStream, buildStream, randomChunks, xorshift32 } from '../support/kd-gen';
 import {
   getVersionReply,
@@ -22,6 +22,7 @@ import {
   writeReply,
   writeRequest,
 } from '../support/kd-manipulate-pairs';
+import { KDSCOPE_BIN } from '../support/kdscope-process';
 import { requireTool } from '../support/tools';
 
 const run = promisify(execFile);
@@ -61,20 +62,24 @@ function writeCapture(
 function ourPackets(streams: Record<Direction, Uint8Array>): {
   packets: Seen[];
   garbage: KdEvent[];
+  breakins: KdEvent[];
 } {
   const packets: Seen[] = [];
   const garbage: KdEvent[] = [];
+  const breakins: KdEvent[] = [];
   for (const d of DIRECTIONS) {
-    const decoder = new KdStreamDecoder();
+    // As the session decodes: only the debugger sends break-ins.
+    const decoder = new KdStreamDecoder({ breakins: d === 'debugger->target' });
     const emit = (e: KdEvent): void => {
       if (e.kind === 'packet')
         packets.push({ dir: d, type: e.type, id: e.id, checksumOk: e.checksumOk });
       else if (e.kind === 'garbage') garbage.push(e);
+      else breakins.push(e);
     };
     decoder.push(streams[d], emit);
     decoder.end(emit);
   }
-  return { packets, garbage };
+  return { packets, garbage, breakins };
 }
 
 async function tsharkPackets(path: string): Promise<Seen[]> {
@@ -169,6 +174,27 @@ describe('kdscope.lua dissector (tshark) agrees with our decoder', () => {
       expect(count(/^\s+(\d+)\s+Malformed\s+KD\s+KD ByteCount/m)).toBe(
         ours.garbage.filter((g) => g.kind === 'garbage' && g.reason === 'bad-length').length,
       );
+      // Break-ins in the debugger's stream only; the target's 0x62 bytes are noise. (The
+      // dissector reports a run cut by a frame boundary as two: compare where, not how many.)
+      expect(ours.breakins.length).toBeGreaterThan(0);
+      expect(streams['target->debugger'].includes(0x62)).toBe(true);
+      const { stdout: ports } = await run(
+        requireTool('tshark'),
+        [
+          '-X',
+          `lua_script:${lua}`,
+          '-r',
+          path,
+          '-Y',
+          'kd.breakin',
+          '-T',
+          'fields',
+          '-e',
+          'udp.srcport',
+        ],
+        { timeout: 60_000 },
+      );
+      expect(new Set(ports.trim().split('\n'))).toEqual(new Set(['51111']));
     });
   }
 
@@ -306,5 +332,61 @@ describe('kdscope.lua dissector (tshark) agrees with our decoder', () => {
     expect(frames[4]).toContain('Data (8 bytes)');
     expect(frames[5]).toContain('Actual bytes: 0x00000008');
     expect(frames[5]).not.toContain('Data (');
+  });
+
+  it('abandons a packet whose sender paused past the receive timeout, as `kdscope decode` does', async () => {
+    const print = (id: number, text: string): Uint8Array =>
+      encodeDataPacket(PacketType.DEBUG_IO, id, buildPrintString(text));
+    const cut = print(0x80800001, 'cut in half by the vanishing target\n').subarray(0, 30);
+    const frames: { dir: Direction; at: number; bytes: Uint8Array }[] = [
+      { dir: 'target->debugger', at: 0, bytes: concatBytes([print(0x80800000, 'one\n'), cut]) },
+      // Within the timeout: the packet goes on (this 0x62 is its next byte).
+      { dir: 'target->debugger', at: 0.3, bytes: Uint8Array.of(0x62) },
+      // Past it: the cut packet is over, and the next one decodes.
+      { dir: 'target->debugger', at: 0.3 + 0.401, bytes: print(0x80800000, 'two\n') },
+      { dir: 'debugger->target', at: 1, bytes: Uint8Array.of(0x62, 0x69, 0x69) },
+      { dir: 'debugger->target', at: 2, bytes: encodeReset() },
+    ];
+    const path = join(dir, 'pause.pcap');
+    const writer = PcapWriter.open(path);
+    for (const f of frames) {
+      writer.write({ dir: f.dir, timeUs: 1_700_000_000_000_000 + f.at * 1e6, bytes: f.bytes });
+    }
+    writer.close();
+    const { stdout } = await run(requireTool('tshark'), [
+      '-X',
+      `lua_script:${lua}`,
+      '-r',
+      path,
+      '-T',
+      'fields',
+      '-e',
+      '_ws.col.Info',
+    ]);
+    expect(stdout.trimEnd().split('\n')).toEqual([
+      'T->D DEBUG_IO id=0x80800000 "one"',
+      'T->D [continuation of a KD packet]',
+      'T->D [31 bytes truncated] | DEBUG_IO id=0x80800000 "two"',
+      'D->T BREAK-IN',
+      'D->T [2 bytes noise] | RESET id=0x00000000',
+    ]);
+    const decoded = await run(process.execPath, [KDSCOPE_BIN, 'decode', path]);
+    const rows = decoded.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((r) => r.kind !== 'summary')
+      .map(
+        (r) =>
+          `${String(r.dir)} ${String(r.kind)} ${String(r.reason ?? r.type)} ${String(r.frame)}`,
+      );
+    expect(rows).toEqual([
+      'target->debugger packet DEBUG_IO 1',
+      'target->debugger garbage truncated 1',
+      'target->debugger packet DEBUG_IO 3',
+      'debugger->target breakin undefined 4',
+      'debugger->target garbage noise 4',
+      'debugger->target packet RESET 5',
+    ]);
   });
 });

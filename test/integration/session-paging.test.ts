@@ -14,6 +14,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LiveSession } from '../../electron/engine/session/live-session';
 import { resolveSession } from '../../electron/engine/session/plan';
+import { INITIAL_PACKET_ID, PacketType } from '../../protocol/kd/constants';
+import { encodeDataPacket } from '../../protocol/kd/encoder';
+import { buildPrintString } from '../../protocol/kd/payloads';
 import type { PacketRecord } from '../../protocol/session/record';
 import { cutSteps, generateKdSession, type WireStep } from '../support/kd-session-gen';
 import { untilWithin } from '../support/until';
@@ -34,6 +37,8 @@ interface Run {
   /** Every record the bridge reported, with its late updates applied (index no - 1). */
   live: PacketRecord[];
   play: (steps: readonly WireStep[], burst: number) => Promise<void>;
+  /** `side` sends `bytes` (half a packet) and vanishes; a new connection takes its place. */
+  reconnect: (side: 'debugger' | 'target', bytes: Uint8Array) => Promise<void>;
 }
 
 async function startRun(
@@ -44,9 +49,11 @@ async function startRun(
   const targetPath = join(dir, 'target.sock');
   const debuggerPath = join(dir, 'dbg.sock');
   let targetSocket: Socket | undefined;
+  let targets = 0;
   let atTarget = 0;
   const server: Server = createServer((s) => {
     targetSocket = s;
+    targets++;
     s.on('data', (d: Buffer) => (atTarget += d.length));
     s.on('error', () => undefined);
   });
@@ -73,12 +80,16 @@ async function startRun(
     for (const r of event.updates) live[r.no - 1] = r;
   });
   await until(() => existsSync(debuggerPath), 'the bridge to listen');
-  const dbg = connect({ path: debuggerPath });
-  await once(dbg, 'connect');
-  dbg.on('error', () => undefined);
   let atDebugger = 0;
-  dbg.on('data', (d: Buffer) => (atDebugger += d.length));
-  cleanups.push(() => dbg.destroy());
+  const connectDebugger = async (): Promise<Socket> => {
+    const socket = connect({ path: debuggerPath });
+    await once(socket, 'connect');
+    socket.on('error', () => undefined);
+    socket.on('data', (d: Buffer) => (atDebugger += d.length));
+    cleanups.push(() => socket.destroy());
+    return socket;
+  };
+  let dbg = await connectDebugger();
   await until(() => targetSocket !== undefined, 'the bridge to reach the target');
   let toTarget = 0;
   let toDebugger = 0;
@@ -99,7 +110,23 @@ async function startRun(
       );
     }
   };
-  return { session, live, play };
+  const reconnect = async (side: 'debugger' | 'target', bytes: Uint8Array): Promise<void> => {
+    const counters = () => session.bridge.counters();
+    if (side === 'target') {
+      const before = targets;
+      toDebugger += bytes.length;
+      targetSocket!.end(bytes);
+      await until(() => targets > before && session.bridge.connected('target'), 'the target back');
+    } else {
+      const before = counters().debuggerConnections;
+      toTarget += bytes.length;
+      dbg.end(bytes);
+      await until(() => atTarget === toTarget, 'the last bytes of the debugger');
+      dbg = await connectDebugger();
+      await until(() => counters().debuggerConnections > before, 'the new debugger');
+    }
+  };
+  return { session, live, play, reconnect };
 }
 
 /** Every row, page by page (pages of `size` from `first`), against the live rows. */
@@ -134,7 +161,7 @@ describe('paging a live session from its capture', () => {
       // The conversation had every kind of trouble, and flushes between bursts.
       const flags = run.live.reduce((f, r) => f | r.flags, 0);
       expect(flags & 0b11_1111_1111).toBe(0b11_1111_1111);
-      expect(index.flushesFrom(0).length).toBeGreaterThan(0);
+      expect(index.stepsFrom(0).length).toBeGreaterThan(0);
       expect(index.stopped).toBeUndefined();
       expect(index.nextNo).toBe(run.live.length + 1);
       // After the end: every row, in pages that start anywhere in a checkpoint's span.
@@ -150,6 +177,31 @@ describe('paging a live session from its capture', () => {
       }
     });
   }
+
+  it('gives back every row across reconnects mid-packet, as streamed live', async () => {
+    const run = await startRun('pcap', 40);
+    const steps = generateKdSession(400, 31);
+    const half = encodeDataPacket(
+      PacketType.DEBUG_IO,
+      INITIAL_PACKET_ID,
+      buildPrintString('cut by a reconnect, the rest never comes\n'),
+    ).subarray(0, 20);
+    await run.play(steps.slice(0, 150), 30);
+    // No pause: only the bridge knows of the reconnects, and the index has to replay them.
+    await run.reconnect('target', half);
+    await run.play(steps.slice(150, 300), 30);
+    await run.reconnect('debugger', half);
+    await run.play(steps.slice(300), 30);
+    await run.session.close();
+    const truncated = run.live.filter((r) => r.garbageReason === 'truncated');
+    expect(new Set(truncated.map((r) => r.dir))).toEqual(
+      new Set(['target->debugger', 'debugger->target']),
+    );
+    const index = run.session.pager!.index;
+    expect(index.stopped).toBeUndefined();
+    expect(index.checkpoints.length).toBeGreaterThan(4);
+    expect(expectPagesEqualLive(run, 37)).toBe(run.live.length);
+  });
 
   it('pages what a capture that hit its size limit holds, and says why not the rest', async () => {
     const run = await startRun('pcap', 100, 64 * 1024);

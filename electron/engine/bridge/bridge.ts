@@ -306,6 +306,7 @@ export class Bridge {
     if (side === 'debugger') this.counts.debuggerConnections++;
     else this.counts.targetConnections++;
     const dir = DIR_FROM[side];
+    this.restartDecoder(dir);
     channel.on('data', (chunk: Buffer) => this.relay(side, dir, channel, chunk));
     // 'close' follows and says the side is gone.
     channel.on('error', (error: Error) => this.ioError(side, error));
@@ -521,6 +522,17 @@ export class Bridge {
         for (const chunk of batch) decoder.push(chunk.dir, chunk.bytes, chunk.timeUs / 1000, sink);
       });
     }
+  }
+
+  /**
+   * A side's new connection: the old one's chunks are decoded first, then the direction's
+   * decoder drops the packet the vanished peer left unfinished and starts afresh.
+   */
+  private restartDecoder(dir: Direction): void {
+    const decoder = this.options.decoder;
+    if (!decoder?.restart) return;
+    this.flushTaps();
+    this.drainDecoder((sink) => decoder.restart?.(dir, sink));
   }
 
   private drainDecoder(run: (sink: RecordSink) => void): void {

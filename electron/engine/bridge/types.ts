@@ -35,6 +35,11 @@ export interface BridgeDecoder {
   flush(sink: RecordSink): void;
   /** The bridge closed: an unfinished packet is reported as truncated (flush() when absent). */
   end?(sink: RecordSink): void;
+  /**
+   * The side sending `dir` has a new connection (its bytes after this call are its): end what
+   * that direction's decoder was assembling and decode the new bytes from scratch.
+   */
+  restart?(dir: Direction, sink: RecordSink): void;
 }
 
 export interface DirectionCounters {

@@ -5,7 +5,9 @@
 //    stream positions, the framing decoders' pending runs and half-assembled packets, and the
 //    tracker's state), taken at a chunk boundary soon after `every` records (see checkpointDue);
 //  - the frames after which the bridge's idle-time flush (its tick) reported a pending
-//    garbage or break-in run: the one decoding step that depends on time, not on the bytes;
+//    garbage or break-in run, or a side's new connection restarted its direction's decoder:
+//    the decoding steps that depend on what the bridge saw, not on the bytes (the pause rule
+//    of KdStreamDecoder.arrive depends on the chunks' times, which the capture holds);
 //  - the late links: a row's ACK or reply that came more than two checkpoints after it (an
 //    answer long awaited) would be missed by a page decoded from near that row, so the state
 //    such an update gave the row is kept here (bounded);
@@ -16,6 +18,7 @@
 // run, on the main thread or in a worker.
 
 import type { StreamChunk } from '../../capture/chunk';
+import type { Direction } from '../../../protocol/kd/events';
 import type { SessionCheckpoint } from '../../../protocol/session/pipeline';
 import type { Recorder } from '../bridge/recorder';
 import type { BridgeDecoder, BridgeTap, RecordSink } from '../bridge/types';
@@ -41,6 +44,14 @@ export interface LateUpdate {
   readonly rttMs: number | undefined;
 }
 
+/**
+ * A replayed step after a frame (see CaptureIndex.stepsFrom): stored as frame * 4 + kind, so
+ * the steps keep the order they were taken in within a frame.
+ */
+export const STEP_FLUSH = 0;
+export const STEP_RESTART_DEBUGGER = 1;
+export const STEP_RESTART_TARGET = 2;
+
 /** Late updates kept at most; a session with more pages some rows without their late links. */
 export const MAX_LATE_UPDATES = 100_000;
 
@@ -50,8 +61,8 @@ export class CaptureIndex {
   /** Late updates not kept (over MAX_LATE_UPDATES). */
   lateDropped = 0;
   private checkpointBytes = 0;
-  private flushFrames = new Float64Array(256);
-  private flushCount = 0;
+  private steps = new Float64Array(256);
+  private stepCount = 0;
   /** The bridge closed: its decoder's end() came after this frame. */
   endedAfter: number | undefined;
   /** Bytes and frames of the capture the index covers, and the records they decode to. */
@@ -85,16 +96,19 @@ export class CaptureIndex {
     return found < 0 ? undefined : { at: found, checkpoint: this.list[found]! };
   }
 
-  /** Frames after which a flush is to be replayed, from frame `from` on (ascending). */
-  flushesFrom(from: number): Float64Array {
+  /**
+   * Steps to replay after frames from `from` on, in order: each is frame * 4 + STEP_FLUSH (a
+   * flush) or + STEP_RESTART_DEBUGGER / STEP_RESTART_TARGET (that side's new connection).
+   */
+  stepsFrom(from: number): Float64Array {
     let lo = 0;
-    let hi = this.flushCount;
+    let hi = this.stepCount;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.flushFrames[mid]! < from) lo = mid + 1;
+      if (this.steps[mid]! < from * 4) lo = mid + 1;
       else hi = mid;
     }
-    return this.flushFrames.subarray(lo, this.flushCount);
+    return this.steps.subarray(lo, this.stepCount);
   }
 
   /**
@@ -102,7 +116,7 @@ export class CaptureIndex {
    * the bytes of a packet that was being assembled at one).
    */
   memoryBytes(): number {
-    return this.flushFrames.byteLength + this.checkpointBytes + this.late.size * 120;
+    return this.steps.byteLength + this.checkpointBytes + this.late.size * 120;
   }
 
   /** The latest late update of row `no`, if it had one. */
@@ -142,12 +156,22 @@ export class CaptureIndex {
   }
 
   addFlush(afterFrame: number): void {
-    if (this.flushCount === this.flushFrames.length) {
-      const grown = new Float64Array(this.flushFrames.length * 2);
-      grown.set(this.flushFrames);
-      this.flushFrames = grown;
+    this.addStep(afterFrame * 4 + STEP_FLUSH);
+  }
+
+  /** The side sending `dir` connected anew after frame `afterFrame`. */
+  addRestart(afterFrame: number, dir: Direction): void {
+    const kind = dir === 'debugger->target' ? STEP_RESTART_DEBUGGER : STEP_RESTART_TARGET;
+    this.addStep(afterFrame * 4 + kind);
+  }
+
+  private addStep(step: number): void {
+    if (this.stepCount === this.steps.length) {
+      const grown = new Float64Array(this.steps.length * 2);
+      grown.set(this.steps);
+      this.steps = grown;
     }
-    this.flushFrames[this.flushCount++] = afterFrame;
+    this.steps[this.stepCount++] = step;
   }
 }
 
@@ -300,6 +324,14 @@ export function indexRecording(
       // A flush that reported something is replayed after the same frame; one that did not
       // changed nothing.
       if (source.nextNo !== before && index.stopped === undefined) index.addFlush(index.frames);
+      covered();
+    },
+    restart(dir, sink) {
+      const before = source.nextNo;
+      decoder.restart?.(dir, noting(sink));
+      // Like a flush: replayed after the same frame when it reported something.
+      if (source.nextNo !== before && index.stopped === undefined)
+        index.addRestart(index.frames, dir);
       covered();
     },
     end(sink) {

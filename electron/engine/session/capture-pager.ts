@@ -12,7 +12,12 @@ import { openCapture } from '../../capture/capture-source';
 import type { Direction } from '../../../protocol/kd/events';
 import { SessionDecoder } from '../../../protocol/session/pipeline';
 import type { PacketRecord } from '../../../protocol/session/record';
-import type { CaptureIndex, Checkpoint } from './capture-index';
+import {
+  STEP_FLUSH,
+  STEP_RESTART_DEBUGGER,
+  type CaptureIndex,
+  type Checkpoint,
+} from './capture-index';
 import type { PacketLocation } from './packet-index';
 
 export interface RecordsPage {
@@ -133,7 +138,7 @@ export class CapturePager {
 
   /**
    * Feeds `decoder` the frames from `checkpoint` up to the checkpoint numbered `endAt` (or the
-   * end of what the index covers), replaying flushes and the end; stops early once `enough`.
+   * end of what the index covers), replaying flushes, restarts and the end; stops early once `enough`.
    * Returns why the capture could not be read, if it could not.
    */
   private decodeFrom(
@@ -143,7 +148,7 @@ export class CapturePager {
     enough: () => boolean,
   ): string | undefined {
     const index = this.index;
-    const flushes = index.flushesFrom(checkpoint.frame);
+    const steps = index.stepsFrom(checkpoint.frame);
     const endedAfter = index.endedAfter;
     const withFrames = this.frames;
     let f = 0;
@@ -151,8 +156,13 @@ export class CapturePager {
       openCapture(index.path).forEachRange(
         (dir, bytes, start, end, timeUs, frame) => {
           decoder.pushRange(dir, bytes, start, end, timeUs / 1000, withFrames ? frame : undefined);
-          while (f < flushes.length && flushes[f]! <= frame!) {
-            decoder.flush();
+          while (f < steps.length && steps[f]! < (frame! + 1) * 4) {
+            const kind = steps[f]! % 4;
+            if (kind === STEP_FLUSH) decoder.flush();
+            else
+              decoder.restart(
+                kind === STEP_RESTART_DEBUGGER ? 'debugger->target' : 'target->debugger',
+              );
             f++;
           }
           if (frame === endedAfter) decoder.end();

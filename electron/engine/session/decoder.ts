@@ -84,6 +84,9 @@ export function sessionBridgeDecoder(options: SessionBridgeDecoderOptions = {}):
     end(to) {
       run(to, () => session.end());
     },
+    restart(dir, to) {
+      run(to, () => session.restart(dir));
+    },
     summary: () => session.summary(),
     checkpoints: session,
     recordBytes(no) {
