@@ -492,7 +492,7 @@ describe.each(['thread', 'node'] as const)('Bridge relay (%s)', (relay) => {
     const sampler = setInterval(() => {
       peakBuffered = Math.max(peakBuffered, bridge.queues()['debugger->target'].queuedBytes);
     }, 5);
-    const heldSampler = setInterval(() => (peakHeld = Math.max(peakHeld, held())), 25);
+    const heldSampler = setInterval(() => (peakHeld = Math.max(peakHeld, held())), 100);
     while (sent < total) {
       expected.update(block);
       sent += block.length;
