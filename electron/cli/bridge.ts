@@ -244,7 +244,8 @@ export const bridgeCommand: Command = {
       stream.write(`${line}\n`);
     };
     const onEvent = (event: BridgeEvent): void => {
-      if (event.kind === 'error') say(io.stderr, `kdscope bridge: ${event.message}`);
+      if (event.kind === 'error' || event.kind === 'notice')
+        say(io.stderr, `kdscope bridge: ${event.message}`);
       else if (event.kind === 'health') say(io.stdout, event.status.line);
     };
     report = (line) => say(io.stderr, `kdscope bridge: ${line}`);

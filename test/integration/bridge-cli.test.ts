@@ -78,6 +78,24 @@ describe('kdscope bridge (process)', () => {
     expect(chunks).toBe(frames);
   });
 
+  it('its unix socket file removed: one line, listens at the path again, a debugger gets through', async () => {
+    const { run, sock } = await bridgeToSim('relisten.pcap');
+    rmSync(sock);
+    await until(
+      () => run.stderr.includes('the socket file was removed; listening there again'),
+      () => `the bridge to listen again (stderr: ${run.stderr})`,
+    );
+    expect(run.stderr).toBe(
+      `kdscope bridge: ${sock}: the socket file was removed; listening there again\n`,
+    );
+    await scriptedSession(sock);
+    run.child.kill('SIGINT');
+    const [code] = (await once(run.child, 'exit')) as [number];
+    expect(code).toBe(0);
+    expect(run.stdout).toMatch(/debugger: connected/);
+    expect(existsSync(sock)).toBe(false);
+  });
+
   it('kill -9 mid-session leaves a capture tshark reads to the last frame', async () => {
     const { run, sock, pcap } = await bridgeToSim('killed.pcap');
     // A long session, killed while it runs.

@@ -147,6 +147,11 @@ export class Bridge {
     const bridge = new Bridge(options, acceptor, dialer);
     bridge.fdRuntime = fdRuntime;
     acceptor.onConnection((channel) => bridge.attach('debugger', channel));
+    // The debugger's listener in trouble after it started (its socket file removed, EMFILE).
+    acceptor.onNotice?.((notice) => {
+      if (notice.level === 'error') bridge.error('listener', notice.message);
+      else bridge.notice('listener', notice.level, notice.message);
+    });
     bridge.targetLoop = bridge.runTargetLoop();
     return bridge;
   }
@@ -246,6 +251,10 @@ export class Bridge {
     if (this.stop.signal.aborted || isDeparture((error as NodeJS.ErrnoException).code)) return;
     const endpoint = side === 'debugger' ? this.options.debugger : this.options.target;
     this.error(side, describeTransportError(error, endpoint, 'io').message);
+  }
+
+  private notice(source: string, level: 'info' | 'warn', message: string): void {
+    this.emit({ kind: 'notice', source, level, message });
   }
 
   private error(source: string, message: string): void {

@@ -772,6 +772,9 @@ export class Workbench {
       case 'health':
         this.broadcast('session.state', this.status());
         return;
+      case 'notice':
+        this.log(event.level, event.source, event.message);
+        return;
       case 'error':
         if (event.source === 'debugger' || event.source === 'target')
           this.sideErrors[event.source] = event.message;
