@@ -376,6 +376,22 @@ describe.each(['thread', 'node'] as const)('Bridge relay (%s)', (relay) => {
       'every byte tapped',
     );
     expect(events.filter((e) => e.kind === 'error')).toEqual([]);
+    // Said once, between the first debugger's connection and the second's.
+    const said = events.filter((e) => e.kind === 'notice' || e.kind === 'side');
+    expect(said.filter((e) => e.kind === 'notice')).toEqual([
+      {
+        kind: 'notice',
+        source: 'debugger',
+        level: 'info',
+        message: 'debugger: a new connection came; the earlier one was closed',
+      },
+    ]);
+    const debuggerSaid = said.filter((e) => e.kind === 'notice' || e.side === 'debugger');
+    expect(debuggerSaid.map((e) => (e.kind === 'side' ? e.state : e.kind))).toEqual([
+      'connected',
+      'notice',
+      'connected',
+    ]);
   });
 
   it('close() while a flood is relayed: the taps hold every byte a peer received', async () => {

@@ -310,7 +310,11 @@ export class Bridge {
       return;
     }
     // A second debugger connection means WinDbg restarted before we saw the old one go.
-    this.channels[side]?.destroy();
+    const earlier = this.channels[side];
+    if (earlier) {
+      earlier.destroy();
+      this.notice(side, 'info', `${side}: a new connection came; the earlier one was closed`);
+    }
     this.channels[side] = channel;
     if (side === 'debugger') this.counts.debuggerConnections++;
     else this.counts.targetConnections++;
