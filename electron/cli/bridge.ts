@@ -244,7 +244,7 @@ export const bridgeCommand: Command = {
       stream.write(`${line}\n`);
     };
     const onEvent = (event: BridgeEvent): void => {
-      if (event.kind === 'error' || event.kind === 'notice')
+      if (event.kind === 'error' || event.kind === 'notice' || event.kind === 'unreachable')
         say(io.stderr, `kdscope bridge: ${event.message}`);
       else if (event.kind === 'health') say(io.stdout, event.status.line);
     };

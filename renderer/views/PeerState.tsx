@@ -34,7 +34,7 @@ export function PeerState(): React.JSX.Element | null {
             key={side}
             className={`peer peer-${words.tone}`}
             data-testid={`peer-${side}`}
-            title={peers[side].line}
+            title={words.title}
           >
             {LABEL[side]}: {words.text}
             {words.reconnects && <span className="peer-reconnects"> · {words.reconnects}</span>}

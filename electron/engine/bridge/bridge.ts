@@ -271,11 +271,12 @@ export class Bridge {
         channel = await this.dialer.dial(signal);
       } catch (error) {
         if (signal.aborted) return;
-        // Say each distinct failure once, not once per retry.
+        // Say each distinct failure once, not once per retry. Not an error: a VM not up yet or
+        // rebooting is what the bridge waits for.
         const message = (error as Error).message;
         if (message !== this.lastTargetError) {
           this.lastTargetError = message;
-          this.error('target', message);
+          this.emit({ kind: 'unreachable', side: 'target', message });
         }
         await sleep(backoff.delay(), signal);
         continue;

@@ -741,8 +741,9 @@ export class Workbench {
       const error = failure ?? this.lostWith[side];
       const connections =
         side === 'debugger' ? counters.debuggerConnections : counters.targetConnections;
-      // Not connected and the last attempt failed: that failure is the news, not "waiting".
-      const failing = failure !== undefined && !bridge.connected(side);
+      // Never reached and the last attempt failed: that failure is the news, not "waiting". A
+      // side that was connected and is redialled is gone, reconnecting; the failure its detail.
+      const failing = failure !== undefined && !bridge.connected(side) && connections === 0;
       return {
         connection: bridge.connected(side) ? 'connected' : connections > 0 ? 'gone' : 'waiting',
         condition: failing ? 'error' : health.condition,
@@ -770,6 +771,12 @@ export class Workbench {
         this.broadcast('session.state', this.status());
         return;
       case 'health':
+        this.broadcast('session.state', this.status());
+        return;
+      case 'unreachable':
+        // The side's last failure, the detail of its waiting or reconnecting; expected, so info.
+        this.sideErrors[event.side] = event.message;
+        this.log('info', event.side, event.message);
         this.broadcast('session.state', this.status());
         return;
       case 'notice':
