@@ -21,7 +21,13 @@ function seconds(line: string, elapsedMs: number): number | null {
   return m ? Number(m[1]) + Math.floor(Math.max(0, elapsedMs) / 1000) : null;
 }
 
-export function peerWords(peer: PeerStatus, elapsedMs = 0): PeerWords {
+const plainBytes = (n: number): string => `${n} B`;
+
+export function peerWords(
+  peer: PeerStatus,
+  elapsedMs = 0,
+  size: (bytes: number) => string = plainBytes,
+): PeerWords {
   const reconnectCount = Math.max(0, peer.connections - 1);
   const reconnects =
     reconnectCount === 0 ? '' : `${reconnectCount} reconnect${reconnectCount === 1 ? '' : 's'}`;
@@ -32,7 +38,11 @@ export function peerWords(peer: PeerStatus, elapsedMs = 0): PeerWords {
     peer.error !== undefined && peer.condition !== 'error' && peer.connection !== 'connected'
       ? `\nlast attempt: ${peer.error}`
       : '';
-  const title = line + lastAttempt;
+  const lost =
+    peer.notDelivered === undefined
+      ? ''
+      : `\n${size(peer.notDelivered)} for it not delivered (read while it was not connected; recorded)`;
+  const title = line + lastAttempt + lost;
   const words = (text: string, tone: PeerTone): PeerWords => ({ text, tone, reconnects, title });
   switch (peer.condition) {
     case 'talking':

@@ -201,6 +201,22 @@ describe('peer words', () => {
     );
   });
 
+  it('names the bytes for a side that reached no one in its tooltip', () => {
+    const waiting = peer({
+      condition: 'waiting',
+      connection: 'waiting',
+      connections: 0,
+      line: 'debugger: waiting for the debugger to connect',
+      notDelivered: 2 * 1024 * 1024,
+    });
+    const mib = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+    expect(peerWords(waiting, 0, mib).title).toBe(
+      'debugger: waiting for the debugger to connect\n' +
+        '2.0 MiB for it not delivered (read while it was not connected; recorded)',
+    );
+    expect(peerWords(peer({})).title).toBe('debugger: connected and talking');
+  });
+
   it('a target never reached is not up yet, with why', () => {
     const notYet = peer({
       condition: 'error',
