@@ -105,6 +105,11 @@ export interface PeerStatus {
   readonly connections: number;
   /** The last transport error on this side, one line (pipe busy, refused, …). */
   readonly error?: string;
+  /**
+   * Bytes for this side read from the other while this side was not connected: recorded (they
+   * were on the wire), delivered to no one. Absent while there are none.
+   */
+  readonly notDelivered?: number;
 }
 
 /** A debugger process the session started. */

@@ -11,7 +11,8 @@ import {
   type CliIo,
   type Command,
 } from './command';
-import type { BridgeEvent } from '../engine/bridge/bridge';
+import type { BridgeCounters, BridgeEvent } from '../engine/bridge/bridge';
+import type { Direction } from '../../protocol/kd/events';
 import type { Side } from '../engine/bridge/health';
 import { defaultCaptureName } from '../engine/bridge/recorder';
 import { LiveSession } from '../engine/session/live-session';
@@ -75,6 +76,19 @@ function pipeStatus(s: PipeChannelStats | undefined): string {
   return ` | vmbus ${s.messagesOut} out/${s.messagesIn} in${trouble.length > 0 ? `, ${trouble.join(', ')}` : ''}`;
 }
 
+/**
+ * Bytes read from one side while the other was absent: recorded (they were on the wire), but
+ * nobody received them. '' when every byte was delivered.
+ */
+function notDelivered(c: BridgeCounters, dir: Direction, why: boolean): string {
+  const dropped = c[dir].droppedBytes;
+  if (dropped === 0) return '';
+  const receiver = dir === 'debugger->target' ? 'target' : 'debugger';
+  const never = (receiver === 'debugger' ? c.debuggerConnections : c.targetConnections) === 0;
+  const reason = never ? `no ${receiver} connected` : `the ${receiver} was away`;
+  return ` (${size(dropped)} not delivered${why ? `: ${reason}` : ''})`;
+}
+
 const ringStatus = (stats: RingStats[] | undefined): string =>
   stats ? ` | ${formatRingStats(stats)}` : '';
 
@@ -86,8 +100,10 @@ function statusLine(session: LiveSession): string {
     return `${s} ${status.condition === 'silent' ? `silent ${status.line.match(/\d+ s/)?.[0] ?? ''}` : status.condition}`;
   };
   return (
-    `${c.packets} packets | dbg->tgt ${size(c['debugger->target'].bytes)} | ` +
-    `tgt->dbg ${size(c['target->debugger'].bytes)} | ${c.errors} errors | ` +
+    `${c.packets} packets | dbg->tgt ${size(c['debugger->target'].bytes)}` +
+    `${notDelivered(c, 'debugger->target', false)} | ` +
+    `tgt->dbg ${size(c['target->debugger'].bytes)}${notDelivered(c, 'target->debugger', false)} | ` +
+    `${c.errors} errors | ` +
     `${side('debugger')} | ${side('target')}` +
     pipeStatus(session.pipeStats()) +
     ringStatus(session.ringStats())
@@ -244,7 +260,8 @@ export const bridgeCommand: Command = {
       stream.write(`${line}\n`);
     };
     const onEvent = (event: BridgeEvent): void => {
-      if (event.kind === 'error') say(io.stderr, `kdscope bridge: ${event.message}`);
+      if (event.kind === 'error' || event.kind === 'notice' || event.kind === 'unreachable')
+        say(io.stderr, `kdscope bridge: ${event.message}`);
       else if (event.kind === 'health') say(io.stdout, event.status.line);
     };
     report = (line) => say(io.stderr, `kdscope bridge: ${line}`);
@@ -319,8 +336,9 @@ export const bridgeCommand: Command = {
     const pipe = session.pipeStats();
     say(
       io.stdout,
-      `bridge closed: ${c.packets} packets, ${size(c['debugger->target'].bytes)} debugger->target, ` +
-        `${size(c['target->debugger'].bytes)} target->debugger, ${c.errors} errors` +
+      `bridge closed: ${c.packets} packets, ${size(c['debugger->target'].bytes)} debugger->target` +
+        `${notDelivered(c, 'debugger->target', true)}, ${size(c['target->debugger'].bytes)} ` +
+        `target->debugger${notDelivered(c, 'target->debugger', true)}, ${c.errors} errors` +
         (recorder
           ? `; capture ${recorder.label} (${recorder.frames} frames${recorder.failure ? ', stopped early' : ''})`
           : '') +

@@ -16,6 +16,9 @@ export interface LinkPoint {
   tdPackets: number;
   dtBytes: number;
   tdBytes: number;
+  /** Mean bytes/s of those read while the receiving side was absent: recorded, delivered to no one. */
+  dtDropped: number;
+  tdDropped: number;
   /** The most bytes the bridge held for each receiving side during the bucket. */
   dtQueued: number;
   tdQueued: number;
@@ -110,6 +113,8 @@ export function linkSeries(samples: readonly LinkSample[], o: SeriesOptions): Li
         tdPackets: growth(u.packets, bu.packets) / dt,
         dtBytes: growth(d.bytes, bd.bytes) / dt,
         tdBytes: growth(u.bytes, bu.bytes) / dt,
+        dtDropped: growth(d.droppedBytes, bd.droppedBytes) / dt,
+        tdDropped: growth(u.droppedBytes, bu.droppedBytes) / dt,
         dtQueued,
         tdQueued,
         dtPaused,
@@ -320,6 +325,9 @@ export function captureSeries(rates: CaptureRates, o: CaptureSeriesOptions): Cap
       tdPackets: 0,
       dtBytes: 0,
       tdBytes: 0,
+      // A capture does not say which bytes reached their receiver.
+      dtDropped: 0,
+      tdDropped: 0,
       dtQueued: 0,
       tdQueued: 0,
       dtPaused: false,

@@ -1,6 +1,6 @@
 // Each side's link in a few plain words for the toolbar (the engine's full line is the tooltip):
-// "talking", "silent 12 s", "gone", "RESET bounce", "not acknowledging", "error: pipe busy",
-// and the reconnects so far.
+// "talking", "silent 12 s", "gone 3 s, reconnecting", "RESET bounce", "not acknowledging",
+// "not up yet: refused", "error: pipe busy", and the reconnects so far.
 
 import type { LaunchedDebugger, PeerStatus } from '../../electron/api/contract';
 
@@ -11,6 +11,8 @@ export interface PeerWords {
   readonly tone: PeerTone;
   /** "1 reconnect", "3 reconnects", or '' before the first. */
   readonly reconnects: string;
+  /** The engine's line, its seconds counted on as the text's, and the last failed attempt. */
+  readonly title: string;
 }
 
 /** Seconds a line like "silent for 12 s" or "gone for 3 s" names, plus the time since it came. */
@@ -19,26 +21,51 @@ function seconds(line: string, elapsedMs: number): number | null {
   return m ? Number(m[1]) + Math.floor(Math.max(0, elapsedMs) / 1000) : null;
 }
 
-export function peerWords(peer: PeerStatus, elapsedMs = 0): PeerWords {
+const plainBytes = (n: number): string => `${n} B`;
+
+export function peerWords(
+  peer: PeerStatus,
+  elapsedMs = 0,
+  size: (bytes: number) => string = plainBytes,
+): PeerWords {
   const reconnectCount = Math.max(0, peer.connections - 1);
   const reconnects =
     reconnectCount === 0 ? '' : `${reconnectCount} reconnect${reconnectCount === 1 ? '' : 's'}`;
   const s = seconds(peer.line, elapsedMs);
+  const line = s === null ? peer.line : peer.line.replace(/for \d+ s/, `for ${s} s`);
+  // The failure is the headline only of a side never reached; else it is the detail.
+  const lastAttempt =
+    peer.error !== undefined && peer.condition !== 'error' && peer.connection !== 'connected'
+      ? `\nlast attempt: ${peer.error}`
+      : '';
+  const lost =
+    peer.notDelivered === undefined
+      ? ''
+      : `\n${size(peer.notDelivered)} for it not delivered (read while it was not connected; recorded)`;
+  const title = line + lastAttempt + lost;
+  const words = (text: string, tone: PeerTone): PeerWords => ({ text, tone, reconnects, title });
   switch (peer.condition) {
     case 'talking':
-      return { text: 'talking', tone: 'ok', reconnects };
+      return words('talking', 'ok');
     case 'waiting':
-      return { text: 'waiting', tone: 'idle', reconnects };
+      return words('waiting', 'idle');
     case 'silent':
-      return { text: s === null ? 'silent' : `silent ${s} s`, tone: 'warn', reconnects };
-    case 'gone':
-      return { text: s === null ? 'gone' : `gone ${s} s`, tone: 'bad', reconnects };
+      return words(s === null ? 'silent' : `silent ${s} s`, 'warn');
+    case 'gone': {
+      const gone = s === null ? 'gone' : `gone ${s} s`;
+      return words(/reconnecting/.test(peer.line) ? `${gone}, reconnecting` : gone, 'bad');
+    }
     case 'reset-loop':
-      return { text: 'RESET bounce', tone: 'bad', reconnects };
+      return words('RESET bounce', 'bad');
     case 'no-ack':
-      return { text: 'not acknowledging', tone: 'bad', reconnects };
-    case 'error':
-      return { text: `error: ${shortError(peer.error ?? peer.line)}`, tone: 'bad', reconnects };
+      return words('not acknowledging', 'bad');
+    case 'error': {
+      const short = shortError(peer.error ?? peer.line);
+      // A target the bridge keeps dialling that was never up: it may just not be started yet.
+      return peer.connection === 'waiting'
+        ? words(`not up yet: ${short}`, 'warn')
+        : words(`error: ${short}`, 'bad');
+    }
   }
 }
 
@@ -47,10 +74,13 @@ function shortError(error: string): string {
   if (/EBUSY|ERROR_PIPE_BUSY|pipe busy|all pipe instances are busy/i.test(error))
     return 'pipe busy';
   if (/ECONNREFUSED|refused/i.test(error)) return 'refused';
+  if (/nobody listens/i.test(error)) return 'nobody listens';
   if (/ENOENT|not found|no such file/i.test(error)) return 'not found';
   if (/EACCES|EPERM|access denied|permission/i.test(error)) return 'access denied';
   if (/EADDRINUSE|in use/i.test(error)) return 'address in use';
-  const words = error.replace(/^(debugger|target): /, '');
+  const words = error
+    .replace(/^(debugger|target): /, '')
+    .replace(/^(unix|tcp|udp|serial|vmbus|vm|pipe)[: ]\S*: /, '');
   return words.length > 40 ? `${words.slice(0, 39).trimEnd()}…` : words;
 }
 

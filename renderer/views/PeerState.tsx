@@ -7,6 +7,7 @@ import type { Side } from '../../electron/api/contract';
 import { tickPeerClock, usePeerClock } from '../store/peer-clock';
 import { launchedWords, peerWords } from '../store/peer-words';
 import { useWorkbench } from '../store/workbench';
+import { formatBytes } from './format';
 
 const LABEL: Record<Side, string> = { debugger: 'Debugger', target: 'Target' };
 
@@ -28,13 +29,13 @@ export function PeerState(): React.JSX.Element | null {
   return (
     <span className="peers" aria-label="Peers">
       {(['debugger', 'target'] as const).map((side) => {
-        const words = peerWords(peers[side], elapsed);
+        const words = peerWords(peers[side], elapsed, formatBytes);
         return (
           <span
             key={side}
             className={`peer peer-${words.tone}`}
             data-testid={`peer-${side}`}
-            title={peers[side].line}
+            title={words.title}
           >
             {LABEL[side]}: {words.text}
             {words.reconnects && <span className="peer-reconnects"> · {words.reconnects}</span>}

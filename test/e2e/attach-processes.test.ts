@@ -101,7 +101,7 @@ describe('the attach page with real processes', () => {
     const { page } = h;
     const T = join(dir, 't.sock');
     const D = join(dir, 'd.sock');
-    kdscope('simulate', 'target', '--listen', `unix:${T}`);
+    const target = kdscope('simulate', 'target', '--listen', `unix:${T}`);
     await waitFor(async () => existsSync(T), 'the simulated target to listen');
 
     await page.getByTestId('debugger-kind-endpoint').check();
@@ -169,6 +169,22 @@ describe('the attach page with real processes', () => {
     expect(await text('session-state')).toBe('running');
     expect(await text('peer-target')).toBe('Target: talking');
     await h.shot('14-debugger-reconnected');
+
+    // The target vanishes: gone, reconnecting, as the CLI says; the refused dial is the detail.
+    target.kill('SIGKILL');
+    await waitFor(
+      async () => /^Target: gone \d+ s, reconnecting/.test(await text('peer-target')),
+      'target gone, reconnecting',
+      2000,
+    );
+    await waitFor(
+      async () =>
+        /last attempt: .*t\.sock/.test(
+          (await page.getByTestId('peer-target').getAttribute('title')) ?? '',
+        ),
+      'the failed dial in the tooltip',
+    );
+    expect(await text('peer-target')).toMatch(/^Target: gone \d+ s, reconnecting/);
     await page.getByTestId('stop').click();
     await waitFor(async () => (await text('session-state')) === 'stopped', 'stopped');
     dbg.kill('SIGKILL');

@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -76,6 +76,69 @@ describe('kdscope bridge (process)', () => {
     let chunks = 0;
     openCapture(pcap).forEach(() => chunks++);
     expect(chunks).toBe(frames);
+  });
+
+  it('its unix socket file removed: one line, listens at the path again, a debugger gets through', async () => {
+    const { run, sock } = await bridgeToSim('relisten.pcap');
+    rmSync(sock);
+    await until(
+      () => run.stderr.includes('the socket file was removed; listening there again'),
+      () => `the bridge to listen again (stderr: ${run.stderr})`,
+    );
+    expect(run.stderr).toBe(
+      `kdscope bridge: ${sock}: the socket file was removed; listening there again\n`,
+    );
+    await scriptedSession(sock);
+    run.child.kill('SIGINT');
+    const [code] = (await once(run.child, 'exit')) as [number];
+    expect(code).toBe(0);
+    expect(run.stdout).toMatch(/debugger: connected/);
+    expect(existsSync(sock)).toBe(false);
+  });
+
+  it('bytes read while no debugger was connected are counted as not delivered, and recorded', async () => {
+    const tgtPath = join(dir, 'flood.sock');
+    const total = 2 * 1024 * 1024;
+    let sent = 0;
+    const held: Socket[] = [];
+    // One flood, on a connection kept open (an end would make the bridge redial).
+    const flood = createServer((socket) => {
+      socket.on('error', () => undefined);
+      held.push(socket);
+      if (held.length === 1) socket.write(Buffer.alloc(total, 0x42), () => (sent = total));
+    });
+    await new Promise<void>((resolve) => flood.listen(tgtPath, resolve));
+    try {
+      const pcap = join(dir, 'flood.pcap');
+      const run = kdscope([
+        'bridge',
+        '--debugger',
+        `unix:${join(dir, 'dbg.sock')}`,
+        '--target',
+        `unix:${tgtPath}`,
+        '--pcap',
+        pcap,
+      ]);
+      await until(() => sent === total, 'the flood to be sent');
+      await until(
+        () => /tgt->dbg 2\.0 MiB \(2\.0 MiB not delivered\)/.test(run.stdout),
+        () => `the status line to say so (stdout: ${run.stdout})`,
+      );
+      run.child.kill('SIGINT');
+      const [code] = (await once(run.child, 'exit')) as [number];
+      expect(code).toBe(0);
+      expect(run.stdout).toContain(
+        '2.0 MiB target->debugger (2.0 MiB not delivered: no debugger connected)',
+      );
+      expect(run.stdout).not.toMatch(/debugger->target \(/);
+      // The capture keeps what was on the wire.
+      let bytes = 0;
+      openCapture(pcap).forEach((chunk) => void (bytes += chunk.bytes.length));
+      expect(bytes).toBe(total);
+    } finally {
+      for (const socket of held) socket.destroy();
+      flood.close();
+    }
   });
 
   it('kill -9 mid-session leaves a capture tshark reads to the last frame', async () => {

@@ -74,6 +74,35 @@ describe('a UI session between real processes', () => {
     await view.handlers['session.stop']();
   }, 60_000);
 
+  it('a target that vanished is gone, reconnecting, with the failed dial as detail and an info line', async () => {
+    const targetPath = join(dir, 'target.sock');
+    const first = kdscope(['simulate', 'target', '--listen', `unix:${targetPath}`]);
+    await until(() => existsSync(targetPath), 'the simulated target to listen');
+    const workbench = new Workbench({ capturesDir: dir });
+    cleanups.push(() => workbench.dispose());
+    const view = connectView(workbench, 8, true);
+    cleanups.push(() => view.handlers.dispose());
+    await view.handlers['session.start']({
+      debugger: `unix:${join(dir, 'dbg.sock')}`,
+      target: `unix:${targetPath}`,
+    });
+    const peers = () => workbench.status().peers!;
+    await until(() => peers().target.connection === 'connected', 'the target to be reached');
+    first.kill('SIGKILL');
+    await until(() => peers().target.error !== undefined, 'a failed redial');
+    const target = peers().target;
+    expect(target).toMatchObject({ connection: 'gone', condition: 'gone', connections: 1 });
+    expect(target.line).toMatch(/^target: gone for \d+ s, reconnecting/);
+    expect(target.error).toMatch(/target\.sock: (nobody listens|connection refused)/);
+    const log = await view.handlers['engine.log']();
+    const redial = log.filter((l) => l.message === target.error);
+    expect(redial).toMatchObject([{ level: 'info', source: 'target' }]);
+    expect(log.filter((l) => l.level === 'error')).toEqual([]);
+    kdscope(['simulate', 'target', '--listen', `unix:${targetPath}`]);
+    await until(() => peers().target.connection === 'connected', 'the target back');
+    expect(peers().target.connections).toBe(2);
+  }, 60_000);
+
   it('names a target it cannot reach in the status, one line, and keeps trying', async () => {
     const workbench = new Workbench({ capturesDir: dir });
     cleanups.push(() => workbench.dispose());
@@ -89,6 +118,10 @@ describe('a UI session between real processes', () => {
     expect(target.line).toMatch(new RegExp(`target: .*${missing}`));
     expect(target.line.split('\n')).toHaveLength(1);
     expect(target.connection).toBe('waiting');
+    // Expected while a VM boots: said, not counted as an error.
+    const log = await view.handlers['engine.log']();
+    expect(log.filter((l) => l.level === 'error')).toEqual([]);
+    expect(log.filter((l) => l.source === 'target').map((l) => l.level)).toContain('info');
     // It comes up later: the session reaches it without a restart.
     kdscope(['simulate', 'target', '--listen', `unix:${missing}`]);
     await until(() => workbench.status().peers?.target.connection === 'connected', 'the target');

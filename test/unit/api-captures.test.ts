@@ -70,4 +70,36 @@ describe('captures folder', () => {
     ]);
     expect(listCaptures(join(dir, 'gone'))).toEqual([]);
   });
+
+  it('lists sessions by when they started (the name), -2 after its second, -10 after -9', () => {
+    // Written as restarts leave them: an empty capture, then a long session of the same second.
+    const at = (name: string, modified: number): void => {
+      writeFileSync(join(dir, name), 'x');
+      const t = date.getTime() / 1000 + modified;
+      utimesSync(join(dir, name), t, t);
+    };
+    at('kdscope-2026-11-25-10-00-00.pcap', 0.1);
+    at('kdscope-2026-11-25-10-00-00-2.pcap', 9);
+    at('kdscope-2026-11-25-10-00-00-9.pcap', 9.2);
+    at('kdscope-2026-11-25-10-00-00-10.pcap', 9.1);
+    at('kdscope-2026-11-25-10-00-03.pcap', 3.5);
+    at('kdscope-2026-11-25-10-00-07.pcapng', 7.5);
+    expect(listCaptures(dir).map((c) => c.name)).toEqual([
+      'kdscope-2026-11-25-10-00-07.pcapng',
+      'kdscope-2026-11-25-10-00-03.pcap',
+      'kdscope-2026-11-25-10-00-00-10.pcap',
+      'kdscope-2026-11-25-10-00-00-9.pcap',
+      'kdscope-2026-11-25-10-00-00-2.pcap',
+      'kdscope-2026-11-25-10-00-00.pcap',
+    ]);
+    // The running session's first, whatever the names say; a file of another name by its change.
+    at('mine.pcap', 3.2);
+    const live = listCaptures(dir, join(dir, 'kdscope-2026-11-25-10-00-00-2.pcap'));
+    expect(live.map((c) => c.name).slice(0, 4)).toEqual([
+      'kdscope-2026-11-25-10-00-00-2.pcap',
+      'kdscope-2026-11-25-10-00-07.pcapng',
+      'kdscope-2026-11-25-10-00-03.pcap',
+      'mine.pcap',
+    ]);
+  });
 });

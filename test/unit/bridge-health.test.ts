@@ -74,6 +74,28 @@ describe('HealthMonitor', () => {
     for (const s of t.seen) expect(s.line).not.toContain('\n');
   });
 
+  it('says a debugger is silent because there is no target, not that WinDbg is busy', () => {
+    const t = setup({ silentAfterMs: 10_000 });
+    t.health.setConnection('debugger', 'connected');
+    t.advance(10_000);
+    expect(t.health.status('debugger').line).toBe(
+      'debugger: connected, silent for 10 s (no target yet)',
+    );
+    t.health.setConnection('target', 'connected');
+    t.health.setConnection('target', 'gone');
+    t.health.observeBytes('debugger->target', 1);
+    t.advance(11_000);
+    expect(t.health.status('debugger').line).toBe(
+      'debugger: connected, silent for 11 s (the target is gone)',
+    );
+    t.health.setConnection('target', 'connected');
+    t.health.observeBytes('debugger->target', 1);
+    t.advance(12_000);
+    expect(t.health.status('debugger').line).toBe(
+      'debugger: connected, silent for 12 s (idle, or is WinDbg busy?)',
+    );
+  });
+
   it('detects a RESET bounce loop and clears it when data flows', () => {
     const t = setup({ resetLoopCount: 5, resetWindowMs: 2_000 });
     t.health.setConnection('debugger', 'connected');

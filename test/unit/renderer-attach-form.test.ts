@@ -159,7 +159,12 @@ describe('peer words', () => {
   });
 
   it('says each condition in a few words, with the reconnects', () => {
-    expect(peerWords(peer({}))).toEqual({ text: 'talking', tone: 'ok', reconnects: '' });
+    expect(peerWords(peer({}))).toEqual({
+      text: 'talking',
+      tone: 'ok',
+      reconnects: '',
+      title: 'debugger: connected and talking',
+    });
     expect(peerWords(peer({ connections: 2 })).reconnects).toBe('1 reconnect');
     expect(peerWords(peer({ connections: 4 })).reconnects).toBe('3 reconnects');
     expect(peerWords(peer({ condition: 'waiting', connections: 0 })).text).toBe('waiting');
@@ -180,13 +185,61 @@ describe('peer words', () => {
     expect(peerWords(gone)).toMatchObject({ text: 'gone 0 s', tone: 'bad' });
   });
 
+  it('a target that was up and is redialled is gone, reconnecting: the dial error is the detail', () => {
+    const redialled = peer({
+      condition: 'gone',
+      connection: 'gone',
+      line: 'target: gone for 1 s, reconnecting (is the VM still running?)',
+      error: 'unix:/tmp/t.sock: connection refused: nothing listens there',
+    });
+    const words = peerWords(redialled, 5200);
+    expect(words).toMatchObject({ text: 'gone 6 s, reconnecting', tone: 'bad' });
+    // The tooltip counts on with the label, and names the last attempt.
+    expect(words.title).toBe(
+      'target: gone for 6 s, reconnecting (is the VM still running?)\n' +
+        'last attempt: unix:/tmp/t.sock: connection refused: nothing listens there',
+    );
+  });
+
+  it('names the bytes for a side that reached no one in its tooltip', () => {
+    const waiting = peer({
+      condition: 'waiting',
+      connection: 'waiting',
+      connections: 0,
+      line: 'debugger: waiting for the debugger to connect',
+      notDelivered: 2 * 1024 * 1024,
+    });
+    const mib = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+    expect(peerWords(waiting, 0, mib).title).toBe(
+      'debugger: waiting for the debugger to connect\n' +
+        '2.0 MiB for it not delivered (read while it was not connected; recorded)',
+    );
+    expect(peerWords(peer({})).title).toBe('debugger: connected and talking');
+  });
+
+  it('a target never reached is not up yet, with why', () => {
+    const notYet = peer({
+      condition: 'error',
+      connection: 'waiting',
+      connections: 0,
+      line: 'target: unix:/tmp/t.sock: nobody listens there (no such socket)',
+      error: 'unix:/tmp/t.sock: nobody listens there (no such socket)',
+    });
+    expect(peerWords(notYet)).toMatchObject({
+      text: 'not up yet: nobody listens',
+      tone: 'warn',
+    });
+  });
+
   it('turns transport errors into plain words', () => {
-    const error = (e: string): string => peerWords(peer({ condition: 'error', error: e })).text;
+    const error = (e: string): string =>
+      peerWords(peer({ condition: 'error', connection: 'gone', error: e })).text;
     expect(error('cannot open \\\\.\\pipe\\x: all pipe instances are busy (ERROR_PIPE_BUSY)')).toBe(
       'error: pipe busy',
     );
     expect(error('connect ECONNREFUSED 127.0.0.1:9')).toBe('error: refused');
     expect(error('connect ENOENT /tmp/t.sock')).toBe('error: not found');
+    expect(error('tcp:10.0.0.2:9: host unreachable')).toBe('error: host unreachable');
     expect(error('something else entirely that is rather long to show in a chip')).toBe(
       'error: something else entirely that is rather…',
     );

@@ -6,6 +6,7 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  unlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { type Socket } from 'node:net';
@@ -22,8 +23,11 @@ import {
   netAcceptor,
   netAddress,
   netDialer,
+  type AcceptorNotice,
   type ByteChannel,
+  type NetAcceptor,
 } from '../../electron/engine/transports';
+import { untilWithin } from '../support/until';
 
 let dir: string;
 beforeEach(() => {
@@ -132,6 +136,112 @@ describe('net transports', () => {
     await expect(
       createDialer(parseEndpoint(`unix:${join(dir, 'x.sock')}`)).dial(controller.signal),
     ).rejects.toThrow(/cancelled/);
+  });
+});
+
+describe('a unix socket file removed or replaced while listening', () => {
+  const until = untilWithin(10_000);
+
+  async function served(
+    path: string,
+  ): Promise<{ acceptor: NetAcceptor; notices: AcceptorNotice[] }> {
+    const acceptor = await netAcceptor({ kind: 'unix', path }, undefined, { watchMs: 50 });
+    const notices: AcceptorNotice[] = [];
+    acceptor.onNotice?.((notice) => notices.push(notice));
+    acceptor.onConnection(() => undefined);
+    return { acceptor, notices };
+  }
+
+  it('listens at the path again, says so once, and keeps connections it had', async () => {
+    const path = join(dir, 'gone.sock');
+    const { acceptor, notices } = await served(path);
+    const accepted: ByteChannel[] = [];
+    acceptor.onConnection((channel) => accepted.push(channel));
+    try {
+      const before = await netDialer({ kind: 'unix', path }).dial();
+      await until(() => accepted.length === 1, 'the first connection');
+      unlinkSync(path);
+      await until(() => notices.length === 1, 'the notice');
+      expect(notices[0]).toEqual({
+        level: 'warn',
+        message: `${path}: the socket file was removed; listening there again`,
+      });
+      expect(statSync(path).isSocket()).toBe(true);
+      const after = await netDialer({ kind: 'unix', path }).dial();
+      await until(() => accepted.length === 2, 'a connection at the path again');
+      // The connection accepted before still carries bytes.
+      before.write('still');
+      const [got] = (await once(accepted[0]!, 'data')) as [Buffer];
+      expect(got.toString()).toBe('still');
+      // A second removal is said again.
+      unlinkSync(path);
+      await until(() => notices.length === 2, 'the second notice');
+      before.destroy();
+      after.destroy();
+    } finally {
+      await acceptor.close();
+    }
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it('takes a dead socket put in its place, but never a file or a live socket', async () => {
+    const path = join(dir, 'swap.sock');
+    const { acceptor, notices } = await served(path);
+    try {
+      unlinkSync(path);
+      writeFileSync(path, 'precious\n');
+      await until(() => notices.length === 1, 'the notice');
+      expect(notices[0]!.level).toBe('error');
+      expect(notices[0]!.message).toMatch(
+        /swap\.sock was replaced by something that is not a socket/,
+      );
+      expect(readFileSync(path, 'utf8')).toBe('precious\n');
+      unlinkSync(path);
+      const made = spawnSync('python3', [
+        '-c',
+        'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])',
+        path,
+      ]);
+      expect(made.status).toBe(0);
+      await until(() => notices.length === 2, 'listening again');
+      expect(notices[1]!.message).toBe(
+        `${path}: the socket file was replaced by a dead socket; listening there again`,
+      );
+      (await netDialer({ kind: 'unix', path }).dial()).destroy();
+      unlinkSync(path);
+      const other = await netAcceptor({ kind: 'unix', path });
+      try {
+        await until(() => notices.length === 3, 'the live socket noticed');
+        expect(notices[2]!.message).toMatch(/taken over by another program's socket/);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        expect(notices).toHaveLength(3);
+      } finally {
+        await other.close();
+      }
+    } finally {
+      await acceptor.close();
+    }
+  });
+
+  it('says so when it cannot listen there again, and retries', async () => {
+    const sub = join(dir, 'sub');
+    mkdirSync(sub);
+    const path = join(sub, 'kd.sock');
+    const { acceptor, notices } = await served(path);
+    try {
+      rmSync(sub, { recursive: true });
+      await until(() => notices.length === 1, 'the notice');
+      expect(notices[0]!.level).toBe('error');
+      expect(notices[0]!.message).toMatch(
+        /kd\.sock: .+ \(the socket file was removed; retrying\)$/,
+      );
+      mkdirSync(sub);
+      await until(() => notices.length === 2, 'listening again');
+      expect(statSync(path).isSocket()).toBe(true);
+    } finally {
+      await acceptor.close();
+    }
+    expect(existsSync(path)).toBe(false);
   });
 });
 

@@ -147,6 +147,11 @@ export class Bridge {
     const bridge = new Bridge(options, acceptor, dialer);
     bridge.fdRuntime = fdRuntime;
     acceptor.onConnection((channel) => bridge.attach('debugger', channel));
+    // The debugger's listener in trouble after it started (its socket file removed, EMFILE).
+    acceptor.onNotice?.((notice) => {
+      if (notice.level === 'error') bridge.error('listener', notice.message);
+      else bridge.notice('listener', notice.level, notice.message);
+    });
     bridge.targetLoop = bridge.runTargetLoop();
     return bridge;
   }
@@ -248,6 +253,10 @@ export class Bridge {
     this.error(side, describeTransportError(error, endpoint, 'io').message);
   }
 
+  private notice(source: string, level: 'info' | 'warn', message: string): void {
+    this.emit({ kind: 'notice', source, level, message });
+  }
+
   private error(source: string, message: string): void {
     this.counts.errors++;
     this.emit({ kind: 'error', source, message });
@@ -262,11 +271,12 @@ export class Bridge {
         channel = await this.dialer.dial(signal);
       } catch (error) {
         if (signal.aborted) return;
-        // Say each distinct failure once, not once per retry.
+        // Say each distinct failure once, not once per retry. Not an error: a VM not up yet or
+        // rebooting is what the bridge waits for.
         const message = (error as Error).message;
         if (message !== this.lastTargetError) {
           this.lastTargetError = message;
-          this.error('target', message);
+          this.emit({ kind: 'unreachable', side: 'target', message });
         }
         await sleep(backoff.delay(), signal);
         continue;
@@ -301,7 +311,11 @@ export class Bridge {
       return;
     }
     // A second debugger connection means WinDbg restarted before we saw the old one go.
-    this.channels[side]?.destroy();
+    const earlier = this.channels[side];
+    if (earlier) {
+      earlier.destroy();
+      this.notice(side, 'info', `${side}: a new connection came; the earlier one was closed`);
+    }
     this.channels[side] = channel;
     if (side === 'debugger') this.counts.debuggerConnections++;
     else this.counts.targetConnections++;

@@ -183,6 +183,16 @@ export class HealthMonitor {
     const waiting = this.pending[peer];
     const sends = waiting?.sends ?? 0;
     const quiet = now - info.lastByteAt;
+    const peerState = this.sides[peer].state;
+    // WinDbg has nothing to say while there is no target to say it to.
+    const why = (): string =>
+      side === 'target'
+        ? 'running, or is the VM paused?'
+        : peerState === 'connected'
+          ? 'idle, or is WinDbg busy?'
+          : peerState === 'gone'
+            ? 'the target is gone'
+            : 'no target yet';
     const text = (): string => {
       switch (condition) {
         case 'waiting':
@@ -207,10 +217,7 @@ export class HealthMonitor {
               : ' — is WinDbg stuck?')
           );
         case 'silent':
-          return (
-            `connected, silent for ${seconds(quiet)}` +
-            (side === 'target' ? ' (running, or is the VM paused?)' : ' (idle, or is WinDbg busy?)')
-          );
+          return `connected, silent for ${seconds(quiet)} (${why()})`;
         case 'talking':
           return 'connected and talking';
       }

@@ -61,6 +61,15 @@ export interface BridgeCounters {
 export type BridgeEvent =
   | { readonly kind: 'side'; readonly side: Side; readonly state: 'waiting' | 'connected' | 'gone' }
   | { readonly kind: 'error'; readonly source: string; readonly message: string }
+  /** A dial of this side failed; the bridge tries again (said once per distinct failure). */
+  | { readonly kind: 'unreachable'; readonly side: Side; readonly message: string }
+  /** What the bridge did on its own that a user should know (not counted as an error). */
+  | {
+      readonly kind: 'notice';
+      readonly source: string;
+      readonly level: 'info' | 'warn';
+      readonly message: string;
+    }
   | { readonly kind: 'health'; readonly status: HealthStatus }
   | {
       readonly kind: 'packets';

@@ -13,6 +13,7 @@ export * from './types';
 export { Backoff, sleep } from './backoff';
 export { describeTransportError } from './errors';
 export { netAcceptor, netAddress, netDialer } from './net';
+export type { NetAcceptor, NetAcceptorOptions } from './net';
 export { serialDialer } from './serial';
 export { dialingAcceptor } from './dialing-acceptor';
 export { memoryPair } from './memory-pair';

@@ -32,11 +32,20 @@ export interface Dialer {
   dial(signal?: AbortSignal): Promise<ByteChannel>;
 }
 
+/** Something an acceptor did or met on its own after it started listening, in one line. */
+export interface AcceptorNotice {
+  /** 'warn': it recovered (listens again); 'error': it could not (an accept failed). */
+  readonly level: 'warn' | 'error';
+  readonly message: string;
+}
+
 /** The passive side: waits for peers (WinDbg connecting to our pipe or socket). */
 export interface Acceptor {
   readonly description: string;
   /** Each accepted channel is handed to the listener; returns the disposer. */
   onConnection(listener: (channel: ByteChannel) => void): () => void;
+  /** Trouble after listening (an accept failed, the socket file vanished); returns the disposer. */
+  onNotice?(listener: (notice: AcceptorNotice) => void): () => void;
   /** Stops accepting and releases the address (unlinks a unix socket we created). */
   close(): Promise<void>;
 }

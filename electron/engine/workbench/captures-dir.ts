@@ -48,7 +48,28 @@ const CAPTURE_FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,200}\.(pcap|pcapng|cap)
 export const isCaptureFileName = (name: string): boolean =>
   CAPTURE_FILE_NAME.test(name) && !name.includes('..');
 
-/** The captures in `dir`, newest first (at most `max`); `live` marks the running session's. */
+const SESSION_NAME = /^kdscope-(\d{4})-(\d\d)-(\d\d)-(\d\d)-(\d\d)-(\d\d)(?:-(\d+))?\./;
+
+/**
+ * When a capture's session started: its name says it (local time, as defaultCaptureName wrote
+ * it; `-2`, `-3`... come after the name without a number within that second); a file named
+ * otherwise, its last change. A session's file changes until it ends, so by that alone a long
+ * session would sort above the shorter ones that started after it.
+ */
+function startedAt(name: string, modifiedAt: number): number {
+  const m = SESSION_NAME.exec(name);
+  if (!m) return modifiedAt;
+  const [, y, mo, d, h, mi, s, n] = m.map(Number) as number[];
+  const start = new Date(y!, mo! - 1, d!, h!, mi!, s!).getTime();
+  // The name says the second, not when in it: the end of it, so a file changed within that
+  // second sorts below; within it, in the order of the numbers (a fraction of a ms each).
+  return start + 999 + Math.min(999, Number.isNaN(n!) ? 0 : n! - 1) / 1000;
+}
+
+/**
+ * The captures in `dir`, newest first by when their session started (at most `max`); `live`
+ * marks the running session's.
+ */
 export function listCaptures(dir: string, live?: string, max = 200): RecordedCapture[] {
   let names: string[];
   try {
@@ -74,5 +95,16 @@ export function listCaptures(dir: string, live?: string, max = 200): RecordedCap
       // Gone between readdir and stat: not listed.
     }
   }
-  return found.sort((a, b) => b.modifiedAt - a.modifiedAt).slice(0, max);
+  const order = new Map(found.map((c) => [c, startedAt(c.name, c.modifiedAt)]));
+  return (
+    found
+      // The running session's is the newest, whatever the names say.
+      .sort(
+        (a, b) =>
+          Number(b.live ?? false) - Number(a.live ?? false) ||
+          order.get(b)! - order.get(a)! ||
+          b.modifiedAt - a.modifiedAt,
+      )
+      .slice(0, max)
+  );
 }

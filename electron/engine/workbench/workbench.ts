@@ -741,9 +741,13 @@ export class Workbench {
       const error = failure ?? this.lostWith[side];
       const connections =
         side === 'debugger' ? counters.debuggerConnections : counters.targetConnections;
-      // Not connected and the last attempt failed: that failure is the news, not "waiting".
-      const failing = failure !== undefined && !bridge.connected(side);
+      // Never reached and the last attempt failed: that failure is the news, not "waiting". A
+      // side that was connected and is redialled is gone, reconnecting; the failure its detail.
+      const failing = failure !== undefined && !bridge.connected(side) && connections === 0;
+      const notDelivered =
+        counters[side === 'debugger' ? 'target->debugger' : 'debugger->target'].droppedBytes;
       return {
+        ...(notDelivered > 0 ? { notDelivered } : {}),
         connection: bridge.connected(side) ? 'connected' : connections > 0 ? 'gone' : 'waiting',
         condition: failing ? 'error' : health.condition,
         line: failing ? `${side}: ${failure}` : health.line,
@@ -771,6 +775,15 @@ export class Workbench {
         return;
       case 'health':
         this.broadcast('session.state', this.status());
+        return;
+      case 'unreachable':
+        // The side's last failure, the detail of its waiting or reconnecting; expected, so info.
+        this.sideErrors[event.side] = event.message;
+        this.log('info', event.side, event.message);
+        this.broadcast('session.state', this.status());
+        return;
+      case 'notice':
+        this.log(event.level, event.source, event.message);
         return;
       case 'error':
         if (event.source === 'debugger' || event.source === 'target')

@@ -64,12 +64,21 @@ const MARGIN = { top: 4, right: 10, bottom: 0, left: 0 };
 
 type Series = keyof Pick<
   LinkPoint,
-  'dtPackets' | 'tdPackets' | 'dtBytes' | 'tdBytes' | 'dtQueued' | 'tdQueued' | 'ring0' | 'ring1'
+  | 'dtPackets'
+  | 'tdPackets'
+  | 'dtBytes'
+  | 'tdBytes'
+  | 'dtDropped'
+  | 'tdDropped'
+  | 'dtQueued'
+  | 'tdQueued'
+  | 'ring0'
+  | 'ring1'
 >;
 
 interface ChartProps {
   points: readonly LinkPoint[];
-  lines: readonly { key: Series; name: string; color: string }[];
+  lines: readonly { key: Series; name: string; color: string; dashed?: boolean }[];
   tick: (v: number) => string;
   value: (v: number) => string;
   /** The time the tooltip names: the bucket's end, or the whole bucket when wider than 1 s. */
@@ -115,6 +124,7 @@ function Chart(p: ChartProps): React.JSX.Element {
             stroke={l.color}
             dot={false}
             strokeWidth={1.5}
+            {...(l.dashed ? { strokeDasharray: '4 3' } : {})}
             isAnimationActive={false}
             connectNulls
           />
@@ -186,9 +196,22 @@ const DIR_LEGEND: readonly [string, string][] = [
   [TD, 'T->D (to the debugger)'],
 ];
 
-function RateCards(props: { points: readonly LinkPoint[] }): React.JSX.Element {
+/** Bytes read while their receiver was absent, so far: '' when every byte was delivered. */
+export function notDeliveredText(sample: LinkSample | undefined): string {
+  const d = sample?.['debugger->target'].droppedBytes ?? 0;
+  const u = sample?.['target->debugger'].droppedBytes ?? 0;
+  if (d + u === 0) return '';
+  const parts = [d > 0 ? `D->T ${bytesText(d)}` : '', u > 0 ? `T->D ${bytesText(u)}` : ''];
+  return `not delivered (no receiver connected): ${parts.filter(Boolean).join(', ')}`;
+}
+
+function RateCards(props: {
+  points: readonly LinkPoint[];
+  sample: LinkSample | undefined;
+}): React.JSX.Element {
   const { points } = props;
   const last = points.at(-1);
+  const dropped = notDeliveredText(props.sample);
   const rates = last
     ? [
         `D->T ${rateText(last.dtPackets)} packets/s, ${bytesText(last.dtBytes)}/s`,
@@ -218,11 +241,14 @@ function RateCards(props: { points: readonly LinkPoint[] }): React.JSX.Element {
       <Card
         id="bytes"
         title="Bytes per second"
-        hint="Bytes relayed each way per second (the newest interval shown)"
+        hint="Bytes read each way per second (the newest interval shown); dashed: those read while the receiving side was not connected, recorded but delivered to no one"
         legend={DIR_LEGEND}
-        summary={
-          last ? [`D->T ${bytesText(last.dtBytes)}/s`, `T->D ${bytesText(last.tdBytes)}/s`] : rates
-        }
+        summary={[
+          ...(last
+            ? [`D->T ${bytesText(last.dtBytes)}/s`, `T->D ${bytesText(last.tdBytes)}/s`]
+            : rates),
+          ...(dropped ? [dropped] : []),
+        ]}
         points={points.length}
       >
         <Chart
@@ -230,6 +256,12 @@ function RateCards(props: { points: readonly LinkPoint[] }): React.JSX.Element {
           lines={[
             { key: 'dtBytes', name: 'D->T bytes/s', color: DT },
             { key: 'tdBytes', name: 'T->D bytes/s', color: TD },
+            ...(dropped
+              ? ([
+                  { key: 'dtDropped', name: 'D->T not delivered/s', color: DT, dashed: true },
+                  { key: 'tdDropped', name: 'T->D not delivered/s', color: TD, dashed: true },
+                ] as const)
+              : []),
           ]}
           tick={shortNumber}
           value={(v) => `${bytesText(v)}/s`}
@@ -528,7 +560,7 @@ export function LinkGraphsPane(): React.JSX.Element {
         </div>
       ) : (
         <div className="graphs-row">
-          <RateCards points={points} />
+          <RateCards points={points} sample={last} />
           {last?.rings && last.rings.length > 0 ? (
             <RingCard points={points} last={last} />
           ) : (
