@@ -82,30 +82,33 @@ function ourPackets(streams: Record<Direction, Uint8Array>): {
   return { packets, garbage, breakins };
 }
 
-async function tsharkPackets(path: string): Promise<Seen[]> {
-  const tshark = requireTool('tshark');
+/** tshark with our dissector over `path`: the given -T fields (-e) rows, tab-separated. */
+async function tsharkFields(
+  path: string,
+  fields: readonly string[],
+  extra: readonly string[] = [],
+): Promise<string> {
   const { stdout } = await run(
-    tshark,
+    requireTool('tshark'),
     [
       '-X',
       `lua_script:${lua}`,
       '-r',
       path,
+      ...extra,
       '-T',
       'fields',
       '-E',
       'separator=/t',
-      '-e',
-      'udp.srcport',
-      '-e',
-      'kd.type',
-      '-e',
-      'kd.id',
-      '-e',
-      'kd.checksum_ok',
+      ...fields.flatMap((f) => ['-e', f]),
     ],
     { maxBuffer: 64 * 1024 * 1024, timeout: 60_000 },
   );
+  return stdout;
+}
+
+async function tsharkPackets(path: string): Promise<Seen[]> {
+  const stdout = await tsharkFields(path, ['udp.srcport', 'kd.type', 'kd.id', 'kd.checksum_ok']);
   const out: Seen[] = [];
   for (const line of stdout.split('\n')) {
     const [port, types, ids, oks] = line.split('\t');
@@ -178,22 +181,7 @@ describe('kdscope.lua dissector (tshark) agrees with our decoder', () => {
       // dissector reports a run cut by a frame boundary as two: compare where, not how many.)
       expect(ours.breakins.length).toBeGreaterThan(0);
       expect(streams['target->debugger'].includes(0x62)).toBe(true);
-      const { stdout: ports } = await run(
-        requireTool('tshark'),
-        [
-          '-X',
-          `lua_script:${lua}`,
-          '-r',
-          path,
-          '-Y',
-          'kd.breakin',
-          '-T',
-          'fields',
-          '-e',
-          'udp.srcport',
-        ],
-        { timeout: 60_000 },
-      );
+      const ports = await tsharkFields(path, ['udp.srcport'], ['-Y', 'kd.breakin']);
       expect(new Set(ports.trim().split('\n'))).toEqual(new Set(['51111']));
     });
   }
@@ -211,21 +199,10 @@ describe('kdscope.lua dissector (tshark) agrees with our decoder', () => {
       4000,
       1,
     );
-    const tshark = requireTool('tshark');
-    const { stdout } = await run(tshark, [
-      '-X',
-      `lua_script:${lua}`,
-      '-r',
-      path,
-      '-T',
-      'fields',
-      '-e',
+    const stdout = await tsharkFields(path, [
       'kd.api_name',
-      '-e',
       'kd.address',
-      '-e',
       'kd.count',
-      '-e',
       '_ws.col.Info',
     ]);
     expect(stdout.trim().split('\t')).toEqual([
@@ -260,18 +237,11 @@ describe('kdscope.lua dissector (tshark) agrees with our decoder', () => {
     });
     writer.close();
     const tshark = requireTool('tshark');
-    const fields = ['kd.status', 'kd.actual', 'kd.version.major', 'kd.version.kernbase'];
-    const { stdout } = await run(tshark, [
-      '-X',
-      `lua_script:${lua}`,
-      '-r',
-      path,
-      '-T',
-      'fields',
-      '-E',
-      'separator=/t',
-      ...fields.flatMap((f) => ['-e', f]),
-      '-e',
+    const stdout = await tsharkFields(path, [
+      'kd.status',
+      'kd.actual',
+      'kd.version.major',
+      'kd.version.kernbase',
       '_ws.col.Info',
     ]);
     const rows = stdout
@@ -353,16 +323,7 @@ describe('kdscope.lua dissector (tshark) agrees with our decoder', () => {
       writer.write({ dir: f.dir, timeUs: 1_700_000_000_000_000 + f.at * 1e6, bytes: f.bytes });
     }
     writer.close();
-    const { stdout } = await run(requireTool('tshark'), [
-      '-X',
-      `lua_script:${lua}`,
-      '-r',
-      path,
-      '-T',
-      'fields',
-      '-e',
-      '_ws.col.Info',
-    ]);
+    const stdout = await tsharkFields(path, ['_ws.col.Info']);
     expect(stdout.trimEnd().split('\n')).toEqual([
       'T->D DEBUG_IO id=0x80800000 "one"',
       'T->D [continuation of a KD packet]',

@@ -5,7 +5,6 @@ import { describe, expect, it } from 'vitest';
 import { PacketType } from '../../protocol/kd/constants';
 import { encodeDataPacket } from '../../protocol/kd/encoder';
 import type { Direction } from '../../protocol/kd/events';
-import type { FieldNode } from '../../protocol/kd/summary';
 import { describePacket, dissectPacket } from '../../protocol/kd/payloads';
 import { inspectPacket } from '../../protocol/kd/payloads/inspect';
 import {
@@ -17,19 +16,13 @@ import {
   writeReply,
   writeRequest,
 } from '../support/kd-manipulate-pairs';
+import { findField } from '../support/field-nodes';
 
 const UNSET = '(not filled in a request)';
 const REQUEST: Direction = 'debugger->target';
 const REPLY: Direction = 'target->debugger';
 
-function find(nodes: readonly FieldNode[] | undefined, name: string): FieldNode | undefined {
-  for (const n of nodes ?? []) {
-    if (n.name === name) return n;
-    const inner = find(n.children, name);
-    if (inner) return inner;
-  }
-  return undefined;
-}
+const find = findField;
 
 const packet = (payload: Uint8Array): Uint8Array =>
   encodeDataPacket(PacketType.STATE_MANIPULATE, 0x80800000, payload);

@@ -3,7 +3,6 @@
 import { describe, expect, it } from 'vitest';
 import { ManipulateApi, PacketType, StateChange } from '../../protocol/kd/constants';
 import { encodeAck, encodeDataPacket } from '../../protocol/kd/encoder';
-import type { FieldNode } from '../../protocol/kd/summary';
 import {
   decodeDebugIo,
   decodeFileIo,
@@ -17,6 +16,7 @@ import {
   ntStatusName,
   stateChangeFields,
 } from '../../protocol/kd/payloads';
+import { findField } from '../support/field-nodes';
 
 /** Bytes from hex text; spaces, newlines and `|` are ignored. */
 function hx(text: string): Uint8Array {
@@ -32,14 +32,7 @@ function place(size: number, pieces: Record<number, string | Uint8Array>): Uint8
   return out;
 }
 
-function find(nodes: readonly FieldNode[] | undefined, name: string): FieldNode | undefined {
-  for (const n of nodes ?? []) {
-    if (n.name === name) return n;
-    const inner = find(n.children, name);
-    if (inner) return inner;
-  }
-  return undefined;
-}
+const find = findField;
 
 describe('STATE_MANIPULATE by hand', () => {
   // ApiNumber 0x3130, ProcessorLevel 0, Processor 1, ReturnStatus 0, pad,
