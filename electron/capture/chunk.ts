@@ -2,6 +2,7 @@
 // capture reader delivers, what the writers and the live sink turn into frames.
 
 import type { Direction } from '../../protocol/kd/events';
+import type { UdpFlow } from '../engine/transports/types';
 
 export interface StreamChunk {
   readonly dir: Direction;
@@ -17,4 +18,9 @@ export interface StreamChunk {
   readonly frame?: number | undefined;
   /** Live only: false when nobody was on the other side to receive it (dropped, counted). */
   readonly delivered?: boolean;
+  /**
+   * Live KDNET only: the target leg this datagram went over, as it was then (local: the
+   * bridge's socket; remote: the target's address), so a capture shows each one's own sender.
+   */
+  readonly flow?: UdpFlow | undefined;
 }

@@ -80,12 +80,22 @@ function pipeStatus(s: PipeChannelStats | undefined): string {
  * Bytes read from one side while the other was absent: recorded (they were on the wire), but
  * nobody received them. '' when every byte was delivered.
  */
-function notDelivered(c: BridgeCounters, dir: Direction, why: boolean): string {
+function notDelivered(
+  c: BridgeCounters,
+  dir: Direction,
+  why: boolean,
+  refused?: (side: Side) => boolean,
+): string {
   const dropped = c[dir].droppedBytes;
   if (dropped === 0) return '';
   const receiver = dir === 'debugger->target' ? 'target' : 'debugger';
   const never = (receiver === 'debugger' ? c.debuggerConnections : c.targetConnections) === 0;
-  const reason = never ? `no ${receiver} connected` : `the ${receiver} was away`;
+  const reason =
+    refused?.(receiver) === true
+      ? `nothing listens at the ${receiver}'s port`
+      : never
+        ? `no ${receiver} connected`
+        : `the ${receiver} was away`;
   return ` (${size(dropped)} not delivered${why ? `: ${reason}` : ''})`;
 }
 
@@ -334,11 +344,15 @@ export const bridgeCommand: Command = {
     unsubscribe();
     const c = bridge.counters();
     const pipe = session.pipeStats();
+    const refused = (side: Side): boolean => bridge.health.status(side).condition === 'refused';
     say(
       io.stdout,
       `bridge closed: ${c.packets} packets, ${size(c['debugger->target'].bytes)} debugger->target` +
-        `${notDelivered(c, 'debugger->target', true)}, ${size(c['target->debugger'].bytes)} ` +
-        `target->debugger${notDelivered(c, 'target->debugger', true)}, ${c.errors} errors` +
+        `${notDelivered(c, 'debugger->target', true, refused)}, ${size(c['target->debugger'].bytes)} ` +
+        `target->debugger${notDelivered(c, 'target->debugger', true, refused)}, ${c.errors} errors` +
+        (c.strayDatagrams > 0
+          ? `, ${c.strayDatagrams} stray datagram${c.strayDatagrams === 1 ? '' : 's'} (not relayed)`
+          : '') +
         (recorder
           ? `; capture ${recorder.label} (${recorder.frames} frames${recorder.failure ? ', stopped early' : ''})`
           : '') +

@@ -74,7 +74,7 @@ function shortError(error: string): string {
   if (/EBUSY|ERROR_PIPE_BUSY|pipe busy|all pipe instances are busy/i.test(error))
     return 'pipe busy';
   if (/ECONNREFUSED|refused/i.test(error)) return 'refused';
-  if (/nobody listens/i.test(error)) return 'nobody listens';
+  if (/nobody listens|nothing listens/i.test(error)) return 'nobody listens';
   if (/ENOENT|not found|no such file/i.test(error)) return 'not found';
   if (/EACCES|EPERM|access denied|permission/i.test(error)) return 'access denied';
   if (/EADDRINUSE|in use/i.test(error)) return 'address in use';

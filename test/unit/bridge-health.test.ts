@@ -159,3 +159,48 @@ describe('HealthMonitor', () => {
     expect(t.seen.length).toBe(before);
   });
 });
+
+describe('a datagram side (KDNET: the socket that sends to WinDbg)', () => {
+  const ep = 'udp:127.0.0.1:50000';
+
+  it('is waiting, not talking, until the side has sent something', () => {
+    const t = setup();
+    t.health.setConnection('debugger', 'connected', { datagramsTo: ep });
+    expect(t.health.status('debugger')).toMatchObject({
+      condition: 'waiting',
+      line: `debugger: sending to ${ep}, nothing heard from it yet`,
+    });
+    // Bytes toward it prove nothing; bytes from it do.
+    t.health.observeBytes('target->debugger', 100);
+    t.advance(20_000);
+    expect(t.health.status('debugger').condition).toBe('waiting');
+    t.health.observeBytes('debugger->target', 10);
+    t.advance(0);
+    expect(t.health.status('debugger').condition).toBe('talking');
+  });
+
+  it('says nothing listens there while refused, and talks again once heard', () => {
+    const t = setup();
+    t.health.setConnection('debugger', 'connected', { datagramsTo: ep });
+    t.health.setRefused('debugger', true);
+    expect(t.seen.at(-1)).toMatchObject({
+      side: 'debugger',
+      condition: 'refused',
+      line: `debugger: nothing listens at ${ep} (is WinDbg started with port=50000?)`,
+    });
+    const changes = t.seen.length;
+    // Said once: the same refusal again is no news.
+    t.health.setRefused('debugger', true);
+    t.advance(1000);
+    expect(t.seen.length).toBe(changes);
+    t.health.observeBytes('debugger->target', 10);
+    t.advance(0);
+    expect(t.health.status('debugger').line).toBe('debugger: connected and talking');
+  });
+
+  it('a stream side talks at once, as before', () => {
+    const t = setup();
+    t.health.setConnection('debugger', 'connected');
+    expect(t.health.status('debugger').condition).toBe('talking');
+  });
+});

@@ -1,6 +1,7 @@
 // The UDP transports (real loopback sockets): one write is one datagram and one 'data' one
-// datagram; the bound side "connects" when its peer first speaks and answers whoever spoke
-// last; nobody listening is counted, never fatal; a taken port is one line.
+// datagram; the bound side "connects" when its peer first speaks and answers it, and follows
+// a new sender only with a datagram its admission admits (others are strays, not read);
+// nobody listening is counted and said ('refused'), never fatal; a taken port is one line.
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
@@ -9,6 +10,7 @@ import {
   createAcceptor,
   createDialer,
   type ByteChannel,
+  type StrayDatagram,
   type UdpFlow,
 } from '../../electron/engine/transports';
 import { DatagramChannel, bindUdpChannel } from '../../electron/engine/transports/udp';
@@ -17,8 +19,15 @@ import { untilWithin } from '../support/until';
 
 const until = untilWithin(5_000, 5);
 
+/** "MDBG", version, channel, `blocks` AES blocks and a trailer: KDNET by its look. */
+function kdnetLooking(blocks: number, fill = 0): Uint8Array {
+  const bytes = new Uint8Array(6 + blocks * 16 + 16).fill(fill);
+  bytes.set([0x4d, 0x44, 0x42, 0x47, 4, 0]);
+  return bytes;
+}
+
 describe('UDP transports', () => {
-  it('the bound dialer resolves on the first datagram, delivers it, and answers its sender', async () => {
+  it('the bound dialer resolves on the first KDNET datagram, delivers it, and answers its sender', async () => {
     const port = await freeUdpPort();
     const flows: UdpFlow[] = [];
     const dialer = createDialer(parseEndpoint(`udp:127.0.0.1:${port}`), {
@@ -28,18 +37,18 @@ describe('UDP transports', () => {
     const peer = await collectUdp();
     try {
       const big = new Uint8Array(9000).fill(7);
-      peer.socket.send(Uint8Array.of(1, 2, 3), port, '127.0.0.1');
+      peer.socket.send(kdnetLooking(1), port, '127.0.0.1');
       const channel = await dialed;
-      peer.socket.send(big, port, '127.0.0.1');
+      peer.socket.send(kdnetLooking(560), port, '127.0.0.1');
       const got: Buffer[] = [];
       channel.on('data', (d: Buffer) => got.push(d));
       await until(() => got.length === 2, 'two datagrams');
-      expect(got.map((d) => d.length)).toEqual([3, 9000]);
+      expect(got.map((d) => d.length)).toEqual([38, 8982]);
       expect(flows[0]).toEqual({
         local: { address: '127.0.0.1', port },
         remote: { address: '127.0.0.1', port: peer.port },
       });
-      // Two writes, two datagrams, each whole, to whoever sent last.
+      // Two writes, two datagrams, each whole, to the sender.
       channel.write(Buffer.from('ab'));
       channel.write(Buffer.from(big));
       await until(() => peer.received.length === 2, 'the answers');
@@ -48,6 +57,48 @@ describe('UDP transports', () => {
       channel.destroy();
     } finally {
       peer.close();
+    }
+  });
+
+  it('the bound dialer answers its target, not a stray sender; a new KDNET sender takes over', async () => {
+    const port = await freeUdpPort();
+    const dialed = createDialer(parseEndpoint(`udp:127.0.0.1:${port}`)).dial();
+    const target = await collectUdp();
+    const stray = await collectUdp();
+    const rebooted = await collectUdp();
+    try {
+      target.socket.send(kdnetLooking(1), port, '127.0.0.1');
+      const channel = (await dialed) as DatagramChannel;
+      const got: Buffer[] = [];
+      const strays: StrayDatagram[] = [];
+      channel.on('data', (d: Buffer) => got.push(d));
+      channel.on('stray', (s: StrayDatagram) => strays.push(s));
+      // Garbage, empty, and something that is not KDNET: none takes the target's place.
+      stray.socket.send(Buffer.from('garbage'), port, '127.0.0.1');
+      stray.socket.send(Buffer.alloc(0), port, '127.0.0.1');
+      stray.socket.send(Buffer.from('MDBG but short'), port, '127.0.0.1');
+      await until(() => channel.stats.strays === 3, 'three strays');
+      channel.write(Buffer.from('to the target'));
+      await until(() => target.received.length === 1, 'the answer');
+      expect(stray.received).toHaveLength(0);
+      expect(got).toHaveLength(1);
+      expect(strays.map((s) => [s.datagram.toString(), s.flow.remote.port, s.newSender])).toEqual([
+        ['garbage', stray.port, true],
+        ['', stray.port, false],
+        ['MDBG but short', stray.port, false],
+      ]);
+      expect(strays[0]!.flow.local).toEqual({ address: '127.0.0.1', port });
+      // The target rebooted: a new port, a KDNET datagram. It is the peer now.
+      rebooted.socket.send(kdnetLooking(2, 9), port, '127.0.0.1');
+      await until(() => got.length === 2, "the rebooted target's datagram");
+      expect(channel.flowOf(got[1]!)?.remote.port).toBe(rebooted.port);
+      expect(channel.flowOf(got[0]!)?.remote.port).toBe(target.port);
+      channel.write(Buffer.from('to the rebooted target'));
+      await until(() => rebooted.received.length === 1, 'the answer at the new port');
+      expect(target.received).toHaveLength(1);
+      channel.destroy();
+    } finally {
+      for (const s of [target, stray, rebooted]) s.close();
     }
   });
 
@@ -89,12 +140,22 @@ describe('UDP transports', () => {
     expect(udp.remote).toEqual({ address: '127.0.0.1', port });
     // The kernel reports the ICMP answer to a datagram on a later send or receive: ask again
     // until it has.
+    let refusedEvents = 0;
+    let undelivered = 0;
+    udp.on('refused', () => refusedEvents++);
+    udp.on('undelivered', (bytes: number) => (undelivered += bytes));
+    expect(udp.refusing).toBe(false);
     await until(() => {
       if (udp.stats.refused > 0) return true;
       udp.write(Buffer.from('anyone?'));
       return false;
     }, 'ICMP port unreachable');
     expect(udp.destroyed).toBe(false);
+    expect(udp.refusing).toBe(true);
+    expect(refusedEvents).toBe(1);
+    // The refused datagrams were 7 bytes each (refusals that come together are told as one).
+    expect(undelivered).toBeGreaterThan(0);
+    expect(undelivered % 7).toBe(0);
     // Now someone listens there: the same channel reaches it.
     const listener = await collectUdp(port);
     try {
@@ -104,6 +165,9 @@ describe('UDP transports', () => {
       listener.socket.send(Buffer.from('back'), listener.received[0]!.from.port, '127.0.0.1');
       const [reply] = (await once(udp, 'data')) as [Buffer];
       expect(reply.toString()).toBe('back');
+      // WinDbg spoke: nothing is refused now.
+      expect(udp.refusing).toBe(false);
+      expect(refusedEvents).toBe(1);
     } finally {
       listener.close();
       await acceptor.close();

@@ -10,8 +10,10 @@ import {
   Backoff,
   createAcceptor,
   createDialer,
+  DatagramChannel,
   describeTransportError,
   sleep,
+  type StrayDatagram,
   type Acceptor,
   type ByteChannel,
   type Dialer,
@@ -105,6 +107,7 @@ export class Bridge {
     errors: 0,
     debuggerConnections: 0,
     targetConnections: 0,
+    strayDatagrams: 0,
   };
   private readonly listeners = new Set<(event: BridgeEvent) => void>();
   private readonly stop = new AbortController();
@@ -178,6 +181,7 @@ export class Bridge {
       errors: this.counts.errors,
       debuggerConnections: this.counts.debuggerConnections,
       targetConnections: this.counts.targetConnections,
+      strayDatagrams: this.counts.strayDatagrams,
     };
   }
 
@@ -251,6 +255,68 @@ export class Bridge {
     if (this.stop.signal.aborted || isDeparture((error as NodeJS.ErrnoException).code)) return;
     const endpoint = side === 'debugger' ? this.options.debugger : this.options.target;
     this.error(side, describeTransportError(error, endpoint, 'io').message);
+  }
+
+  private endpointOf(side: Side): Endpoint {
+    return side === 'debugger' ? this.options.debugger : this.options.target;
+  }
+
+  /** KDNET's UDP: strays and ICMP refusals, which a stream never has. */
+  private watchDatagrams(side: Side, channel: DatagramChannel): void {
+    const mine = (): boolean => this.channels[side] === channel;
+    channel.on('stray', (stray: StrayDatagram) => {
+      if (mine()) this.onStray(side, stray);
+    });
+    channel.on('undelivered', (bytes: number) => {
+      // Counted as delivered when it was written; ICMP says it was not.
+      if (mine()) this.counts[DIR_FROM[other(side)]].droppedBytes += bytes;
+    });
+    channel.on('refused', () => {
+      if (!mine()) return;
+      this.health.setRefused(side, true);
+      this.notice(side, 'warn', this.health.status(side).line);
+    });
+    channel.on('listening-again', () => {
+      if (mine()) this.health.setRefused(side, false);
+    });
+  }
+
+  /**
+   * A datagram from someone the target's socket does not take for the target: not relayed
+   * (the peers' exchange stays theirs), but on the wire, so recording taps get it now.
+   */
+  private onStray(side: Side, stray: StrayDatagram): void {
+    this.counts.strayDatagrams++;
+    if (stray.newSender) {
+      const at = (a: { address: string; port: number }): string =>
+        a.address.includes(':') ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+      const peer =
+        this.channels[side] instanceof DatagramChannel ? this.channels[side].remote : undefined;
+      this.notice(
+        side,
+        'warn',
+        `${side}: datagrams from ${at(stray.flow.remote)}, not the ${side}` +
+          `${peer ? ` (${at(peer)})` : ''}: not relayed, recorded`,
+      );
+    }
+    const strayTaps = this.taps.filter((tap) => tap.stray !== undefined);
+    if (strayTaps.length === 0) return;
+    // Frames stay in time order: what the taps have not had yet goes first.
+    this.flushTaps();
+    const chunk: StreamChunk = {
+      dir: DIR_FROM[side],
+      timeUs: nowUs(),
+      bytes: stray.datagram,
+      delivered: false,
+      flow: stray.flow,
+    };
+    for (const tap of strayTaps) {
+      try {
+        tap.stray!(chunk);
+      } catch (error) {
+        this.error(tap.name, (error as Error).message);
+      }
+    }
   }
 
   private notice(source: string, level: 'info' | 'warn', message: string): void {
@@ -327,7 +393,16 @@ export class Bridge {
     channel.once('close', () => this.detach(side, channel));
     // The peer's reading may have been paused waiting on the old channel's drain.
     this.unblock(other(side));
-    this.health.setConnection(side, 'connected');
+    const datagrams = channel instanceof DatagramChannel ? channel : undefined;
+    if (datagrams) this.watchDatagrams(side, datagrams);
+    this.health.setConnection(
+      side,
+      'connected',
+      // A socket connected to WinDbg's port is there at once: WinDbg is there when it speaks.
+      datagrams?.remote && datagrams.connectedToPeer
+        ? { datagramsTo: formatEndpoint(this.endpointOf(side)) }
+        : {},
+    );
     this.emit({ kind: 'side', side, state: 'connected' });
     this.startThreadRelay();
   }
@@ -466,8 +541,16 @@ export class Bridge {
   private relay(from: Side, dir: Direction, source: ByteChannel, chunk: Buffer): void {
     const sink = this.channels[other(from)];
     let delivered = false;
+    // KDNET: the target leg as it is for this datagram (its own sender, or where it goes).
+    const flow =
+      source instanceof DatagramChannel && !source.connectedToPeer
+        ? source.flowOf(chunk)
+        : sink instanceof DatagramChannel && !sink.connectedToPeer
+          ? sink.flow
+          : undefined;
     if (sink !== undefined && !sink.destroyed && sink.writable) {
-      delivered = true;
+      // Written to a port ICMP says nobody listens at: on its way to no one.
+      delivered = !(sink instanceof DatagramChannel && sink.refusing);
       if (!sink.write(chunk) && !this.blocked[from]) {
         // Backpressure: stop reading this side until the other drains; nothing piles up here.
         this.blocked[from] = true;
@@ -481,7 +564,11 @@ export class Bridge {
     counters.bytes += chunk.length;
     counters.chunks++;
     if (!delivered) counters.droppedBytes += chunk.length;
-    this.queue.push({ dir, timeUs: nowUs(), bytes: chunk, delivered });
+    this.queue.push(
+      flow
+        ? { dir, timeUs: nowUs(), bytes: chunk, delivered, flow }
+        : { dir, timeUs: nowUs(), bytes: chunk, delivered },
+    );
     this.queuedBytes += chunk.length;
     if (this.queuedBytes >= TAP_BATCH_BYTES) {
       // Bulk transfer: the taps take the chunk now, just after it was written, while its bytes

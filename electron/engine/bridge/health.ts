@@ -15,7 +15,9 @@ export type HealthCondition =
   /** Both sides keep sending RESET with no data in between: stale RESETs bounce in a pipe. */
   | 'reset-loop'
   /** This side stopped acknowledging the other's data packets. */
-  | 'no-ack';
+  | 'no-ack'
+  /** ICMP says nothing listens where this side's datagrams go (WinDbg not started on it). */
+  | 'refused';
 
 export interface HealthStatus {
   readonly side: Side;
@@ -51,6 +53,15 @@ interface SideInfo {
   state: ConnectionState;
   since: number;
   lastByteAt: number;
+  /** A datagram side (UDP to WinDbg): where it sends; connected is not talking until heard. */
+  datagramsTo: string | undefined;
+  heard: boolean;
+  refused: boolean;
+}
+
+export interface ConnectionDetail {
+  /** The side is a socket sending datagrams to this endpoint (it proves nothing until heard). */
+  readonly datagramsTo?: string;
 }
 
 interface PendingAck {
@@ -65,6 +76,14 @@ const peerOf = (side: Side): Side => (side === 'debugger' ? 'target' : 'debugger
 
 function seconds(ms: number): string {
   return `${Math.max(0, Math.floor(ms / 1000))} s`;
+}
+
+/** "nothing listens at udp:127.0.0.1:50000 (is WinDbg started with port=50000?)" */
+function refusedText(side: Side, endpoint: string): string {
+  const port = /:(\d+)$/.exec(endpoint)?.[1];
+  return side === 'debugger' && port !== undefined
+    ? `nothing listens at ${endpoint} (is WinDbg started with port=${port}?)`
+    : `nothing listens at ${endpoint}`;
 }
 
 export class HealthMonitor {
@@ -96,10 +115,15 @@ export class HealthMonitor {
     this.maxSends = options.maxSendsWithoutAck ?? 4;
     this.clock = options.clock ?? Date.now;
     const now = this.clock();
-    this.sides = {
-      debugger: { state: 'waiting', since: now, lastByteAt: now },
-      target: { state: 'waiting', since: now, lastByteAt: now },
-    };
+    const fresh = (): SideInfo => ({
+      state: 'waiting',
+      since: now,
+      lastByteAt: now,
+      datagramsTo: undefined,
+      heard: false,
+      refused: false,
+    });
+    this.sides = { debugger: fresh(), target: fresh() };
   }
 
   /** Listener is told each time a side's condition changes; returns the disposer. */
@@ -108,12 +132,15 @@ export class HealthMonitor {
     return () => this.listeners.delete(listener);
   }
 
-  setConnection(side: Side, state: ConnectionState): void {
+  setConnection(side: Side, state: ConnectionState, detail: ConnectionDetail = {}): void {
     const now = this.clock();
     const info = this.sides[side];
     info.state = state;
     info.since = now;
     info.lastByteAt = now;
+    info.datagramsTo = detail.datagramsTo;
+    info.heard = false;
+    info.refused = false;
     // A new connection starts a new conversation: old waits and RESET counts mean nothing.
     this.pending.debugger = undefined;
     this.pending.target = undefined;
@@ -123,7 +150,19 @@ export class HealthMonitor {
   }
 
   observeBytes(dir: Direction, count: number): void {
-    if (count > 0) this.sides[from(dir)].lastByteAt = this.clock();
+    if (count === 0) return;
+    const info = this.sides[from(dir)];
+    info.lastByteAt = this.clock();
+    info.heard = true;
+    info.refused = false;
+  }
+
+  /** ICMP says nothing listens where the side's datagrams go (true), or the side spoke (false). */
+  setRefused(side: Side, refused: boolean): void {
+    const info = this.sides[side];
+    if (info.refused === refused) return;
+    info.refused = refused;
+    this.tick();
   }
 
   observePacket(packet: HealthPacket): void {
@@ -196,9 +235,13 @@ export class HealthMonitor {
     const text = (): string => {
       switch (condition) {
         case 'waiting':
+          if (info.state === 'connected')
+            return `sending to ${info.datagramsTo ?? 'it'}, nothing heard from it yet`;
           return side === 'debugger'
             ? 'waiting for the debugger to connect'
             : 'connecting to the target';
+        case 'refused':
+          return refusedText(side, info.datagramsTo ?? 'its address');
         case 'gone':
           return side === 'debugger'
             ? `gone for ${seconds(now - info.since)}, waiting for the debugger to reconnect`
@@ -238,6 +281,9 @@ export class HealthMonitor {
     const info = this.sides[side];
     if (info.state === 'waiting') return 'waiting';
     if (info.state === 'gone') return 'gone';
+    if (info.refused) return 'refused';
+    // Datagrams sent prove nothing: a datagram side talks once it has said something.
+    if (info.datagramsTo !== undefined && !info.heard) return 'waiting';
     if (this.resetLoop(now)) return 'reset-loop';
     const waiting = this.pending[peerOf(side)];
     if (

@@ -9,6 +9,11 @@ import type { HealthStatus, Side } from './health';
 export interface BridgeTap {
   readonly name: string;
   write(batch: readonly StreamChunk[]): void;
+  /**
+   * KDNET: a datagram that reached the target's socket from someone else (chunk.flow says
+   * who); not relayed, not decoded. Only a tap that records the wire takes it.
+   */
+  stray?(chunk: StreamChunk): void;
   /** The bridge hands over how to report back; called once, before the first write. */
   bind?(host: TapHost): void;
   /** Flush and release; called once by Bridge.close(). */
@@ -56,6 +61,8 @@ export interface BridgeCounters {
   errors: number;
   debuggerConnections: number;
   targetConnections: number;
+  /** KDNET: datagrams from senders that were not the target (recorded, not relayed). */
+  strayDatagrams: number;
 }
 
 export type BridgeEvent =

@@ -21,10 +21,21 @@ interface Leg {
   readonly host: IpEnd;
 }
 
+function legOf(flow: UdpFlow): Leg | undefined {
+  const target = ipBytes(flow.remote.address);
+  const host = ipBytes(localAddressFor(flow.local.address, flow.remote.address));
+  if (!target || !host || target.length !== host.length) return undefined;
+  return {
+    target: { ip: target, port: flow.remote.port },
+    host: { ip: host, port: flow.local.port },
+  };
+}
+
 export class DatagramRecorder implements BridgeTap {
   readonly name = 'recorder';
   private report: (message: string) => void = () => undefined;
   private leg: Leg | undefined;
+  private readonly legs = new WeakMap<UdpFlow, Leg>();
   private stopped = false;
   private closed = false;
   /** Frames written (one per datagram). */
@@ -63,13 +74,12 @@ export class DatagramRecorder implements BridgeTap {
 
   /** The target's side of the bridge (TransportDeps.onUdpFlow, socket 'bound'). */
   setTargetFlow(flow: UdpFlow): void {
-    const target = ipBytes(flow.remote.address);
-    const host = ipBytes(localAddressFor(flow.local.address, flow.remote.address));
-    if (!target || !host || target.length !== host.length) return;
-    this.leg = {
-      target: { ip: target, port: flow.remote.port },
-      host: { ip: host, port: flow.local.port },
-    };
+    this.leg = legOf(flow) ?? this.leg;
+  }
+
+  /** A datagram from someone who is not the target: recorded with its sender's address. */
+  stray(chunk: StreamChunk): void {
+    this.write([chunk]);
   }
 
   bind(host: TapHost): void {
@@ -79,23 +89,26 @@ export class DatagramRecorder implements BridgeTap {
   /** The batch in one write: it is in memory until the tap runs either way (a few ms). */
   write(batch: readonly StreamChunk[]): void {
     if (this.stopped) return;
-    const leg = this.leg;
-    if (!leg) {
-      this.unplaced += batch.length;
-      return;
-    }
-    const frames = batch.map((chunk) => {
+    const frames = [];
+    for (const chunk of batch) {
+      // Each datagram's own leg (the bridge says it per chunk); the last known else.
+      const leg = (chunk.flow && this.legFor(chunk.flow)) ?? this.leg;
+      if (!leg) {
+        this.unplaced++;
+        continue;
+      }
       const fromTarget = chunk.dir === 'target->debugger';
-      return {
+      frames.push({
         timeUs: chunk.timeUs,
         dir: chunk.dir,
         src: fromTarget ? leg.target : leg.host,
         dst: fromTarget ? leg.host : leg.target,
         payload: chunk.bytes,
-      };
-    });
+      });
+    }
+    if (frames.length === 0) return;
     const limit = this.options.limitBytes;
-    const size = batch.reduce((n, c) => n + c.bytes.length + FRAME_OVERHEAD, 0);
+    const size = frames.reduce((n, f) => n + f.payload.length + FRAME_OVERHEAD, 0);
     if (limit !== undefined && this.writer.bytesWritten + size > limit) {
       this.stopped = true;
       this.failure = `the capture reached its size limit (${formatLimit(limit)})`;
@@ -112,6 +125,15 @@ export class DatagramRecorder implements BridgeTap {
       this.report(`recording stopped (the relay goes on): ${this.failure}`);
       this.closeWriter();
     }
+  }
+
+  /** The leg of `flow`, made once per distinct flow (a datagram each would be wasteful). */
+  private legFor(flow: UdpFlow): Leg | undefined {
+    const cached = this.legs.get(flow);
+    if (cached) return cached;
+    const leg = legOf(flow);
+    if (leg) this.legs.set(flow, leg);
+    return leg;
   }
 
   close(): void {

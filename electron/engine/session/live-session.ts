@@ -24,6 +24,7 @@ import {
 import { kdnetBridgeDecoder } from '../kdnet/bridge-decoder';
 import { kdnetDecryptingTap } from '../kdnet/decrypting-tap';
 import { DatagramRecorder } from '../kdnet/recorder';
+import { kdnetAdmission } from '../kdnet/admission';
 import { parseKdnetKey } from '../../../protocol/kdnet/key';
 import { SIM_KDNET_KEY, prepareKdnetPreset, type KdnetPreset } from './kdnet-preset';
 import type { ResolvedSession } from './plan';
@@ -144,6 +145,9 @@ export class LiveSession {
       simDebugger: () =>
         scriptedDebuggerAcceptor(pace.debuggerOptions, (r) => options.onScriptEnd?.(r)),
       ...(resolved.mode === 'vmbus' ? { vmbus } : {}),
+      // The target's place is taken only by a datagram of this session's target (a rebooted
+      // target from a new port); anyone else's are strays, recorded and not relayed.
+      ...(kdnetKey ? { udpAdmission: () => kdnetAdmission(kdnetKey) } : {}),
       onUdpFlow: (flow, socket) => {
         if (socket === 'bound' && recorder instanceof DatagramRecorder)
           recorder.setTargetFlow(flow);

@@ -24,7 +24,8 @@ export {
   udpBindDialer,
   udpConnectAcceptor,
 } from './udp';
-export type { UdpAddress, UdpFlow } from './udp';
+export { plausibleKdnet } from './udp';
+export type { StrayDatagram, UdpAddress, UdpFlow } from './udp';
 
 function unsupported(ep: Endpoint, why: string): TransportError {
   return new TransportError(`${formatEndpoint(ep)}: ${why}`);
@@ -63,6 +64,7 @@ export function createDialer(ep: Endpoint, deps: TransportDeps = {}): Dialer {
       // KDNET: the target sends first, so "reaching" it is binding where it sends (udp.ts).
       return udpBindDialer(ep, {
         onFlow: (flow) => deps.onUdpFlow?.(flow, 'bound'),
+        ...(deps.udpAdmission ? { admission: deps.udpAdmission } : {}),
       });
   }
 }

@@ -19,6 +19,17 @@ export interface UdpFlow {
   readonly remote: UdpAddress;
 }
 
+/**
+ * Who may take a bound channel's peer's place: a new sender is followed only when this admits
+ * its datagram. `sent` sees every datagram the channel sends (a key exchange to follow).
+ */
+export interface SenderAdmission {
+  admits(datagram: Uint8Array): boolean;
+  sent?(datagram: Uint8Array): void;
+  /** Every datagram read from the peer (a key that proves right). */
+  received?(datagram: Uint8Array): void;
+}
+
 /** The active side: opens a channel to a peer that is already there (a VM's pipe, a serial port). */
 export interface Dialer {
   readonly description: string;
@@ -71,6 +82,8 @@ export interface TransportDeps {
    * target sends to; 'connected': the one that sends to WinDbg), for captures with real ports.
    */
   readonly onUdpFlow?: (flow: UdpFlow, socket: 'bound' | 'connected') => void;
+  /** KDNET: who may take the target's place on the bound socket (kdnet/admission.ts). */
+  readonly udpAdmission?: () => SenderAdmission;
 }
 
 /** A transport failure said in one line (what, where, and a hint when there is one). */

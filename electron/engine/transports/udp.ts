@@ -3,13 +3,17 @@
 //
 // KDNET turns the usual roles round: the target sends first (it pokes the host's port) and
 // WinDbg listens. So on the bridge the target's side is the bound socket, and its Dialer
-// "connects" when the target's first datagram arrives (the channel then answers whoever sent
-// last); the debugger's side is a socket connected to where WinDbg listens, handed over at
-// once by a dialing Acceptor.
+// "connects" when the target's first datagram arrives; the channel then answers that sender,
+// and follows a new one only if its SenderAdmission admits the datagram (a rebooted target
+// comes from a new port). Anyone else's datagrams are strays: counted, told ('stray'), never
+// read as the peer's, so a stray datagram cannot take WinDbg's replies away from the target.
+// The debugger's side is a socket connected to where WinDbg listens, handed over at once by a
+// dialing Acceptor; ICMP "port unreachable" on it makes it 'refusing' until WinDbg speaks.
 
 import { createSocket, type RemoteInfo, type Socket, type SocketType } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { Duplex } from 'node:stream';
+import { hasKdnetMagic, parseKdnetDatagram } from '../../../protocol/kdnet/datagram';
 import { formatEndpoint, type Endpoint } from '../endpoint';
 import { dialingAcceptor, type DialingAcceptorOptions } from './dialing-acceptor';
 import { describeTransportError } from './errors';
@@ -18,11 +22,12 @@ import {
   type Acceptor,
   type ByteChannel,
   type Dialer,
+  type SenderAdmission,
   type UdpAddress,
   type UdpFlow,
 } from './types';
 
-export type { UdpAddress, UdpFlow };
+export type { SenderAdmission, UdpAddress, UdpFlow };
 
 export type UdpEndpoint = Extract<Endpoint, { kind: 'udp' }>;
 
@@ -33,7 +38,27 @@ export interface DatagramChannelStats {
   dropped: number;
   /** ICMP said nobody listens at the peer's port (WinDbg not started yet, say). */
   refused: number;
+  /** Datagrams from senders the admission did not let take the peer's place (not read). */
+  strays: number;
 }
+
+/** A KDNET datagram by its look alone: the MDBG magic and whole AES blocks (no key needed). */
+export const plausibleKdnet: SenderAdmission = {
+  admits: (datagram) => hasKdnetMagic(datagram) && typeof parseKdnetDatagram(datagram) !== 'string',
+};
+
+/** A datagram the bound channel did not read: from `flow.remote`, to its socket. */
+export interface StrayDatagram {
+  readonly datagram: Buffer;
+  readonly flow: UdpFlow;
+  /** The first datagram from this address (worth a line). */
+  readonly newSender: boolean;
+}
+
+/** Datagrams sent unanswered that an ICMP refusal may still name (WinDbg answers each). */
+const UNCONFIRMED_REMEMBERED = 64;
+/** Distinct stray senders remembered for "one line per new address" (a flood stays bounded). */
+const STRAY_SENDERS_REMEMBERED = 1024;
 
 /** Where WinDbg is assumed to listen when the debugger's endpoint names no host. */
 export const DEFAULT_UDP_HOST = '127.0.0.1';
@@ -62,8 +87,21 @@ export class DatagramChannel extends Duplex {
     datagramsOut: 0,
     dropped: 0,
     refused: 0,
+    strays: 0,
   };
   private peer: UdpAddress | undefined;
+  /** local and peer, one object per peer (every datagram read points to it). */
+  private currentFlow: UdpFlow | undefined;
+  /** Connected: ICMP said nobody listens, and the peer has not spoken since. */
+  private refusingNow = false;
+  /**
+   * Sizes of the datagrams sent while not refusing since the peer last spoke: each ICMP
+   * refusal is one of them not delivered (oldest first).
+   */
+  private unconfirmed: number[] = [];
+  private readonly straySenders = new Set<string>();
+  /** Each datagram read, with the addresses it came over (for captures with real senders). */
+  private readonly flows = new WeakMap<Uint8Array, UdpFlow>();
 
   constructor(
     private readonly socket: Socket,
@@ -71,18 +109,21 @@ export class DatagramChannel extends Duplex {
     private readonly connected: boolean,
     peer: UdpAddress | undefined,
     private readonly onFlow?: (flow: UdpFlow) => void,
+    /** A bound channel follows a new sender only if this admits it (undefined: anyone). */
+    private readonly admission?: SenderAdmission,
   ) {
     super({ objectMode: true, allowHalfOpen: false });
     this.peer = peer;
+    if (peer) this.currentFlow = { local: this.local, remote: peer };
     socket.on('message', (message: Buffer, from: RemoteInfo) => this.onMessage(message, from));
     socket.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code !== undefined && TRANSIENT.has(error.code)) this.stats.refused++;
+      if (error.code !== undefined && TRANSIENT.has(error.code)) this.onRefused();
       else this.destroy(error);
     });
     socket.once('close', () => {
       if (!this.destroyed) this.destroy();
     });
-    if (peer) this.onFlow?.({ local: this.local, remote: peer });
+    if (this.currentFlow) this.onFlow?.(this.currentFlow);
   }
 
   /** The socket's own address. */
@@ -94,6 +135,29 @@ export class DatagramChannel extends Duplex {
   /** The peer datagrams go to (undefined until one has spoken, for a bound socket). */
   get remote(): UdpAddress | undefined {
     return this.peer;
+  }
+
+  /** Connected to its one peer (WinDbg's side), not bound for whoever the target is. */
+  get connectedToPeer(): boolean {
+    return this.connected;
+  }
+
+  /** The addresses datagrams go over now (undefined while no peer is known). */
+  get flow(): UdpFlow | undefined {
+    return this.currentFlow;
+  }
+
+  /** The addresses a datagram this channel read came over. */
+  flowOf(datagram: Uint8Array): UdpFlow | undefined {
+    return this.flows.get(datagram);
+  }
+
+  /**
+   * ICMP said nobody listens at the peer's port and the peer has not spoken since: what is
+   * written now is lost (a connected channel only).
+   */
+  get refusing(): boolean {
+    return this.refusingNow;
   }
 
   override _read(): void {
@@ -112,6 +176,11 @@ export class DatagramChannel extends Duplex {
       return;
     }
     this.stats.datagramsOut++;
+    if (!this.refusingNow && this.connected) {
+      this.unconfirmed.push(chunk.length);
+      if (this.unconfirmed.length > UNCONFIRMED_REMEMBERED) this.unconfirmed.shift();
+    }
+    this.admission?.sent?.(chunk);
     // A failed send is a lost datagram, as UDP loses them: counted, never the end of the channel.
     const done = (error: Error | null): void => {
       if (error) this.stats.dropped++;
@@ -130,21 +199,57 @@ export class DatagramChannel extends Duplex {
     callback(error);
   }
 
+  private onRefused(): void {
+    this.stats.refused++;
+    // A datagram written while the channel did not know yet: not delivered after all. (The
+    // kernel keeps one pending error, so refusals that came together are told as one.)
+    const lost = this.unconfirmed.shift();
+    if (lost !== undefined) this.emit('undelivered', lost);
+    if (this.refusingNow) return;
+    this.refusingNow = true;
+    this.emit('refused');
+  }
+
   private onMessage(message: Buffer, from: RemoteInfo): void {
     this.stats.datagramsIn++;
+    this.unconfirmed.length = 0;
+    if (this.refusingNow) {
+      this.refusingNow = false;
+      this.emit('listening-again');
+    }
     if (!this.connected) {
       const peer = this.peer;
       if (peer === undefined || peer.address !== from.address || peer.port !== from.port) {
+        if (this.admission && !this.admission.admits(message)) {
+          this.onStray(message, from);
+          return;
+        }
         this.peer = { address: from.address, port: from.port };
-        this.onFlow?.({ local: this.local, remote: this.peer });
+        this.currentFlow = { local: this.local, remote: this.peer };
+        this.onFlow?.(this.currentFlow);
         this.emit('peer', this.peer);
       }
+      this.admission?.received?.(message);
+      this.flows.set(message, this.currentFlow!);
     }
     if (this.readableLength >= READ_QUEUE_LIMIT) {
       this.stats.dropped++;
       return;
     }
     this.push(message);
+  }
+
+  private onStray(datagram: Buffer, from: RemoteInfo): void {
+    this.stats.strays++;
+    const key = `${from.address}|${from.port}`;
+    const newSender = !this.straySenders.has(key);
+    if (newSender && this.straySenders.size < STRAY_SENDERS_REMEMBERED) this.straySenders.add(key);
+    const stray: StrayDatagram = {
+      datagram,
+      flow: { local: this.local, remote: { address: from.address, port: from.port } },
+      newSender,
+    };
+    this.emit('stray', stray);
   }
 }
 
@@ -171,9 +276,14 @@ function opened(socket: Socket, ep: UdpEndpoint, role: 'listen' | 'connect'): Pr
 export interface UdpChannelOptions {
   /** Told each time the channel's peer is set or changes (for captures with real addresses). */
   readonly onFlow?: (flow: UdpFlow) => void;
+  /**
+   * Bound channels: who may take the peer's place. Undefined: whoever sent last (the simulated
+   * WinDbg answers any target); the bridge's target side always has one (udpBindDialer).
+   */
+  readonly admission?: SenderAdmission;
 }
 
-/** A socket bound to `udp:[HOST:]PORT` that answers whoever sent to it last. */
+/** A socket bound to `udp:[HOST:]PORT` that answers its peer (see SenderAdmission). */
 export async function bindUdpChannel(
   ep: UdpEndpoint,
   options: UdpChannelOptions = {},
@@ -183,7 +293,7 @@ export async function bindUdpChannel(
   socket.bind(ep.port, ep.host);
   await ready;
   tuneBuffers(socket);
-  return new DatagramChannel(socket, false, undefined, options.onFlow);
+  return new DatagramChannel(socket, false, undefined, options.onFlow, options.admission);
 }
 
 /** A socket connected to `udp:HOST:PORT` (127.0.0.1 when the endpoint names no host). */
@@ -208,9 +318,15 @@ export async function connectUdpChannel(
 
 /**
  * The bridge's target side: binds the endpoint and resolves when the target's first datagram
- * has arrived (that datagram is the channel's first 'data').
+ * has arrived (that datagram is the channel's first 'data'). A new sender takes the target's
+ * place only with a datagram `admission()` admits (default: one that looks like KDNET).
  */
-export function udpBindDialer(ep: UdpEndpoint, options: UdpChannelOptions = {}): Dialer {
+export function udpBindDialer(
+  ep: UdpEndpoint,
+  options: Omit<UdpChannelOptions, 'admission'> & {
+    readonly admission?: () => SenderAdmission;
+  } = {},
+): Dialer {
   return {
     description: formatEndpoint(ep),
     async prepare(): Promise<void> {
@@ -221,7 +337,10 @@ export function udpBindDialer(ep: UdpEndpoint, options: UdpChannelOptions = {}):
     },
     async dial(signal?: AbortSignal): Promise<ByteChannel> {
       if (signal?.aborted) throw new TransportError(`${formatEndpoint(ep)}: cancelled`);
-      const channel = await bindUdpChannel(ep, options);
+      const channel = await bindUdpChannel(ep, {
+        ...(options.onFlow ? { onFlow: options.onFlow } : {}),
+        admission: options.admission?.() ?? plausibleKdnet,
+      });
       // Cancelled while binding: the abort event has come and gone.
       if (signal?.aborted) {
         channel.destroy();

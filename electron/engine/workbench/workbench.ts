@@ -744,15 +744,17 @@ export class Workbench {
       // Never reached and the last attempt failed: that failure is the news, not "waiting". A
       // side that was connected and is redialled is gone, reconnecting; the failure its detail.
       const failing = failure !== undefined && !bridge.connected(side) && connections === 0;
+      // Nothing listens where its datagrams go: an error while it lasts (the contract's word).
+      const refused = health.condition === 'refused';
       const notDelivered =
         counters[side === 'debugger' ? 'target->debugger' : 'debugger->target'].droppedBytes;
       return {
         ...(notDelivered > 0 ? { notDelivered } : {}),
         connection: bridge.connected(side) ? 'connected' : connections > 0 ? 'gone' : 'waiting',
-        condition: failing ? 'error' : health.condition,
+        condition: failing || refused ? 'error' : health.condition,
         line: failing ? `${side}: ${failure}` : health.line,
         connections,
-        ...(error ? { error } : {}),
+        ...(refused ? { error: health.line } : error ? { error } : {}),
       };
     };
     return { debugger: peer('debugger'), target: peer('target') };
