@@ -99,6 +99,12 @@ function notDelivered(
   return ` (${size(dropped)} not delivered${why ? `: ${reason}` : ''})`;
 }
 
+/** KDNET datagrams that failed authentication: "N KDNET datagrams rejected", '' when none. */
+function rejectedStatus(session: LiveSession): string {
+  const rejected = session.kdnetRejected() ?? 0;
+  return rejected > 0 ? `${rejected} KDNET datagrams rejected` : '';
+}
+
 const ringStatus = (stats: RingStats[] | undefined): string =>
   stats ? ` | ${formatRingStats(stats)}` : '';
 
@@ -114,6 +120,7 @@ function statusLine(session: LiveSession): string {
     `${notDelivered(c, 'debugger->target', false)} | ` +
     `tgt->dbg ${size(c['target->debugger'].bytes)}${notDelivered(c, 'target->debugger', false)} | ` +
     `${c.errors} errors | ` +
+    (rejectedStatus(session) && `${rejectedStatus(session)} | `) +
     `${side('debugger')} | ${side('target')}` +
     pipeStatus(session.pipeStats()) +
     ringStatus(session.ringStats())
@@ -350,6 +357,7 @@ export const bridgeCommand: Command = {
       `bridge closed: ${c.packets} packets, ${size(c['debugger->target'].bytes)} debugger->target` +
         `${notDelivered(c, 'debugger->target', true, refused)}, ${size(c['target->debugger'].bytes)} ` +
         `target->debugger${notDelivered(c, 'target->debugger', true, refused)}, ${c.errors} errors` +
+        (rejectedStatus(session) && `, ${rejectedStatus(session)}`) +
         (c.strayDatagrams > 0
           ? `, ${c.strayDatagrams} stray datagram${c.strayDatagrams === 1 ? '' : 's'} (not relayed)`
           : '') +

@@ -9,8 +9,14 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { openCapture } from '../../electron/capture';
 import { runScriptedDebugger } from '../../electron/engine/simulators';
-import { KDSCOPE_BIN, Processes, type Run } from '../support/kdscope-process';
-import { collectUdp } from '../support/udp';
+import {
+  KDSCOPE_BIN,
+  Processes,
+  interrupt,
+  untilOutput,
+  type Run,
+} from '../support/kdscope-process';
+import { collectUdp, freeUdpPort } from '../support/udp';
 import { untilWithin } from '../support/until';
 
 const bin = KDSCOPE_BIN;
@@ -343,6 +349,45 @@ describe('kdscope bridge (process)', () => {
     expect(frames).toBeGreaterThan(0);
     expect(openCapture(pcap).forEach(() => undefined).frames).toBe(frames);
   }, 60_000);
+
+  it("says each side's start line once (sockets and KDNET), then only changes", async () => {
+    const debuggerPort = await freeUdpPort();
+    const targetPort = await freeUdpPort();
+    const sock = join(dir, 'once.sock');
+    for (const [args, connectDebugger] of [
+      [
+        ['--debugger', `unix:${sock}`, '--target', `unix:${join(dir, 'none.sock')}`],
+        async () => {
+          await until(() => existsSync(sock), 'the bridge to listen');
+          const client = connect({ path: sock });
+          await once(client, 'connect');
+          return () => void client.destroy();
+        },
+      ],
+      [
+        [
+          ...['--mode', 'kdnet', '--key', '1.2.3.4'],
+          ...['--target', `udp:127.0.0.1:${targetPort}`],
+          ...['--debugger', `udp:127.0.0.1:${debuggerPort}`],
+        ],
+        // WinDbg's UDP port is known from the start: that side counts as connected at once.
+        () => Promise.resolve(() => undefined),
+      ],
+    ] as const) {
+      const run = kdscope(['bridge', ...args, '--no-pcap']);
+      const done = await connectDebugger();
+      // The first change after the start: the monitor's first word, which once repeated both
+      // start lines with it.
+      await untilOutput(run, /^debugger: connected and talking$/m);
+      done();
+      expect(await interrupt(run)).toBe(0);
+      const lines = run.stdout.split('\n');
+      const count = (line: string): number => lines.filter((l) => l === line).length;
+      expect(count('debugger: waiting for the debugger to connect'), run.stdout).toBe(1);
+      expect(count('target: connecting to the target'), run.stdout).toBe(1);
+      expect(count('debugger: connected and talking'), run.stdout).toBe(1);
+    }
+  });
 
   it('kdnet without UDP endpoints (exit 2) and an unwritable capture (exit 1): one line', async () => {
     const mode = kdscope([

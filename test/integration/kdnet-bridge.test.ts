@@ -265,6 +265,70 @@ describe('kdscope bridge --mode kdnet with the wrong key', () => {
   });
 });
 
+describe('kdscope bridge --mode kdnet when the key changes mid-session', () => {
+  it('says the failures when they start and at the end, and counts them as the capture does', async () => {
+    const OTHER = '5.6.7.8';
+    const debuggerPort = await freeUdpPort();
+    const targetPort = await freeUdpPort();
+    const capture = tmp.file('key-changed.pcapng');
+    const peers = (key: string) => {
+      const windbg = p.kdscope([
+        ...['simulate', 'debugger', '--kdnet', '--key', key],
+        ...['--listen', `udp:127.0.0.1:${debuggerPort}`, '--loops', '1000', '--verbose'],
+      ]);
+      const start = async () => {
+        await untilOutput(windbg, /waiting for a KDNET target's poke/);
+        return p.kdscope([
+          ...['simulate', 'target', '--kdnet', '--key', key],
+          ...['--connect', `udp:127.0.0.1:${targetPort}`, '--poke-ms', '100'],
+        ]);
+      };
+      return { windbg, start };
+    };
+    const first = peers(KEY);
+    const bridge = p.kdscope(bridgeArgs(targetPort, debuggerPort, capture));
+    await untilOutput(bridge, /^bridge: debugger on/m);
+    const firstTarget = await first.start();
+    await untilOutput(first.windbg, /session complete[\s\S]*GetVersion/);
+    first.windbg.child.kill('SIGKILL');
+    await first.windbg.exit;
+    await interrupt(firstTarget);
+    expect(bridge.stderr).toBe('');
+    // Both restarted under another key: the bridge still holds the first.
+    const second = peers(OTHER);
+    const secondTarget = await second.start();
+    const LINE =
+      /^kdscope bridge: KDNET: (\d+) datagrams failed authentication since \d\d:\d\d:\d\d \(the key changed\? a restarted target with another key\?\)$/;
+    await until(
+      () => LINE.test(bridge.stderr.split('\n')[0]!),
+      () => `the failures said: ${bridge.stdout}${bridge.stderr}`,
+    );
+    // Say the second session has got going: its debugger talks to its target.
+    await untilOutput(second.windbg, /session complete/);
+    await interrupt(secondTarget);
+    second.windbg.child.kill('SIGKILL');
+    await second.windbg.exit;
+    expect(await interrupt(bridge)).toBe(0);
+
+    const lines = bridge.stderr.trim().split('\n');
+    const counts = lines.map((line) => {
+      expect(line).toMatch(LINE);
+      return Number(LINE.exec(line)![1]);
+    });
+    expect(counts[0]).toBe(3);
+    for (let i = 1; i < counts.length; i++) expect(counts[i]).toBeGreaterThan(counts[i - 1]!);
+    const rejected = Number(
+      /^bridge closed: .*, 0 errors, (\d+) KDNET datagrams rejected;/m.exec(bridge.stdout)?.[1],
+    );
+    expect(rejected).toBeGreaterThan(3);
+    // The last line said them all, and the capture read with the first key rejects as many.
+    expect(counts.at(-1)).toBe(rejected);
+    const decoded = decodeCapture(capture, KEY);
+    expect(decoded.packets.length).toBeGreaterThan(0);
+    expect(decoded.summary.capture).toMatchObject({ kdnet: { unauthenticated: rejected } });
+  }, 60_000);
+});
+
 describe('kdscope bridge --mode kdnet: bad usage', () => {
   it('says what is missing in one line, exit 2', async () => {
     const udp = ['--target', 'udp:127.0.0.1:9', '--debugger', 'udp:127.0.0.1:9'];

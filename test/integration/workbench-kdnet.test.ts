@@ -1,7 +1,7 @@
 // KDNET in a UI session: the sim:kdnet preset (the simulated target and the scripted debugger
 // over KDNET on loopback UDP, through the real UDP relay): packets stream decrypted, the capture
 // holds the datagrams with their real ports and decodes with the key to the rows streamed; a
-// wrong key is said in the session's status.
+// wrong key is said in the session's status, and so is a key changed after a session decoded.
 import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,13 @@ import { SessionDecoder } from '../../protocol/session/pipeline';
 import type { PacketRecord } from '../../protocol/session/record';
 import { untilWithin } from '../support/until';
 import { connectView } from '../support/workbench-view';
+import { freeUdpPort } from '../support/udp';
+import { parseKdnetKey } from '../../protocol/kdnet/key';
+import { runScriptedDebugger } from '../../electron/engine/simulators';
+import {
+  acceptKdnetTarget,
+  startKdnetSimTarget,
+} from '../../electron/engine/simulators/kdnet-peers';
 
 const until = untilWithin(20_000, 10);
 const cleanups: (() => unknown)[] = [];
@@ -73,5 +80,40 @@ describe('a KDNET UI session', () => {
     expect(JSON.stringify(workbench.status())).not.toContain('9.9.9.9');
     // Relayed all the same: the target's pokes and the debugger's answers keep coming.
     await until(() => workbench.status().counters.bytes > 1000, 'relayed bytes');
+  }, 60_000);
+
+  it('says datagrams failing authentication after a session decoded (the key changed)', async () => {
+    const { workbench, view } = setup();
+    const debuggerPort = await freeUdpPort();
+    const targetPort = await freeUdpPort();
+    const at = (port: number) => ({ kind: 'udp', host: '127.0.0.1', port }) as const;
+    await view.handlers['session.start']({
+      debugger: `udp:127.0.0.1:${debuggerPort}`,
+      target: `udp:127.0.0.1:${targetPort}`,
+      key: '1.2.3.4',
+    });
+    // One scripted session under the bridge's key, then both peers restarted under another.
+    for (const key of ['1.2.3.4', '5.6.7.8']) {
+      const startKey = parseKdnetKey(key);
+      const accepted = acceptKdnetTarget(at(debuggerPort), { startKey });
+      const sim = await startKdnetSimTarget(at(targetPort), { startKey, pokeIntervalMs: 50 });
+      const link = await accepted;
+      const report = await runScriptedDebugger(link.serial);
+      expect(report.error).toBeUndefined();
+      link.close();
+      sim.close();
+      if (key === '1.2.3.4') {
+        await until(() => view.rows.length > 20, 'the first session decoded');
+        expect(workbench.status().warning).toBeUndefined();
+      }
+    }
+    await until(
+      () =>
+        /^KDNET: \d+ datagrams failed authentication since \d\d:\d\d:\d\d \(the key changed\?/.test(
+          workbench.status().warning ?? '',
+        ),
+      () => `the failures in the status: ${JSON.stringify(workbench.status())}`,
+    );
+    expect(workbench.status().state).toBe('running');
   }, 60_000);
 });

@@ -101,9 +101,14 @@ export class HealthMonitor {
     debugger: undefined,
     target: undefined,
   };
-  private readonly last: Record<Side, HealthCondition | undefined> = {
-    debugger: undefined,
-    target: undefined,
+  /**
+   * The conditions listeners were last told, from the start: both sides begin waiting, which
+   * the owner says itself from status() (the CLI's start lines), so a first tick must not say
+   * it again.
+   */
+  private readonly last: Record<Side, HealthCondition> = {
+    debugger: 'waiting',
+    target: 'waiting',
   };
   private readonly listeners = new Set<(status: HealthStatus) => void>();
 

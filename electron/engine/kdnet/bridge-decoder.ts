@@ -7,6 +7,7 @@ import type { Direction } from '../../../protocol/kd/events';
 import {
   KDNET_HOLD_DATAGRAMS,
   KdnetDecoder,
+  type KdnetOutcome,
   type KdnetStats,
 } from '../../../protocol/kdnet/decoder';
 import { nodeKdnetCrypto } from '../../capture/kdnet-node-crypto';
@@ -17,14 +18,44 @@ import {
 } from '../session/decoder';
 
 export interface KdnetBridgeDecoderOptions extends SessionBridgeDecoderOptions {
-  /** Trouble worth a line (a wrong key), said once each. */
+  /**
+   * Trouble worth a line: a wrong key and a missed exchange, said once each; datagrams failing
+   * authentication after a session decoded, said when they start and then at most every
+   * `repeatMs` while their count grows.
+   */
   readonly report?: (line: string) => void;
-  /** Failed datagrams with none authenticated before the key is called wrong (default 3). */
+  /** Failed datagrams before they are said, as a wrong key or mid-session (default 3). */
   readonly wrongKeyAfter?: number;
+  /** Mid-session failures: at most one line per this long (default 5 s). */
+  readonly repeatMs?: number;
+  /** Mid-session failures: this long with none ends a run; the next starts anew (default 10 s). */
+  readonly quietMs?: number;
+  /** The clock of the idle flush (push() takes the relay time); epoch ms. */
+  readonly now?: () => number;
 }
 
 export interface KdnetBridgeDecoder extends SessionBridgeDecoder {
   readonly kdnet: KdnetStats;
+  /** Datagrams that failed authentication so far (those held for a key to come included). */
+  readonly rejected: number;
+}
+
+/** Failures after a session decoded, from the first to the last with no long quiet between. */
+interface FailureRun {
+  readonly since: number;
+  failed: number;
+  lastAt: number;
+  /** The count last said (0: not said yet) and when. */
+  said: number;
+  saidAt: number;
+}
+
+const two = (n: number): string => String(n).padStart(2, '0');
+
+/** Local wall-clock time, HH:MM:SS. */
+function clockTime(ms: number): string {
+  const d = new Date(ms);
+  return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
 }
 
 export function kdnetBridgeDecoder(
@@ -36,8 +67,45 @@ export function kdnetBridgeDecoder(
   });
   const session = sessionBridgeDecoder(options);
   const wrongKeyAfter = options.wrongKeyAfter ?? 3;
+  const repeatMs = options.repeatMs ?? 5_000;
+  const quietMs = options.quietMs ?? 10_000;
+  const now = options.now ?? Date.now;
   let saidWrongKey = false;
   let saidNoExchange = false;
+  let run: FailureRun | undefined;
+
+  const sayRun = (at: number, force: boolean): void => {
+    if (!run || run.failed === run.said) return;
+    const due = run.said === 0 ? run.failed >= wrongKeyAfter : force || at - run.saidAt >= repeatMs;
+    if (!due) return;
+    run.said = run.failed;
+    run.saidAt = at;
+    options.report?.(
+      `KDNET: ${run.failed} datagrams failed authentication since ${clockTime(run.since)} ` +
+        '(the key changed? a restarted target with another key?)',
+    );
+  };
+
+  // After a session decoded, a datagram no key opens means the key changed or someone forges:
+  // a rejected one, or a held data datagram once an exchange set the data key (before that,
+  // held ones wait for the exchange, and the "no exchange" line says so).
+  const midSessionFailure = (outcome: KdnetOutcome, timeMs: number): void => {
+    const s = decoder.stats;
+    if (s.authenticated === 0) return;
+    const counts =
+      outcome.kind === 'rejected'
+        ? outcome.reason === 'unauthenticated'
+        : outcome.kind === 'held' && s.dataKeyChanges > 0;
+    if (!counts) return;
+    if (run && timeMs - run.lastAt >= quietMs) {
+      sayRun(timeMs, true);
+      run = undefined;
+    }
+    run ??= { since: timeMs, failed: 0, lastAt: timeMs, said: 0, saidAt: timeMs };
+    run.failed++;
+    run.lastAt = timeMs;
+    sayRun(timeMs, false);
+  };
 
   const troubleCheck = (): void => {
     const s = decoder.stats;
@@ -73,10 +141,21 @@ export function kdnetBridgeDecoder(
           return;
         default:
           troubleCheck();
+          midSessionFailure(outcome, timeMs);
       }
     },
-    flush: (sink) => session.flush(sink),
-    end: (sink) => session.end!(sink),
+    get rejected() {
+      return decoder.stats.unauthenticated + decoder.stats.held;
+    },
+    flush(sink) {
+      sayRun(now(), false);
+      if (run && now() - run.lastAt >= quietMs) run = undefined;
+      session.flush(sink);
+    },
+    end(sink) {
+      sayRun(now(), true);
+      session.end!(sink);
+    },
     summary: () => session.summary(),
     recordBytes: (no) => session.recordBytes(no),
   };

@@ -21,7 +21,7 @@ import {
   sessionBridgeDecoder,
   type SessionBridgeDecoder,
 } from './decoder';
-import { kdnetBridgeDecoder } from '../kdnet/bridge-decoder';
+import { kdnetBridgeDecoder, type KdnetBridgeDecoder } from '../kdnet/bridge-decoder';
 import { kdnetDecryptingTap } from '../kdnet/decrypting-tap';
 import { DatagramRecorder } from '../kdnet/recorder';
 import { kdnetAdmission } from '../kdnet/admission';
@@ -66,6 +66,7 @@ export class LiveSession {
   private rings: SimVmbusRings | undefined;
   private pipe: PipeChannel | undefined;
   private preset: KdnetPreset | undefined;
+  private kdnet: KdnetBridgeDecoder | undefined;
   /** Old rows decoded again from the capture; undefined when `unpageable` says why not. */
   pager: CapturePager | undefined;
   unpageable: string | undefined;
@@ -114,10 +115,12 @@ export class LiveSession {
     const decoderOptions = options.keepBytes
       ? { keepBytes: paged ? { bytesPerDirection: PAGED_BYTES_PER_DIRECTION } : {} }
       : {};
-    const decoder = kdnetKey
+    const kdnet = kdnetKey
       ? kdnetBridgeDecoder(kdnetKey, { ...decoderOptions, report: (line) => report(line) })
-      : sessionBridgeDecoder(decoderOptions);
+      : undefined;
+    const decoder = kdnet ?? sessionBridgeDecoder(decoderOptions);
     const session = new LiveSession(resolved, decoder, recorder, live);
+    session.kdnet = kdnet;
     // Index the capture as it is written, so old rows can be read back from it.
     let bridgeDecoder: SessionBridgeDecoder = decoder;
     if (recorder instanceof Recorder && canIndex(decoder)) {
@@ -190,6 +193,11 @@ export class LiveSession {
   /** The simulated VMBus rings' fill (target sim:vmbus). */
   ringStats(): RingStats[] | undefined {
     return this.rings?.stats();
+  }
+
+  /** KDNET datagrams that failed authentication so far (mode kdnet). */
+  kdnetRejected(): number | undefined {
+    return this.kdnet?.rejected;
   }
 
   /** The VMBus pipe channel's counters (mode vmbus). */
