@@ -354,7 +354,7 @@ describe('kdscope bridge (process)', () => {
     const debuggerPort = await freeUdpPort();
     const targetPort = await freeUdpPort();
     const sock = join(dir, 'once.sock');
-    for (const [args, connectDebugger] of [
+    for (const [args, connectPeer, change] of [
       [
         ['--debugger', `unix:${sock}`, '--target', `unix:${join(dir, 'none.sock')}`],
         async () => {
@@ -363,6 +363,7 @@ describe('kdscope bridge (process)', () => {
           await once(client, 'connect');
           return () => void client.destroy();
         },
+        'debugger: connected and talking',
       ],
       [
         [
@@ -370,22 +371,29 @@ describe('kdscope bridge (process)', () => {
           ...['--target', `udp:127.0.0.1:${targetPort}`],
           ...['--debugger', `udp:127.0.0.1:${debuggerPort}`],
         ],
-        // WinDbg's UDP port is known from the start: that side counts as connected at once.
-        () => Promise.resolve(() => undefined),
+        // A KDNET target's pokes: the bridge hears of a side only once it sends.
+        () => {
+          const target = kdscope([
+            ...['simulate', 'target', '--kdnet', '--key', '1.2.3.4'],
+            ...['--connect', `udp:127.0.0.1:${targetPort}`, '--poke-ms', '200'],
+          ]);
+          return Promise.resolve(() => void target.child.kill());
+        },
+        'target: connected and talking',
       ],
     ] as const) {
       const run = kdscope(['bridge', ...args, '--no-pcap']);
-      const done = await connectDebugger();
+      const done = await connectPeer();
       // The first change after the start: the monitor's first word, which once repeated both
       // start lines with it.
-      await untilOutput(run, /^debugger: connected and talking$/m);
+      await untilOutput(run, new RegExp(`^${change}$`, 'm'));
       done();
       expect(await interrupt(run)).toBe(0);
       const lines = run.stdout.split('\n');
       const count = (line: string): number => lines.filter((l) => l === line).length;
       expect(count('debugger: waiting for the debugger to connect'), run.stdout).toBe(1);
       expect(count('target: connecting to the target'), run.stdout).toBe(1);
-      expect(count('debugger: connected and talking'), run.stdout).toBe(1);
+      expect(count(change), run.stdout).toBe(1);
     }
   });
 

@@ -293,14 +293,24 @@ describe('kdscope bridge --mode kdnet when the key changes mid-session', () => {
     first.windbg.child.kill('SIGKILL');
     await first.windbg.exit;
     await interrupt(firstTarget);
-    expect(bridge.stderr).toBe('');
+    // WinDbg went first: the target's last pokes may have found nobody at its port.
+    expect(bridge.stderr.replace(/^kdscope bridge: debugger: nothing listens at .*\n/m, '')).toBe(
+      '',
+    );
     // Both restarted under another key: the bridge still holds the first.
     const second = peers(OTHER);
     const secondTarget = await second.start();
     const LINE =
       /^kdscope bridge: KDNET: (\d+) datagrams failed authentication since \d\d:\d\d:\d\d \(the key changed\? a restarted target with another key\?\)$/;
+    // The second target may come before the first has been quiet 2 s (PEER_QUIET_MS): its first
+    // datagrams are then strays, said once; and WinDbg's port may be found closed meanwhile.
+    const said = (): string[] =>
+      bridge.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => !/: datagrams from .*, not the target|: nothing listens at /.test(l));
     await until(
-      () => LINE.test(bridge.stderr.split('\n')[0]!),
+      () => LINE.test(said()[0] ?? ''),
       () => `the failures said: ${bridge.stdout}${bridge.stderr}`,
     );
     // Say the second session has got going: its debugger talks to its target.
@@ -310,22 +320,25 @@ describe('kdscope bridge --mode kdnet when the key changes mid-session', () => {
     await second.windbg.exit;
     expect(await interrupt(bridge)).toBe(0);
 
-    const lines = bridge.stderr.trim().split('\n');
-    const counts = lines.map((line) => {
+    const counts = said().map((line) => {
       expect(line).toMatch(LINE);
       return Number(LINE.exec(line)![1]);
     });
     expect(counts[0]).toBe(3);
     for (let i = 1; i < counts.length; i++) expect(counts[i]).toBeGreaterThan(counts[i - 1]!);
     const rejected = Number(
-      /^bridge closed: .*, 0 errors, (\d+) KDNET datagrams rejected;/m.exec(bridge.stdout)?.[1],
+      /^bridge closed: .*, 0 errors, (\d+) KDNET datagrams rejected[,;]/m.exec(bridge.stdout)?.[1],
     );
     expect(rejected).toBeGreaterThan(3);
     // The last line said them all, and the capture read with the first key rejects as many.
     expect(counts.at(-1)).toBe(rejected);
     const decoded = decodeCapture(capture, KEY);
     expect(decoded.packets.length).toBeGreaterThan(0);
-    expect(decoded.summary.capture).toMatchObject({ kdnet: { unauthenticated: rejected } });
+    // The capture also holds the strays (recorded, never relayed nor decoded live).
+    const strays = Number(/, (\d+) stray datagrams? \(not relayed\)/.exec(bridge.stdout)?.[1] ?? 0);
+    expect(decoded.summary.capture).toMatchObject({
+      kdnet: { unauthenticated: rejected + strays },
+    });
   }, 60_000);
 });
 

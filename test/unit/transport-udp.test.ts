@@ -13,7 +13,11 @@ import {
   type StrayDatagram,
   type UdpFlow,
 } from '../../electron/engine/transports';
-import { DatagramChannel, bindUdpChannel } from '../../electron/engine/transports/udp';
+import {
+  DatagramChannel,
+  bindUdpChannel,
+  type UdpEndpoint,
+} from '../../electron/engine/transports/udp';
 import { collectUdp, freeUdpPort, udpPortBound } from '../support/udp';
 import { untilWithin } from '../support/until';
 
@@ -99,6 +103,37 @@ describe('UDP transports', () => {
       channel.destroy();
     } finally {
       for (const s of [target, stray, rebooted]) s.close();
+    }
+  });
+
+  it('a KDNET sender the admission refuses takes the place of a target quiet for peerQuietMs', async () => {
+    // A target rebooted with another key than the bridge's: still the target, once the old one
+    // has gone quiet; while the old one talks, the lookalike is a stray.
+    const port = await freeUdpPort();
+    const channel = await bindUdpChannel(parseEndpoint(`udp:127.0.0.1:${port}`) as UdpEndpoint, {
+      admission: { admits: () => false },
+      peerQuietMs: 1000,
+    });
+    const target = await collectUdp();
+    const rekeyed = await collectUdp();
+    try {
+      channel.on('data', () => undefined);
+      target.socket.send(kdnetLooking(1), port, '127.0.0.1');
+      await until(() => channel.remote?.port === target.port, 'the first target (none before it)');
+      rekeyed.socket.send(kdnetLooking(1), port, '127.0.0.1');
+      await until(() => channel.stats.strays === 1, 'a stray while the target was just heard');
+      expect(channel.remote?.port).toBe(target.port);
+      await until(() => {
+        // Not KDNET-looking: never takes the place, quiet target or not.
+        rekeyed.socket.send(Buffer.from('garbage'), port, '127.0.0.1');
+        rekeyed.socket.send(kdnetLooking(1), port, '127.0.0.1');
+        return channel.remote?.port === rekeyed.port;
+      }, 'the lookalike followed once the target was quiet');
+      expect(channel.stats.strays).toBeGreaterThan(1);
+    } finally {
+      channel.destroy();
+      target.close();
+      rekeyed.close();
     }
   });
 

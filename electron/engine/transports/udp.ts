@@ -55,6 +55,14 @@ export interface StrayDatagram {
   readonly newSender: boolean;
 }
 
+/**
+ * A peer silent this long may be replaced by any sender whose datagram looks like KDNET, even
+ * one the admission refuses: a target rebooted with another key than the bridge's (the user
+ * re-keyed the VM and WinDbg) is still the target, and the relay must keep serving it. While
+ * the target talks, only a sender the admission admits takes its place.
+ */
+export const PEER_QUIET_MS = 2000;
+
 /** Datagrams sent unanswered that an ICMP refusal may still name (WinDbg answers each). */
 const UNCONFIRMED_REMEMBERED = 64;
 /** Distinct stray senders remembered for "one line per new address" (a flood stays bounded). */
@@ -100,6 +108,8 @@ export class DatagramChannel extends Duplex {
    */
   private unconfirmed: number[] = [];
   private readonly straySenders = new Set<string>();
+  /** When the peer last sent (ms, performance.now()); -Infinity before it has. */
+  private peerHeardAt = Number.NEGATIVE_INFINITY;
   /** Each datagram read, with the addresses it came over (for captures with real senders). */
   private readonly flows = new WeakMap<Uint8Array, UdpFlow>();
 
@@ -111,6 +121,7 @@ export class DatagramChannel extends Duplex {
     private readonly onFlow?: (flow: UdpFlow) => void,
     /** A bound channel follows a new sender only if this admits it (undefined: anyone). */
     private readonly admission?: SenderAdmission,
+    private readonly peerQuietMs = PEER_QUIET_MS,
   ) {
     super({ objectMode: true, allowHalfOpen: false });
     this.peer = peer;
@@ -220,7 +231,12 @@ export class DatagramChannel extends Duplex {
     if (!this.connected) {
       const peer = this.peer;
       if (peer === undefined || peer.address !== from.address || peer.port !== from.port) {
-        if (this.admission && !this.admission.admits(message)) {
+        const now = performance.now();
+        if (
+          this.admission &&
+          !this.admission.admits(message) &&
+          !(now - this.peerHeardAt > this.peerQuietMs && plausibleKdnet.admits(message))
+        ) {
           this.onStray(message, from);
           return;
         }
@@ -230,6 +246,7 @@ export class DatagramChannel extends Duplex {
         this.emit('peer', this.peer);
       }
       this.admission?.received?.(message);
+      this.peerHeardAt = performance.now();
       this.flows.set(message, this.currentFlow!);
     }
     if (this.readableLength >= READ_QUEUE_LIMIT) {
@@ -281,6 +298,8 @@ export interface UdpChannelOptions {
    * WinDbg answers any target); the bridge's target side always has one (udpBindDialer).
    */
   readonly admission?: SenderAdmission;
+  /** With an admission: how long a silent peer keeps its place against KDNET lookalikes. */
+  readonly peerQuietMs?: number;
 }
 
 /** A socket bound to `udp:[HOST:]PORT` that answers its peer (see SenderAdmission). */
@@ -293,7 +312,14 @@ export async function bindUdpChannel(
   socket.bind(ep.port, ep.host);
   await ready;
   tuneBuffers(socket);
-  return new DatagramChannel(socket, false, undefined, options.onFlow, options.admission);
+  return new DatagramChannel(
+    socket,
+    false,
+    undefined,
+    options.onFlow,
+    options.admission,
+    options.peerQuietMs,
+  );
 }
 
 /** A socket connected to `udp:HOST:PORT` (127.0.0.1 when the endpoint names no host). */
