@@ -148,8 +148,9 @@ export class LiveSession {
       simDebugger: () =>
         scriptedDebuggerAcceptor(pace.debuggerOptions, (r) => options.onScriptEnd?.(r)),
       ...(resolved.mode === 'vmbus' ? { vmbus } : {}),
-      // The target's place is taken only by a datagram of this session's target (a rebooted
-      // target from a new port); anyone else's are strays, recorded and not relayed.
+      // The target's place is taken by a datagram of this session's target (a rebooted target
+      // from a new port), or a KDNET-looking one once the target has been quiet (udp.ts,
+      // PEER_QUIET_MS: rebooted with another key); anyone else's are strays, recorded only.
       ...(kdnetKey ? { udpAdmission: () => kdnetAdmission(kdnetKey) } : {}),
       onUdpFlow: (flow, socket) => {
         if (socket === 'bound' && recorder instanceof DatagramRecorder)
