@@ -5,8 +5,9 @@
 // WinDbg listens. So on the bridge the target's side is the bound socket, and its Dialer
 // "connects" when the target's first datagram arrives; the channel then answers that sender,
 // and follows a new one only if its SenderAdmission admits the datagram (a rebooted target
-// comes from a new port). Anyone else's datagrams are strays: counted, told ('stray'), never
-// read as the peer's, so a stray datagram cannot take WinDbg's replies away from the target.
+// comes from a new port), or, once the peer has been quiet PEER_QUIET_MS, if it looks like
+// KDNET. Anyone else's datagrams are strays: counted, told ('stray'), never read as the
+// peer's, so a stray datagram cannot take WinDbg's replies away from a target that talks.
 // The debugger's side is a socket connected to where WinDbg listens, handed over at once by a
 // dialing Acceptor; ICMP "port unreachable" on it makes it 'refusing' until WinDbg speaks.
 
