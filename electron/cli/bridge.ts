@@ -99,10 +99,13 @@ function notDelivered(
   return ` (${size(dropped)} not delivered${why ? `: ${reason}` : ''})`;
 }
 
-/** KDNET datagrams that failed authentication: "N KDNET datagrams rejected", '' when none. */
-function rejectedStatus(session: LiveSession): string {
+/**
+ * KDNET datagrams that failed authentication: "N KDNET datagrams rejected" between `before`
+ * and `after`, '' when none.
+ */
+function rejectedStatus(session: LiveSession, before: string, after: string): string {
   const rejected = session.kdnetRejected() ?? 0;
-  return rejected > 0 ? `${rejected} KDNET datagrams rejected` : '';
+  return rejected > 0 ? `${before}${rejected} KDNET datagrams rejected${after}` : '';
 }
 
 const ringStatus = (stats: RingStats[] | undefined): string =>
@@ -120,7 +123,7 @@ function statusLine(session: LiveSession): string {
     `${notDelivered(c, 'debugger->target', false)} | ` +
     `tgt->dbg ${size(c['target->debugger'].bytes)}${notDelivered(c, 'target->debugger', false)} | ` +
     `${c.errors} errors | ` +
-    (rejectedStatus(session) && `${rejectedStatus(session)} | `) +
+    rejectedStatus(session, '', ' | ') +
     `${side('debugger')} | ${side('target')}` +
     pipeStatus(session.pipeStats()) +
     ringStatus(session.ringStats())
@@ -357,7 +360,7 @@ export const bridgeCommand: Command = {
       `bridge closed: ${c.packets} packets, ${size(c['debugger->target'].bytes)} debugger->target` +
         `${notDelivered(c, 'debugger->target', true, refused)}, ${size(c['target->debugger'].bytes)} ` +
         `target->debugger${notDelivered(c, 'target->debugger', true, refused)}, ${c.errors} errors` +
-        (rejectedStatus(session) && `, ${rejectedStatus(session)}`) +
+        rejectedStatus(session, ', ', '') +
         (c.strayDatagrams > 0
           ? `, ${c.strayDatagrams} stray datagram${c.strayDatagrams === 1 ? '' : 's'} (not relayed)`
           : '') +
